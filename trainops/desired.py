@@ -1,0 +1,127 @@
+"""The declared state: frozen values that `manifest` + `dataset` produce and `plan` consumes.
+
+Nothing here does I/O. Secrets stay references (`SecretRef`) until `apply` resolves them at the
+last moment, so no plan, render or fingerprint can ever contain one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainops.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """`{env: NAME}` in a manifest: the value is read from the environment at apply time."""
+
+    env: str
+
+
+# JSON-like parameter values; SecretRef only for secret parameters (wandbKey).
+ParamValue = str | int | float | bool | list[str] | SecretRef
+
+SECRET_PARAMETERS = frozenset({"wandbKey"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was declared: a path relative to the current directory, 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class DesiredImage:
+    """One training file (image, or audio for voice models), identified by its content."""
+
+    path: str  # posix path relative to the workspace root
+    name: str  # file name, sent to the API as the image's `name`
+    sha256: str
+    size: int
+    caption: str | None  # the training caption (`description`); None = let the API caption it
+
+
+@dataclass(frozen=True)
+class DesiredPair:
+    """Edit-LoRA training example: source -> target with an instruction."""
+
+    source: DesiredImage
+    target: DesiredImage
+    instruction: str
+
+
+@dataclass(frozen=True)
+class DesiredModel:
+    key: str  # metadata.name: the stable identity inside a workspace
+    type: str
+    name: str
+    short_description: str | None
+    tags: tuple[str, ...]  # user tags only (trainops's own tags are added by `live`/`apply`)
+    parameters: Mapping[str, ParamValue]  # camelCase as in the API; effective, explicit only
+    images: tuple[DesiredImage, ...]  # sorted by path
+    pairs: tuple[DesiredPair, ...]
+    model_id: str | None  # spec.modelId: adopt this existing live model
+    fingerprint: str  # sha256 hex of the training inputs (see dataset.fingerprint)
+    source: Source
+
+    @property
+    def training_files(self) -> tuple[DesiredImage, ...]:
+        """Every distinct file to upload: plain images plus both sides of every pair."""
+        seen: dict[str, DesiredImage] = {i.sha256: i for i in self.images}
+        for p in self.pairs:
+            seen.setdefault(p.source.sha256, p.source)
+            seen.setdefault(p.target.sha256, p.target)
+        return tuple(sorted(seen.values(), key=lambda i: i.path))
+
+    def public_parameters(self) -> dict[str, ParamValue]:
+        """Parameters safe to show, save or hash: secrets replaced by their reference text."""
+        return {
+            k: (f"${{env:{v.env}}}" if isinstance(v, SecretRef) else v)
+            for k, v in sorted(self.parameters.items())
+        }
+
+    def resolved_parameters(
+        self, environ: Mapping[str, str] | None = None
+    ) -> dict[str, ParamValue]:
+        """Parameters to send to the API, secrets read from the environment. Never log these."""
+        env = os.environ if environ is None else environ
+        out: dict[str, ParamValue] = {}
+        for k, v in sorted(self.parameters.items()):
+            if isinstance(v, SecretRef):
+                if v.env not in env:
+                    raise ConfigError(
+                        f"{self.source}: parameters.{k}: environment variable {v.env} is not set",
+                        hint=f"export {v.env}=... before running apply",
+                    )
+                out[k] = env[v.env]
+            else:
+                out[k] = v
+        return out
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Settings from the optional root `trainops.yaml`."""
+
+    name: str  # namespaces identity tags: two repos sharing one team never claim each other's
+    root: Path
+    project_id: str | None = None
+    parallelism: int = 8
+    budget: float | None = None  # max creative units for one plan
+
+
+@dataclass(frozen=True)
+class Desired:
+    workspace: Workspace
+    models: tuple[DesiredModel, ...] = field(default=())  # sorted by key
+
+    def by_key(self) -> dict[str, DesiredModel]:
+        return {m.key: m for m in self.models}

@@ -1,0 +1,88 @@
+"""The one exception tree. Exceptions never print themselves; only `cli` turns them into text.
+
+TrainopsError                 any user-fixable failure (exit 1)
+├── ManifestError             manifests or trainops.yaml are invalid; carries every Diagnostic
+├── ConfigError               missing credentials, bad flags, bad environment
+├── ApiError                  the API (or sandbox) refused or failed a call
+│   └── QuotaError            a team limit or cooldown (429 naming a limit): not transient
+├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
+├── StalePlanError            a saved plan no longer matches manifests, images or live state
+└── ApplyError                one or more models failed during apply
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in one place: renders as `FILE:LINE: FIELD: MESSAGE` plus an optional hint."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+    hint: str | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        head = f"{self.file}:{self.line}: {self.field}: {self.message}"
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+class TrainopsError(Exception):
+    """Base of every error a user can fix. `hint` says what to do next."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ManifestError(TrainopsError):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in manifests")
+        self.diagnostics = diagnostics
+
+
+class ConfigError(TrainopsError):
+    pass
+
+
+class ApiError(TrainopsError):
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class QuotaError(ApiError):
+    """A 429 that names a team limit (`actionLimit`) or a cooldown (`remainingSeconds`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str | None = None,
+        limit: float | None = None,
+        remaining_seconds: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, status=429, hint=hint)
+        self.action = action
+        self.limit = limit
+        self.remaining_seconds = remaining_seconds
+
+
+class UnsafePlanError(TrainopsError):
+    pass
+
+
+class StalePlanError(TrainopsError):
+    pass
+
+
+class ApplyError(TrainopsError):
+    pass

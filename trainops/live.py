@@ -1,0 +1,163 @@
+"""The live state: frozen values read from the API, and trainops's recorded state in tags.
+
+trainops keeps no state file. What it needs to remember lives on the model itself:
+- identity:     tag `trainops:<workspace>/<key>`           (set at create or adoption)
+- trained with: tag `trainops-fp:<fingerprint[:32]>`        (set after a training was triggered)
+- git commit:   tag `trainops-commit:<sha[:12]>`            (the manifests' commit at trigger)
+- in flight:    tag `trainops-pending:<fingerprint[:32]>@<unix seconds>`  (set just before
+                a trigger; lets a rerun after a crash tell "triggered, not recorded" from
+                "never triggered" by comparing with the latest job's creation time)
+- image content: each uploaded training image is named `<sha256[:16]>-<file name>`, because the
+                API stores no content hash and re-downloading every image to hash it is slow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+FP_LEN = 32
+IDENTITY_PREFIX = "trainops:"
+FP_PREFIX = "trainops-fp:"
+COMMIT_PREFIX = "trainops-commit:"
+PENDING_PREFIX = "trainops-pending:"
+_IMAGE_NAME = re.compile(r"^(?P<sha>[0-9a-f]{16})-(?P<name>.+)$")
+
+TERMINAL_JOB_STATUSES = frozenset({"success", "failure", "canceled"})
+
+
+def identity_tag(workspace: str, key: str) -> str:
+    return f"{IDENTITY_PREFIX}{workspace}/{key}"
+
+
+def fingerprint_tag(fingerprint: str) -> str:
+    return f"{FP_PREFIX}{fingerprint[:FP_LEN]}"
+
+
+def commit_tag(sha: str) -> str:
+    return f"{COMMIT_PREFIX}{sha[:12]}"
+
+
+def pending_tag(fingerprint: str, at: int) -> str:
+    return f"{PENDING_PREFIX}{fingerprint[:FP_LEN]}@{at}"
+
+
+def is_trainops_tag(tag: str) -> bool:
+    return tag.startswith((IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX))
+
+
+def image_name(sha256: str, file_name: str) -> str:
+    return f"{sha256[:16]}-{file_name}"
+
+
+def parse_image_name(name: str) -> tuple[str | None, str]:
+    """(sha256 prefix or None when not uploaded by trainops, original file name)."""
+    m = _IMAGE_NAME.match(name)
+    return (m["sha"], m["name"]) if m else (None, name)
+
+
+@dataclass(frozen=True)
+class LiveImage:
+    id: str
+    name: str  # the original file name (prefix stripped)
+    sha_prefix: str | None  # 16 hex chars when uploaded by trainops, else None (drift)
+    description: str  # the caption used for training
+    automatic_captioning: str
+    download_url: str
+
+
+@dataclass(frozen=True)
+class LivePair:
+    source_id: str | None
+    target_id: str | None
+    instruction: str | None
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    id: str
+    status: str  # pending|queued|warming-up|in-progress|finalizing|success|failure|canceled
+    progress: float | None
+    created_at: str  # ISO
+    updated_at: str
+    cost: float | None  # billing.cuCost
+    error: str | None  # metadata.error
+
+    @property
+    def running(self) -> bool:
+        return self.status not in TERMINAL_JOB_STATUSES
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What trainops wrote on the model, parsed from its tags."""
+
+    workspace: str | None
+    key: str | None
+    fingerprint: str | None  # FP_LEN hex chars
+    commit: str | None
+    pending_fingerprint: str | None
+    pending_at: int | None
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    id: str
+    type: str
+    status: str  # new|training|trained|failed|training-canceled|copying
+    name: str | None
+    short_description: str | None
+    tags: tuple[str, ...]  # all tags, trainops's included
+    parameters: Mapping[str, object]
+    images: tuple[LiveImage, ...]
+    images_count: int  # trainingImagesNumber: the truth even when `images` is truncated
+    complete: bool  # True when `images` holds every image (read in full, not from a listing)
+    pairs: tuple[LivePair, ...]
+    job: LiveJob | None  # the latest training job, when known
+    progress: float | None  # trainingProgress.progress
+    stage: str | None  # trainingProgress.stage
+    remaining_ms: float | None
+    updated_at: str
+    recorded: Recorded
+
+    @property
+    def user_tags(self) -> tuple[str, ...]:
+        return tuple(t for t in self.tags if not is_trainops_tag(t))
+
+
+def parse_recorded(tags: tuple[str, ...] | list[str]) -> Recorded:
+    fields: dict[str, str] = {}
+    for tag in tags:
+        for prefix in (IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX):
+            if tag.startswith(prefix):
+                fields[prefix] = tag[len(prefix) :]
+    workspace = key = None
+    if ident := fields.get(IDENTITY_PREFIX):
+        workspace, _, key = ident.rpartition("/")
+    pending_fp = pending_at = None
+    if pending := fields.get(PENDING_PREFIX):
+        fp, _, at = pending.partition("@")
+        pending_fp, pending_at = fp, int(at) if at.isdigit() else None
+    return Recorded(
+        workspace=workspace or None,
+        key=key or None,
+        fingerprint=fields.get(FP_PREFIX),
+        commit=fields.get(COMMIT_PREFIX),
+        pending_fingerprint=pending_fp,
+        pending_at=pending_at,
+    )
+
+
+@dataclass(frozen=True)
+class Live:
+    """Every model of the team that is relevant to this workspace."""
+
+    workspace: str
+    models: tuple[LiveModel, ...]  # managed by this workspace (identity tag) or adopted by id
+
+    def by_id(self) -> dict[str, LiveModel]:
+        return {m.id: m for m in self.models}
+
+    def by_key(self) -> Mapping[str, LiveModel]:
+        return {m.recorded.key: m for m in self.models if m.recorded.key}
