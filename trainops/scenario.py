@@ -1,0 +1,632 @@
+"""The one adapter over `scenario-sdk`: auth, timeouts, the retry policy per call kind, paging.
+
+Every call goes through `Scenario._call` with one of three kinds:
+
+- `read`        GET, dryRun: retried on transient 429, 408, 5xx, timeouts and connection errors.
+- `idempotent`  writes that set values (PUT model, PUT tags strict=false, PUT pairs, DELETE):
+                retried like reads, because sending them twice ends in the same state.
+- `create`      writes that create or train (POST model, POST image, PUT train, cancel): a
+                timeout, connection error or 5xx is *ambiguous* (the server may have acted), so it
+                raises `AmbiguousWriteError` and the caller must re-read before trying again.
+                A transient 429 is a refusal before acting (the server says "not now"), so it is
+                retried like a read.
+
+The SDK's own retries are off (`max_retries=0`): it retries every method, including the
+non-idempotent ones, and it retries quota 429s that can never succeed (contract §1.3, §9).
+A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeconds`) raises
+`QuotaError` at once. Methods return plain JSON dicts (camelCase, as on the wire) so no SDK type
+leaks past `live`/`apply`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+import httpx
+from scenario_sdk import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncScenario,
+    omit,
+)
+from scenario_sdk.pagination import AsyncJobsCursor, AsyncModelsCursor
+
+from trainops.desired import SECRET_PARAMETERS
+from trainops.errors import ApiError, ConfigError, QuotaError
+
+T = TypeVar("T")
+CallKind = Literal["read", "idempotent", "create"]
+Json = dict[str, Any]
+
+DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
+DEFAULT_PARALLELISM = 8
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+LIST_PAGE_SIZE = 500
+JOBS_PAGE_SIZE = 100
+DRY_RUN_STATUS = 269
+_CREDENTIALS_HINT = (
+    "export SCENARIO_API_KEY and SCENARIO_API_SECRET (or SCENARIO_SDK_API_KEY and "
+    "SCENARIO_SDK_API_SECRET), or run with --sandbox"
+)
+
+
+class AmbiguousWriteError(ApiError):
+    """A create/train call failed in a way that does not say whether the server acted.
+
+    Never retry it blindly: re-read the model (and its jobs) and decide from what is there.
+    """
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # total tries for a retryable call, the first one included
+    base_delay: float = 0.5  # backoff: min(base * 2^n, max_delay) * jitter in [0.75, 1]
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0  # a longer Retry-After is not waited for: the call fails
+
+
+@dataclass(frozen=True)
+class DryRun:
+    cost: float | None  # creativeUnitsCost
+    discount: float | None
+    details: Mapping[str, float] = field(default_factory=dict)  # costDetails, e.g. train-model
+
+
+@dataclass
+class _Failure:
+    """How one failed attempt should be handled: raise `error`, or sleep `delay` and retry."""
+
+    error: Exception
+    delay: float | None
+
+
+# Path segments following these words are ids, except for the literal sub-resources listed.
+_ID_AFTER = {"models", "jobs", "training-images", "assets", "uploads"}
+_LITERAL = {"get-bulk", "pairs"}
+
+
+def request_kind(method: str, url: httpx.URL) -> str:
+    """`PUT /models/{id}/train?dryRun`: the counter key for one request (ids folded away)."""
+    parts = [p for p in url.path.split("/") if p]
+    if parts and re.fullmatch(r"v\d+", parts[0]):
+        parts = parts[1:]
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        prev = parts[i - 1] if i else ""
+        out.append("{id}" if prev in _ID_AFTER and part not in _LITERAL else part)
+    suffix = "?dryRun" if "dryRun" in url.params else ""
+    return f"{method} /{'/'.join(out)}{suffix}"
+
+
+class Scenario:
+    """An async Scenario API client with trainops's retry policy. Use as `async with`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_secret: str,
+        base_url: str = DEFAULT_BASE_URL,
+        parallelism: int = DEFAULT_PARALLELISM,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.requests: Counter[str] = Counter()
+        self._retry = retry
+        self._sem = asyncio.Semaphore(max(1, parallelism))
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max(parallelism, 1) * 2,
+                max_keepalive_connections=max(parallelism, 1),
+            ),
+            follow_redirects=True,
+            event_hooks={"request": [self._count]},
+        )
+        self._sdk = AsyncScenario(
+            api_key=api_key,
+            api_secret=api_secret,
+            base_url=base_url,
+            http_client=self._http,
+            timeout=timeout,
+            max_retries=0,
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        parallelism: int = DEFAULT_PARALLELISM,
+        retry: RetryPolicy = RetryPolicy(),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Scenario:
+        key = environ.get("SCENARIO_API_KEY") or environ.get("SCENARIO_SDK_API_KEY")
+        secret = environ.get("SCENARIO_API_SECRET") or environ.get("SCENARIO_SDK_API_SECRET")
+        missing = [
+            name
+            for name, value in (("SCENARIO_API_KEY", key), ("SCENARIO_API_SECRET", secret))
+            if not value
+        ]
+        if not key or not secret:
+            raise ConfigError(
+                f"missing Scenario API credentials: {' and '.join(missing)} not set",
+                hint=_CREDENTIALS_HINT,
+            )
+        return cls(
+            api_key=key,
+            api_secret=secret,
+            base_url=environ.get("SCENARIO_BASE_URL") or DEFAULT_BASE_URL,
+            parallelism=parallelism,
+            transport=transport,
+            retry=retry,
+        )
+
+    @classmethod
+    def sandbox(
+        cls,
+        db_path: Path,
+        *,
+        app: Any = None,
+        parallelism: int = DEFAULT_PARALLELISM,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> Scenario:
+        """The embedded sandbox, in-process: no server to start, state in `db_path`."""
+        # Imported here only: the core must not depend on the sandbox.
+        from trainops import sandbox
+
+        if app is None:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            app = sandbox.create_app(db_path)
+        return cls(
+            api_key=sandbox.DEFAULT_API_KEY,
+            api_secret=sandbox.DEFAULT_API_SECRET,
+            base_url="http://sandbox.invalid/v1",
+            parallelism=parallelism,
+            transport=httpx.ASGITransport(app=app),
+            retry=retry,
+        )
+
+    async def __aenter__(self) -> Scenario:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _count(self, request: httpx.Request) -> None:
+        self.requests[request_kind(request.method, request.url)] += 1
+
+    # --- the retry loop ------------------------------------------------------------------------
+
+    async def _call(self, kind: CallKind, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._sem:
+                    return await fn()
+            except APIStatusError as exc:
+                failure = self._on_status(kind, what, exc, attempt)
+            except APIConnectionError as exc:
+                failure = self._on_transport(kind, what, exc, attempt)
+            if failure.delay is None:
+                raise failure.error
+            # Sleep outside the semaphore so a backing-off call does not block the others.
+            await asyncio.sleep(failure.delay)
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self._retry.base_delay * 2.0 ** (attempt - 1), self._retry.max_delay)
+        return delay * random.uniform(0.75, 1.0)
+
+    def _on_status(self, kind: CallKind, what: str, exc: APIStatusError, attempt: int) -> _Failure:
+        error = status_error(what, exc)
+        transient = exc.status_code in (408, 429) or exc.status_code >= 500
+        if not transient or isinstance(error, QuotaError):
+            return _Failure(error, None)
+        if kind == "create" and exc.status_code != 429:
+            return _Failure(_ambiguous(what, f"the API answered {exc.status_code}"), None)
+        if attempt >= self._retry.attempts:
+            return _Failure(error, None)
+        wait = _retry_after(exc.response)
+        if wait is not None and wait > self._retry.max_retry_after:
+            return _Failure(error, None)
+        return _Failure(error, wait if wait is not None else self._backoff(attempt))
+
+    def _on_transport(
+        self, kind: CallKind, what: str, exc: APIConnectionError, attempt: int
+    ) -> _Failure:
+        reason = "timed out" if isinstance(exc, APITimeoutError) else "could not connect"
+        if kind == "create":
+            return _Failure(_ambiguous(what, f"the request {reason}"), None)
+        error = ApiError(
+            f"{what}: the request {reason} after {attempt} attempt(s)",
+            hint="check the network and SCENARIO_BASE_URL, then run again",
+        )
+        if attempt >= self._retry.attempts:
+            return _Failure(error, None)
+        return _Failure(error, self._backoff(attempt))
+
+    # --- models --------------------------------------------------------------------------------
+
+    async def list_models(self) -> list[Json]:
+        """Every private model of the team, all pages (the API cannot filter private by tag)."""
+        models: list[Json] = []
+        token: str | None = None
+        while True:
+            page = await self._call("read", "list models", self._models_page(token))
+            models.extend(m.to_dict(mode="json") for m in page.models or [])
+            token = page.next_pagination_token
+            if not token:
+                return models
+
+    def _models_page(self, token: str | None) -> Callable[[], Awaitable[AsyncModelsCursor[Any]]]:
+        async def call() -> AsyncModelsCursor[Any]:
+            if token:
+                return await self._sdk.models.list(page_size=LIST_PAGE_SIZE, pagination_token=token)
+            return await self._sdk.models.list(page_size=LIST_PAGE_SIZE)
+
+        return call
+
+    async def get_model(self, model_id: str) -> Json:
+        res = await self._call(
+            "read", f"read model {model_id}", lambda: self._sdk.models.retrieve(model_id)
+        )
+        return res.model.to_dict(mode="json")
+
+    async def create_model(
+        self, *, type: str, name: str | None = None, short_description: str | None = None
+    ) -> Json:
+        body: Json = {"type": type}
+        if name is not None:
+            body["name"] = name
+        if short_description is not None:
+            body["shortDescription"] = short_description
+        res = await self._call(
+            "create",
+            f"create model {name or type}",
+            lambda: self._sdk.models.create(extra_body=body),
+        )
+        return res.model.to_dict(mode="json")
+
+    async def update_model(
+        self,
+        model_id: str,
+        *,
+        name: str | None = None,
+        short_description: str | None = None,
+        parameters: Mapping[str, object] | None = None,
+    ) -> Json:
+        body: Json = {}
+        if name is not None:
+            body["name"] = name
+        if short_description is not None:
+            body["shortDescription"] = short_description
+        if parameters is not None:
+            body["parameters"] = dict(parameters)
+        secrets = _secret_values(parameters)
+        res = await self._call(
+            "idempotent",
+            f"update model {model_id}",
+            _redacting(secrets, lambda: self._sdk.models.update(model_id, extra_body=body)),
+        )
+        return res.model.to_dict(mode="json")
+
+    async def update_tags(
+        self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
+    ) -> None:
+        """Add and remove some tags, keeping the others (never replaces the whole set)."""
+        if not add and not delete:
+            return
+        await self._call(
+            "idempotent",
+            f"update tags of model {model_id}",
+            lambda: self._sdk.models.update_tags(
+                model_id, add=list(add), delete=list(delete), strict=False
+            ),
+        )
+
+    async def delete_model(self, model_id: str) -> None:
+        await self._call(
+            "idempotent",
+            f"delete model {model_id}",
+            _gone_ok(lambda: self._sdk.models.delete(model_id)),
+        )
+
+    # --- training images -----------------------------------------------------------------------
+
+    async def add_training_image(
+        self, model_id: str, *, name: str, data: bytes, mime: str, description: str | None = None
+    ) -> Json:
+        """Upload one file as a data URL. Not retried on ambiguity: re-read the model instead."""
+        url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        res = await self._call(
+            "create",
+            f"upload {name} to model {model_id}",
+            lambda: self._sdk.models.training_images.add(model_id, data=url, name=name),
+        )
+        image = res.training_image.to_dict(mode="json")
+        if description is not None and image.get("description") != description:
+            image = await self.set_image_description(model_id, str(image["id"]), description)
+        return image
+
+    async def set_image_description(self, model_id: str, image_id: str, description: str) -> Json:
+        """Set the caption used for training (PUT on the image with only `description`)."""
+        res = await self._call(
+            "idempotent",
+            f"set the caption of image {image_id} of model {model_id}",
+            lambda: self._sdk.models.training_images.replace(
+                image_id, model_id=model_id, extra_body={"description": description}
+            ),
+        )
+        return res.training_image.to_dict(mode="json")
+
+    async def delete_training_image(self, model_id: str, image_id: str) -> None:
+        await self._call(
+            "idempotent",
+            f"delete image {image_id} of model {model_id}",
+            _gone_ok(lambda: self._sdk.models.training_images.delete(image_id, model_id=model_id)),
+        )
+
+    async def replace_pairs(self, model_id: str, pairs: Sequence[Mapping[str, str]]) -> None:
+        body = [dict(p) for p in pairs]
+        await self._call(
+            "idempotent",
+            f"set the training pairs of model {model_id}",
+            lambda: self._sdk.models.training_images.replace_pairs(model_id, body=body),  # type: ignore[arg-type]
+        )
+
+    # --- training and jobs ---------------------------------------------------------------------
+
+    async def train(self, model_id: str, parameters: Mapping[str, object]) -> str:
+        """Trigger a training; returns the job id. Never retried on ambiguity (double billing)."""
+        res = await self._call(
+            "create",
+            f"train model {model_id}",
+            _redacting(
+                _secret_values(parameters),
+                lambda: self._sdk.models.train.trigger(
+                    model_id, extra_body={"parameters": dict(parameters)}
+                ),
+            ),
+        )
+        return str(res.job.job_id)
+
+    async def dry_run(
+        self,
+        model_id: str,
+        parameters: Mapping[str, object],
+        *,
+        training_images_count: int | None = None,
+    ) -> DryRun:
+        """Price a training (dryRun=true, HTTP 269). `training_images_count` only counts when the
+        model has no images yet (the API ignores it otherwise)."""
+        what = f"price the training of model {model_id}"
+
+        async def call() -> Json:
+            raw = await self._sdk.models.train.with_raw_response.trigger(
+                model_id,
+                dry_run="true",
+                training_images_count=(
+                    omit if training_images_count is None else training_images_count
+                ),
+                extra_body={"parameters": dict(parameters)},
+            )
+            if raw.status_code != DRY_RUN_STATUS:
+                raise ApiError(
+                    f"{what}: the API answered {raw.status_code} instead of {DRY_RUN_STATUS} "
+                    "to a dry run, so it may have started a real training",
+                    status=raw.status_code,
+                    hint=f"check model {model_id} and its jobs before running apply",
+                )
+            body = await raw.json()
+            return body if isinstance(body, dict) else {}
+
+        body = await self._call("read", what, _redacting(_secret_values(parameters), call))
+        details = body.get("costDetails") or {}
+        return DryRun(
+            cost=_number(body.get("creativeUnitsCost")),
+            discount=_number(body.get("creativeUnitsDiscount")),
+            details={str(k): float(v) for k, v in details.items() if _number(v) is not None},
+        )
+
+    async def cancel_training(self, model_id: str) -> Json:
+        res = await self._call(
+            "create",
+            f"cancel the training of model {model_id}",
+            lambda: self._sdk.models.train.action(model_id, action="cancel"),
+        )
+        return res.model.to_dict(mode="json")
+
+    async def get_job(self, job_id: str) -> Json:
+        res = await self._call(
+            "read", f"read job {job_id}", lambda: self._sdk.jobs.retrieve(job_id)
+        )
+        return res.job.to_dict(mode="json")
+
+    async def list_jobs(self, **filters: Any) -> list[Json]:
+        """All jobs matching `filters` (SDK snake_case names). Pages may be empty with a token:
+        keep going until the token is absent (the SDK's own pager stops early)."""
+        jobs: list[Json] = []
+        token: str | None = None
+        while True:
+            page = await self._call("read", "list jobs", self._jobs_page(filters, token))
+            jobs.extend(j.to_dict(mode="json") for j in page.jobs or [])
+            token = page.next_pagination_token
+            if not token:
+                return jobs
+
+    def _jobs_page(
+        self, filters: Mapping[str, Any], token: str | None
+    ) -> Callable[[], Awaitable[AsyncJobsCursor[Any]]]:
+        query = {**filters, "page_size": JOBS_PAGE_SIZE}
+        if token:
+            query["pagination_token"] = token
+
+        async def call() -> AsyncJobsCursor[Any]:
+            return await self._sdk.jobs.list(**query)
+
+        return call
+
+
+# --- error mapping -----------------------------------------------------------------------------
+
+
+def status_error(what: str, exc: APIStatusError) -> Exception:
+    """The trainops error for one API refusal (never includes credentials)."""
+    status = exc.status_code
+    message = api_message(exc.body) or exc.response.reason_phrase or "no message"
+    if status == 401:
+        return ConfigError(
+            f"{what}: the API refused the credentials (401)",
+            hint="check SCENARIO_API_KEY and SCENARIO_API_SECRET (and SCENARIO_BASE_URL)",
+        )
+    if status == 429 and (quota := _quota(what, message, exc.body)) is not None:
+        return quota
+    hints = {
+        403: "the credentials cannot access this resource: check the key's project",
+        404: "it may have been deleted outside trainops: run plan again",
+        429: "the API is rate limiting: lower --parallelism or try again later",
+    }
+    hint = hints.get(status) or (
+        "the API failed: try again later" if status >= 500 else "fix the manifest and run again"
+    )
+    return ApiError(f"{what}: {message} ({status})", status=status, hint=hint)
+
+
+def _quota(what: str, message: str, body: object) -> QuotaError | None:
+    fields = _flatten(body)
+    action = fields.get("action")
+    limit = _number(fields.get("actionLimit"))
+    remaining = _number(fields.get("remainingSeconds"))
+    if remaining is not None:
+        return QuotaError(
+            f"{what}: cooldown, {remaining:g}s remaining: {message}",
+            action=str(action) if action else None,
+            remaining_seconds=remaining,
+            hint=f"wait {remaining:g} seconds, then run apply again",
+        )
+    if action is not None or limit is not None:
+        ceiling = f" (limit {limit:g})" if limit is not None else ""
+        return QuotaError(
+            f"{what}: team limit reached for {action or 'this action'}{ceiling}: {message}",
+            action=str(action) if action else None,
+            limit=limit,
+            hint="free capacity (finish or cancel trainings, remove images) or raise the plan",
+        )
+    return None
+
+
+def _flatten(body: object) -> dict[str, object]:
+    """Top-level keys plus those of nested objects: the error body's shape is undocumented."""
+    if not isinstance(body, dict):
+        return {}
+    out: dict[str, object] = {}
+    for key, value in body.items():
+        if isinstance(value, dict):
+            for k, v in _flatten(value).items():
+                out.setdefault(k, v)
+        out.setdefault(str(key), value)
+    return out
+
+
+def api_message(body: object) -> str | None:
+    if isinstance(body, str):
+        return body.strip() or None
+    fields = _flatten(body)
+    for key in ("message", "error", "detail", "reason"):
+        if isinstance(fields.get(key), str):
+            return str(fields[key])
+    return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        if (ms := response.headers.get("retry-after-ms")) is not None:
+            return max(float(ms) / 1000.0, 0.0)
+        if (s := response.headers.get("retry-after")) is not None:
+            return max(float(s), 0.0)
+    except ValueError:
+        return None  # an HTTP date: fall back to our backoff
+    return None
+
+
+def _ambiguous(what: str, reason: str) -> AmbiguousWriteError:
+    return AmbiguousWriteError(
+        f"{what}: {reason}; the API may or may not have done it",
+        hint="run apply again: it re-reads the model and does only what is missing",
+    )
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _secret_values(parameters: Mapping[str, object] | None) -> tuple[str, ...]:
+    if not parameters:
+        return ()
+    return tuple(str(parameters[k]) for k in SECRET_PARAMETERS if parameters.get(k))
+
+
+def _redacting(
+    secrets: tuple[str, ...], fn: Callable[[], Awaitable[T]]
+) -> Callable[[], Awaitable[T]]:
+    """Wrap a call so an API error echoing a secret parameter never carries its value."""
+    if not secrets:
+        return fn
+
+    async def call() -> T:
+        try:
+            return await fn()
+        except APIStatusError as exc:
+            exc.body = _redact(exc.body, secrets)
+            raise
+
+    return call
+
+
+def _redact(value: object, secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {k: _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secrets) for v in value]
+    return value
+
+
+def _gone_ok(fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    """A DELETE answering 404 reached the desired state (e.g. a retried DELETE that had landed)."""
+
+    async def call() -> object:
+        try:
+            return await fn()
+        except APIStatusError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    return call
