@@ -1,0 +1,123 @@
+"""Dataset lint: warnings (never errors unless --strict) about choices that waste a training.
+
+The thresholds follow Scenario's own training guide (scenario-api.md section 9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from trainops.desired import ParamValue
+from trainops.inputs import Located, TrainingFile
+from trainops.parameters import FAMILY_LABELS, SAMPLE_PROMPT_CAPS, TypeInfo
+from trainops.schema import Loc
+
+MIN_SIDE = 1024
+SWEET_SPOT = (5, 15)
+STYLE_MAX = 20  # styles tolerate a few more images than subjects
+# (dataset size upper bound, guidance learning rate); the last applies to anything larger.
+LR_GUIDE = ((10, 5e-5), (25, 1e-4), (None, 2e-4))
+LR_FACTOR = 3.0  # "far" = more than this factor away from the guidance
+
+
+def _warn(at: Located, loc: Loc, message: str) -> None:
+    at.report(loc, message, severity="warning")
+
+
+def duplicates(at: Located, files: Sequence[TrainingFile]) -> None:
+    first: dict[str, str] = {}
+    for f in files:
+        seen = first.setdefault(f.image.sha256, f.image.path)
+        if seen != f.image.path:
+            msg = f"{f.image.path} is an exact duplicate of {seen}: duplicates over-weight one "
+            _warn(at, f.loc, msg + "example and teach the model to copy it; remove one")
+
+
+def small_images(at: Located, files: Sequence[TrainingFile]) -> None:
+    for f in files:
+        w, h = f.facts.width, f.facts.height
+        if w is not None and h is not None and min(w, h) < MIN_SIDE:
+            _warn(
+                at,
+                f.loc,
+                f"{f.image.path} is {w}x{h} px, under {MIN_SIDE} px on a side: "
+                "the trainer upscales it and the model learns blur; use a larger source",
+            )
+
+
+def image_count(at: Located, n: int, loc: Loc, *, pairs: bool) -> None:
+    lo, hi = SWEET_SPOT
+    top = hi if pairs else STYLE_MAX
+    noun = "pairs" if pairs else "images"
+    spot = f"{lo}-{hi} {noun} is the sweet spot" + ("" if pairs else " (styles up to about 20)")
+    if n and n < lo:
+        _warn(at, loc, f"only {n} training {noun}: too few to generalise; {spot}")
+    elif n > top:
+        _warn(
+            at,
+            loc,
+            f"{n} training {noun}: more than the sweet spot costs more and dilutes it; {spot}",
+        )
+
+
+def sample_prompts(at: Located, info: TypeInfo, params: Mapping[str, ParamValue]) -> None:
+    prompts = params.get("samplePrompts")
+    cap = SAMPLE_PROMPT_CAPS.get(info.family)
+    if isinstance(prompts, list) and cap is not None and len(prompts) > cap:
+        _warn(
+            at,
+            ("spec", "parameters", "samplePrompts"),
+            f"{len(prompts)} sample prompts, over the {FAMILY_LABELS[info.family]} cap of {cap}: "
+            "the extra prompts are refused or ignored by the trainer",
+        )
+    epochs = params.get("nbEpochs")
+    if isinstance(epochs, int | float) and epochs > 1 and not prompts:
+        _warn(
+            at,
+            ("spec", "parameters", "nbEpochs"),
+            f"{epochs:g} epochs but no samplePrompts: a checkpoint per epoch is only published "
+            "with sample prompts, so the run keeps the final weights alone",
+        )
+
+
+def guidance_lr(n: int) -> float:
+    for bound, lr in LR_GUIDE:
+        if bound is None or n < bound:
+            return lr
+    raise AssertionError("unreachable: the last guide entry has no bound")
+
+
+def learning_rate(at: Located, info: TypeInfo, params: Mapping[str, ParamValue], n: int) -> None:
+    lr = params.get("learningRate")
+    if info.family not in ("flux-lora", "musubi") or not n:
+        return
+    if not isinstance(lr, int | float) or isinstance(lr, bool) or lr <= 0:
+        return
+    guide = guidance_lr(n)
+    if lr > guide * LR_FACTOR or lr < guide / LR_FACTOR:
+        _warn(
+            at,
+            ("spec", "parameters", "learningRate"),
+            f"learningRate {lr:g} is far from the guidance of {guide:g} for {n} training "
+            f"examples (5-10: 5e-05, 10-25: 0.0001, 25-50: 0.0002): too high overfits, "
+            "too low underfits",
+        )
+
+
+def lint(
+    at: Located,
+    info: TypeInfo,
+    params: Mapping[str, ParamValue],
+    files: Sequence[TrainingFile],
+    *,
+    examples: int,
+    count_loc: Loc,
+) -> None:
+    """Every dataset warning for one model. `examples` counts images, or pairs for edit types."""
+    if not info.pairs:  # one image may serve several pairs on purpose
+        duplicates(at, files)
+    if not info.audio:
+        small_images(at, files)
+        image_count(at, examples, count_loc, pairs=info.pairs)
+        learning_rate(at, info, params, examples)
+    sample_prompts(at, info, params)

@@ -1,0 +1,224 @@
+"""Manifests -> the frozen desired state.
+
+`load_desired` finds the YAML documents that are ours under the given paths, validates every one
+of them (schema, files, parameters, duplicates) and lints the datasets, collecting ALL problems
+before raising one `ManifestError`. On success it returns `Desired` with fingerprints computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from trainops import dataset, lint, schema
+from trainops.dataset import HashCache
+from trainops.desired import Desired, DesiredModel, Source, Workspace
+from trainops.errors import Diagnostic, ManifestError
+from trainops.inputs import (
+    Located,
+    check_file_fields,
+    check_type,
+    resolve_files,
+    resolve_pairs,
+    resolve_parameters,
+)
+from trainops.schema import API_VERSION, ModelDoc
+from trainops.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
+from trainops.yamlmarks import Document, YamlSyntaxError, load_documents
+
+__all__ = ["find_manifest_files", "json_schema", "load_desired"]
+
+_SUFFIXES = (".yaml", ".yml")
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema of manifest documents (what `trainops schema` prints)."""
+    return schema.json_schema()
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith("."):
+            continue  # .git, .trainops, .github, .venv: never ours
+        if entry.is_dir():
+            yield from _walk(entry)
+        elif entry.suffix in _SUFFIXES and entry.name != SETTINGS_FILE:
+            yield entry
+
+
+def find_manifest_files(
+    paths: Sequence[Path], cwd: Path, diags: list[Diagnostic]
+) -> list[tuple[Path, bool]]:
+    """(file, named explicitly) for every candidate YAML file, each once, in a stable order."""
+    out: dict[Path, bool] = {}
+    for given in paths:
+        path = (cwd / given).resolve()
+        if path.is_dir():
+            for f in _walk(path):
+                out.setdefault(f, False)
+        elif path.is_file():
+            out[path] = True
+        else:
+            diags.append(Diagnostic(str(given), 0, "(path)", "no such file or directory"))
+    return list(out.items())
+
+
+def _ours(data: object) -> bool:
+    if not isinstance(data, dict):
+        return False
+    version = data.get("apiVersion")
+    if isinstance(version, str):
+        return version.startswith("trainops/")
+    return data.get("kind") == "Model" and "spec" in data  # forgot apiVersion
+
+
+def _read(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> list[Document]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        if explicit:
+            diags.append(Diagnostic(shown, 0, "(file)", f"cannot read: {exc}"))
+        return []
+    try:
+        return [d for d in load_documents(text) if _ours(d.data)]
+    except YamlSyntaxError as exc:
+        # Other tools' YAML (CI, Helm templates) may not even parse; only ours is our business.
+        if explicit or "trainops/" in text:
+            diags.append(Diagnostic(shown, exc.line, "(yaml)", exc.message))
+        return []
+
+
+def _header(doc: Document, shown: str) -> Diagnostic | None:
+    data = doc.data
+    version, kind = data.get("apiVersion"), data.get("kind")
+    if version != API_VERSION:
+        got = "is missing" if version is None else f"{version!r} is not supported"
+        loc = ("apiVersion",) if version is not None else ()
+        return Diagnostic(shown, doc.line_of(loc), "apiVersion", got, f"use {API_VERSION}")
+    if kind == "Workspace":
+        return Diagnostic(
+            shown,
+            doc.line_of(("kind",)),
+            "kind",
+            "workspace settings belong in the root trainops.yaml",
+            hint="move this document to trainops.yaml at the workspace root",
+        )
+    if kind != "Model":
+        return Diagnostic(
+            shown, doc.line_of(("kind",)), "kind", f"unknown kind {kind!r}", "use kind: Model"
+        )
+    return None
+
+
+def _duplicate_keys(doc: Document, shown: str) -> list[Diagnostic]:
+    return [
+        Diagnostic(shown, line, schema.field_name(loc), "duplicate key: the last one would win")
+        for loc, line in doc.duplicates
+    ]
+
+
+def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
+    spec = model.spec
+    info = check_type(at, spec)
+    if info is None:
+        return None
+    check_file_fields(at, spec, info)
+    params = resolve_parameters(at, spec.type, spec.parameters)
+    images = resolve_files(at, spec.training_images, ("spec", "trainingImages"), audio=False)
+    samples = resolve_files(at, spec.training_samples, ("spec", "trainingSamples"), audio=True)
+    pairs, pair_files = resolve_pairs(at, spec)
+    files = images + samples
+    examples = len(pairs) if info.pairs else len({f.image.sha256 for f in files})
+    count_field = "trainingImagePairs" if info.pairs else "trainingImages"
+    lint.lint(
+        at, info, params, files + pair_files, examples=examples, count_loc=("spec", count_field)
+    )
+    if at.failed:
+        return None
+    desired_files = tuple(f.image for f in files)
+    return DesiredModel(
+        key=model.metadata.name,
+        type=spec.type,
+        name=spec.name or model.metadata.name,
+        short_description=spec.short_description,
+        tags=tuple(spec.tags),
+        parameters=params,
+        images=desired_files,
+        pairs=tuple(pairs),
+        model_id=spec.model_id,
+        fingerprint=dataset.fingerprint(spec.type, params, desired_files, pairs),
+        source=Source(at.shown, at.doc.line),
+    )
+
+
+class _Loader:
+    def __init__(self, workspace: Workspace, cwd: Path) -> None:
+        self.workspace = workspace
+        self.cwd = cwd
+        self.cache = HashCache(workspace.root)
+        self.diagnostics: list[Diagnostic] = []
+        self.models: list[DesiredModel] = []
+        self.keys: dict[str, str] = {}  # key -> "file:line" of its first definition
+
+    def load_file(self, path: Path, explicit: bool) -> None:
+        shown = shown_path(path, self.cwd)
+        for doc in _read(path, shown, explicit, self.diagnostics):
+            self.diagnostics += _duplicate_keys(doc, shown)
+            header = _header(doc, shown)
+            if header is not None:
+                self.diagnostics.append(header)
+                continue
+            self.load_model(path, shown, doc)
+
+    def load_model(self, path: Path, shown: str, doc: Document) -> None:
+        model, diags = schema.validate(ModelDoc, doc, shown)
+        self.diagnostics += diags
+        if model is None:
+            return
+        at = Located(doc, path, shown, self.workspace.root, self.cache)
+        self._claim(at, model.metadata.name)
+        built = _build(at, model)
+        self.diagnostics += at.diagnostics
+        if built is not None:
+            self.models.append(built)
+
+    def _claim(self, at: Located, key: str) -> None:
+        here = f"{at.shown}:{at.doc.line_of(('metadata', 'name'))}"
+        first = self.keys.setdefault(key, here)
+        if first != here:
+            at.report(
+                ("metadata", "name"),
+                f"duplicate model name {key!r}: also defined at {first}",
+                hint="metadata.name is the model's identity; make each one unique",
+            )
+
+
+def load_desired(
+    paths: Sequence[str | Path], *, cwd: Path | None = None, strict: bool = False
+) -> tuple[Desired, list[Diagnostic]]:
+    """Load and validate every manifest under `paths` (default: the current directory).
+
+    Returns the desired state and its warnings; raises ManifestError with every problem.
+    With `strict`, warnings count as errors.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    given = [Path(p) for p in paths] or [Path(".")]
+    root = find_root(given[0], cwd)
+    workspace, diags = load_workspace(root, cwd)
+    loader = _Loader(workspace, cwd)
+    loader.diagnostics += diags
+    for file, explicit in find_manifest_files(given, cwd, loader.diagnostics):
+        loader.load_file(file, explicit)
+    loader.cache.save()
+    found = _finish(loader.diagnostics, strict)
+    models = tuple(sorted(loader.models, key=lambda m: m.key))
+    return Desired(workspace=workspace, models=models), found
+
+
+def _finish(diags: list[Diagnostic], strict: bool) -> list[Diagnostic]:
+    if strict:
+        diags = [Diagnostic(d.file, d.line, d.field, d.message, d.hint, "error") for d in diags]
+    diags = sorted(diags, key=lambda d: (d.file, d.line, d.field))
+    if any(d.severity == "error" for d in diags):
+        raise ManifestError(diags)
+    return diags

@@ -1,0 +1,85 @@
+"""The workspace: its root directory and the optional root `trainops.yaml` settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from trainops.desired import Workspace
+from trainops.errors import Diagnostic
+from trainops.schema import WorkspaceDoc, validate
+from trainops.yamlmarks import Document, YamlSyntaxError, load_documents
+
+SETTINGS_FILE = "trainops.yaml"
+
+
+def shown_path(path: Path, cwd: Path) -> str:
+    """`path` as the user should see it: relative to the current directory when possible."""
+    return Path(os.path.relpath(path, cwd)).as_posix()
+
+
+def git_toplevel(start: Path) -> Path | None:
+    import git  # deferred: gitpython spawns nothing at import, but is slow to import
+
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    top = repo.working_tree_dir
+    return Path(top).resolve() if top else None
+
+
+def find_root(first: Path, cwd: Path) -> Path:
+    """Nearest directory holding trainops.yaml above `first` (up to the git top level),
+    else the git top level, else `cwd`."""
+    start = (cwd / first).resolve()
+    start = start if start.is_dir() else start.parent
+    top = git_toplevel(start) if start.exists() else None
+    for d in (start, *start.parents):
+        if (d / SETTINGS_FILE).is_file():
+            return d
+        if d == top:
+            break
+    return top or cwd.resolve()
+
+
+def default_name(root: Path) -> str:
+    top = git_toplevel(root)
+    return (top or root).name or "workspace"
+
+
+def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
+    """The settings of `root/trainops.yaml` (defaults when absent) and any problems in it."""
+    path = root / SETTINGS_FILE
+    name = default_name(root)
+    if not path.is_file():
+        return Workspace(name=name, root=root), []
+    shown = shown_path(path, cwd)
+    try:
+        docs = list(load_documents(path.read_text(encoding="utf-8")))
+    except YamlSyntaxError as exc:
+        return Workspace(name=name, root=root), [Diagnostic(shown, exc.line, "(yaml)", exc.message)]
+    settings = [d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == "Workspace"]
+    if len(settings) != 1:
+        return Workspace(name=name, root=root), [_one_settings_doc(shown, docs, settings)]
+    ws, diags = validate(WorkspaceDoc, settings[0], shown)
+    if ws is None:
+        return Workspace(name=name, root=root), diags
+    return Workspace(
+        name=ws.workspace or name,
+        root=root,
+        project_id=ws.project_id,
+        parallelism=ws.parallelism,
+        budget=ws.budget,
+    ), []
+
+
+def _one_settings_doc(shown: str, docs: list[Document], settings: list[Document]) -> Diagnostic:
+    line = settings[1].line if len(settings) > 1 else (docs[0].line if docs else 1)
+    return Diagnostic(
+        shown,
+        line,
+        "kind",
+        "trainops.yaml must hold exactly one `kind: Workspace` document",
+        hint="put models in their own manifest files; keep only workspace settings here",
+    )
