@@ -366,19 +366,18 @@ class Scenario:
         )
         image = res.training_image.to_dict(mode="json")
         if description is not None and image.get("description") != description:
-            image = await self.set_image_description(model_id, str(image["id"]), description)
+            await self.set_image_description(model_id, str(image["id"]), description)
+            image["description"] = description
         return image
 
-    async def set_image_description(self, model_id: str, image_id: str, description: str) -> Json:
-        """Set the caption used for training (PUT on the image with only `description`)."""
-        res = await self._call(
+    async def set_image_description(self, model_id: str, image_id: str, description: str) -> None:
+        """Set the caption used for training. A training image is an asset (`asset_...`) and
+        its `description` is set on the asset: `PUT /assets/{id}`."""
+        await self._call(
             "idempotent",
             f"set the caption of image {image_id} of model {model_id}",
-            lambda: self._sdk.models.training_images.replace(
-                image_id, model_id=model_id, extra_body={"description": description}
-            ),
+            lambda: self._sdk.assets.update(image_id, description=description),
         )
-        return res.training_image.to_dict(mode="json")
 
     async def delete_training_image(self, model_id: str, image_id: str) -> None:
         await self._call(
