@@ -60,12 +60,54 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
 
 def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("validate", help="check manifests against the API's rules")
-    p.set_defaults(handler=_not_yet)
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.set_defaults(handler=_validate)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from trainops.manifest import load_desired
+
+    try:
+        desired, warnings = load_desired(args.paths, strict=args.strict)
+    except ManifestError as exc:
+        if args.format != "json":
+            raise
+        doc = {"valid": False, "diagnostics": [asdict(d) for d in exc.diagnostics]}
+        print(json.dumps(doc, indent=2, sort_keys=True))
+        return EXIT_ERROR
+    if args.format == "json":
+        doc = {
+            "valid": True,
+            "workspace": desired.workspace.name,
+            "models": [m.key for m in desired.models],
+            "diagnostics": [asdict(d) for d in warnings],
+        }
+        print(json.dumps(doc, indent=2, sort_keys=True))
+        return EXIT_OK
+    for w in warnings:
+        _err(f"warning: {w}")
+    n = len(desired.models)
+    print(f"ok: {n} model{'s' if n != 1 else ''} valid in workspace {desired.workspace.name}")
+    return EXIT_OK
 
 
 def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schema", help="print the manifest JSON Schema")
-    p.set_defaults(handler=_not_yet)
+    p.set_defaults(handler=_schema)
+
+
+def _schema(_args: argparse.Namespace) -> int:
+    import json
+
+    from trainops.manifest import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
 
 
 def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
