@@ -1,0 +1,199 @@
+"""What differs between one manifest and its live model, as typed `Change`s and drift lines.
+
+Pure helpers of `trainops.diff`; see its docstring for the rules that decide the action.
+"""
+
+from __future__ import annotations
+
+import math
+
+from deepdiff import DeepDiff
+
+from trainops.desired import SECRET_PARAMETERS, DesiredModel, ParamValue, SecretRef
+from trainops.live import LiveModel, identity_tag
+from trainops.plan import Change, freeze
+
+
+def _secret(key: str, value: ParamValue) -> bool:
+    return key in SECRET_PARAMETERS or isinstance(value, SecretRef)
+
+
+def canonical(value: object) -> object:
+    # 800 and 800.0 train the same model; the API types every number as float.
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+def input_changes(d: DesiredModel, m: LiveModel) -> tuple[Change, ...]:
+    return (
+        *_type_change(d, m),
+        *_param_changes(d, m),
+        *_image_changes(d, m),
+        *_pair_changes(d, m),
+    )
+
+
+def _type_change(d: DesiredModel, m: LiveModel) -> list[Change]:
+    return [] if d.type == m.type else [Change("type", "change", "type", old=m.type, new=d.type)]
+
+
+def _param_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
+    want = {k: canonical(v) for k, v in d.parameters.items() if not _secret(k, v)}
+    # Only declared parameters are compared: the API fills in defaults for the others.
+    have = {k: canonical(v) for k, v in m.parameters.items() if k in want and v is not None}
+    changed = DeepDiff(have, want, ignore_numeric_type_changes=True).affected_root_keys
+    return [
+        Change(
+            "parameter",
+            "change" if k in have else "add",
+            k,
+            old=freeze(have.get(k)),
+            new=freeze(want[k]),
+        )
+        for k in sorted(changed)
+    ]
+
+
+def secret_changes(d: DesiredModel, m: LiveModel | None) -> tuple[Change, ...]:
+    """Secrets are sent with every training; only their presence is ever compared."""
+    declared = {k for k, v in d.parameters.items() if _secret(k, v)}
+    have = set() if m is None else {k for k in SECRET_PARAMETERS if m.parameters.get(k)}
+    return (
+        *(Change("parameter", "add", k, sensitive=True) for k in sorted(declared - have)),
+        *(Change("parameter", "remove", k, sensitive=True) for k in sorted(have - declared)),
+    )
+
+
+def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
+    if not m.complete:
+        return []
+    want = {f.sha256[:16]: f for f in d.training_files}
+    have = {}
+    extra: list[Change] = []
+    for img in sorted(m.images, key=lambda i: (i.name, i.id)):
+        if img.sha_prefix in want and img.sha_prefix not in have:
+            have[img.sha_prefix] = img
+        else:  # not declared, uploaded by hand, or the same content twice
+            extra.append(Change("image", "remove", img.name, old=img.sha_prefix, ref=img.id))
+    added = [
+        Change("image", "add", f.name, new=f.path, ref=f.sha256)
+        for sha, f in sorted(want.items(), key=lambda kv: (kv[1].name, kv[1].path))
+        if sha not in have
+    ]
+    captions = [
+        Change(
+            "caption", "change", f.name, old=have[sha].description, new=f.caption, ref=have[sha].id
+        )
+        for sha, f in sorted(want.items(), key=lambda kv: (kv[1].name, kv[1].path))
+        if sha in have and f.caption is not None and f.caption != have[sha].description
+    ]
+    return [*added, *extra, *captions]
+
+
+def _pair_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
+    if not m.complete or not (d.pairs or m.pairs):
+        return []
+    by_id = {i.id: i for i in m.images}
+
+    def live_key(side: str | None) -> tuple[str | None, str]:
+        img = by_id.get(side or "")
+        return (img.sha_prefix, img.name) if img else (None, "?")
+
+    want = {
+        (p.source.sha256[:16], p.target.sha256[:16], p.instruction): (p.source.name, p.target.name)
+        for p in d.pairs
+    }
+    have = {}
+    for p in m.pairs:
+        (src, src_name), (tgt, tgt_name) = live_key(p.source_id), live_key(p.target_id)
+        have[(src, tgt, p.instruction or "")] = (src_name, tgt_name)
+    return [
+        *(
+            Change("pair", "add", f"{want[k][0]} -> {want[k][1]}", new=k[2])
+            for k in sorted(want.keys() - have.keys())
+        ),
+        *(
+            Change("pair", "remove", f"{have[k][0]} -> {have[k][1]}", old=k[2])
+            for k in sorted(have.keys() - want.keys(), key=str)
+        ),
+    ]
+
+
+def meta_changes(d: DesiredModel, m: LiveModel, ws: str) -> tuple[Change, ...]:
+    out: list[Change] = []
+    if m.name != d.name:
+        out.append(Change("name", "change", "name", old=m.name, new=d.name))
+    if d.short_description is not None and d.short_description != m.short_description:
+        out.append(
+            Change(
+                "description",
+                "change",
+                "shortDescription",
+                old=m.short_description,
+                new=d.short_description,
+            )
+        )
+    missing = {*d.tags, identity_tag(ws, d.key)} - set(m.tags)
+    out += [Change("tag", "add", t) for t in sorted(missing)]
+    return tuple(out)
+
+
+# --- drift and notes --------------------------------------------------------------------------
+
+
+def is_foreign(c: Change) -> bool:
+    return c.kind == "image" and c.op == "remove" and c.old is None
+
+
+def drift_line(c: Change) -> str:
+    if c.kind == "image" and c.op == "add":
+        return f"image {c.subject} is missing on the live model"
+    if is_foreign(c):
+        return f"image {c.subject} was not uploaded by trainops"
+    if c.kind == "image":
+        return f"image {c.subject} is on the live model but not declared"
+    if c.kind == "caption":
+        return f"the caption of {c.subject} was changed outside trainops"
+    if c.kind == "pair":
+        return f"training pair {c.subject} was changed outside trainops"
+    return f"{c.kind} {c.subject} was changed outside trainops"
+
+
+def image_notes(d: DesiredModel, m: LiveModel) -> tuple[str, ...]:
+    if m.complete:
+        return ()
+    return (
+        f"images were not read in full (the live model has {m.images_count}, "
+        f"the manifest declares {len(d.training_files)}): compared by fingerprint only",
+    )
+
+
+def count_drift(d: DesiredModel, m: LiveModel) -> tuple[str, ...]:
+    declared = len(d.training_files)
+    if m.complete or m.images_count == declared:
+        return ()
+    return (
+        f"the live model has {m.images_count} training files, the manifest declares {declared}",
+    )
+
+
+def create_changes(d: DesiredModel, ws: str) -> tuple[Change, ...]:
+    """Everything a new model receives: parameters, files, pairs, tags."""
+    params = [
+        Change("parameter", "add", k, new=freeze(canonical(v)))
+        for k, v in sorted(d.parameters.items())
+        if not _secret(k, v)
+    ]
+    images = [
+        Change("image", "add", f.name, new=f.path, ref=f.sha256)
+        for f in sorted(d.training_files, key=lambda f: (f.name, f.path))
+    ]
+    pairs = [
+        Change("pair", "add", f"{p.source.name} -> {p.target.name}", new=p.instruction)
+        for p in d.pairs
+    ]
+    tags = [Change("tag", "add", t) for t in sorted({*d.tags, identity_tag(ws, d.key)})]
+    return (*params, *secret_changes(d, None), *images, *pairs, *tags)

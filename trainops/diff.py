@@ -1,0 +1,344 @@
+"""`diff(desired, live) -> Plan`: the pure comparison of manifests with live models.
+
+Decision rules, per manifest, in order:
+
+1. Match. A manifest finds its live model by `spec.modelId` first, else by the identity tag
+   `trainops:<workspace>/<key>`. A `spec.modelId` that is not live is a manifest error; two live
+   models carrying the same identity tag are an error naming both. No live model -> `create`.
+2. `wait`: the model is training (status `training`, or its latest job is not terminal) or being
+   copied: never trigger another training. When the running training's fingerprint (the pending
+   tag, else the recorded one) is not the desired one, say it runs on other inputs: it becomes
+   `train` when it ends (`apply --replace-running` may cancel it; the cost so far is shown).
+3. `train`: the recorded fingerprint is missing or differs from the desired one, or the model is
+   `new`, `failed` or `training-canceled`. The changes say why: parameters old -> new (deepdiff on
+   the declared public parameters), images added/removed by file name but matched by content hash
+   (a rename is no change), captions, pairs, type. A model read from a listing (images truncated,
+   `complete=False`) is compared by fingerprint only: no image change is invented.
+   Exception (crash recovery): when the latest job succeeded, started after a pending tag that
+   carries the desired fingerprint, and the fingerprint was never recorded, the training already
+   happened: `update`, which only records the fingerprint.
+4. `update`: only metadata differs (name, a declared short description, user tags or the identity
+   tag missing on live; tags added by hand on live are never a change), or drift: the recorded
+   fingerprint matches but parameters, images, captions or pairs were changed outside trainops.
+   Apply restores the declared values without training.
+5. `none`: otherwise.
+6. `orphan`: a live model with this workspace's identity tag that no manifest claims (skipped for a
+   partial plan, e.g. `--changed-since`). Reported only; apply deletes it only with `--prune`.
+
+Secrets: a live secret value (`wandbKey`) is never copied into the plan; secret parameters appear
+only as sensitive changes without values, and never count as drift (the API may not echo them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from trainops.changes import (
+    count_drift,
+    create_changes,
+    drift_line,
+    image_notes,
+    input_changes,
+    is_foreign,
+    meta_changes,
+    secret_changes,
+)
+from trainops.desired import Desired, DesiredModel
+from trainops.errors import Diagnostic, ManifestError, TrainopsError
+from trainops.live import FP_LEN, Live, LiveModel, identity_tag
+from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu, freeze
+
+__all__ = ["diff", "inputs_digest"]
+
+RETRAIN_STATUSES = {
+    "new": "never trained",
+    "failed": "the last training failed",
+    "training-canceled": "the last training was canceled",
+}
+
+
+def diff(
+    desired: Desired,
+    live: Live,
+    *,
+    commit: str | None = None,
+    created_at: str = "",
+    partial: bool = False,
+) -> Plan:
+    """The plan for every manifest (and every orphan unless `partial`). Pure: no I/O, no clock."""
+    ws = desired.workspace.name
+    tagged = _tagged(live, ws)
+    matched = _match_all(desired, live, tagged)
+    models = [_plan_model(d, matched[d.key], ws) for d in desired.models]
+    if not partial:
+        claimed = {m.id for m in matched.values() if m is not None}
+        models += [_orphan(m, desired) for m in tagged.values() if m.id not in claimed]
+    return Plan(
+        workspace=ws,
+        models=tuple(sorted(models, key=lambda m: (m.key, m.model_id or ""))),
+        commit=commit,
+        created_at=created_at,
+        inputs_digest=inputs_digest(desired, live),
+    )
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _tagged(live: Live, ws: str) -> dict[str, LiveModel]:
+    out: dict[str, LiveModel] = {}
+    for m in sorted(live.models, key=lambda m: m.id):
+        key = m.recorded.key
+        if m.recorded.workspace != ws or not key:
+            continue
+        if key in out:
+            tag = identity_tag(ws, key)
+            raise TrainopsError(
+                f'two live models claim "{ws}/{key}": {out[key].id} and {m.id}',
+                hint=f"delete one of them, or remove the tag {tag} from the one to leave alone",
+            )
+        out[key] = m
+    return out
+
+
+def _match_all(
+    desired: Desired, live: Live, tagged: Mapping[str, LiveModel]
+) -> dict[str, LiveModel | None]:
+    by_id = live.by_id()
+    out: dict[str, LiveModel | None] = {}
+    problems: list[Diagnostic] = []
+    for d in desired.models:
+        if d.model_id is None:
+            out[d.key] = tagged.get(d.key)
+        elif d.model_id in by_id:
+            out[d.key] = by_id[d.model_id]
+        else:
+            problems.append(
+                Diagnostic(
+                    d.source.file,
+                    d.source.line,
+                    "spec.modelId",
+                    f"model {d.model_id} was not found in this team",
+                    hint="check the id (and the API key's team), or remove spec.modelId "
+                    "to create a new model",
+                )
+            )
+    if problems:
+        raise ManifestError(problems)
+    return out
+
+
+def _orphan(m: LiveModel, desired: Desired) -> ModelPlan:
+    key = m.recorded.key or m.id
+    adopter = desired.by_key().get(key)
+    why = (
+        f"carries the identity tag of {key}, but its manifest adopts {adopter.model_id} "
+        "(spec.modelId)"
+        if adopter is not None
+        else "no manifest declares it"
+    )
+    return ModelPlan(
+        key=key,
+        action="orphan",
+        model_id=m.id,
+        type=m.type,
+        display_name=m.name,
+        reasons=(f"{why}: reported only; `apply --prune` deletes it",),
+    )
+
+
+# --- one model --------------------------------------------------------------------------------
+
+
+def _plan_model(d: DesiredModel, m: LiveModel | None, ws: str) -> ModelPlan:
+    base = ModelPlan(
+        key=d.key,
+        action="none",
+        model_id=m.id if m else None,
+        type=d.type,
+        display_name=d.name,
+        fingerprint=d.fingerprint,
+        source=str(d.source),
+    )
+    if m is None:
+        return _create(base, d, ws)
+    inputs = input_changes(d, m)
+    meta = meta_changes(d, m, ws)
+    if _running(m):
+        return _wait(base, d, m, inputs + meta)
+    why = _train_reasons(d, m)
+    if why and _recovered(d, m):
+        return _record(base, d, m, meta)
+    if why:
+        changes = inputs + secret_changes(d, m) + meta
+        notes = image_notes(d, m)
+        drift = tuple(drift_line(c) for c in inputs if is_foreign(c))
+        return dataclasses.replace(
+            base,
+            action="train",
+            reasons=(*why, *notes),
+            changes=changes,
+            drift=drift,
+            will_train=True,
+        )
+    drift = tuple(drift_line(c) for c in inputs) + count_drift(d, m)
+    if not (inputs or meta or drift):
+        return base
+    reasons = (
+        *(["changed outside trainops: apply restores the declared values without training"]
+          if drift else []),
+        *(["metadata differs: updated without training"] if meta else []),
+    )  # fmt: skip
+    return dataclasses.replace(
+        base, action="update", reasons=reasons, changes=inputs + meta, drift=drift
+    )
+
+
+def _create(base: ModelPlan, d: DesiredModel, ws: str) -> ModelPlan:
+    n = len(d.training_files)
+    changes = create_changes(d, ws)
+    why = f"no live model: create it, upload {n} training file{'s' if n != 1 else ''} and train"
+    return dataclasses.replace(
+        base, action="create", reasons=(why,), changes=changes, will_train=True
+    )
+
+
+def _running(m: LiveModel) -> bool:
+    return m.status in ("training", "copying") or (m.job is not None and m.job.running)
+
+
+def _wait(base: ModelPlan, d: DesiredModel, m: LiveModel, changes: tuple[Change, ...]) -> ModelPlan:
+    job = m.job
+    running_fp = m.recorded.pending_fingerprint or m.recorded.fingerprint
+    other = m.status != "copying" and running_fp != d.fingerprint[:FP_LEN]
+    training = TrainingStatus(
+        job_id=job.id if job else None,
+        status=job.status if job and job.running else m.status,
+        progress=m.progress if m.progress is not None else (job.progress if job else None),
+        stage=m.stage,
+        remaining_ms=m.remaining_ms,
+        other_inputs=other,
+        cost_so_far=job.cost if job else None,
+    )
+    if m.status == "copying":
+        reasons = ["the model is being copied: plan again when it is done"]
+    else:
+        reasons = ["a training is running: trainops never starts another one"]
+    if other:
+        reasons.append(_other_inputs_reason(running_fp, d.fingerprint, training.cost_so_far))
+    return dataclasses.replace(
+        base, action="wait", reasons=tuple(reasons), changes=changes, training=training
+    )
+
+
+def _other_inputs_reason(running_fp: str | None, desired_fp: str, cost: float | None) -> str:
+    what = (
+        "on inputs not recorded by trainops"
+        if running_fp is None
+        else f"on other inputs (fingerprint {running_fp[:8]}, declared {desired_fp[:8]})"
+    )
+    spent = f"; {format_cu(cost)} CU spent so far" if cost is not None else ""
+    return (
+        f"running {what}: becomes train when it ends "
+        f"(`apply --replace-running` cancels it and trains the declared inputs{spent})"
+    )
+
+
+def _train_reasons(d: DesiredModel, m: LiveModel) -> list[str]:
+    out: list[str] = []
+    if status_why := RETRAIN_STATUSES.get(m.status):
+        error = m.job.error if m.status == "failed" and m.job and m.job.error else None
+        out.append(f"{status_why}: {error}" if error else status_why)
+    recorded, want = m.recorded.fingerprint, d.fingerprint[:FP_LEN]
+    if recorded is None and m.status != "new":
+        out.append("no training recorded by trainops (trained outside trainops, or adopted)")
+    elif recorded is not None and recorded != want:
+        out.append(
+            f"training inputs changed since the last training "
+            f"(fingerprint {recorded[:8]} -> {want[:8]})"
+        )
+    return out
+
+
+def _recovered(d: DesiredModel, m: LiveModel) -> bool:
+    """A training on the desired inputs succeeded, but apply was interrupted before recording it."""
+    r, job = m.recorded, m.job
+    if r.pending_fingerprint != d.fingerprint[:FP_LEN] or r.pending_at is None or job is None:
+        return False
+    started = _epoch(job.created_at)
+    return (
+        m.status == "trained"
+        and job.status == "success"
+        and started is not None
+        and started >= r.pending_at
+    )
+
+
+def _record(base: ModelPlan, d: DesiredModel, m: LiveModel, meta: tuple[Change, ...]) -> ModelPlan:
+    record = Change(
+        "fingerprint",
+        "change",
+        "fingerprint",
+        old=m.recorded.fingerprint,
+        new=d.fingerprint[:FP_LEN],
+    )
+    why = (
+        "a training on the declared inputs succeeded but was not recorded "
+        "(interrupted apply): record it, do not train again"
+    )
+    return dataclasses.replace(base, action="update", reasons=(why,), changes=(record, *meta))
+
+
+def _epoch(iso: str) -> float | None:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+# --- staleness --------------------------------------------------------------------------------
+
+
+def inputs_digest(desired: Desired, live: Live) -> str:
+    """sha256 of the manifests and the live snapshot a plan is computed from.
+
+    `apply --plan FILE` recomputes it and refuses a stale plan. A running model's `updatedAt`
+    is left out: progress ticks bump it without changing what apply would do.
+    """
+    body = {
+        "workspace": desired.workspace.name,
+        "desired": [_desired_snapshot(d) for d in desired.models],
+        "live": [_live_snapshot(m) for m in sorted(live.models, key=lambda m: m.id)],
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _desired_snapshot(d: DesiredModel) -> dict[str, object]:
+    return {
+        "key": d.key,
+        "fingerprint": d.fingerprint,
+        "type": d.type,
+        "name": d.name,
+        "short_description": d.short_description,
+        "tags": sorted(d.tags),
+        "model_id": d.model_id,
+        "parameters": {k: freeze(v) for k, v in d.public_parameters().items()},
+        "files": [(f.path, f.sha256) for f in d.training_files],
+    }
+
+
+def _live_snapshot(m: LiveModel) -> dict[str, object]:
+    return {
+        "id": m.id,
+        "status": m.status,
+        "updated_at": None if _running(m) else m.updated_at,
+        "tags": sorted(m.tags),
+        "images": sorted(i.id for i in m.images),
+        "images_count": m.images_count,
+        "job": [m.job.id, m.job.status] if m.job else None,
+    }

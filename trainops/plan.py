@@ -1,0 +1,316 @@
+"""The Plan: an immutable, deterministic value saying what `apply` would do, and why.
+
+`trainops.diff.diff(desired, live)` computes it (pure); `pricing` puts costs on it with
+`Plan.with_costs`; `render` turns it into text, markdown or JSON; `apply` consumes it.
+
+JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.0". Minor versions
+only add keys; a reader refuses an unknown major version. Keys are sorted.
+
+    format_version    "1.0"
+    workspace         the workspace name (namespaces identity tags)
+    commit            git commit of the manifests, or null
+    created_at        ISO timestamp given by the caller ("" when not given)
+    inputs_digest     sha256 of the manifests and the live snapshot the plan was computed from;
+                      `apply --plan FILE` recomputes it and refuses a stale plan
+    plan_fingerprint  sha256 of what would be done (actions, fingerprints, changes, costs), stable
+                      across runs: compared at merge with the one reviewed in the pull request
+    has_changes       true when apply would change something (create, train or update)
+    summary           {create, train, update, wait, none, orphan: counts, total_cost: CU,
+                       unpriced_trainings: trainings without an estimate}
+    models[]          sorted by name, then model_id:
+      name            metadata.name (the key)         action   create|train|update|wait|none|orphan
+      model_id        live id or null (create)        type     model type
+      display_name    the model's display name        source   "file:line" of the manifest or null
+      reasons[]       why, in words                   drift[]  what changed outside trainops
+      changes[]       {kind, op, subject, old, new, sensitive, ref}: kind parameter|image|
+                      caption|pair|type|name|description|tag|fingerprint, op add|remove|change;
+                      `ref` is what apply acts on (an image's sha256 to upload, a live image id);
+                      sensitive changes never carry values (old/new are null)
+      fingerprint     desired training fingerprint (null for orphans)
+      training        running training {job_id, status, progress, stage, remaining_ms,
+                      other_inputs, cost_so_far} or null
+      will_train      true for create and train
+      estimated_cost  CU from the API's dry run, or null (not priced / not training)
+      cost_note       why a cost is missing, e.g. a quota refusal, or null
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypeAliasType
+
+from trainops.errors import ConfigError
+
+FORMAT_VERSION = "1.0"
+
+Action = Literal["create", "train", "update", "wait", "none", "orphan"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
+CHANGING_ACTIONS = frozenset({"create", "train", "update"})
+
+ChangeKind = Literal[
+    "parameter", "image", "caption", "pair", "type", "name", "description", "tag", "fingerprint"
+]
+ChangeOp = Literal["add", "remove", "change"]
+
+# A JSON value made hashable: lists become tuples so every plan value stays frozen.
+Value = TypeAliasType("Value", "str | int | float | bool | tuple[Value, ...] | None")
+
+
+def freeze(value: object) -> Value:
+    """A JSON-safe, immutable copy of a value read from YAML or the API."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    # Parameters are flat in the API schema; anything nested is shown, not interpreted.
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One typed difference between the manifest and the live model."""
+
+    kind: ChangeKind
+    op: ChangeOp
+    subject: str  # parameter name, image file name, tag, or field name
+    old: Value = None
+    new: Value = None
+    sensitive: bool = False  # a secret: old/new are always None
+    ref: str | None = None  # image sha256 to upload, or the live image id to change/delete
+
+    @property
+    def forces_training(self) -> bool:
+        return self.kind in ("parameter", "image", "caption", "pair", "type")
+
+
+@dataclass(frozen=True)
+class TrainingStatus:
+    """A training running now (action `wait`)."""
+
+    job_id: str | None
+    status: str  # job status when the job is known, else the model status
+    progress: float | None  # 0..1
+    stage: str | None
+    remaining_ms: float | None
+    other_inputs: bool  # runs on other inputs than the manifest declares now
+    cost_so_far: float | None
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    key: str
+    action: Action
+    model_id: str | None
+    type: str
+    display_name: str | None
+    reasons: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
+    drift: tuple[str, ...] = ()
+    fingerprint: str | None = None
+    training: TrainingStatus | None = None
+    will_train: bool = False
+    estimated_cost: float | None = None
+    cost_note: str | None = None
+    source: str | None = None
+
+    def data(self) -> dict[str, object]:
+        out = dataclasses.asdict(self)
+        out["name"] = out.pop("key")
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    workspace: str
+    models: tuple[ModelPlan, ...]
+    commit: str | None = None
+    created_at: str = ""
+    inputs_digest: str = ""
+    format_version: str = FORMAT_VERSION
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(ACTIONS, 0)
+        for m in self.models:
+            counts[m.action] += 1
+        return counts
+
+    @property
+    def total_cost(self) -> float:
+        return sum(m.estimated_cost or 0.0 for m in self.models if m.will_train)
+
+    @property
+    def unpriced(self) -> int:
+        """Trainings without an estimate: the total is then a lower bound."""
+        return sum(1 for m in self.models if m.will_train and m.estimated_cost is None)
+
+    @property
+    def has_changes(self) -> bool:
+        # wait and orphan are reported, but apply does nothing for them by default.
+        return any(m.action in CHANGING_ACTIONS for m in self.models)
+
+    def with_costs(self, costs: Mapping[str, tuple[float | None, str | None]]) -> Plan:
+        """A copy with (estimated_cost, cost_note) set per model key; other models unchanged."""
+        models = tuple(
+            dataclasses.replace(m, estimated_cost=costs[m.key][0], cost_note=costs[m.key][1])
+            if m.key in costs and m.action != "orphan"
+            else m
+            for m in self.models
+        )
+        return dataclasses.replace(self, models=models)
+
+    def fingerprint(self) -> str:
+        """sha256 of what would be done; excludes the commit, times, progress and wording so
+        that the same intended work planned at review and at merge hashes the same."""
+        body = {
+            "format": FORMAT_VERSION.split(".")[0],
+            "workspace": self.workspace,
+            "models": [
+                {
+                    "name": m.key,
+                    "action": m.action,
+                    "model_id": m.model_id,
+                    "fingerprint": m.fingerprint,
+                    "will_train": m.will_train,
+                    "estimated_cost": m.estimated_cost,
+                    "changes": [dataclasses.asdict(c) for c in m.changes],
+                }
+                for m in self.models
+            ],
+        }
+        return hashlib.sha256(_canonical_json(body).encode()).hexdigest()
+
+    def data(self) -> dict[str, object]:
+        summary: dict[str, object] = {**self.summary(), "total_cost": self.total_cost}
+        summary["unpriced_trainings"] = self.unpriced
+        return {
+            "format_version": self.format_version,
+            "workspace": self.workspace,
+            "commit": self.commit,
+            "created_at": self.created_at,
+            "inputs_digest": self.inputs_digest,
+            "plan_fingerprint": self.fingerprint(),
+            "has_changes": self.has_changes,
+            "summary": summary,
+            "models": [m.data() for m in self.models],
+        }
+
+
+def format_cu(value: float) -> str:
+    """Creative units for people: `12.5`, `42`, `1,234.57`."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- plan files ---------------------------------------------------------------------------
+
+_MODELS = TypeAdapter(tuple[ModelPlan, ...])
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(plan.data(), sort_keys=True, indent=2, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a plan file written by `save_plan`; refuses edited or incompatible files."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad_file(path, str(exc)) from exc
+    if not isinstance(data, dict):
+        raise _bad_file(path, "not a JSON object")
+    plan = plan_from_data(data, path)
+    if plan.fingerprint() != data.get("plan_fingerprint"):
+        raise ConfigError(
+            f"{path}: the plan file was modified after it was saved (plan_fingerprint differs)",
+            hint="run `trainops plan --out FILE` again instead of editing a plan file",
+        )
+    return plan
+
+
+def plan_from_data(data: dict[str, object], path: Path | str = "<plan>") -> Plan:
+    version = str(data.get("format_version", ""))
+    if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise ConfigError(
+            f"{path}: plan format_version {version or '(missing)'} is not supported "
+            f"(this trainops reads {FORMAT_VERSION.split('.')[0]}.x)",
+            hint="plan again with this version of trainops",
+        )
+    raw_models = data.get("models")
+    if not isinstance(raw_models, list):
+        raise _bad_file(path, "models: expected a list")
+    if not all(isinstance(m, dict) for m in raw_models):
+        raise _bad_file(path, "models: expected a list of objects")
+    renamed = [{"key": m.get("name"), **m} for m in raw_models]
+    try:
+        models = _MODELS.validate_python(renamed)
+    except ValidationError as exc:
+        raise _bad_file(path, str(exc)) from exc
+    return Plan(
+        workspace=str(data.get("workspace", "")),
+        models=models,
+        commit=_opt_str(data.get("commit")),
+        created_at=str(data.get("created_at") or ""),
+        inputs_digest=str(data.get("inputs_digest") or ""),
+        format_version=version,
+    )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bad_file(path: Path | str, why: str) -> ConfigError:
+    return ConfigError(
+        f"{path}: not a valid trainops plan file: {why}",
+        hint="write plan files with `trainops plan --out FILE`",
+    )
+
+
+# --- apply outcome ----------------------------------------------------------------------------
+
+Result = Literal["done", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ModelOutcome:
+    """What apply did for one model of the plan."""
+
+    key: str
+    action: Action
+    result: Result
+    detail: str  # one line: what happened, or why it failed / was skipped
+    job_id: str | None = None
+    cost: float | None = None  # CU billed for a triggered training, when known
+
+
+@dataclass(frozen=True)
+class Outcome:
+    models: tuple[ModelOutcome, ...]
+
+    def counts(self) -> dict[Result, int]:
+        out: dict[Result, int] = {"done": 0, "failed": 0, "skipped": 0}
+        for m in self.models:
+            out[m.result] += 1
+        return out
+
+    @property
+    def failed(self) -> bool:
+        return any(m.result == "failed" for m in self.models)
+
+    @property
+    def total_cost(self) -> float:
+        return sum(m.cost or 0.0 for m in self.models)
