@@ -1,0 +1,472 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inline_snapshot import snapshot
+
+from tests.fake_github import BOT, FakeGithub, serve_fake_github
+from trainops.errors import ApiError, ConfigError, UnsafePlanError
+from trainops.github import (
+    GithubContext,
+    RetryPolicy,
+    comment_marker,
+    comment_outcome,
+    find_merged_pr,
+    fork_message,
+    reviewed_fingerprint,
+    upsert_plan_comment,
+    verify_reviewed,
+    write_step_summary,
+)
+from trainops.github.markup import truncate_markdown
+
+TOKEN = "ghs_S3cretTokenValue0123456789"
+FP = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+HEAD = "0123456789abcdef0123456789abcdef01234567"
+MARKER = comment_marker("examples")
+PLAN = (
+    "**trainops plan**: 1 training, $1.20\n\n| model | action | cost | why |\n|---|---|---|---|\n"
+)
+
+
+def pr_event(number: int = 7, head_repo: str | None = "acme/models") -> dict[str, Any]:
+    head: dict[str, Any] = {"sha": HEAD, "repo": {"full_name": head_repo} if head_repo else None}
+    return {
+        "pull_request": {
+            "number": number,
+            "head": head,
+            "base": {"repo": {"full_name": "acme/models"}},
+        }
+    }
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGithub]:
+    with serve_fake_github(TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def retry(sleeps: list[float]) -> RetryPolicy:
+    return RetryPolicy(sleep=sleeps.append, clock=lambda: 1_000_000.0)
+
+
+def environ(
+    tmp_path: Path, fake: FakeGithub | None, event: dict[str, Any] | None
+) -> dict[str, str]:
+    env = {
+        "GITHUB_REPOSITORY": "acme/models",
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_EVENT_NAME": "pull_request" if event and "pull_request" in event else "push",
+        "GITHUB_SHA": "fedcba9876543210fedcba9876543210fedcba98",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    if fake is not None:
+        env["GITHUB_API_URL"] = fake.url
+    if event is not None:
+        (tmp_path / "event.json").write_text(json.dumps(event))
+        env["GITHUB_EVENT_PATH"] = str(tmp_path / "event.json")
+    return env
+
+
+def context(tmp_path: Path, fake: FakeGithub, event: dict[str, Any] | None = None) -> GithubContext:
+    return GithubContext.from_env(environ(tmp_path, fake, pr_event() if event is None else event))
+
+
+def upsert(ctx: GithubContext, retry: RetryPolicy, full: str = PLAN, **kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "marker": MARKER,
+        "full_markdown": full,
+        "compact_markdown": full,
+        "plan_fingerprint": FP,
+    }
+    return upsert_plan_comment(ctx, **{**args, **kw}, retry=retry)
+
+
+# --- context ---------------------------------------------------------------------------------
+
+
+def test_context_reads_pull_request_event_and_hides_token(tmp_path: Path) -> None:
+    ctx = GithubContext.from_env(environ(tmp_path, None, pr_event()))
+    assert repr(ctx).replace(str(tmp_path), "TMP") == snapshot(
+        "GithubContext(api_url='https://api.github.com', repository='acme/models', "
+        "event_name='pull_request', sha='fedcba9876543210fedcba9876543210fedcba98', "
+        "pr_number=7, is_fork=False, head_sha='0123456789abcdef0123456789abcdef01234567', "
+        "step_summary='TMP/summary.md', server_url='https://github.com', run_id='42')"
+    )
+    assert ctx.planned_sha == HEAD
+    assert ctx.run_url == "https://github.com/acme/models/actions/runs/42"
+
+
+@pytest.mark.parametrize("head_repo", ["someone/models", None])
+def test_fork_pull_request_is_detected(tmp_path: Path, head_repo: str | None) -> None:
+    ctx = GithubContext.from_env(environ(tmp_path, None, pr_event(head_repo=head_repo)))
+    assert ctx.is_fork
+    assert fork_message() == snapshot(
+        "trainops: this pull request comes from a fork. GitHub gives workflows triggered by "
+        "forks no secrets, so the plan cannot be computed against the Scenario API here. "
+        "Nothing failed: a maintainer can review the manifests and push the branch to this "
+        "repository to get a priced plan."
+    )
+
+
+def test_push_event_has_no_pull_request(tmp_path: Path) -> None:
+    ctx = GithubContext.from_env(environ(tmp_path, None, {"ref": "refs/heads/main"}))
+    assert (ctx.pr_number, ctx.is_fork, ctx.planned_sha) == (None, False, ctx.sha)
+
+
+def test_missing_variable_is_named(tmp_path: Path) -> None:
+    env = environ(tmp_path, None, None)
+    del env["GITHUB_TOKEN"]
+    with pytest.raises(ConfigError) as exc:
+        GithubContext.from_env(env)
+    assert (exc.value.message, exc.value.hint) == snapshot(
+        (
+            "GITHUB_TOKEN is not set (a token allowed to write PR comments)",
+            "set GITHUB_TOKEN; in a workflow pass `github-token` to the action or "
+            "`env: GITHUB_TOKEN: ${{ github.token }}`",
+        )
+    )
+
+
+def test_unreadable_event_file_is_a_config_error(tmp_path: Path) -> None:
+    env = environ(tmp_path, None, None)
+    env["GITHUB_EVENT_PATH"] = str(tmp_path / "missing.json")
+    with pytest.raises(ConfigError, match="GITHUB_EVENT_PATH"):
+        GithubContext.from_env(env)
+
+
+def test_comment_marker_normalizes_path_and_cannot_close_early() -> None:
+    assert comment_marker("./examples/") == comment_marker("examples") == MARKER
+    assert comment_marker("a-->b <x>") == snapshot("<!-- trainops:plan path=a--%3Eb%20%3Cx%3E -->")
+
+
+# --- the plan comment -------------------------------------------------------------------------
+
+
+def test_first_plan_creates_one_comment(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    result = upsert(context(tmp_path, fake), retry)
+    assert (result.action, result.form) == ("created", "full")
+    [comment] = fake.comments[7]
+    assert comment["body"] == snapshot(
+        "<!-- trainops:plan path=examples -->\n"
+        '<!-- trainops:meta {"fingerprint": '
+        '"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "form": "full", '
+        '"sha": "0123456789abcdef0123456789abcdef01234567", "version": 1} -->\n'
+        """
+**trainops plan**: 1 training, $1.20
+
+| model | action | cost | why |
+|---|---|---|---|
+
+<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>
+"""
+    )
+    assert [c.headers["authorization"] for c in fake.writes()] == [f"Bearer {TOKEN}"]
+
+
+def test_second_plan_updates_same_comment_past_pages_of_others(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    fake.page_size = 10
+    ctx = context(tmp_path, fake)
+    upsert(ctx, retry)
+    for i in range(25):
+        fake.add_comment(7, f"review comment {i}", BOT if i % 2 else None)
+    result = upsert(ctx, retry, full=PLAN + "| a | train | $1.20 | new images |\n")
+    assert result.action == "updated"
+    assert [(c.method, c.path) for c in fake.writes()] == [
+        ("POST", "/repos/acme/models/issues/7/comments"),
+        ("PATCH", f"/repos/acme/models/issues/comments/{result.comment_id}"),
+    ]
+    ours = [c for c in fake.comments[7] if c["body"].startswith(MARKER)]
+    assert len(ours) == 1
+    assert "new images" in ours[0]["body"]
+
+
+def test_identical_plan_is_not_rewritten(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    ctx = context(tmp_path, fake)
+    upsert(ctx, retry)
+    assert upsert(ctx, retry).action == "unchanged"
+    assert len(fake.writes()) == 1
+
+
+def test_each_workspace_path_gets_its_own_comment(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    ctx = context(tmp_path, fake)
+    upsert(ctx, retry)
+    upsert(ctx, retry, marker=comment_marker("voices"))
+    upsert(ctx, retry, marker=comment_marker("voices"), full="changed")
+    assert [c["body"].split("\n")[0] for c in fake.comments[7]] == [
+        MARKER,
+        comment_marker("voices"),
+    ]
+
+
+def test_plan_comment_needs_a_pull_request(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    with pytest.raises(ConfigError, match="needs a pull request"):
+        upsert(context(tmp_path, fake, {"ref": "refs/heads/main"}), retry)
+    assert fake.calls == []
+
+
+def test_bad_fingerprint_is_refused(tmp_path: Path, fake: FakeGithub, retry: RetryPolicy) -> None:
+    with pytest.raises(ValueError, match="not a plan fingerprint"):
+        upsert(context(tmp_path, fake), retry, plan_fingerprint="x --> <b>")
+
+
+# --- spoofing ---------------------------------------------------------------------------------
+
+
+def forged_header(fingerprint: str) -> str:
+    return f'{MARKER}\n<!-- trainops:meta {{"fingerprint": "{fingerprint}", "version": 1}} -->\n'
+
+
+def test_marker_comment_from_a_person_is_not_trusted(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    fake.add_comment(7, forged_header("f" * 64) + "looks reviewed to me")
+    ctx = context(tmp_path, fake)
+    assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) is None
+    assert upsert(ctx, retry).action == "created"
+    assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
+
+
+def test_plan_content_cannot_spoof_the_fingerprint(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    evil = forged_header("e" * 64) + "<details><summary>x</summary>\n\n<!-- unclosed\n"
+    ctx = context(tmp_path, fake)
+    upsert(ctx, retry, full=evil)
+    body = fake.comments[7][0]["body"]
+    assert body.startswith(f"{MARKER}\n<!-- trainops:meta {{")
+    assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
+
+
+def test_personal_token_trusts_only_its_own_login(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    fake.user = fake.poster = {"login": "trainops-bot", "type": "User"}
+    fake.add_comment(7, forged_header("b" * 64), {"login": "other[bot]", "type": "Bot"})
+    ctx = context(tmp_path, fake)
+    assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) is None
+    upsert(ctx, retry)
+    assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
+
+
+# --- size limits ------------------------------------------------------------------------------
+
+
+def details(i: int) -> str:
+    lines = "+ line\n" * 200
+    return f"<details><summary>model-{i}</summary>\n\n```diff\n{lines}```\n\n</details>\n"
+
+
+def test_oversized_plan_falls_back_to_compact(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    full = PLAN + "".join(details(i) for i in range(100))
+    result = upsert(context(tmp_path, fake), retry, full=full, compact_markdown=PLAN)
+    assert result.form == "compact"
+    assert fake.comments[7][0]["body"].split("\n\n", 2)[2] == snapshot(
+        """\
+| model | action | cost | why |
+|---|---|---|---|
+
+> Per-model details were left out to fit GitHub's comment size limit; the full plan is in the [job summary](https://github.com/acme/models/actions/runs/42).
+
+<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>
+"""
+    )
+
+
+def test_oversized_compact_plan_is_truncated_without_breaking_html(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    huge = PLAN + "".join(details(i) for i in range(100))
+    result = upsert(context(tmp_path, fake), retry, full=huge, compact_markdown=huge)
+    body = fake.comments[7][0]["body"]
+    assert result.form == "truncated"
+    assert 60_000 < len(body) <= 65536
+    assert body.count("<details>") == body.count("</details>")
+    assert body.count("```") % 2 == 0
+    assert body.endswith(
+        "</details>\n\n> ⚠️ The plan was truncated to fit GitHub's comment size limit; the full "
+        "plan is in the [job summary](https://github.com/acme/models/actions/runs/42).\n\n"
+        "<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>\n"
+    )
+    assert reviewed_fingerprint(context(tmp_path, fake), 7, MARKER, retry=retry) == FP
+
+
+def test_truncation_closes_open_fence_and_details() -> None:
+    text = "<details><summary>a</summary>\n\n```\n" + "x\n" * 50 + "```\n</details>\n"
+    assert truncate_markdown(text, 60) == snapshot(
+        "<details><summary>a</summary>\n\n```\nx\nx\nx\nx\nx\n```\n</details>\n"
+    )
+
+
+def test_truncation_never_cuts_inside_a_tag_or_comment() -> None:
+    text = "a\n<details\nopen>\nb\n</details>\n<!-- note\nstill note -->\n" + "c\n" * 40
+    assert truncate_markdown(text, 30) == snapshot("a\n<details\nopen>\nb\n</details>\n")
+    assert truncate_markdown(text, 12) == "a\n"
+    assert truncate_markdown("no line fits at all", 5) == ""
+
+
+def test_truncation_ignores_tags_in_code_spans() -> None:
+    text = "model `<script>` is escaped\n" + "row\n" * 30
+    assert truncate_markdown(text, 40) == "model `<script>` is escaped\nrow\nrow\nrow\n"
+
+
+# --- apply on merge ---------------------------------------------------------------------------
+
+
+def test_apply_outcome_goes_to_the_merged_pull_request(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    sha = "fedcba9876543210fedcba9876543210fedcba98"
+    fake.pulls_by_commit[sha] = [
+        {"number": 3, "merged_at": None, "merge_commit_sha": "1" * 40},
+        {"number": 5, "merged_at": "2026-11-27T05:00:00Z", "merge_commit_sha": "2" * 40},
+        {"number": 9, "merged_at": "2026-11-27T05:00:00Z", "merge_commit_sha": sha},
+    ]
+    ctx = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    assert find_merged_pr(ctx, sha, retry=retry) == 9
+    assert find_merged_pr(ctx, "0" * 40, retry=retry) is None
+    result = comment_outcome(ctx, 9, "**applied**: 1 training started", retry=retry)
+    assert fake.comments[9][0]["body"] == snapshot(
+        "<!-- trainops:outcome -->\n**applied**: 1 training started\n"
+    )
+    assert result.action == "created"
+
+
+def test_oversized_outcome_is_truncated(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    ctx = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    comment_outcome(ctx, 9, "".join(details(i) for i in range(100)), retry=retry)
+    body = fake.comments[9][0]["body"]
+    assert len(body) <= 65536
+    assert body.count("<details>") == body.count("</details>")
+    assert body.endswith("the full outcome is in the job log.\n")
+
+
+def test_verify_reviewed_passes_on_equal_fingerprints() -> None:
+    assert verify_reviewed(FP, FP.upper(), mode="fail") is None
+
+
+def test_verify_reviewed_fails_on_mismatch_with_a_clear_message() -> None:
+    with pytest.raises(UnsafePlanError) as exc:
+        verify_reviewed("a" * 64, FP, mode="fail")
+    assert (exc.value.message, exc.value.hint) == snapshot(
+        (
+            "the plan at merge (9f86d081884c) differs from the plan reviewed in the pull request "
+            "(aaaaaaaaaaaa): manifests, images, live models or prices changed after the review",
+            "open a pull request to re-plan and review the current changes, or pass "
+            "`--verify-reviewed warn` (action input `on-mismatch: warn`) to apply anyway",
+        )
+    )
+
+
+def test_verify_reviewed_without_a_reviewed_plan() -> None:
+    with pytest.raises(UnsafePlanError, match="no reviewed plan found"):
+        verify_reviewed(None, FP, mode="fail")
+    assert verify_reviewed(None, FP, mode="warn") == snapshot(
+        "warning: no reviewed plan found: the merged pull request has no trainops plan comment "
+        "for this path (the plan now is 9f86d081884c); applying anyway (--verify-reviewed warn)"
+    )
+
+
+# --- retries and secrets ----------------------------------------------------------------------
+
+
+def test_5xx_then_success_is_retried(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+) -> None:
+    fake.fail_next(502, times=2)
+    assert upsert(context(tmp_path, fake), retry).action == "created"
+    assert sleeps == [1.0, 2.0]
+    assert len(fake.comments[7]) == 1
+
+
+def test_secondary_rate_limit_honours_retry_after(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+) -> None:
+    fake.fail_next(403, {"retry-after": "7"})
+    fake.fail_next(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000003"})
+    assert upsert(context(tmp_path, fake), retry).action == "created"
+    assert sleeps == [7.0, 3.0]
+
+
+def test_long_rate_limit_fails_fast_with_reset_time(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+) -> None:
+    fake.fail_next(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1003600"})
+    with pytest.raises(ApiError) as exc:
+        upsert(context(tmp_path, fake), retry)
+    assert (exc.value.status, exc.value.hint) == (
+        403,
+        "GitHub rate limit reached; it resets at unix time 1003600",
+    )
+    assert sleeps == []
+
+
+def test_permission_denied_is_not_retried(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+) -> None:
+    fake.fail_next(200)  # /user: let the listing be the call that is refused
+    fake.fail_next(403, message=f"token {TOKEN} lacks pull-requests: write")
+    with pytest.raises(ApiError) as exc:
+        upsert(context(tmp_path, fake), retry)
+    assert str(exc.value) == snapshot(
+        "GitHub GET /repos/acme/models/issues/7/comments failed: "
+        "403 token *** lacks pull-requests: write"
+    )
+    assert sleeps == []
+
+
+def test_token_never_appears_in_errors(tmp_path: Path, retry: RetryPolicy) -> None:
+    with serve_fake_github("another-token") as wrong:
+        with pytest.raises(ApiError) as refused:
+            upsert(context(tmp_path, wrong), retry)
+        gone = context(tmp_path, wrong)
+    with pytest.raises(ApiError) as unreachable:
+        upsert(gone, RetryPolicy(attempts=2, sleep=lambda _: None))
+    for exc in (refused.value, unreachable.value):
+        assert TOKEN not in f"{exc} {exc.hint} {exc!r} {exc.__cause__!r} {exc.__context__!r}"
+    assert str(unreachable.value) == "GET /user: ConnectError"
+
+
+# --- job summary ------------------------------------------------------------------------------
+
+
+def test_step_summary_appends(tmp_path: Path) -> None:
+    env = environ(tmp_path, None, None)
+    assert write_step_summary(env, "# plan A")
+    assert write_step_summary(GithubContext.from_env(env), "# plan B\n")
+    assert (tmp_path / "summary.md").read_text() == "# plan A\n\n# plan B\n\n"
+    assert not write_step_summary({}, "# nowhere")
+
+
+def test_step_summary_stays_under_one_mebibyte(tmp_path: Path) -> None:
+    env = environ(tmp_path, None, None)
+    write_step_summary(env, "".join(details(i) for i in range(1000)))
+    text = (tmp_path / "summary.md").read_text()
+    assert len(text.encode()) <= 1024 * 1024
+    assert text.count("<details>") == text.count("</details>")
+    assert text.endswith("the full text is in the log.\n")

@@ -1,0 +1,122 @@
+"""The PR comment around an already-rendered plan: hidden identity header, size fallbacks, footer.
+
+Layout (first two lines are the only ones ever parsed, so plan content cannot spoof them):
+
+    <!-- trainops:plan path=examples -->                     identity, one per workspace path
+    <!-- trainops:meta {"fingerprint": ..., "sha": ...} -->   what apply reads back
+    ...plan markdown (full, compact, or truncated)...
+    ...note when degraded...
+    <sub>planned at `abc1234` · plan fingerprint `0123456789ab`</sub>
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Literal
+from urllib.parse import quote
+
+from trainops.github.markup import truncate_markdown, utf16_len
+
+MAX_COMMENT_CHARS = 65536  # GitHub: "body is too long (maximum is 65536 characters)"
+OUTCOME_MARKER = "<!-- trainops:outcome -->"
+_META = re.compile(r"<!-- trainops:meta (\{[^<>]*\}) -->")
+_FINGERPRINT = re.compile(r"[A-Za-z0-9._:+/=-]{1,200}")
+_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+
+Form = Literal["full", "compact", "truncated"]
+
+
+@dataclass(frozen=True)
+class PlanComment:
+    body: str
+    form: Form
+
+
+def comment_marker(workspace_path: str) -> str:
+    """The hidden first line naming one workspace; `quote` leaves no `>` to close it early."""
+    path = str(PurePosixPath(workspace_path.replace("\\", "/")))
+    return f"<!-- trainops:plan path={quote(path, safe='/')} -->"
+
+
+def plan_comment(
+    *,
+    marker: str,
+    full_markdown: str,
+    compact_markdown: str,
+    plan_fingerprint: str,
+    sha: str | None,
+    run_url: str | None,
+    max_chars: int = MAX_COMMENT_CHARS,
+) -> PlanComment:
+    """The full plan if it fits, else the compact one with a note, else compact truncated."""
+    if not _FINGERPRINT.fullmatch(plan_fingerprint):
+        raise ValueError(f"not a plan fingerprint: {plan_fingerprint[:40]!r}")
+    sha = sha if sha and _SHA.fullmatch(sha) else None
+    footer = _footer(plan_fingerprint, sha)
+    where = f"the [job summary]({run_url})" if run_url else "the job summary"
+    drafts: list[tuple[Form, str, str | None]] = [
+        ("full", full_markdown, None),
+        (
+            "compact",
+            compact_markdown,
+            f"Per-model details were left out to fit GitHub's "
+            f"comment size limit; the full plan is in {where}.",
+        ),
+    ]
+    for form, content, note in drafts:
+        body = _assemble(marker, _meta(plan_fingerprint, sha, form), content, note, footer)
+        if utf16_len(body) <= max_chars:
+            return PlanComment(body, form)
+    note = (
+        f"⚠️ The plan was truncated to fit GitHub's comment size limit; the full plan is in {where}."
+    )
+    frame = _assemble(marker, _meta(plan_fingerprint, sha, "truncated"), "", note, footer)
+    content = truncate_markdown(compact_markdown, max_chars - utf16_len(frame) - 1)
+    body = _assemble(marker, _meta(plan_fingerprint, sha, "truncated"), content, note, footer)
+    return PlanComment(body, "truncated")
+
+
+def read_meta(body: str, marker: str) -> dict[str, Any] | None:
+    """The meta header of a comment whose first line is exactly `marker`; None for any other."""
+    lines = body.replace("\r\n", "\n").split("\n", 2)
+    if len(lines) < 2 or lines[0] != marker:
+        return None
+    match = _META.fullmatch(lines[1])
+    if not match:
+        return None
+    try:
+        meta = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def outcome_comment(markdown: str, *, max_chars: int = MAX_COMMENT_CHARS) -> str:
+    note = "⚠️ Truncated to fit GitHub's comment size limit; the full outcome is in the job log."
+    body = f"{OUTCOME_MARKER}\n{markdown.rstrip()}\n"
+    if utf16_len(body) <= max_chars:
+        return body
+    frame = f"{OUTCOME_MARKER}\n\n\n{note}\n"
+    content = truncate_markdown(markdown, max_chars - utf16_len(frame))
+    return f"{OUTCOME_MARKER}\n{content.rstrip()}\n\n{note}\n"
+
+
+def _meta(fingerprint: str, sha: str | None, form: Form) -> str:
+    data = {"fingerprint": fingerprint, "sha": sha, "form": form, "version": 1}
+    return f"<!-- trainops:meta {json.dumps(data, sort_keys=True)} -->"
+
+
+def _footer(fingerprint: str, sha: str | None) -> str:
+    planned = f"planned at `{sha[:7]}` · " if sha else ""
+    return f"<sub>{planned}plan fingerprint `{fingerprint[:12]}`</sub>"
+
+
+def _assemble(marker: str, meta: str, content: str, note: str | None, footer: str) -> str:
+    parts = [f"{marker}\n{meta}", content.strip("\n")]
+    if note:
+        parts.append(f"> {note}")
+    parts.append(footer)
+    return "\n\n".join(p for p in parts if p) + "\n"
