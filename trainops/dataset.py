@@ -59,7 +59,7 @@ def _checked(path: Path, root: Path, shown: str) -> Path:
     resolved = path.resolve()
     if not _inside(resolved, root):
         raise FileProblem(
-            f"{shown} resolves outside the workspace root {root}",
+            f"{shown} resolves outside the workspace root",
             hint="training files must live inside the repository (no '..' or symlink escape)",
         )
     return resolved
@@ -91,7 +91,7 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
     )
     if not matches:
         raise FileProblem(
-            f"{pattern} matches no files", hint=f"paths are relative to {base.as_posix() or '.'}"
+            f"{pattern} matches no files", hint="paths are relative to the manifest's directory"
         )
     return [_checked(m, root, pattern) for m in matches]
 

@@ -227,8 +227,16 @@ def resolve_parameters(
             )
         else:
             plain[name] = value
-    for name, message in check_parameters(model_type, plain):
+    problems = check_parameters(model_type, plain)
+    for name, message in problems:
         hint = did_you_mean(name, sorted(PARAMETERS)) if name not in PARAMETERS else None
         at.report((*_SPEC, "parameters", name), message, hint)
-    out.update({k: v for k, v in plain.items() if isinstance(v, str | int | float | bool | list)})
+    bad = {name for name, _ in problems}  # keep lint quiet about values already reported
+    out.update(
+        {
+            k: v
+            for k, v in plain.items()
+            if k not in bad and isinstance(v, str | int | float | bool | list)
+        }
+    )
     return out

@@ -26,7 +26,7 @@ def _warn(at: Located, loc: Loc, message: str) -> None:
 
 def duplicates(at: Located, files: Sequence[TrainingFile]) -> None:
     first: dict[str, str] = {}
-    for f in files:
+    for f in sorted(files, key=lambda f: (f.loc, f.image.path)):  # manifest order
         seen = first.setdefault(f.image.sha256, f.image.path)
         if seen != f.image.path:
             msg = f"{f.image.path} is an exact duplicate of {seen}: duplicates over-weight one "
@@ -49,9 +49,12 @@ def image_count(at: Located, n: int, loc: Loc, *, pairs: bool) -> None:
     lo, hi = SWEET_SPOT
     top = hi if pairs else STYLE_MAX
     noun = "pairs" if pairs else "images"
+    one = "pair" if pairs else "image"
     spot = f"{lo}-{hi} {noun} is the sweet spot" + ("" if pairs else " (styles up to about 20)")
     if n and n < lo:
-        _warn(at, loc, f"only {n} training {noun}: too few to generalise; {spot}")
+        _warn(
+            at, loc, f"only {n} training {one if n == 1 else noun}: too few to generalise; {spot}"
+        )
     elif n > top:
         _warn(
             at,
