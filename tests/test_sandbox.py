@@ -1,0 +1,429 @@
+"""The sandbox over HTTP (in-process): models, images, training lifecycle, refusals."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from tests.sandbox_helpers import Clock, http_client, image, run
+from trainops.sandbox import Limits, create_app
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock) -> Starlette:
+    return create_app(tmp_path / "state" / "sandbox.db", clock=clock)
+
+
+def call(app: Starlette, method: str, path: str, **kw: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        async with http_client(app) as c:
+            return await c.request(method, path, **kw)
+
+    return run(go)
+
+
+def new_model(app: Starlette, model_type: str = "flux.1-lora", images: int = 0) -> str:
+    r = call(app, "POST", "/models", json={"name": "m", "type": model_type})
+    assert r.status_code == 200, r.text
+    model_id: str = r.json()["model"]["id"]
+    for n in range(images):
+        add = call(
+            app,
+            "POST",
+            f"/models/{model_id}/training-images",
+            json={"data": image(n), "name": f"i{n}.png"},
+        )
+        assert add.status_code == 200, add.text
+    return model_id
+
+
+def test_db_and_parent_dirs_are_created(tmp_path: Path) -> None:
+    create_app(tmp_path / "a" / "b" / "sandbox.db")
+    assert (tmp_path / "a" / "b" / "sandbox.db").is_file()
+
+
+def test_wrong_or_missing_credentials_get_401(app: Starlette) -> None:
+    async def go() -> list[httpx.Response]:
+        async with (
+            http_client(app, auth=("sandbox-key", "nope")) as wrong,
+            http_client(app, auth=None) as none,
+        ):
+            return [await wrong.get("/models"), await none.get("/models")]
+
+    for r in run(go):
+        assert r.status_code == 401
+        assert r.json() == {
+            "apiError": "unauthorized",
+            "message": "Invalid or missing API key and secret (HTTP Basic auth)",
+        }
+
+
+def test_unknown_route_and_model_answer_json_404(app: Starlette) -> None:
+    assert call(app, "GET", "/nope").json() == {"apiError": "not-found", "message": "Not Found"}
+    r = call(app, "GET", "/models/model_x")
+    assert (r.status_code, r.json()) == (
+        404,
+        {"apiError": "not-found", "message": "Model model_x not found"},
+    )
+
+
+def test_training_lifecycle_follows_the_clock(app: Starlette, clock: Clock) -> None:
+    model_id = new_model(app, images=8)
+    r = call(app, "PUT", f"/models/{model_id}/train", json={})
+    assert r.status_code == 200
+    job_id = r.json()["job"]["jobId"]
+    seen = []
+    for _ in range(16):
+        job = call(app, "GET", f"/jobs/{job_id}").json()["job"]
+        model = call(app, "GET", f"/models/{model_id}").json()["model"]
+        stage = model.get("trainingProgress", {}).get("stage")
+        seen.append((job["status"], model["status"], stage))
+        clock.advance(1)
+    assert list(dict.fromkeys(seen)) == [
+        ("queued", "training", "queued-for-train"),
+        ("warming-up", "training", "starting-train"),
+        ("in-progress", "training", "running-train"),
+        ("finalizing", "training", "running-train"),
+        ("success", "trained", None),
+    ]
+    assert [h["status"] for h in job["statusHistory"]] == [
+        "queued", "warming-up", "in-progress", "finalizing", "success",
+    ]  # fmt: skip
+    assert job["progress"] == 1
+    assert model["jobId"] == job_id
+    assert model["epochs"]
+    assert model["trainingStats"]["endedAt"]
+
+
+def test_default_training_of_8_images_finishes_within_20_seconds(
+    app: Starlette, clock: Clock
+) -> None:
+    model_id = new_model(app, images=8)
+    job_id = call(app, "PUT", f"/models/{model_id}/train", json={}).json()["job"]["jobId"]
+    clock.advance(20)
+    assert call(app, "GET", f"/jobs/{job_id}").json()["job"]["status"] == "success"
+
+
+def test_dry_run_answers_269_with_cost_and_changes_nothing(app: Starlette) -> None:
+    model_id = new_model(app, images=4)
+    before = call(app, "GET", f"/models/{model_id}").json()
+    r = call(
+        app,
+        "PUT",
+        f"/models/{model_id}/train",
+        params={"dryRun": "true"},
+        json={"parameters": {"maxTrainSteps": 1000}},
+    )
+    assert r.status_code == 269
+    assert {
+        k: r.json()[k] for k in ("creativeUnitsCost", "creativeUnitsDiscount", "costDetails")
+    } == {
+        "creativeUnitsCost": 60,
+        "creativeUnitsDiscount": 0,
+        "costDetails": {"train-model": 60},
+    }
+    assert call(app, "GET", f"/models/{model_id}").json() == before
+    assert call(app, "GET", "/jobs").json() == {"jobs": []}
+    real = call(
+        app, "PUT", f"/models/{model_id}/train", json={"parameters": {"maxTrainSteps": 1000}}
+    )
+    assert real.json()["job"]["billing"] == {"cuCost": 60, "cuDiscount": 0}
+
+
+def test_dry_run_uses_training_images_count_only_without_images(app: Starlette) -> None:
+    empty, full = new_model(app), new_model(app, images=2)
+    q = {"dryRun": "api", "trainingImagesCount": "10"}
+    assert call(app, "PUT", f"/models/{empty}/train", params=q).json()["creativeUnitsCost"] == 60
+    assert call(app, "PUT", f"/models/{full}/train", params=q).json()["creativeUnitsCost"] == 20
+
+
+@pytest.mark.parametrize(
+    ("model_type", "body", "message"),
+    [
+        (
+            "flux.1-lora",
+            {"parameters": {"seed": 3}},
+            "Invalid training parameters for flux.1-lora: seed: not available for flux.1-lora "
+            "(only for SD 1.5, SDXL LoRA training)",
+        ),
+        (
+            "flux.1-lora",
+            {"parameters": {"rank": 100}},
+            "Invalid training parameters for flux.1-lora: "
+            "rank: must be at most 64 for Flux LoRA, got 100",
+        ),
+        ("flux.1", {}, "Models of type flux.1 cannot be trained"),
+    ],
+)
+def test_invalid_training_is_refused_with_400(
+    app: Starlette, model_type: str, body: dict[str, Any], message: str
+) -> None:
+    model_id = new_model(app, model_type, images=1)
+    for params in ({}, {"dryRun": "true"}):
+        r = call(app, "PUT", f"/models/{model_id}/train", params=params, json=body)
+        assert (r.status_code, r.json()["message"]) == (400, message)
+
+
+def test_training_without_images_is_refused(app: Starlette) -> None:
+    r = call(app, "PUT", f"/models/{new_model(app)}/train", json={})
+    assert r.status_code == 400
+    assert r.json() == {
+        "apiError": "bad-request",
+        "message": "The model needs at least one training image to be trained (it has 0)",
+    }
+
+
+def test_training_twice_is_refused_and_never_queued(app: Starlette) -> None:
+    model_id = new_model(app, images=1)
+    assert call(app, "PUT", f"/models/{model_id}/train", json={}).status_code == 200
+    r = call(app, "PUT", f"/models/{model_id}/train", json={})
+    assert (r.status_code, r.json()["message"]) == (400, "Model is already training")
+    assert len(call(app, "GET", "/jobs").json()["jobs"]) == 1
+
+
+def test_cancel_then_retrain(app: Starlette, clock: Clock) -> None:
+    model_id = new_model(app, images=1)
+    call(app, "PUT", f"/models/{model_id}/train", json={})
+    clock.advance(4)
+    r = call(app, "POST", f"/models/{model_id}/train/action", json={"action": "cancel"})
+    assert r.json()["model"]["status"] == "training-canceled"
+    job = call(app, "GET", f"/jobs/{r.json()['model']['jobId']}").json()["job"]
+    assert [h["status"] for h in job["statusHistory"]][-1] == "canceled"
+    again = call(app, "POST", f"/models/{model_id}/train/action", json={"action": "cancel"})
+    assert (again.status_code, again.json()["message"]) == (400, "Model is not training")
+    assert call(app, "PUT", f"/models/{model_id}/train", json={}).status_code == 200
+
+
+def test_type_change_only_while_new(app: Starlette, clock: Clock) -> None:
+    model_id = new_model(app, images=1)
+    r = call(app, "PUT", f"/models/{model_id}", json={"type": "flux.1-krea-lora"})
+    assert r.json()["model"]["type"] == "flux.1-krea-lora"
+    call(app, "PUT", f"/models/{model_id}/train", json={})
+    r = call(app, "PUT", f"/models/{model_id}", json={"type": "flux.1-lora"})
+    assert (r.status_code, r.json()["message"]) == (
+        400,
+        "The model type can only be changed while the status is new, not training",
+    )
+
+
+def test_tags_add_delete_strict(app: Starlette) -> None:
+    model_id = new_model(app)
+    r = call(app, "PUT", f"/models/{model_id}/tags", json={"add": ["a", "b"]})
+    assert r.json() == {"added": ["a", "b"], "deleted": []}
+    r = call(
+        app, "PUT", f"/models/{model_id}/tags", json={"add": ["a", "c"], "delete": ["b", "zz"]}
+    )
+    assert r.json() == {"added": ["c"], "deleted": ["b"]}
+    assert call(app, "GET", f"/models/{model_id}").json()["model"]["tags"] == ["a", "c"]
+    r = call(app, "PUT", f"/models/{model_id}/tags", json={"add": ["a"], "strict": True})
+    assert (r.status_code, r.json()["message"]) == (400, "Tags already exist on the model: a")
+
+
+def test_update_changes_updated_at_and_stores_parameters(app: Starlette, clock: Clock) -> None:
+    model_id = new_model(app)
+    before = call(app, "GET", f"/models/{model_id}").json()["model"]["updatedAt"]
+    clock.advance(5)
+    r = call(app, "PUT", f"/models/{model_id}", json={"name": "n2", "parameters": {"rank": 8}})
+    model = r.json()["model"]
+    assert (model["name"], model["parameters"]) == ("n2", {"rank": 8})
+    assert model["updatedAt"] > before
+    clock.advance(5)
+    call(
+        app, "POST", f"/models/{model_id}/training-images", json={"data": image(1), "name": "x.png"}
+    )
+    assert call(app, "GET", f"/models/{model_id}").json()["model"]["updatedAt"] > model["updatedAt"]
+
+
+def test_images_by_asset_ids_and_their_refusals(app: Starlette) -> None:
+    model_id = new_model(app)
+    ids = [
+        call(app, "POST", "/assets", json={"name": f"a{n}.png", "image": image(n)}).json()["asset"][
+            "id"
+        ]
+        for n in range(11)
+    ]
+    r = call(app, "POST", f"/models/{model_id}/training-images", json={"assetIds": ids})
+    assert (r.status_code, r.json()["message"]) == (
+        400,
+        "Too many assetIds provided in a single request",
+    )
+    assert (
+        call(
+            app, "POST", f"/models/{model_id}/training-images", json={"assetIds": ids[:10]}
+        ).status_code
+        == 200
+    )
+    r = call(app, "POST", f"/models/{model_id}/training-images", json={"assetId": ids[3]})
+    assert (r.status_code, r.json()["message"]) == (
+        400,
+        "The provided assetId is already a training image of this model",
+    )
+    model = call(app, "GET", f"/models/{model_id}").json()["model"]
+    assert model["trainingImagesNumber"] == 10
+    assert [i["id"] for i in model["trainingImages"]] == ids[:10]
+    listed = call(app, "GET", "/models").json()["models"][0]
+    assert len(listed["trainingImages"]) == 3
+    assert listed["trainingImagesNumber"] == 10
+
+
+def test_image_name_kept_caption_set_through_asset_and_file_served(app: Starlette) -> None:
+    model_id = new_model(app)
+    name = "0123456789abcdef-cat.png"
+    img = call(
+        app, "POST", f"/models/{model_id}/training-images", json={"data": image(7), "name": name}
+    ).json()["trainingImage"]
+    assert img["name"] == name
+    assert img["description"] == ""
+    assert img["automaticCaptioning"] == "a sandbox caption of 0123456789abcdef cat (c1c29bec)"
+    r = call(app, "PUT", f"/assets/{img['id']}", json={"description": "a cat, sitting"})
+    assert r.json()["asset"]["id"] == img["id"]
+    model = call(app, "GET", f"/models/{model_id}").json()["model"]
+    assert model["trainingImages"][0]["description"] == "a cat, sitting"
+
+    async def download() -> httpx.Response:
+        async with http_client(app, auth=None) as c:
+            return await c.get(img["downloadUrl"])
+
+    assert run(download).content == base64.b64decode(image(7).split(",", 1)[1])
+
+
+def test_replace_and_delete_training_images(app: Starlette) -> None:
+    model_id = new_model(app, images=2)
+    first, second = (
+        i["id"] for i in call(app, "GET", f"/models/{model_id}").json()["model"]["trainingImages"]
+    )
+    r = call(
+        app,
+        "PUT",
+        f"/models/{model_id}/training-images/{first}",
+        json={"data": image(9), "name": "new.png"},
+    )
+    new = r.json()["trainingImage"]
+    assert new["name"] == "new.png"
+    assert new["id"] != first
+    assert call(app, "DELETE", f"/models/{model_id}/training-images/{second}").json() == {}
+    model = call(app, "GET", f"/models/{model_id}").json()["model"]
+    assert [i["id"] for i in model["trainingImages"]] == [new["id"]]
+    assert call(app, "DELETE", f"/models/{model_id}/training-images/{second}").status_code == 404
+
+
+def test_pairs_are_replaced_and_required_for_edit_types(app: Starlette) -> None:
+    model_id = new_model(app, "qwen-image-edit-lora", images=4)
+    ids = [
+        i["id"] for i in call(app, "GET", f"/models/{model_id}").json()["model"]["trainingImages"]
+    ]
+    one = [{"sourceId": ids[0], "targetId": ids[1], "instruction": "make it red"}]
+    assert call(app, "PUT", f"/models/{model_id}/training-images/pairs", json=one).json() == {
+        "count": 1,
+        "pairs": one,
+    }
+    r = call(app, "PUT", f"/models/{model_id}/train", json={})
+    assert r.status_code == 400
+    two = [*one, {"sourceId": ids[2], "targetId": ids[3], "instruction": "blue"}]
+    call(app, "PUT", f"/models/{model_id}/training-images/pairs", json=two)
+    assert call(app, "GET", f"/models/{model_id}").json()["model"]["trainingImagePairs"] == two
+    r = call(app, "PUT", f"/models/{model_id}/train", json={})
+    assert r.json()["job"]["jobType"] == "musubi-model-training"
+    bad = call(
+        app, "PUT", f"/models/{model_id}/training-images/pairs", json=[{"sourceId": "asset_nope"}]
+    )
+    assert bad.status_code == 400
+
+
+def test_delete_hides_model_and_status_deleted_lists_it(app: Starlette) -> None:
+    model_id = new_model(app)
+    assert call(app, "DELETE", f"/models/{model_id}").json() == {}
+    assert call(app, "GET", f"/models/{model_id}").status_code == 404
+    assert call(app, "GET", "/models").json() == {"models": []}
+    deleted = call(app, "GET", "/models", params={"status": "deleted"}).json()["models"]
+    assert [m["id"] for m in deleted] == [model_id]
+    assert deleted[0]["deletedAt"]
+    everything = call(app, "GET", "/models", params={"status": "bogus"}).json()["models"]
+    assert [m["id"] for m in everything] == [model_id]
+
+
+def test_pagination_walks_every_model_once(app: Starlette, clock: Clock) -> None:
+    made = []
+    for _ in range(7):
+        made.append(new_model(app))
+        clock.advance(1)
+    seen, token = [], None
+    while True:
+        params: dict[str, Any] = {"pageSize": 3, **({"paginationToken": token} if token else {})}
+        page = call(app, "GET", "/models", params=params).json()
+        seen += [m["id"] for m in page["models"]]
+        token = page.get("nextPaginationToken")
+        if not token:
+            break
+    assert seen == made[::-1]
+    asc = call(app, "GET", "/models", params={"sortDirection": "asc", "pageSize": 500}).json()
+    assert [m["id"] for m in asc["models"]] == made
+    assert call(app, "GET", "/models", params={"pageSize": 501}).status_code == 400
+
+
+def test_tag_and_type_filters_apply_only_to_public_models(app: Starlette) -> None:
+    model_id = new_model(app)
+    call(app, "PUT", f"/models/{model_id}/tags", json={"add": ["x"]})
+    private = call(app, "GET", "/models", params={"tags": "other", "type": "sd-xl-lora"}).json()[
+        "models"
+    ]
+    assert [m["id"] for m in private] == [model_id]
+    assert call(app, "GET", "/models", params={"privacy": "public", "tags": "x"}).json() == {
+        "models": []
+    }
+
+
+def test_jobs_filter_by_status_and_type(app: Starlette, clock: Clock) -> None:
+    a, b = new_model(app, images=1), new_model(app, "zimage-lora", images=1)
+    call(app, "PUT", f"/models/{a}/train", json={})
+    clock.advance(100)
+    call(app, "PUT", f"/models/{b}/train", json={})
+    by_status = call(app, "GET", "/jobs", params={"status": "success"}).json()["jobs"]
+    assert [j["jobType"] for j in by_status] == ["flux-model-training"]
+    by_type = call(app, "GET", "/jobs", params={"type": "musubi-model-training"}).json()["jobs"]
+    assert [j["status"] for j in by_type] == ["queued"]
+    cancel = call(app, "POST", f"/jobs/{by_type[0]['jobId']}/action", json={"action": "cancel"})
+    assert cancel.json()["job"]["status"] == "canceled"
+    assert call(app, "GET", f"/models/{b}").json()["model"]["status"] == "training-canceled"
+
+
+def test_team_limits(tmp_path: Path, clock: Clock) -> None:
+    limits = Limits(max_dataset_images=2, max_parallel_trainings=1, launch_cooldown_s=30)
+    app = create_app(tmp_path / "s.db", clock=clock, limits=limits)
+    a = new_model(app, images=2)
+    r = call(app, "POST", f"/models/{a}/training-images", json={"data": image(5), "name": "x.png"})
+    assert (r.status_code, r.json()) == (
+        429,
+        {
+            "apiError": "quota-exceeded",
+            "message": "The team's training dataset limit of 2 images is reached",
+            "action": "add-training-image",
+            "actionLimit": 2,
+        },
+    )
+    assert "retry-after" not in r.headers
+    first = call(app, "GET", f"/models/{a}").json()["model"]["trainingImages"][0]["id"]
+    call(app, "DELETE", f"/models/{a}/training-images/{first}")
+    b = new_model(app, images=1)
+    assert call(app, "PUT", f"/models/{a}/train", json={}).status_code == 200
+    r = call(app, "PUT", f"/models/{b}/train", json={})
+    assert (r.status_code, r.json()["action"], r.json()["actionLimit"]) == (
+        429,
+        "parallel-training",
+        1,
+    )
+    clock.advance(20)  # a's training (1 image: 3 s train) is over; the cooldown is not
+    r = call(app, "PUT", f"/models/{b}/train", json={})
+    assert (r.status_code, r.json()["remainingSeconds"]) == (429, 10)
+    clock.advance(10)
+    assert call(app, "PUT", f"/models/{b}/train", json={}).status_code == 200

@@ -1,0 +1,56 @@
+"""`/_sandbox/*`: change a running server's faults and limits (same credentials as the API).
+
+GET  /v1/_sandbox/faults          {"faults": [...]} with hit counts
+POST /v1/_sandbox/faults          {"faults": [{"method", "pathRegex", "kind", "times",
+                                   "seconds", "retryAfter"}]} replaces the list ([] clears)
+GET  /v1/_sandbox/limits          the current limits
+POST /v1/_sandbox/limits          {"max_dataset_images"?, "max_parallel_trainings"?,
+                                   "launch_cooldown_s"?} changes the ones given
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from trainops.sandbox.context import Sandbox
+from trainops.sandbox.faults import fault_from_json
+from trainops.sandbox.replies import bad_request, json_object, reply
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    async def get_faults(_request: Request) -> Response:
+        return reply({"faults": [f.to_json() for f in sb.faults.snapshot()]})
+
+    async def set_faults(request: Request) -> Response:
+        body = await json_object(request)
+        items = body.get("faults")
+        if not isinstance(items, list):
+            raise bad_request("faults must be an array")
+        try:
+            faults = [fault_from_json(item) for item in items]
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+        sb.faults.replace(faults)
+        return reply({"faults": [f.to_json() for f in faults]})
+
+    async def get_limits(_request: Request) -> Response:
+        return reply(asdict(sb.limits))
+
+    async def set_limits(request: Request) -> Response:
+        body = await json_object(request)
+        try:
+            sb.limits = sb.limits.merged(body)
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+        return reply(asdict(sb.limits))
+
+    return [
+        Route("/_sandbox/faults", get_faults, methods=["GET"]),
+        Route("/_sandbox/faults", set_faults, methods=["POST"]),
+        Route("/_sandbox/limits", get_limits, methods=["GET"]),
+        Route("/_sandbox/limits", set_limits, methods=["POST"]),
+    ]

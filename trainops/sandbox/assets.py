@@ -1,0 +1,87 @@
+"""Routes for assets: upload (POST /assets), read, update the description (the training caption
+of every training image made from the asset), and the file bytes behind every `downloadUrl`."""
+
+from __future__ import annotations
+
+import base64
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from trainops.sandbox import wire
+from trainops.sandbox.context import Sandbox, base_url
+from trainops.sandbox.images import _b64, decode_data_url, new_asset
+from trainops.sandbox.replies import bad_request, json_object, not_found, reply
+
+# A 1x1 transparent PNG: what epoch sample images download as.
+SAMPLE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+
+def _image_payload(value: object) -> tuple[str, bytes]:
+    """`image` is plain base64 per the SDK; a data URL is accepted too."""
+    if isinstance(value, str) and value.startswith("data:"):
+        return decode_data_url(value)
+    if not isinstance(value, str) or not value:
+        raise bad_request("image must be a base64 string")
+    return "image/png", _b64(value, "image")
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    async def upload(request: Request) -> Response:
+        body = await json_object(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise bad_request("name is required")
+        mime, data = _image_payload(body.get("image"))
+        with sb.store.write() as tx:
+            a = new_asset(tx, sb.now(), name, mime, data)
+        return reply({"asset": wire.asset(a, base_url(request))})
+
+    async def retrieve(request: Request) -> Response:
+        with sb.store.read() as tx:
+            a = tx.asset(request.path_params["asset_id"])
+        if a is None:
+            raise not_found("Asset", request.path_params["asset_id"])
+        return reply({"asset": wire.asset(a, base_url(request))})
+
+    async def update(request: Request) -> Response:
+        body = await json_object(request)
+        asset_id = request.path_params["asset_id"]
+        description = body.get("description")
+        with sb.store.write() as tx:
+            if tx.asset(asset_id) is None:
+                raise not_found("Asset", asset_id)
+            if "description" in body:
+                if description is not None and not isinstance(description, str):
+                    raise bad_request("description must be a string")
+                now = sb.now()
+                tx.set_asset_description(asset_id, description or "", now)
+                tx.touch_models_with_asset(asset_id, now)
+            a = tx.asset(asset_id)
+        assert a is not None
+        return reply({"asset": wire.asset(a, base_url(request))})
+
+    return [
+        Route("/assets", upload, methods=["POST"]),
+        Route("/assets/{asset_id}", retrieve, methods=["GET"]),
+        Route("/assets/{asset_id}", update, methods=["PUT"]),
+    ]
+
+
+def file_routes(sb: Sandbox) -> list[Route]:
+    """Served outside the authenticated API, like the real API's signed download URLs."""
+
+    async def download(request: Request) -> Response:
+        asset_id = request.path_params["asset_id"]
+        if asset_id == "sample.png":
+            return Response(SAMPLE_PNG, media_type="image/png")
+        with sb.store.read() as tx:
+            found = tx.asset_data(asset_id)
+        if found is None:
+            raise not_found("File", asset_id)
+        return Response(found[1], media_type=found[0])
+
+    return [Route("/files/{asset_id}", download, methods=["GET"])]

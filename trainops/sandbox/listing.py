@@ -1,0 +1,171 @@
+"""GET /models and GET /jobs: filters with the real API's limits, cursor pagination.
+
+Tokens are opaque to clients: the (sort key, id) of the last item served, so a page boundary
+stays put when other clients insert concurrently.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+
+from trainops.sandbox import wire
+from trainops.sandbox.context import Sandbox, base_url
+from trainops.sandbox.replies import bad_request, query_int
+
+T = TypeVar("T")
+MODEL_STATUSES = frozenset({"new", "training", "trained", "failed", "deleted"})
+JOB_STATUSES = frozenset(
+    {
+        "pending",
+        "queued",
+        "warming-up",
+        "in-progress",
+        "finalizing",
+        "success",
+        "failure",
+        "canceled",
+    }
+)
+_DELETED_WINDOW_S = 30 * 24 * 3600
+
+
+def _encode(key: tuple[float, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        key, ident = json.loads(raw)
+        return float(key), str(ident)
+    except (ValueError, TypeError):
+        raise bad_request("paginationToken is invalid: pass back a nextPaginationToken") from None
+
+
+def paginate(
+    items: Sequence[T],
+    key: Callable[[T], tuple[float, str]],
+    request: Request,
+    size: int,
+    desc: bool,
+) -> tuple[list[T], str | None]:
+    ordered = sorted(items, key=key, reverse=desc)
+    token = request.query_params.get("paginationToken")
+    if token:
+        after = _decode(token)
+        ordered = [i for i in ordered if (key(i) < after if desc else key(i) > after)]
+    page = ordered[:size]
+    more = len(ordered) > size
+    return page, (_encode(key(page[-1])) if more and page else None)
+
+
+def _iso_param(request: Request, name: str) -> float | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise bad_request(f"{name} must be an ISO 8601 date, got {raw!r}") from None
+
+
+def _direction(request: Request) -> bool:
+    value = request.query_params.get("sortDirection", "desc")
+    if value not in ("asc", "desc"):
+        raise bad_request(f"sortDirection must be asc or desc, got {value!r}")
+    return value == "desc"
+
+
+def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
+    q = request.query_params
+    size = query_int(request, "pageSize", 100, 1, 500)
+    privacy = q.get("privacy", "private")
+    if privacy not in ("private", "public", "unlisted"):
+        raise bad_request(f"privacy must be private, public or unlisted, got {privacy!r}")
+    sort_by = q.get("sortBy", "createdAt")
+    if sort_by not in ("createdAt", "updatedAt", "score"):
+        raise bad_request(f"sortBy must be createdAt, updatedAt or score, got {sort_by!r}")
+    after, before = _iso_param(request, "createdAfter"), _iso_param(request, "createdBefore")
+    if (after is not None or before is not None) and sort_by != "createdAt":
+        raise bad_request("createdAfter and createdBefore require sortBy=createdAt")
+    if privacy != "private":
+        # The sandbox hosts no public models; tags/type/types only ever filter those.
+        return {"models": []}
+    status, desc, now = q.get("status"), _direction(request), sb.now()
+    with sb.store.read() as tx:
+        rows, counts = tx.models(), tx.image_counts()
+        jobs = {j.id: j for j in tx.jobs(m.job_id for m in rows if m.job_id)}
+        entries = []
+        for m in rows:
+            j = jobs.get(m.job_id or "")
+            latest = (j, sb.state(j, now)) if j is not None else None
+            st = latest[1] if latest else None
+            if not _status_matches(m.deleted_at, wire.model_status(st), status, now):
+                continue
+            if (after is not None and m.created_at <= after) or (
+                before is not None and m.created_at >= before
+            ):
+                continue
+            stamp = wire.model_updated_at(m, j, st) if sort_by == "updatedAt" else m.created_at
+            entries.append((stamp, m, latest))
+        page, token = paginate(entries, lambda e: (e[0], e[1].id), request, size, desc)
+        models = [
+            wire.model(
+                m,
+                tx.images(m.id, wire.LIST_IMAGE_LIMIT),
+                counts.get(m.id, 0),
+                latest,
+                now,
+                base_url(request),
+            )
+            for _, m, latest in page
+        ]
+    out: dict[str, Any] = {"models": models}
+    if token:
+        out["nextPaginationToken"] = token
+    return out
+
+
+def _status_matches(deleted_at: float | None, status: str, wanted: str | None, now: float) -> bool:
+    if wanted is None:
+        return deleted_at is None
+    if wanted not in MODEL_STATUSES:
+        return True  # like the real API: an unknown status filter is ignored, deleted included
+    if wanted == "deleted":
+        return deleted_at is not None and now - deleted_at <= _DELETED_WINDOW_S
+    return deleted_at is None and status == wanted
+
+
+def list_jobs(sb: Sandbox, request: Request) -> dict[str, Any]:
+    q = request.query_params
+    size = query_int(request, "pageSize", 50, 1, 100)
+    status = q.get("status")
+    if status is not None and status not in JOB_STATUSES:
+        raise bad_request(
+            f"status must be one of {', '.join(sorted(JOB_STATUSES))}, got {status!r}"
+        )
+    types = {t for t in (q.get("types") or q.get("type") or "").split(",") if t}
+    now = sb.now()
+    with sb.store.read() as tx:
+        found = [(j, sb.state(j, now)) for j in tx.jobs()]
+    found = [(j, st) for j, st in found if (not types or j.job_type in types)]
+    found = [(j, st) for j, st in found if status is None or st.status == status]
+    # Filtered listings are ordered by update date, unfiltered ones by creation (contract 2.4).
+    by_update = bool(status or types)
+    page, token = paginate(
+        found,
+        lambda e: (e[1].changed_at if by_update else e[0].created_at, e[0].id),
+        request,
+        size,
+        _direction(request),
+    )
+    out: dict[str, Any] = {"jobs": [wire.job(j, st) for j, st in page]}
+    if token:
+        out["nextPaginationToken"] = token
+    return out
