@@ -80,7 +80,11 @@ def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
 
 
 def _load(at: Located, path: Path, loc: Loc, *, audio: bool) -> FileFacts | None:
-    facts = at.cache.facts(path)
+    try:
+        facts = at.cache.facts(path)
+    except OSError as exc:
+        at.report(loc, f"{_relative(path, at.root)} cannot be read: {exc.strerror}")
+        return None
     try:
         dataset.check_media(facts, _relative(path, at.root), audio=audio)
     except FileProblem as p:
