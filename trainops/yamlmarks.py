@@ -50,7 +50,13 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return self._sequence(node, path)
-        return self.scalars.construct_object(node, deep=True)
+        try:
+            return self.scalars.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            raise YamlSyntaxError(node.start_mark.line + 1, 1, f"YAML error: {exc.problem}") from exc
+        except (ValueError, TypeError) as exc:  # e.g. `!!int abc`: the constructor's own error
+            line, col = node.start_mark.line + 1, node.start_mark.column + 1
+            raise YamlSyntaxError(line, col, f"invalid {node.tag} value {node.value!r}") from exc
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -87,10 +93,5 @@ def load_documents(text: str) -> Iterator[Document]:
         raise YamlSyntaxError(1, 1, f"YAML error: {exc}") from exc
     for node in nodes:
         doc = Document(data=None, line=node.start_mark.line + 1)
-        try:
-            doc.data = _Builder(doc).build(node, ())
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            line = mark.line + 1 if mark else doc.line
-            raise YamlSyntaxError(line, 1, f"YAML error: {exc.problem}") from exc
+        doc.data = _Builder(doc).build(node, ())
         yield doc
