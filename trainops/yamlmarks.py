@@ -53,7 +53,8 @@ class _Builder:
         try:
             return self.scalars.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
-            raise YamlSyntaxError(node.start_mark.line + 1, 1, f"YAML error: {exc.problem}") from exc
+            line = node.start_mark.line + 1
+            raise YamlSyntaxError(line, 1, f"YAML error: {exc.problem}") from exc
         except (ValueError, TypeError) as exc:  # e.g. `!!int abc`: the constructor's own error
             line, col = node.start_mark.line + 1, node.start_mark.column + 1
             raise YamlSyntaxError(line, col, f"invalid {node.tag} value {node.value!r}") from exc
