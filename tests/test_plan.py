@@ -58,10 +58,12 @@ def test_diff_creates_model_missing_live() -> None:
         ("parameter", "add", "maxTrainSteps"),
         ("image", "add", "a.png"),
         ("image", "add", "b.png"),
+        ("name", "add", "name"),
         ("tag", "add", "style"),
         ("tag", "add", identity_tag(WS, "hero")),
     ]
     assert m.changes[2].ref == d.images[0].sha256
+    assert m.changes[4] == Change("name", "add", "name", new="Hero")
 
 
 def test_diff_is_none_when_live_matches() -> None:

@@ -195,5 +195,8 @@ def create_changes(d: DesiredModel, ws: str) -> tuple[Change, ...]:
         Change("pair", "add", f"{p.source.name} -> {p.target.name}", new=p.instruction)
         for p in d.pairs
     ]
+    meta = [Change("name", "add", "name", new=d.name)]
+    if d.short_description is not None:
+        meta.append(Change("description", "add", "shortDescription", new=d.short_description))
     tags = [Change("tag", "add", t) for t in sorted({*d.tags, identity_tag(ws, d.key)})]
-    return (*params, *secret_changes(d, None), *images, *pairs, *tags)
+    return (*params, *secret_changes(d, None), *images, *pairs, *meta, *tags)

@@ -88,7 +88,8 @@ class Change:
 
     @property
     def forces_training(self) -> bool:
-        return self.kind in ("parameter", "image", "caption", "pair", "type")
+        # Secrets are not part of the fingerprint: changing one never retrains.
+        return self.kind in ("parameter", "image", "caption", "pair", "type") and not self.sensitive
 
 
 @dataclass(frozen=True)

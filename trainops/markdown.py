@@ -1,0 +1,176 @@
+"""Plans and apply outcomes as GitHub-flavoured markdown for pull request comments.
+
+Every user string (names, tags, captions, file names, API messages) goes through `escape`, which
+is safe both in markdown text and inside HTML blocks such as `<summary>`: HTML and markdown
+punctuation become numeric character references (never structure in CommonMark), and `@`/`#`
+get a zero-width space so no one is mentioned and no issue is linked. User strings never go in
+code spans, where a backtick could end the span.
+"""
+
+from __future__ import annotations
+
+from trainops.plan import Change, ModelOutcome, ModelPlan, Outcome, Plan, format_cu
+from trainops.wording import (
+    OP_SYMBOLS,
+    clean,
+    cost_text,
+    describe_change,
+    describe_training,
+    empty_sentence,
+    listed,
+    outcome_summary,
+    summary_line,
+    unchanged_line,
+)
+
+__all__ = ["escape", "render_markdown", "render_outcome_markdown"]
+
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()|~!{}$"}
+_ENTITIES["@"] = "@&#8203;"
+_ENTITIES["#"] = "#&#8203;"
+LABELS = {
+    "create": "➕ create",
+    "train": "🔁 train",
+    "update": "✏️ update",
+    "wait": "⏳ wait",
+    "none": "none",
+    "orphan": "⚠️ orphan",
+}
+RESULT_LABELS = {"done": "✅ done", "failed": "❌ failed", "skipped": "⏭️ skipped"}
+MAX_WHY = 140
+
+
+def escape(text: str, limit: int | None = None) -> str:
+    return "".join(_ENTITIES.get(c, c) for c in clean(text, limit))
+
+
+def _code(text: str) -> str:
+    return f"<code>{escape(text)}</code>"
+
+
+def _cost_cell(m: ModelPlan) -> str:
+    if m.will_train and m.estimated_cost is not None:
+        return format_cu(m.estimated_cost)
+    if m.cost_note:
+        return "not priced: " + escape(m.cost_note, MAX_WHY)
+    return "not priced" if m.will_train else "–"
+
+
+def _why(m: ModelPlan) -> str:
+    if m.action == "wait" and m.training is not None:
+        return escape(describe_training(m.training), MAX_WHY)
+    return escape(m.reasons[0], MAX_WHY) if m.reasons else ""
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def render_markdown(plan: Plan, *, details: bool = True) -> str:
+    """The PR comment body; `details=False` is the compact form for oversized comments."""
+    shown = [m for m in plan.models if m.action != "none"]
+    lines = [f"### trainops plan for {_code(plan.workspace)}", "", _verdict(plan)]
+    if shown:
+        lines += ["", *_table(shown)]
+    if details:
+        for m in shown:
+            lines += ["", *_details(m)]
+    elif shown:
+        lines += ["", "_Details omitted to fit the comment: run `trainops plan` or see the log._"]
+    lines += ["", _footer(plan)]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(plan: Plan) -> str:
+    n = plan.summary()
+    trainings = n["create"] + n["train"]
+    if empty := empty_sentence(plan):
+        head = f"✅ **{empty}**"
+    elif trainings:
+        s = "s" if trainings != 1 else ""
+        head = f"🏋️ **{trainings} training{s}, estimated {format_cu(plan.total_cost)} CU**"
+        if plan.unpriced:
+            head += f" ({plan.unpriced} not priced)"
+    else:
+        head = "✏️ **No training**"
+    rest = [
+        f"{n[a]} {word}"
+        for a, word in (("update", "to update"), ("wait", "waiting"), ("orphan", "orphaned"))
+        if n[a]
+    ]
+    unchanged = unchanged_line(plan)
+    return " · ".join([head, *rest, *([unchanged.rstrip(".")] if unchanged else [])])
+
+
+def _table(models: list[ModelPlan]) -> list[str]:
+    rows = ["| Model | Action | Cost (CU) | Why |", "|---|---|---|---|"]
+    rows += [
+        f"| {escape(m.key)} | {LABELS[m.action]} | {_cost_cell(m)} | {_why(m)} |" for m in models
+    ]
+    return rows
+
+
+def _details(m: ModelPlan) -> list[str]:
+    cost = cost_text(m)
+    summary = f"<b>{escape(m.key)}</b> · {m.action}" + (f" · {escape(cost)}" if cost else "")
+    where = [escape(m.type)]
+    if m.model_id:
+        where.append(escape(m.model_id))
+    if m.source:
+        where.append(escape(m.source))
+    lines = [f"<details><summary>{summary}</summary>", "", " · ".join(where)]
+    if m.training:
+        lines += ["", f"**Training**: {escape(describe_training(m.training))}"]
+    if m.reasons:
+        lines += ["", "**Why**", *(f"- {escape(r)}" for r in m.reasons)]
+    if m.changes:
+        lines += ["", "**Changes**"]
+        lines += [_change_item(c, m) for c in listed(m.changes)]
+    if m.drift:
+        lines += ["", "**Drift** (changed outside trainops)", *(f"- {escape(d)}" for d in m.drift)]
+    return [*lines, "", "</details>"]
+
+
+def _change_item(c: Change | str, m: ModelPlan) -> str:
+    if isinstance(c, str):
+        return f"- {escape(c)}"
+    forces = " _(forces training)_" if m.action == "train" and c.forces_training else ""
+    return f"- `{OP_SYMBOLS[c.op]}` {escape(describe_change(c))}{forces}"
+
+
+def _footer(plan: Plan) -> str:
+    parts = [summary_line(plan)]
+    if plan.commit:
+        parts.append(f"commit {_code(plan.commit[:12])}")
+    parts.append(f"plan fingerprint {_code(plan.fingerprint()[:16])}")
+    return "<sub>" + " · ".join(parts) + "</sub>"
+
+
+# --- apply outcome ----------------------------------------------------------------------------
+
+
+def render_outcome_markdown(outcome: Outcome) -> str:
+    n = outcome.counts()
+    if outcome.failed:
+        verdict = f"❌ **Apply failed for {n['failed']} of {len(outcome.models)} models**"
+    elif outcome.models:
+        verdict = f"✅ **Applied: {n['done']} done, {n['skipped']} skipped**"
+    else:
+        verdict = "✅ **Nothing was applied**"
+    lines = ["### trainops apply", "", verdict]
+    if outcome.models:
+        lines += [
+            "",
+            "| Model | Action | Result | Detail | Job | Cost (CU) |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [_outcome_row(m) for m in outcome.models]
+    return "\n".join([*lines, "", f"<sub>{outcome_summary(outcome)}</sub>"]) + "\n"
+
+
+def _outcome_row(m: ModelOutcome) -> str:
+    job = _code(m.job_id) if m.job_id else "–"
+    cost = format_cu(m.cost) if m.cost is not None else "–"
+    return (
+        f"| {escape(m.key)} | {m.action} | {RESULT_LABELS[m.result]} | "
+        f"{escape(m.detail, MAX_WHY)} | {job} | {cost} |"
+    )

@@ -1,0 +1,121 @@
+"""Plans and apply outcomes as text, markdown and JSON: pure functions, no env, no network.
+
+Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `…` wait, `-` orphan),
+one block per model that changes with the why, unchanged models collapsed to a count, an explicit
+sentence for an empty plan, one summary line. Colour only when asked. Markdown (pull requests)
+is built in `trainops.markdown` and re-exported here; JSON is `Plan.data()` (see `trainops.plan`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from trainops.markdown import escape, render_markdown, render_outcome_markdown
+from trainops.plan import Change, ModelPlan, Outcome, Plan
+from trainops.wording import (
+    OP_SYMBOLS,
+    RESULT_SYMBOLS,
+    SYMBOLS,
+    clean,
+    cost_text,
+    describe_change,
+    describe_training,
+    empty_sentence,
+    headline,
+    listed,
+    outcome_line,
+    outcome_summary,
+    summary_line,
+    unchanged_line,
+)
+
+__all__ = [
+    "escape",
+    "render_json",
+    "render_markdown",
+    "render_outcome_markdown",
+    "render_outcome_text",
+    "render_text",
+]
+
+
+class _Paint(Protocol):
+    def __call__(self, symbol: str, text: str | None = None) -> str: ...
+
+
+_COLORS = {"+": "32", "~": "33", "…": "36", "-": "31", "!": "35", "✓": "32", "✗": "31"}
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.data(), sort_keys=True, indent=2)
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, *, color: bool) -> str:
+    paint = _painter(color)
+    lines = [_text_header(plan)]
+    shown = [m for m in plan.models if m.action != "none"]
+    if shown:
+        legend = f"{paint('+')} create  {paint('~')} train / update  "
+        lines += ["", f"Symbols: {legend}{paint('…')} wait  {paint('-')} orphan"]
+    for m in shown:
+        lines += ["", *_text_block(m, paint)]
+    tail = [t for t in (unchanged_line(plan), empty_sentence(plan)) if t]
+    lines += ["", *tail, summary_line(plan)] if tail else ["", summary_line(plan)]
+    return "\n".join(lines) + "\n"
+
+
+def _text_header(plan: Plan) -> str:
+    parts = [f"Workspace {clean(plan.workspace)}"]
+    if plan.commit:
+        parts.append(f"commit {clean(plan.commit[:12])}")
+    parts.append(f"plan {plan.fingerprint()[:12]}")
+    return " · ".join(parts)
+
+
+def _painter(color: bool) -> _Paint:
+    def paint(symbol: str, text: str | None = None) -> str:
+        body = symbol if text is None else text
+        code = _COLORS.get(symbol)
+        return f"\x1b[{code}m{body}\x1b[0m" if color and code else body
+
+    return paint
+
+
+def _text_block(m: ModelPlan, paint: _Paint) -> list[str]:
+    symbol = SYMBOLS[m.action]
+    head = f"  {paint(symbol, symbol + ' ' + headline(m))}"
+    if m.source:
+        head += f"  [{clean(m.source)}]"
+    lines = [head]
+    if m.training:
+        lines.append(f"      training: {describe_training(m.training)}")
+    lines += [f"      # {clean(r)}" for r in m.reasons]
+    for c in listed(m.changes):
+        lines.append(_text_change(c, m, paint))
+    lines += [f"      {paint('!', '! drift: ' + clean(d))}" for d in m.drift]
+    if cost := cost_text(m):
+        lines.append(f"      = {cost}")
+    return lines
+
+
+def _text_change(c: Change | str, m: ModelPlan, paint: _Paint) -> str:
+    if isinstance(c, str):
+        return f"        {c}"
+    sym = OP_SYMBOLS[c.op]
+    forces = "  (forces training)" if m.action == "train" and c.forces_training else ""
+    return f"      {paint(sym, sym + ' ' + clean(describe_change(c)))}{forces}"
+
+
+# --- apply outcome --------------------------------------------------------------------------
+
+
+def render_outcome_text(outcome: Outcome, *, color: bool) -> str:
+    paint = _painter(color)
+    lines = [f"  {paint(RESULT_SYMBOLS[m.result])} {outcome_line(m)}" for m in outcome.models]
+    if not lines:
+        lines = ["Nothing was applied."]
+    return "\n".join([*lines, "", outcome_summary(outcome)]) + "\n"

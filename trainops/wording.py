@@ -1,0 +1,180 @@
+"""The plain-text wording shared by every renderer: one line per change, training, model, cost.
+
+Lines are plain text with user strings cleaned of control characters; each renderer escapes them
+for its own format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from trainops.plan import (
+    Change,
+    ModelOutcome,
+    ModelPlan,
+    Outcome,
+    Plan,
+    TrainingStatus,
+    Value,
+    format_cu,
+)
+
+SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
+OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
+RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·"}
+MAX_LISTED = 10  # per kind of change and model: long image lists collapse to a count
+MAX_VALUE = 80
+
+
+def clean(text: str, limit: int | None = None) -> str:
+    """One line without control characters (names and captions must not drive a terminal)."""
+    out = "".join(" " if c in "\r\n\t" else c for c in text if c >= " " and c != "\x7f")
+    out = "".join(c for c in out if not ("\x80" <= c <= "\x9f"))
+    return out if limit is None or len(out) <= limit else out[: limit - 1] + "…"
+
+
+def show_value(value: Value) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return clean(json.dumps(value, ensure_ascii=False), MAX_VALUE)
+
+
+def describe_change(c: Change) -> str:
+    """One plain-text line (renderers escape it for their format)."""
+    if c.kind == "parameter":
+        return _describe_parameter(c)
+    if c.kind == "caption":
+        return f"caption of {c.subject}: {show_value(c.old)} -> {show_value(c.new)}"
+    if c.kind == "pair":
+        text = c.new if c.op == "add" else c.old
+        return f"pair {c.subject}: {show_value(text)}"
+    if c.kind == "fingerprint":
+        return f"record fingerprint {str(c.new)[:8]} (the training already happened)"
+    if c.kind in ("image", "tag"):
+        return f"{c.kind} {c.subject}"
+    if c.op == "add":
+        return f"{c.subject} = {show_value(c.new)}"
+    return f"{c.subject}: {show_value(c.old)} -> {show_value(c.new)}"
+
+
+def _describe_parameter(c: Change) -> str:
+    if c.sensitive:
+        return (
+            f"parameter {c.subject}: "
+            + {
+                "add": "(sensitive value)",
+                "remove": "(sensitive value removed)",
+                "change": "(sensitive value changed)",
+            }[c.op]
+        )
+    if c.op == "add":
+        return f"parameter {c.subject} = {show_value(c.new)}"
+    if c.op == "remove":
+        return f"parameter {c.subject} (was {show_value(c.old)})"
+    return f"parameter {c.subject}: {show_value(c.old)} -> {show_value(c.new)}"
+
+
+def listed(changes: tuple[Change, ...]) -> Iterator[Change | str]:
+    """The changes to show, with a "… and N more" line per long (kind, op) run."""
+    seen: dict[tuple[str, str], int] = {}
+    for c in changes:
+        n = seen[(c.kind, c.op)] = seen.get((c.kind, c.op), 0) + 1
+        if n <= MAX_LISTED:
+            yield c
+    for (kind, op), n in seen.items():
+        if n > MAX_LISTED:
+            verb = {"add": "to add", "remove": "to remove", "change": "to change"}[op]
+            yield f"… and {n - MAX_LISTED} more {kind}s {verb}"
+
+
+def describe_training(t: TrainingStatus) -> str:
+    parts = [t.status]
+    if t.progress is not None:
+        parts.append(f"{round(t.progress * 100)}%")
+    if t.stage:
+        parts.append(t.stage)
+    if t.remaining_ms is not None:
+        parts.append(_remaining(t.remaining_ms))
+    if t.job_id:
+        parts.append(f"job {t.job_id}")
+    if t.cost_so_far is not None:
+        parts.append(f"{format_cu(t.cost_so_far)} CU so far")
+    return ", ".join(clean(p) for p in parts)
+
+
+def _remaining(ms: float) -> str:
+    minutes = round(ms / 60_000)
+    if minutes < 1:
+        return "less than a minute left"
+    if minutes < 120:
+        return f"about {minutes} min left"
+    return f"about {minutes // 60} h {minutes % 60} min left"
+
+
+def headline(m: ModelPlan) -> str:
+    """What happens to one model, in words (plain text, user strings cleaned)."""
+    who = clean(m.key) + (f" ({m.model_id})" if m.model_id else "")
+    return {
+        "create": f"{who} will be created and trained",
+        "train": f"{who} will be retrained",
+        "update": f"{who} will be updated in place, without training",
+        "wait": f"{who} is training",
+        "none": f"{who} is up to date",
+        "orphan": f"{who} has no manifest",
+    }[m.action]
+
+
+def cost_text(m: ModelPlan) -> str | None:
+    if m.will_train and m.estimated_cost is not None:
+        return f"estimated cost: {format_cu(m.estimated_cost)} CU"
+    note = f" ({clean(m.cost_note)})" if m.cost_note else ""
+    return f"estimated cost: not priced{note}" if m.will_train or m.cost_note else None
+
+
+def summary_line(plan: Plan) -> str:
+    n = plan.summary()
+    unpriced = f" ({plan.unpriced} training{'s' if plan.unpriced != 1 else ''} not priced)"
+    return (
+        f"Plan: {n['create']} to create, {n['train']} to train, {n['update']} to update, "
+        f"{n['wait']} waiting, {n['orphan']} orphaned. "
+        f"Estimated cost: {format_cu(plan.total_cost)} CU{unpriced if plan.unpriced else ''}."
+    )
+
+
+def unchanged_line(plan: Plan) -> str | None:
+    n = plan.summary()["none"]
+    return f"{n} model{'s' if n != 1 else ''} up to date." if n else None
+
+
+def empty_sentence(plan: Plan) -> str | None:
+    if not plan.models:
+        return "No models are declared, and none is managed live in this workspace."
+    if plan.has_changes:
+        return None
+    if any(m.action in ("wait", "orphan") for m in plan.models):
+        return "No changes to apply."
+    return "No changes. The live models match the manifests."
+
+
+# --- apply outcome ----------------------------------------------------------------------------
+
+
+def outcome_line(m: ModelOutcome) -> str:
+    extra = [f"job {m.job_id}"] if m.job_id else []
+    if m.cost is not None:
+        extra.append(f"{format_cu(m.cost)} CU")
+    tail = f" ({', '.join(clean(e) for e in extra)})" if extra else ""
+    return f"{clean(m.key)}: {m.action} {m.result} — {clean(m.detail)}{tail}"
+
+
+def outcome_summary(outcome: Outcome) -> str:
+    n = outcome.counts()
+    return (
+        f"Apply: {n['done']} done, {n['failed']} failed, {n['skipped']} skipped. "
+        f"Cost: {format_cu(outcome.total_cost)} CU."
+    )
