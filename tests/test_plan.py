@@ -98,6 +98,17 @@ def test_diff_refuses_model_id_that_is_not_live() -> None:
     ]
 
 
+def test_diff_refuses_two_manifests_managing_one_live_model() -> None:
+    a, b = model("a", model_id="model_x"), model("b")
+    lv = retag(live_of(b, id="model_x"), (identity_tag(WS, "b"),))
+    with pytest.raises(ManifestError) as exc:
+        diff(desired(a, b), live(lv))
+    assert [str(d) for d in exc.value.diagnostics] == [
+        "models/b.yaml:1: spec.modelId: model model_x is already managed by a (models/a.yaml:1)\n"
+        "  hint: give each live model exactly one manifest"
+    ]
+
+
 def test_diff_refuses_two_live_models_claiming_one_key() -> None:
     d = model()
     with pytest.raises(TrainopsError) as exc:
@@ -177,6 +188,10 @@ def test_diff_trains_on_pair_and_type_change() -> None:
         fingerprint=sha("new"),
     )  # fmt: skip
     m = only(diff(desired(after), live(live_of(before))))
+    assert m.reasons[-1] == (
+        "the API changes a model's type only while it is new (model_hero is trained): apply will "
+        "fail; rename metadata.name (or drop spec.modelId) to create a new model"
+    )
     assert [(c.kind, c.op, c.subject, c.old, c.new) for c in m.changes] == [
         ("type", "change", "type", "qwen-image-edit-lora", "flux.2-dev-edit-lora"),
         ("pair", "add", "s.png -> t.png", None, "y"),

@@ -70,7 +70,10 @@ def every_action_plan() -> Plan:
         created_at="2026-11-27T05:00:00Z",
     )  # fmt: skip
     return plan.with_costs(
-        {"create-me": (42.0, None), "retrain": (None, "team limit parallel-training reached")}
+        {
+            "create-me": (42.0, "estimated with a dry run on model_same"),
+            "retrain": (None, "team limit parallel-training reached"),
+        }
     )
 
 

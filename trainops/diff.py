@@ -127,9 +127,31 @@ def _match_all(
                     "to create a new model",
                 )
             )
+    problems += _shared_claims(desired, out)
     if problems:
         raise ManifestError(problems)
     return out
+
+
+def _shared_claims(desired: Desired, matched: Mapping[str, LiveModel | None]) -> list[Diagnostic]:
+    """Two manifests must never manage one live model (each would undo the other's changes)."""
+    first: dict[str, DesiredModel] = {}
+    problems: list[Diagnostic] = []
+    for d in desired.models:
+        m = matched.get(d.key)
+        if m is None:
+            continue
+        if (other := first.setdefault(m.id, d)) is not d:
+            problems.append(
+                Diagnostic(
+                    d.source.file,
+                    d.source.line,
+                    "spec.modelId",
+                    f"model {m.id} is already managed by {other.key} ({other.source})",
+                    hint="give each live model exactly one manifest",
+                )
+            )
+    return problems
 
 
 def _orphan(m: LiveModel, desired: Desired) -> ModelPlan:
@@ -175,7 +197,7 @@ def _plan_model(d: DesiredModel, m: LiveModel | None, ws: str) -> ModelPlan:
         return _record(base, d, m, meta)
     if why:
         changes = inputs + secret_changes(d, m) + meta
-        notes = image_notes(d, m)
+        notes = image_notes(d, m) + _type_note(d, m)
         drift = tuple(drift_line(c) for c in inputs if is_foreign(c))
         return dataclasses.replace(
             base,
@@ -262,6 +284,15 @@ def _train_reasons(d: DesiredModel, m: LiveModel) -> list[str]:
             f"(fingerprint {recorded[:8]} -> {want[:8]})"
         )
     return out
+
+
+def _type_note(d: DesiredModel, m: LiveModel) -> tuple[str, ...]:
+    if d.type == m.type or m.status == "new":
+        return ()
+    return (
+        f"the API changes a model's type only while it is new ({m.id} is {m.status}): "
+        "apply will fail; rename metadata.name (or drop spec.modelId) to create a new model",
+    )
 
 
 def _recovered(d: DesiredModel, m: LiveModel) -> bool:

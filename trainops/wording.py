@@ -130,9 +130,9 @@ def headline(m: ModelPlan) -> str:
 
 
 def cost_text(m: ModelPlan) -> str | None:
-    if m.will_train and m.estimated_cost is not None:
-        return f"estimated cost: {format_cu(m.estimated_cost)} CU"
     note = f" ({clean(m.cost_note)})" if m.cost_note else ""
+    if m.will_train and m.estimated_cost is not None:
+        return f"estimated cost: {format_cu(m.estimated_cost)} CU{note}"
     return f"estimated cost: not priced{note}" if m.will_train or m.cost_note else None
 
 
