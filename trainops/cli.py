@@ -112,7 +112,37 @@ def _schema(_args: argparse.Namespace) -> int:
 
 def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sandbox", help="a local Scenario-compatible API server")
-    p.set_defaults(handler=_not_yet)
+    verbs = p.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
+    s = verbs.add_parser("serve", help="serve the sandbox API over HTTP until interrupted")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8787, help="port (default: 8787)")
+    s.add_argument("--db", default=".trainops/sandbox.db", help="SQLite state file")
+    s.add_argument("--speed", type=float, default=1.0, help="training speed factor (default 1)")
+    s.add_argument("--api-key", help="API key (env TRAINOPS_SANDBOX_API_KEY)")
+    s.add_argument("--api-secret", help="API secret (env TRAINOPS_SANDBOX_API_SECRET)")
+    s.set_defaults(handler=_sandbox_serve)
+
+
+def _sandbox_serve(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from trainops.sandbox import serve
+
+    config = serve.resolve(
+        host=args.host,
+        port=args.port,
+        db=Path(args.db),
+        speed=args.speed,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        env=os.environ,
+    )
+    creds = "documented default credentials" if config.default_credentials else "your credentials"
+    print(f"sandbox API on {config.url} (state: {config.db}, speed x{config.speed:g}, {creds})")
+    print("costs are simulated; press Ctrl+C to stop", flush=True)
+    serve.serve(config)
+    return EXIT_OK
 
 
 def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,4 +1,4 @@
-"""SQLite state: one short-lived connection per unit of work, WAL, writes under BEGIN IMMEDIATE.
+"""SQLite state: one connection per thread, WAL, every write under BEGIN IMMEDIATE.
 
 BEGIN IMMEDIATE takes the write lock before the first read, so a check and the write that
 depends on it ("is the model already training?" then "insert job") cannot interleave with
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,31 +248,36 @@ def _opt_json(value: object) -> str | None:
 
 
 class Store:
+    """Opens the file once per thread and keeps it open: closing the last connection to a WAL
+    database checkpoints it, which would cost a full checkpoint per request. A transaction
+    never spans an `await`, so requests sharing the event loop thread never interleave in one."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+        self._local = threading.local()
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA synchronous=NORMAL")
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
         return conn
 
     @contextmanager
     def _tx(self, begin: str) -> Iterator[Tx]:
-        conn = self._connect()
+        conn = self._conn()
+        conn.execute(begin)
         try:
-            conn.execute(begin)
-            try:
-                yield Tx(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+            yield Tx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def read(self) -> AbstractContextManager[Tx]:
         return self._tx("BEGIN")

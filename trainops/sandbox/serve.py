@@ -1,0 +1,82 @@
+"""`trainops sandbox serve`: credentials, the loopback rule, and uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from trainops.errors import ConfigError
+from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+DEFAULT_DB = Path(".trainops/sandbox.db")
+ENV_KEY = "TRAINOPS_SANDBOX_API_KEY"
+ENV_SECRET = "TRAINOPS_SANDBOX_API_SECRET"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str
+    port: int
+    db: Path
+    speed: float
+    api_key: str
+    api_secret: str
+
+    @property
+    def default_credentials(self) -> bool:
+        return (self.api_key, self.api_secret) == (SANDBOX_API_KEY, SANDBOX_API_SECRET)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    db: Path = DEFAULT_DB,
+    speed: float = 1.0,
+    api_key: str | None = None,
+    api_secret: str | None = None,
+    env: Mapping[str, str],
+) -> ServeConfig:
+    """Flags win over the environment, which wins over the documented defaults."""
+    key = api_key or env.get(ENV_KEY) or SANDBOX_API_KEY
+    secret = api_secret or env.get(ENV_SECRET) or SANDBOX_API_SECRET
+    if speed <= 0:
+        raise ConfigError(f"--speed must be greater than 0, got {speed:g}")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port must be between 1 and 65535, got {port}")
+    config = ServeConfig(host, port, db, speed, key, secret)
+    if not is_loopback(host) and config.default_credentials:
+        raise ConfigError(
+            f"refusing to serve on {host} with the documented default credentials",
+            hint=f"pass --api-key and --api-secret (or set {ENV_KEY} and {ENV_SECRET}), "
+            "or bind a loopback address such as 127.0.0.1",
+        )
+    return config
+
+
+def serve(config: ServeConfig) -> None:
+    """Serve until interrupted."""
+    app = create_app(
+        config.db, api_key=config.api_key, api_secret=config.api_secret, speed=config.speed
+    )
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", lifespan="off")
