@@ -207,3 +207,8 @@ def test_formats_come_from_magic_bytes(
     head: bytes, kind: str | None, size: tuple[int, int] | None
 ) -> None:
     assert (sniff(head), image_size(sniff(head), head)) == (kind, size)
+
+
+def test_wav_duration_comes_from_its_header(tmp_path: Path) -> None:
+    facts = HashCache(tmp_path).facts(IMAGES / "voice.wav")
+    assert (facts.kind, facts.seconds, facts.width) == ("wav", 2.0, None)

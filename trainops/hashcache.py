@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _CHUNK = 1024 * 1024
 
 
@@ -26,6 +26,7 @@ class FileFacts:
     kind: str | None  # png|jpeg|webp|wav|mp3|flac|ogg|m4a, or None when unrecognised
     width: int | None = None
     height: int | None = None
+    seconds: float | None = None  # audio duration, when the header tells (WAV)
 
 
 def sniff(head: bytes) -> str | None:
@@ -93,6 +94,19 @@ def image_size(kind: str | None, head: bytes) -> tuple[int, int] | None:
     return parse(head) if parse else None
 
 
+def wav_seconds(head: bytes) -> float | None:
+    """Duration of a PCM WAV from its `fmt ` byte rate and `data` size; None if not found."""
+    i, byte_rate = 12, 0
+    while i + 8 <= len(head):
+        chunk, size = head[i : i + 4], int.from_bytes(head[i + 4 : i + 8], "little")
+        if chunk == b"fmt " and i + 20 <= len(head):
+            byte_rate = int.from_bytes(head[i + 16 : i + 20], "little")
+        elif chunk == b"data":
+            return size / byte_rate if byte_rate else None
+        i += 8 + size + (size & 1)
+    return None
+
+
 def read_facts(path: Path) -> FileFacts:
     """Stream the file once: hash every byte, sniff the format and size from the first chunk."""
     digest = hashlib.sha256()
@@ -106,7 +120,8 @@ def read_facts(path: Path) -> FileFacts:
     kind = sniff(head)
     dims = image_size(kind, head)
     w, h = dims if dims else (None, None)
-    return FileFacts(digest.hexdigest(), size, kind, w, h)
+    seconds = wav_seconds(head) if kind == "wav" else None
+    return FileFacts(digest.hexdigest(), size, kind, w, h, seconds)
 
 
 class HashCache:
@@ -154,7 +169,8 @@ class HashCache:
         if entry.get("size") != size or entry.get("mtime_ns") != mtime_ns:
             return None
         try:
-            fields = {k: entry[k] for k in ("sha256", "size", "kind", "width", "height")}
+            names = ("sha256", "size", "kind", "width", "height", "seconds")
+            fields = {k: entry[k] for k in names}
             return FileFacts(**fields)  # type: ignore[arg-type]
         except (KeyError, TypeError):
             return None

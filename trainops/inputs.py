@@ -244,3 +244,23 @@ def resolve_parameters(
         }
     )
     return out
+
+
+MIN_DENOISED_SECONDS = 5.0
+
+
+def check_sample_lengths(
+    at: Located, params: dict[str, ParamValue], samples: list[TrainingFile]
+) -> None:
+    """With removeBackgroundNoise the API refuses samples under 5 s (known for WAV only)."""
+    if params.get("removeBackgroundNoise") is not True:
+        return
+    for f in samples:
+        seconds = f.facts.seconds
+        if seconds is not None and seconds < MIN_DENOISED_SECONDS:
+            at.report(
+                f.loc,
+                f"{f.image.path} is {seconds:.1f} s long: with removeBackgroundNoise every "
+                f"sample must be at least {MIN_DENOISED_SECONDS:g} s",
+                hint="use longer samples or set removeBackgroundNoise: false",
+            )

@@ -83,6 +83,16 @@ def sample_prompts(at: Located, info: TypeInfo, params: Mapping[str, ParamValue]
         )
 
 
+def sdxl_steps(at: Located, info: TypeInfo, params: Mapping[str, ParamValue]) -> None:
+    if info.family == "sdxl-lora" and "maxTrainSteps" in params:
+        _warn(
+            at,
+            ("spec", "parameters", "maxTrainSteps"),
+            "SDXL LoRA training takes numTextTrainSteps and numUNetTrainSteps instead: "
+            "maxTrainSteps alone does not set how long it trains",
+        )
+
+
 def guidance_lr(n: int) -> float:
     for bound, lr in LR_GUIDE:
         if bound is None or n < bound:
@@ -124,3 +134,4 @@ def lint(
         image_count(at, examples, count_loc, pairs=info.pairs)
         learning_rate(at, info, params, examples)
     sample_prompts(at, info, params)
+    sdxl_steps(at, info, params)

@@ -17,6 +17,7 @@ from trainops.errors import Diagnostic, ManifestError
 from trainops.inputs import (
     Located,
     check_file_fields,
+    check_sample_lengths,
     check_type,
     resolve_files,
     resolve_pairs,
@@ -127,6 +128,7 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
     images = resolve_files(at, spec.training_images, ("spec", "trainingImages"), audio=False)
     samples = resolve_files(at, spec.training_samples, ("spec", "trainingSamples"), audio=True)
     pairs, pair_files = resolve_pairs(at, spec)
+    check_sample_lengths(at, params, samples)
     files = images + samples
     examples = len(pairs) if info.pairs else len({f.image.sha256 for f in files})
     count_field = "trainingImagePairs" if info.pairs else "trainingImages"
