@@ -170,8 +170,6 @@ def test_first_plan_creates_one_comment(
 
 | model | action | cost | why |
 |---|---|---|---|
-
-<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>
 """
     )
     assert [c.headers["authorization"] for c in fake.writes()] == [f"Bearer {TOKEN}"]
@@ -289,9 +287,7 @@ def test_oversized_plan_falls_back_to_compact(
 | model | action | cost | why |
 |---|---|---|---|
 
-> Per-model details were left out to fit GitHub's comment size limit; the full plan is in the [job summary](https://github.com/acme/models/actions/runs/42).
-
-<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>
+> The full plan, with per-model details, is in the [job summary](https://github.com/acme/models/actions/runs/42).
 """
     )
 

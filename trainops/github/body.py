@@ -1,12 +1,12 @@
-"""The PR comment around an already-rendered plan: hidden identity header, size fallbacks, footer.
+"""The PR comment around an already-rendered plan: hidden identity header and size fallbacks.
 
 Layout (first two lines are the only ones ever parsed, so plan content cannot spoof them):
 
     <!-- trainops:plan path=examples -->                     identity, one per workspace path
     <!-- trainops:meta {"fingerprint": ..., "sha": ...} -->   what apply reads back
-    ...plan markdown (full, compact, or truncated)...
-    ...note when degraded...
-    <sub>planned at `abc1234` · plan fingerprint `0123456789ab`</sub>
+    ...plan markdown: full, else compact (+ a link to the job summary), else truncated...
+    ...when truncated: a note and a footer with the commit and fingerprint, since the
+       renderer's own footer was cut off with the end of the plan...
 """
 
 from __future__ import annotations
@@ -55,21 +55,17 @@ def plan_comment(
     if not _FINGERPRINT.fullmatch(plan_fingerprint):
         raise ValueError(f"not a plan fingerprint: {plan_fingerprint[:40]!r}")
     sha = sha if sha and _SHA.fullmatch(sha) else None
-    footer = _footer(plan_fingerprint, sha)
     where = f"the [job summary]({run_url})" if run_url else "the job summary"
+    link = f"The full plan, with per-model details, is in {where}." if run_url else None
     drafts: list[tuple[Form, str, str | None]] = [
         ("full", full_markdown, None),
-        (
-            "compact",
-            compact_markdown,
-            f"Per-model details were left out to fit GitHub's "
-            f"comment size limit; the full plan is in {where}.",
-        ),
+        ("compact", compact_markdown, link),
     ]
     for form, content, note in drafts:
-        body = _assemble(marker, _meta(plan_fingerprint, sha, form), content, note, footer)
+        body = _assemble(marker, _meta(plan_fingerprint, sha, form), content, note, None)
         if utf16_len(body) <= max_chars:
             return PlanComment(body, form)
+    footer = _footer(plan_fingerprint, sha)
     note = (
         f"⚠️ The plan was truncated to fit GitHub's comment size limit; the full plan is in {where}."
     )
@@ -114,9 +110,6 @@ def _footer(fingerprint: str, sha: str | None) -> str:
     return f"<sub>{planned}plan fingerprint `{fingerprint[:12]}`</sub>"
 
 
-def _assemble(marker: str, meta: str, content: str, note: str | None, footer: str) -> str:
-    parts = [f"{marker}\n{meta}", content.strip("\n")]
-    if note:
-        parts.append(f"> {note}")
-    parts.append(footer)
+def _assemble(marker: str, meta: str, content: str, note: str | None, footer: str | None) -> str:
+    parts = [f"{marker}\n{meta}", content.strip("\n"), f"> {note}" if note else "", footer or ""]
     return "\n\n".join(p for p in parts if p) + "\n"
