@@ -23,6 +23,7 @@ from trainops.inputs import (
     resolve_pairs,
     resolve_parameters,
 )
+from trainops.parameters import MODEL_TYPES
 from trainops.schema import API_VERSION, ModelDoc
 from trainops.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
 from trainops.yamlmarks import Document, YamlSyntaxError, load_documents
@@ -105,9 +106,8 @@ def _header(doc: Document, shown: str) -> Diagnostic | None:
             hint="move this document to trainops.yaml at the workspace root",
         )
     if kind != "Model":
-        return Diagnostic(
-            shown, doc.line_of(("kind",)), "kind", f"unknown kind {kind!r}", "use kind: Model"
-        )
+        what = "is missing" if kind is None else f"unknown kind {kind!r}"
+        return Diagnostic(shown, doc.line_of(("kind",)), "kind", what, "use kind: Model")
     return None
 
 
@@ -176,6 +176,7 @@ class _Loader:
         model, diags = schema.validate(ModelDoc, doc, shown)
         self.diagnostics += diags
         if model is None:
+            self._check_raw_parameters(path, shown, doc)
             return
         at = Located(doc, path, shown, self.workspace.root, self.cache)
         self._claim(at, model.metadata.name)
@@ -183,6 +184,17 @@ class _Loader:
         self.diagnostics += at.diagnostics
         if built is not None:
             self.models.append(built)
+
+    def _check_raw_parameters(self, path: Path, shown: str, doc: Document) -> None:
+        """A shape error elsewhere must not hide the parameter errors: report all in one run."""
+        spec = doc.data.get("spec")
+        if not isinstance(spec, dict) or not isinstance(spec.get("parameters"), dict):
+            return
+        model_type = spec.get("type")
+        if isinstance(model_type, str) and model_type in MODEL_TYPES:
+            at = Located(doc, path, shown, self.workspace.root, self.cache)
+            resolve_parameters(at, model_type, spec["parameters"])
+            self.diagnostics += at.diagnostics
 
     def _claim(self, at: Located, key: str) -> None:
         here = f"{at.shown}:{at.doc.line_of(('metadata', 'name'))}"
