@@ -31,6 +31,15 @@ class Call:
 
 
 @dataclass
+class Fault:
+    status: int
+    headers: dict[str, str]
+    message: str
+    method: str | None  # only requests with this method fail; None: the next request
+    after_write: bool  # do the work, then answer the error (a response lost on the way)
+
+
+@dataclass
 class FakeGithub:
     token: str
     url: str = ""
@@ -39,7 +48,7 @@ class FakeGithub:
     pulls_by_commit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     user: dict[str, Any] | None = None  # None: /user is forbidden, as for GITHUB_TOKEN
     poster: dict[str, Any] = field(default_factory=lambda: dict(BOT))
-    faults: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
     page_size: int = 30
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,8 +64,11 @@ class FakeGithub:
         *,
         times: int = 1,
         message: str = "scripted fault",
+        method: str | None = None,
+        after_write: bool = False,
     ) -> None:
-        self.faults.extend([(status, headers or {}, message)] * times)
+        fault = Fault(status, headers or {}, message, method, after_write)
+        self.faults.extend([fault] * times)
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.method in ("POST", "PATCH")]
@@ -77,10 +89,13 @@ class FakeGithub:
             self.calls.append(call)
             if call.headers.get("authorization") != f"Bearer {self.token}":
                 return 401, {}, {"message": "Bad credentials"}
-            if self.faults:
-                status, headers, message = self.faults.pop(0)
-                return status, headers, {"message": message}
-            return self._route(call)
+            fault = next((f for f in self.faults if f.method in (None, call.method)), None)
+            if fault is None:
+                return self._route(call)
+            self.faults.remove(fault)
+            if fault.after_write:
+                self._route(call)
+            return fault.status, fault.headers, {"message": fault.message}
 
     def _route(self, call: Call) -> tuple[int, dict[str, str], Any]:
         m, p = call.method, call.path

@@ -400,6 +400,25 @@ def test_5xx_then_success_is_retried(
     assert len(fake.comments[7]) == 1
 
 
+def test_lost_create_response_does_not_duplicate_the_comment(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+) -> None:
+    fake.fail_next(502, method="POST", after_write=True)
+    assert upsert(context(tmp_path, fake), retry).action == "created"
+    assert len(fake.comments[7]) == 1
+    assert [c.method for c in fake.writes()] == ["POST"]
+    assert sleeps == []
+
+
+def test_failed_create_is_posted_again_after_looking(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    fake.fail_next(503, method="POST")
+    assert upsert(context(tmp_path, fake), retry).action == "created"
+    assert len(fake.comments[7]) == 1
+    assert [c.method for c in fake.writes()] == ["POST", "POST"]
+
+
 def test_secondary_rate_limit_honours_retry_after(
     tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
 ) -> None:

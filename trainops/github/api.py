@@ -59,19 +59,26 @@ class GithubApi:
     def url(self, path: str) -> str:
         return f"{self.ctx.api_url}{path}"
 
-    def request(self, method: str, url: str, *, json: Any = None) -> httpx.Response:
-        """One call with retries: the final response, or ApiError if the transport keeps failing."""
+    def request(
+        self, method: str, url: str, *, json: Any = None, replayable: bool = True
+    ) -> httpx.Response:
+        """One call with retries: the final response, or ApiError if the transport keeps failing.
+
+        `replayable=False` (a POST that creates) retries only refusals (rate limits): after a 5xx
+        or a dropped connection the write may have happened, and the caller must look first.
+        """
         for attempt in range(1, self._retry.attempts + 1):
-            last = attempt == self._retry.attempts
+            final = attempt == self._retry.attempts
             try:
                 response = self._client.request(method, url, json=json, headers=self._headers())
             except httpx.TransportError as exc:
-                if last:
+                if final or not replayable:
                     raise self._error(f"{method} {_path(url)}: {type(exc).__name__}") from None
                 self._retry.sleep(self._backoff(attempt))
                 continue
             wait = self._retry_wait(response, attempt)
-            if wait is None or last:
+            maybe_written = not replayable and response.status_code >= 500
+            if wait is None or final or maybe_written:
                 return response
             self._retry.sleep(wait)
         raise AssertionError("unreachable: the last attempt always returns or raises")

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import httpx
 
-from trainops.errors import ConfigError
+from trainops.errors import ApiError, ConfigError
 from trainops.github.api import DEFAULT_RETRY, GithubApi, RetryPolicy, is_rate_limited
 from trainops.github.body import Form, outcome_comment, plan_comment, read_meta
 from trainops.github.context import GithubContext
@@ -47,20 +47,37 @@ def upsert_plan_comment(
         sha=ctx.planned_sha,
         run_url=ctx.run_url,
     )
-    repo = ctx.repository
     with GithubApi(ctx, client, retry) as api:
         existing = _find_ours(api, pr, marker)
         if existing is None:
-            made = api.call(
-                "POST", f"/repos/{repo}/issues/{pr}/comments", json={"body": comment.body}
-            )
+            made = _create(api, pr, marker, comment.body)
             return _result(made, "created", comment.form)
         if existing.get("body") == comment.body:
             return _result(existing, "unchanged", comment.form)
-        path = f"/repos/{repo}/issues/comments/{existing['id']}"
-        return _result(
-            api.call("PATCH", path, json={"body": comment.body}), "updated", comment.form
-        )
+        path = f"/repos/{ctx.repository}/issues/comments/{existing['id']}"
+        updated = api.call("PATCH", path, json={"body": comment.body})
+        return _result(updated, "updated", comment.form)
+
+
+def _create(api: GithubApi, pr: int, marker: str, body: str) -> Any:
+    """POST once; after a 5xx or a lost connection, look again before a second POST, since
+    GitHub may have stored the first one (a retried POST is how duplicates are born)."""
+    path = f"/repos/{api.ctx.repository}/issues/{pr}/comments"
+    try:
+        response = api.request("POST", api.url(path), json={"body": body}, replayable=False)
+    except ApiError:
+        response = None
+    if response is not None and response.status_code < 500:
+        api.raise_for_status(response)
+        return response.json()
+    landed = _find_ours(api, pr, marker)
+    if landed is None:
+        return api.call("POST", path, json={"body": body})
+    if landed.get("body") == body:
+        return landed
+    return api.call(
+        "PATCH", f"/repos/{api.ctx.repository}/issues/comments/{landed['id']}", json={"body": body}
+    )
 
 
 def reviewed_fingerprint(
