@@ -68,7 +68,7 @@ class TrainingFile:
 
 
 def _relative(path: Path, root: Path) -> str:
-    return path.relative_to(root.resolve()).as_posix()
+    return path.relative_to(root).as_posix()  # both already resolved
 
 
 def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
