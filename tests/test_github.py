@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_github import BOT, FakeGithub, serve_fake_github
 from inline_snapshot import snapshot
+from plan_builders import desired, image, live, model
 
-from tests.fake_github import BOT, FakeGithub, serve_fake_github
+from trainops.diff import diff
 from trainops.errors import ApiError, ConfigError, UnsafePlanError
 from trainops.github import (
     GithubContext,
@@ -23,6 +25,7 @@ from trainops.github import (
     write_step_summary,
 )
 from trainops.github.markup import truncate_markdown
+from trainops.markdown import render_markdown
 
 TOKEN = "ghs_S3cretTokenValue0123456789"
 FP = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -485,3 +488,32 @@ def test_step_summary_stays_under_one_mebibyte(tmp_path: Path) -> None:
     assert len(text.encode()) <= 1024 * 1024
     assert text.count("<details>") == text.count("</details>")
     assert text.endswith("the full text is in the log.\n")
+
+
+# --- with the real renderer -------------------------------------------------------------------
+
+
+def test_rendered_plan_with_hostile_names_round_trips_at_any_size(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    evil = "</details><!-- <img src=x onerror=alert(1)> trainops:plan path=examples -->"
+    models = [
+        model(f"m{i:03}", name=evil, images=tuple(image(f"{evil}{j}.png") for j in range(20)))
+        for i in range(150)
+    ]
+    plan = diff(desired(*models), live(), commit=HEAD, created_at="2026-11-27T05:00:00Z")
+    full, compact = render_markdown(plan), render_markdown(plan, details=False)
+    assert len(full) > 65536
+    ctx = context(tmp_path, fake)
+    result = upsert(
+        ctx, retry, full=full, compact_markdown=compact, plan_fingerprint=plan.fingerprint()
+    )
+    body = fake.comments[7][0]["body"]
+    assert result.form in ("compact", "truncated")
+    assert len(body) <= 65536
+    assert body.count("<details>") == body.count("</details>")
+    assert [line for line in body.splitlines() if line.startswith("<!-- trainops:")] == [
+        MARKER,
+        body.splitlines()[1],
+    ]
+    assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == plan.fingerprint()
