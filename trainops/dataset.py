@@ -6,6 +6,7 @@ Knows nothing about the API or manifests: callers turn `FileProblem` into locate
 
 from __future__ import annotations
 
+import difflib
 import glob
 import hashlib
 import json
@@ -65,6 +66,16 @@ def _checked(path: Path, root: Path, shown: str) -> Path:
     return resolved
 
 
+def _nearby(path: Path) -> str | None:
+    """A 'did you mean' for a mistyped file name, from the files beside where it should be."""
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()]
+    except OSError:
+        return None
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.7)
+    return f"did you mean {close[0]}?" if close else None
+
+
 def expand(pattern: str, base: Path, root: Path) -> list[Path]:
     """The files `pattern` (a path or glob relative to `base`) names, resolved and sorted.
 
@@ -77,12 +88,11 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
         )
     if not _is_glob(pattern):
         path = base / pattern
+        if path.is_dir():
+            hint = f"use {pattern.rstrip('/')}/* to take every file in it"
+            raise FileProblem(f"{pattern} is a directory", hint=hint)
         if not path.is_file():
-            what = "is a directory" if path.is_dir() else "does not exist"
-            hint = (
-                f"use {pattern.rstrip('/')}/* to take every file in it" if path.is_dir() else None
-            )
-            raise FileProblem(f"{pattern} {what}", hint=hint)
+            raise FileProblem(f"{pattern} does not exist", hint=_nearby(path))
         return [_checked(path, root, pattern)]
     matches = sorted(
         Path(m)
