@@ -1,16 +1,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import threading
+import time
+from collections import Counter
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from inline_snapshot import snapshot
 from scenario_sdk import APIStatusError
+from starlette.applications import Starlette
 
 from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, create_app
 from trainops.scenario import (
+    AmbiguousWriteError,
+    DryRun,
     RetryPolicy,
     Scenario,
     request_kind,
@@ -150,3 +160,265 @@ def test_from_env_accepts_the_sdk_variable_names() -> None:
     assert run(go()) == []
     assert str(seen[0].url) == "http://api.test/v1/models?pageSize=500"
     assert seen[0].headers["authorization"] == "Basic a2V5OnNlY3JldA=="
+
+
+# --- against the sandbox, in-process and over real HTTP ------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Starlette:
+    return create_app(tmp_path / "sandbox.db")
+
+
+def _client(app: Starlette, retry: RetryPolicy = FAST) -> Scenario:
+    return Scenario.sandbox(Path("unused.db"), app=app, retry=retry)
+
+
+def _faults(app: Starlette, *faults: Fault) -> None:
+    app.state.sandbox.faults.replace(list(faults))
+
+
+def _limits(app: Starlette, **changes: float) -> None:
+    app.state.sandbox.limits = app.state.sandbox.limits.merged(changes)
+
+
+async def _model_with_image(client: Scenario, name: str = "m") -> str:
+    model_id = str((await client.create_model(type="flux.1-lora", name=name))["id"])
+    await client.add_training_image(model_id, name="a.png", data=PNG, mime="image/png")
+    return model_id
+
+
+def test_reads_retry_429_honouring_retry_after_and_500(app: Starlette) -> None:
+    # A fault set fires all its matching faults on one request, so one kind per route.
+    _faults(
+        app,
+        Fault("GET", r"/models$", "429", times=1, retry_after=0.3),
+        Fault("GET", r"/jobs$", "500", times=2),
+    )
+
+    async def go() -> tuple[list[dict[str, Any]], float, Counter[str]]:
+        async with _client(app) as client:
+            start = time.monotonic()
+            models = await client.list_models()
+            elapsed = time.monotonic() - start
+            assert await client.list_jobs() == []
+            return models, elapsed, client.requests
+
+    models, elapsed, requests = run(go())
+    assert models == []
+    assert requests == {"GET /models": 2, "GET /jobs": 3}
+    assert elapsed >= 0.3  # waited as long as Retry-After said, not the 10 ms backoff
+
+
+def test_a_retry_after_beyond_the_cap_fails_instead_of_waiting(app: Starlette) -> None:
+    _faults(app, Fault("GET", r"/models$", "429", times=1, retry_after=120))
+
+    async def go() -> Counter[str]:
+        async with _client(app) as client:
+            with pytest.raises(ApiError) as exc:
+                await client.list_models()
+            assert exc.value.status == 429
+            return client.requests
+
+    assert run(go()) == {"GET /models": 1}
+
+
+def test_reads_give_up_after_the_attempts_of_the_policy(app: Starlette) -> None:
+    _faults(app, Fault("GET", r"/models/", "500"))
+
+    async def go() -> Counter[str]:
+        async with _client(app) as client:
+            with pytest.raises(ApiError) as exc:
+                await client.get_model("model_x")
+            assert (exc.value.status, exc.value.hint) == (500, "the API failed: try again later")
+            return client.requests
+
+    assert run(go()) == {"GET /models/{id}": FAST.attempts}
+
+
+def test_create_and_train_are_never_retried_on_500(app: Starlette) -> None:
+    async def go() -> tuple[Counter[str], list[dict[str, Any]]]:
+        async with _client(app) as client:
+            model_id = await _model_with_image(client)
+            _faults(
+                app,
+                Fault("POST", r"/models$", "500", times=1),
+                Fault("PUT", r"/train$", "500", times=1),
+            )
+            client.requests.clear()
+            with pytest.raises(AmbiguousWriteError):
+                await client.create_model(type="flux.1-lora", name="again")
+            with pytest.raises(AmbiguousWriteError) as exc:
+                await client.train(model_id, {})
+            assert (exc.value.message, exc.value.hint) == snapshot(
+                (
+                    f"train model {model_id}: the API answered 500; "
+                    "the API may or may not have done it",
+                    "run apply again: it re-reads the model and does only what is missing",
+                )
+            )
+            return Counter(client.requests), await client.list_jobs()
+
+    requests, jobs = run(go())
+    assert requests == {"POST /models": 1, "PUT /models/{id}/train": 1}
+    assert jobs == []
+
+
+def test_a_transient_429_on_train_is_retried_and_trains_exactly_once(app: Starlette) -> None:
+    async def go() -> tuple[str, Counter[str], list[dict[str, Any]]]:
+        async with _client(app) as client:
+            model_id = await _model_with_image(client)
+            _faults(app, Fault("PUT", r"/train$", "429", times=1, retry_after=0))
+            client.requests.clear()
+            job_id = await client.train(model_id, {"maxTrainSteps": 100})
+            return job_id, Counter(client.requests), await client.list_jobs()
+
+    job_id, requests, jobs = run(go())
+    assert requests == {"PUT /models/{id}/train": 2}
+    assert [j["jobId"] for j in jobs] == [job_id]
+
+
+def test_quota_refusals_are_raised_at_once(app: Starlette) -> None:
+    _limits(app, max_dataset_images=1, launch_cooldown_s=600)
+
+    async def go() -> Counter[str]:
+        async with _client(app) as client:
+            first = await _model_with_image(client, "first")
+            with pytest.raises(QuotaError) as full:
+                await client.add_training_image(first, name="b.png", data=PNG, mime="image/png")
+            assert (full.value.action, full.value.limit) == ("add-training-image", 1.0)
+            await client.train(first, {})
+            other = str((await client.create_model(type="flux.1-lora"))["id"])
+            _limits(app, max_dataset_images=2)
+            await client.add_training_image(other, name="c.png", data=PNG, mime="image/png")
+            client.requests.clear()
+            with pytest.raises(QuotaError) as cooldown:
+                await client.train(other, {})
+            assert cooldown.value.remaining_seconds is not None
+            assert cooldown.value.remaining_seconds > 500
+            return client.requests
+
+    assert run(go()) == {"PUT /models/{id}/train": 1}
+
+
+def test_idempotent_writes_retry_and_tags_keep_hand_added_ones(app: Starlette) -> None:
+    async def go() -> tuple[dict[str, Any], Counter[str]]:
+        async with _client(app) as client:
+            model_id = str((await client.create_model(type="flux.1-lora"))["id"])
+            await client.update_tags(model_id, add=["hand-made", "trainops:ws/old"])
+            _faults(app, Fault("PUT", r"/tags$", "500", times=1))
+            client.requests.clear()
+            await client.update_tags(model_id, add=["trainops:ws/new"], delete=["trainops:ws/old"])
+            return await client.get_model(model_id), client.requests
+
+    model, requests = run(go())
+    assert sorted(model["tags"]) == ["hand-made", "trainops:ws/new"]
+    assert requests == {"PUT /models/{id}/tags": 2, "GET /models/{id}": 1}
+
+
+def test_captions_are_set_and_deleting_twice_is_fine(app: Starlette) -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with _client(app) as client:
+            model_id = str((await client.create_model(type="flux.1-lora"))["id"])
+            image = await client.add_training_image(
+                model_id, name="a.png", data=PNG, mime="image/png", description="a red cat"
+            )
+            with_caption = await client.get_model(model_id)
+            await client.delete_training_image(model_id, str(image["id"]))
+            await client.delete_training_image(model_id, str(image["id"]))
+            return with_caption, await client.get_model(model_id)
+
+    with_caption, after = run(go())
+    assert [i["description"] for i in with_caption["trainingImages"]] == ["a red cat"]
+    assert after["trainingImagesNumber"] == 0
+
+
+def test_dry_run_prices_without_training(app: Starlette) -> None:
+    async def go() -> tuple[DryRun, DryRun, list[dict[str, Any]], dict[str, Any]]:
+        async with _client(app) as client:
+            empty = str((await client.create_model(type="flux.1-lora"))["id"])
+            for_8 = await client.dry_run(empty, {"maxTrainSteps": 800}, training_images_count=8)
+            for_1 = await client.dry_run(empty, {"maxTrainSteps": 100}, training_images_count=1)
+            return for_8, for_1, await client.list_jobs(), await client.get_model(empty)
+
+    for_8, for_1, jobs, model = run(go())
+    assert for_8.cost is not None
+    assert for_1.cost is not None
+    assert for_8.cost > for_1.cost
+    assert dict(for_8.details) == {"train-model": for_8.cost}
+    assert jobs == []
+    assert model["status"] == "new"
+
+
+def test_wrong_credentials_are_a_config_error(app: Starlette) -> None:
+    async def go() -> None:
+        async with Scenario(
+            api_key="nope",
+            api_secret="wrong",
+            base_url="http://sandbox.invalid/v1",
+            transport=httpx.ASGITransport(app=app),
+        ) as client:
+            await client.list_models()
+
+    with pytest.raises(ConfigError) as exc:
+        run(go())
+    assert "wrong" not in f"{exc.value.message} {exc.value.hint}"
+
+
+def test_list_models_follows_pages(app: Starlette) -> None:
+    async def go() -> tuple[int, Counter[str]]:
+        async with _client(app) as client:
+            await asyncio.gather(*(client.create_model(type="flux.1-lora") for _ in range(503)))
+            client.requests.clear()
+            return len(await client.list_models()), client.requests
+
+    assert run(go()) == (503, {"GET /models": 2})
+
+
+@contextmanager
+def _serve(app: Starlette) -> Iterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def test_a_timed_out_train_is_ambiguous_because_the_server_acted(app: Starlette) -> None:
+    with _serve(app) as base_url:
+
+        async def go() -> tuple[dict[str, Any], list[dict[str, Any]], Counter[str]]:
+            async with Scenario(
+                api_key=SANDBOX_API_KEY,
+                api_secret=SANDBOX_API_SECRET,
+                base_url=base_url,
+                timeout=0.5,
+                retry=FAST,
+            ) as client:
+                model_id = await _model_with_image(client)
+                _faults(
+                    app,
+                    Fault("PUT", r"/train$", "slow", times=1, seconds=1.0),
+                    Fault("GET", r"/models/", "slow", times=1, seconds=1.0),
+                )
+                client.requests.clear()
+                with pytest.raises(AmbiguousWriteError) as exc:
+                    await client.train(model_id, {})
+                assert "timed out" in exc.value.message
+                # The read times out once, is retried, and shows what the train did.
+                return await client.get_model(model_id), await client.list_jobs(), client.requests
+
+        model, jobs, requests = run(go())
+    assert model["status"] == "training"
+    assert len(jobs) == 1
+    assert requests == {"PUT /models/{id}/train": 1, "GET /models/{id}": 2, "GET /jobs": 1}
