@@ -22,7 +22,7 @@ from plan_builders import (
 
 from trainops.desired import SecretRef
 from trainops.diff import diff, inputs_digest
-from trainops.errors import ConfigError, ManifestError, TrainopsError
+from trainops.errors import ConfigError, ManifestError, StalePlanError, TrainopsError
 from trainops.live import (
     fingerprint_tag,
     identity_tag,
@@ -38,6 +38,7 @@ from trainops.plan import (
     load_plan,
     save_plan,
 )
+from trainops.staleness import check_fresh
 
 
 def only(plan: Plan) -> ModelPlan:
@@ -474,6 +475,26 @@ def test_inputs_digest_changes_with_manifests_and_live_state_only() -> None:
     ticked = dataclasses.replace(running, updated_at="a second later", progress=0.5)
     assert inputs_digest(desired(d), live(running)) == inputs_digest(desired(d), live(ticked))
     assert diff(desired(d), live(lv)).inputs_digest == digest
+
+
+def test_check_fresh_refuses_a_stale_plan_saying_what_changed() -> None:
+    d = model()
+    lv = live_of(d)
+    plan = diff(desired(d), live(lv))
+    check_fresh(plan, desired(d), live(lv))
+    with pytest.raises(StalePlanError) as exc:
+        check_fresh(plan, desired(d), live(dataclasses.replace(lv, status="failed")))
+    assert (exc.value.message, exc.value.hint) == (
+        "the saved plan is stale: the live models changed since it was computed",
+        "run `trainops plan --out FILE` again, review it, and apply the new plan",
+    )
+    edited = model(images=(image("a.png", "new bytes"),), fingerprint=sha("other"))
+    with pytest.raises(StalePlanError) as exc:
+        check_fresh(plan, desired(edited), live())
+    assert exc.value.message == (
+        "the saved plan is stale: the manifests or their training files and the live models "
+        "changed since it was computed"
+    )
 
 
 def test_outcome_counts_and_cost() -> None:

@@ -146,6 +146,12 @@ def test_no_output_format_ever_contains_a_secret() -> None:
     assert "parameter wandbKey: (sensitive value)" in outputs[0]
 
 
+def test_long_lists_collapse_to_a_count() -> None:
+    many = tuple(image(f"{i:02}.png") for i in range(13))
+    plan = diff(desired(model("big", images=many, parameters={})), live())
+    assert render_text(plan, color=False) == external_file("snapshots/long.txt", format=".txt")
+
+
 def test_text_strips_terminal_control_characters() -> None:
     plan = diff(desired(model("x", name="evil\x1b[2J\x07name")), live())
     assert "\x1b" not in render_text(plan, color=False)

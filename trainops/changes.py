@@ -14,6 +14,11 @@ from trainops.live import LiveModel, identity_tag
 from trainops.plan import Change, freeze
 
 
+def is_busy(m: LiveModel) -> bool:
+    """Training now (or being copied): nothing may start another training on it."""
+    return m.status in ("training", "copying") or (m.job is not None and m.job.running)
+
+
 def _secret(key: str, value: ParamValue) -> bool:
     return key in SECRET_PARAMETERS or isinstance(value, SecretRef)
 

@@ -32,8 +32,6 @@ only as sensitive changes without values, and never count as drift (the API may 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -43,6 +41,7 @@ from trainops.changes import (
     drift_line,
     image_notes,
     input_changes,
+    is_busy,
     is_foreign,
     meta_changes,
     secret_changes,
@@ -50,7 +49,8 @@ from trainops.changes import (
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import Diagnostic, ManifestError, TrainopsError
 from trainops.live import FP_LEN, Live, LiveModel, identity_tag
-from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu, freeze
+from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
+from trainops.staleness import inputs_digest
 
 __all__ = ["diff", "inputs_digest"]
 
@@ -190,7 +190,7 @@ def _plan_model(d: DesiredModel, m: LiveModel | None, ws: str) -> ModelPlan:
         return _create(base, d, ws)
     inputs = input_changes(d, m)
     meta = meta_changes(d, m, ws)
-    if _running(m):
+    if is_busy(m):
         return _wait(base, d, m, inputs + meta)
     why = _train_reasons(d, m)
     if why and _recovered(d, m):
@@ -227,10 +227,6 @@ def _create(base: ModelPlan, d: DesiredModel, ws: str) -> ModelPlan:
     return dataclasses.replace(
         base, action="create", reasons=(why,), changes=changes, will_train=True
     )
-
-
-def _running(m: LiveModel) -> bool:
-    return m.status in ("training", "copying") or (m.job is not None and m.job.running)
 
 
 def _wait(base: ModelPlan, d: DesiredModel, m: LiveModel, changes: tuple[Change, ...]) -> ModelPlan:
@@ -329,47 +325,3 @@ def _epoch(iso: str) -> float | None:
         return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
-
-
-# --- staleness --------------------------------------------------------------------------------
-
-
-def inputs_digest(desired: Desired, live: Live) -> str:
-    """sha256 of the manifests and the live snapshot a plan is computed from.
-
-    `apply --plan FILE` recomputes it and refuses a stale plan. A running model's `updatedAt`
-    is left out: progress ticks bump it without changing what apply would do.
-    """
-    body = {
-        "workspace": desired.workspace.name,
-        "desired": [_desired_snapshot(d) for d in desired.models],
-        "live": [_live_snapshot(m) for m in sorted(live.models, key=lambda m: m.id)],
-    }
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _desired_snapshot(d: DesiredModel) -> dict[str, object]:
-    return {
-        "key": d.key,
-        "fingerprint": d.fingerprint,
-        "type": d.type,
-        "name": d.name,
-        "short_description": d.short_description,
-        "tags": sorted(d.tags),
-        "model_id": d.model_id,
-        "parameters": {k: freeze(v) for k, v in d.public_parameters().items()},
-        "files": [(f.path, f.sha256) for f in d.training_files],
-    }
-
-
-def _live_snapshot(m: LiveModel) -> dict[str, object]:
-    return {
-        "id": m.id,
-        "status": m.status,
-        "updated_at": None if _running(m) else m.updated_at,
-        "tags": sorted(m.tags),
-        "images": sorted(i.id for i in m.images),
-        "images_count": m.images_count,
-        "job": [m.job.id, m.job.status] if m.job else None,
-    }

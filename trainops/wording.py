@@ -7,6 +7,7 @@ for its own format.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 
 from trainops.plan import (
@@ -81,15 +82,16 @@ def _describe_parameter(c: Change) -> str:
 
 def listed(changes: tuple[Change, ...]) -> Iterator[Change | str]:
     """The changes to show, with a "… and N more" line per long (kind, op) run."""
-    seen: dict[tuple[str, str], int] = {}
+    total = Counter((c.kind, c.op) for c in changes)
+    seen: Counter[tuple[str, str]] = Counter()
     for c in changes:
-        n = seen[(c.kind, c.op)] = seen.get((c.kind, c.op), 0) + 1
-        if n <= MAX_LISTED:
+        group = (c.kind, c.op)
+        seen[group] += 1
+        if seen[group] <= MAX_LISTED:
             yield c
-    for (kind, op), n in seen.items():
-        if n > MAX_LISTED:
-            verb = {"add": "to add", "remove": "to remove", "change": "to change"}[op]
-            yield f"… and {n - MAX_LISTED} more {kind}s {verb}"
+        elif seen[group] == total[group]:
+            verb = {"add": "to add", "remove": "to remove", "change": "to change"}[c.op]
+            yield f"… and {total[group] - MAX_LISTED} more {c.kind}s {verb}"
 
 
 def describe_training(t: TrainingStatus) -> str:
