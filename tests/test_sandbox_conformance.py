@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import pytest
 import scenario_sdk
@@ -33,6 +33,7 @@ from scenario_sdk.types.models import (
 
 from tests.sandbox_helpers import Clock, image, run, sdk_client, served
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits, create_app
+from trainops.sandbox.enums import MODEL_TYPE_NAMES, TRAINING_JOB_TYPES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -239,3 +240,11 @@ def test_sync_client_round_trip_over_real_http(tmp_path: Path) -> None:
         with pytest.raises(scenario_sdk.AuthenticationError):
             Scenario(api_key="x", api_secret="y", base_url=base_url, max_retries=0).models.list()
         c.close()
+
+
+def test_enums_match_the_sdk() -> None:
+    from scenario_sdk.types.job_retrieve_response import Job
+    from scenario_sdk.types.model_retrieve_response import Model
+
+    assert set(get_args(Model.model_fields["type"].annotation)) == MODEL_TYPE_NAMES
+    assert set(get_args(Job.model_fields["job_type"].annotation)) >= TRAINING_JOB_TYPES

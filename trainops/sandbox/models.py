@@ -3,10 +3,8 @@ update, tags and delete."""
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
-from scenario_sdk.types.model_retrieve_response import Model as SdkModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,13 +12,10 @@ from starlette.routing import Route
 from trainops.parameters import check_parameters
 from trainops.sandbox import listing, wire
 from trainops.sandbox.context import Sandbox, base_url, new_id
+from trainops.sandbox.enums import MODEL_TYPE_NAMES
 from trainops.sandbox.replies import bad_request, json_object, opt_str, reply, str_list
 from trainops.sandbox.store import ModelRow, Tx
 
-# The SDK's model type enum is the ground truth: a type it does not know would break its clients.
-MODEL_TYPE_NAMES: frozenset[str] = frozenset(
-    typing.get_args(SdkModel.model_fields["type"].annotation)
-)
 _EXTRA_FIELDS = (
     "classSlug",
     "concepts",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
-from scenario_sdk.types.job_retrieve_response import Job as SdkJob
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,6 +11,7 @@ from starlette.routing import Route
 from trainops.parameters import MODEL_TYPES, TypeInfo
 from trainops.sandbox import cost, listing, wire
 from trainops.sandbox.context import Sandbox, new_id
+from trainops.sandbox.enums import TRAINING_JOB_TYPES
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.models import parameters_problems
 from trainops.sandbox.replies import HttpError, bad_request, json_object, not_found, reply
@@ -20,12 +19,11 @@ from trainops.sandbox.store import JobRow, ModelRow, Tx
 
 DRY_RUN_STATUS = 269
 MIN_PAIRS = 2
-_JOB_TYPE_NAMES = frozenset(typing.get_args(SdkJob.model_fields["job_type"].annotation))
 
 
 def job_type(info: TypeInfo) -> str:
     """The SDK knows no voice-clone job type; such jobs report the generic `model-training`."""
-    return info.job_type if info.job_type in _JOB_TYPE_NAMES else "model-training"
+    return info.job_type if info.job_type in TRAINING_JOB_TYPES else "model-training"
 
 
 def _dry_run(request: Request) -> bool:
