@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import Counter
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inline_snapshot import snapshot
+from starlette.applications import Starlette
+
+from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
+from trainops.errors import ApiError
+from trainops.live import Live, fingerprint_tag, identity_tag, image_name
+from trainops.reader import LiveStateError, read_live
+from trainops.sandbox import create_app
+from trainops.scenario import RetryPolicy, Scenario
+
+WS = "shop"
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock) -> Starlette:
+    return create_app(tmp_path / "sandbox.db", clock=clock)
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def _image(name: str) -> tuple[DesiredImage, bytes]:
+    data = b"\x89PNG\r\n\x1a\n" + name.encode()
+    sha = hashlib.sha256(data).hexdigest()
+    return DesiredImage(f"data/{name}", name, sha, len(data), None), data
+
+
+def _desired(
+    key: str, images: tuple[str, ...] = ("a.png", "b.png"), *, fp: str = "1", **kw: Any
+) -> DesiredModel:
+    return DesiredModel(
+        key=key,
+        type="flux.1-lora",
+        name=key.title(),
+        short_description=None,
+        tags=(),
+        parameters={"maxTrainSteps": 100},
+        images=tuple(_image(n)[0] for n in images),
+        pairs=(),
+        model_id=kw.get("model_id"),
+        fingerprint=fp * 64,
+        source=Source(f"models/{key}.yaml", 1),
+    )
+
+
+def _workspace(*models: DesiredModel) -> Desired:
+    return Desired(Workspace(WS, Path(".")), tuple(sorted(models, key=lambda m: m.key)))
+
+
+async def _managed(client: Scenario, model: DesiredModel, *, train: bool = True) -> str:
+    """A model as apply leaves it: identity tag, content-named images, trained, recorded."""
+    model_id = str((await client.create_model(type=model.type, name=model.name))["id"])
+    await client.update_tags(model_id, add=[identity_tag(WS, model.key)])
+    for img in model.images:
+        _, data = _image(img.name)
+        name = image_name(img.sha256, img.name)
+        await client.add_training_image(model_id, name=name, data=data, mime="image/png")
+    if train:
+        await client.train(model_id, dict(model.parameters))
+        await client.update_tags(model_id, add=[fingerprint_tag(model.fingerprint)])
+    return model_id
+
+
+def _read(app: Starlette, desired: Desired) -> tuple[Live, Counter[str]]:
+    async def go() -> tuple[Live, Counter[str]]:
+        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+            return await read_live(client, desired), client.requests
+
+    result: tuple[Live, Counter[str]] = run(go())
+    return result
+
+
+def _seed(app: Starlette, *models: DesiredModel, train: bool = True) -> list[str]:
+    async def go() -> list[str]:
+        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+            return [await _managed(client, m, train=train) for m in models]
+
+    ids: list[str] = run(go())
+    return ids
+
+
+def test_unchanged_trained_models_cost_only_the_list_page(app: Starlette, clock: Clock) -> None:
+    a, b = _desired("alpha"), _desired("beta", ("c.png",))
+    _seed(app, a, b)
+    clock.now += 3600  # both trainings are over
+
+    live, requests = _read(app, _workspace(a, b))
+    assert requests == {"GET /models": 1}
+    assert sorted((m.recorded.key, m.status, m.complete, m.images_count) for m in live.models) == [
+        ("alpha", "trained", False, 2),
+        ("beta", "trained", False, 1),
+    ]
+
+
+def test_a_changed_model_is_read_in_full_with_image_names_unprefixed(
+    app: Starlette, clock: Clock
+) -> None:
+    many = ("a.png", "b.png", "c.png", "d.png")
+    (model_id,) = _seed(app, _desired("alpha", many))
+    clock.now += 3600
+
+    live, requests = _read(app, _workspace(_desired("alpha", many, fp="2")))
+    assert requests == {"GET /models": 1, "GET /models/{id}": 1}
+    (m,) = live.models
+    assert (m.id, m.complete, m.images_count, m.job) == (model_id, True, 4, None)
+    assert [(i.name, i.sha_prefix) for i in m.images] == snapshot(
+        [
+            ("a.png", "068b840433b5b2ca"),
+            ("b.png", "7ab753434e52a4f8"),
+            ("c.png", "cb2480938829ae15"),
+            ("d.png", "37bd937fbf01e822"),
+        ]
+    )
+    assert (m.recorded.workspace, m.recorded.key, m.recorded.fingerprint) == (
+        WS,
+        "alpha",
+        "1" * 32,
+    )
+
+
+def test_a_training_model_is_read_with_its_latest_job(app: Starlette) -> None:
+    a = _desired("alpha")
+    _seed(app, a)
+
+    live, requests = _read(app, _workspace(a))
+    assert requests == {"GET /models": 1, "GET /models/{id}": 1, "GET /jobs/{id}": 1}
+    (m,) = live.models
+    assert m.status == "training"
+    assert m.job is not None
+    assert m.job.running
+    assert m.stage == "queued-for-train"
+
+
+def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
+    app: Starlette, clock: Clock
+) -> None:
+    (orphan,) = _seed(app, _desired("gone"))
+
+    async def others() -> None:
+        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+            theirs = str((await client.create_model(type="flux.1-lora"))["id"])
+            await client.update_tags(theirs, add=[identity_tag("elsewhere", "gone")])
+            await client.create_model(type="flux.1-lora", name="made by hand")
+
+    run(others())
+    clock.now += 3600
+
+    live, requests = _read(app, _workspace(_desired("alpha")))
+    assert [(m.id, m.recorded.key, m.complete) for m in live.models] == [(orphan, "gone", False)]
+    assert requests == {"GET /models": 1}
+
+
+def test_a_model_adopted_by_id_is_read_even_without_a_tag(app: Starlette, clock: Clock) -> None:
+    async def by_hand() -> str:
+        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+            return str((await client.create_model(type="flux.1-lora", name="legacy"))["id"])
+
+    model_id = run(by_hand())
+    live, requests = _read(app, _workspace(_desired("alpha", model_id=model_id)))
+    assert [(m.id, m.name, m.status, m.complete) for m in live.models] == [
+        (model_id, "legacy", "new", True)
+    ]
+    assert requests == {"GET /models": 1, "GET /models/{id}": 1}
+
+
+def test_two_models_claiming_one_key_is_an_error_naming_both(app: Starlette) -> None:
+    first, second = _seed(app, _desired("alpha"), _desired("alpha"), train=False)
+
+    with pytest.raises(LiveStateError) as exc:
+        _read(app, _workspace(_desired("alpha")))
+    low, high = sorted((first, second))
+    assert (
+        exc.value.message == f"models {low} and {high} both claim key 'alpha' of workspace 'shop'"
+    )
+    assert exc.value.hint == (
+        "keep one: delete the other model, or remove its tag 'trainops:shop/alpha' "
+        "(or fix spec.modelId)"
+    )
+
+
+def test_adopting_a_missing_model_names_the_manifest(app: Starlette) -> None:
+    with pytest.raises(ApiError) as exc:
+        _read(app, _workspace(_desired("alpha", model_id="model_nope")))
+    assert (exc.value.message, exc.value.hint) == snapshot(
+        (
+            "models/alpha.yaml:1: spec.modelId: no model model_nope in this team",
+            "check the id, or remove spec.modelId to let trainops create the model",
+        )
+    )
+
+
+def test_an_image_added_by_hand_shows_in_the_listing_and_forces_a_full_read(
+    app: Starlette, clock: Clock
+) -> None:
+    a = _desired("alpha", ("a.png",))
+    (model_id,) = _seed(app, a)
+    clock.now += 3600
+
+    async def swap() -> None:
+        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+            (image,) = (await client.get_model(model_id))["trainingImages"]
+            await client.delete_training_image(model_id, str(image["id"]))
+            await client.add_training_image(model_id, name="a.png", data=b"x", mime="image/png")
+
+    run(swap())
+    live, requests = _read(app, _workspace(a))
+    assert requests == {"GET /models": 1, "GET /models/{id}": 1}
+    assert [(i.name, i.sha_prefix) for i in live.models[0].images] == [("a.png", None)]
