@@ -14,7 +14,9 @@ from trainops.diff import diff
 from trainops.errors import ApiError, ConfigError, UnsafePlanError
 from trainops.github import (
     GithubContext,
+    MergeCheck,
     RetryPolicy,
+    check_merge,
     comment_marker,
     comment_outcome,
     find_merged_pr,
@@ -363,6 +365,29 @@ def test_oversized_outcome_is_truncated(
     assert len(body) <= 65536
     assert body.count("<details>") == body.count("</details>")
     assert body.endswith("the full outcome is in the job log.\n")
+
+
+def test_merge_gate_finds_the_pr_and_its_reviewed_plan(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    upsert(context(tmp_path, fake), retry)  # the plan job on PR 7
+    push = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    assert push.sha is not None
+    fake.pulls_by_commit[push.sha] = [{"number": 7, "merged_at": "2026-11-27T05:00:00Z"}]
+    check = check_merge(push, marker=MARKER, current_fingerprint=FP, mode="fail", retry=retry)
+    assert check == MergeCheck(pr_number=7, warning=None)
+    with pytest.raises(UnsafePlanError, match="differs from the plan reviewed"):
+        check_merge(push, marker=MARKER, current_fingerprint="c" * 64, mode="fail", retry=retry)
+
+
+def test_merge_gate_on_a_direct_push_has_no_reviewed_plan(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+) -> None:
+    push = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    check = check_merge(push, marker=MARKER, current_fingerprint=FP, mode="warn", retry=retry)
+    assert check.pr_number is None
+    assert check.warning is not None
+    assert check.warning.startswith("warning: no reviewed plan found")
 
 
 def test_verify_reviewed_passes_on_equal_fingerprints() -> None:

@@ -18,14 +18,16 @@ from trainops.github.comments import (
     upsert_plan_comment,
 )
 from trainops.github.context import GithubContext, fork_message
-from trainops.github.review import verify_reviewed
+from trainops.github.review import MergeCheck, check_merge, verify_reviewed
 from trainops.github.summary import write_step_summary
 
 __all__ = [
     "MAX_COMMENT_CHARS",
     "CommentResult",
     "GithubContext",
+    "MergeCheck",
     "RetryPolicy",
+    "check_merge",
     "comment_marker",
     "comment_outcome",
     "find_merged_pr",
