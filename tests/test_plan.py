@@ -105,7 +105,7 @@ def test_diff_refuses_two_manifests_managing_one_live_model() -> None:
     with pytest.raises(ManifestError) as exc:
         diff(desired(a, b), live(lv))
     assert [str(d) for d in exc.value.diagnostics] == [
-        "models/b.yaml:1: spec.modelId: model model_x is already managed by a (models/a.yaml:1)\n"
+        "models/b.yaml:1: metadata.name: model model_x is already managed by a (models/a.yaml:1)\n"
         "  hint: give each live model exactly one manifest"
     ]
 

@@ -49,6 +49,8 @@ def _param_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
     want = {k: canonical(v) for k, v in d.parameters.items() if not _secret(k, v)}
     # Only declared parameters are compared: the API fills in defaults for the others.
     have = {k: canonical(v) for k, v in m.parameters.items() if k in want and v is not None}
+    if have == want:  # the common case, and much cheaper than a DeepDiff
+        return []
     changed = DeepDiff(have, want, ignore_numeric_type_changes=True).affected_root_keys
     return [
         Change(
@@ -75,7 +77,8 @@ def secret_changes(d: DesiredModel, m: LiveModel | None) -> tuple[Change, ...]:
 def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
     if not m.complete:
         return []
-    want = {f.sha256[:16]: f for f in d.training_files}
+    files = sorted(d.training_files, key=lambda f: (f.name, f.path))
+    want = {f.sha256[:16]: f for f in files}
     have = {}
     extra: list[Change] = []
     for img in sorted(m.images, key=lambda i: (i.name, i.id)):
@@ -85,14 +88,14 @@ def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
             extra.append(Change("image", "remove", img.name, old=img.sha_prefix, ref=img.id))
     added = [
         Change("image", "add", f.name, new=f.path, ref=f.sha256)
-        for sha, f in sorted(want.items(), key=lambda kv: (kv[1].name, kv[1].path))
+        for sha, f in want.items()
         if sha not in have
     ]
     captions = [
         Change(
             "caption", "change", f.name, old=have[sha].description, new=f.caption, ref=have[sha].id
         )
-        for sha, f in sorted(want.items(), key=lambda kv: (kv[1].name, kv[1].path))
+        for sha, f in want.items()
         if sha in have and f.caption is not None and f.caption != have[sha].description
     ]
     return [*added, *extra, *captions]

@@ -146,7 +146,7 @@ def _shared_claims(desired: Desired, matched: Mapping[str, LiveModel | None]) ->
                 Diagnostic(
                     d.source.file,
                     d.source.line,
-                    "spec.modelId",
+                    "spec.modelId" if d.model_id else "metadata.name",
                     f"model {m.id} is already managed by {other.key} ({other.source})",
                     hint="give each live model exactly one manifest",
                 )
