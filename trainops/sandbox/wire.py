@@ -165,6 +165,7 @@ def model(
         "trainingImagesNumber": image_count,
         "trainingImages": [training_image(i, base_url) for i in images],
         "trainingImagePairs": m.pairs,
+        "parameters": m.parameters or {},
         "ownerId": OWNER_ID,
         "authorId": AUTHOR_ID,
     }
@@ -174,7 +175,6 @@ def model(
     optional = {
         "name": m.name,
         "shortDescription": m.short_description,
-        "parameters": m.parameters,
         "epoch": m.epoch,
         "deletedAt": iso(m.deleted_at) if m.deleted_at is not None else None,
     }
