@@ -71,11 +71,9 @@ def render_markdown(plan: Plan, *, details: bool = True) -> str:
     lines = [f"### trainops plan for {_code(plan.workspace)}", "", _verdict(plan)]
     if shown:
         lines += ["", *_table(shown)]
-    if details:
-        for m in shown:
-            lines += ["", *_details(m)]
-    elif shown:
-        lines += ["", "_Details omitted to fit the comment: run `trainops plan` or see the log._"]
+    # The compact form carries no note of its own: the caller says where the details are.
+    for m in shown if details else ():
+        lines += ["", *_details(m)]
     lines += ["", _footer(plan)]
     return "\n".join(lines) + "\n"
 
