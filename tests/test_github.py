@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_github import BOT, FakeGithub, serve_fake_github
+from github_env import FP, HEAD, TOKEN, details, environ, pr_event
 from inline_snapshot import snapshot
 from plan_builders import desired, image, live, model
 
@@ -20,33 +20,15 @@ from trainops.github import (
     comment_marker,
     comment_outcome,
     find_merged_pr,
-    fork_message,
     reviewed_fingerprint,
     upsert_plan_comment,
-    verify_reviewed,
-    write_step_summary,
 )
-from trainops.github.markup import truncate_markdown
 from trainops.markdown import render_markdown
 
-TOKEN = "ghs_S3cretTokenValue0123456789"
-FP = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-HEAD = "0123456789abcdef0123456789abcdef01234567"
 MARKER = comment_marker("examples")
 PLAN = (
     "**trainops plan**: 1 training, $1.20\n\n| model | action | cost | why |\n|---|---|---|---|\n"
 )
-
-
-def pr_event(number: int = 7, head_repo: str | None = "acme/models") -> dict[str, Any]:
-    head: dict[str, Any] = {"sha": HEAD, "repo": {"full_name": head_repo} if head_repo else None}
-    return {
-        "pull_request": {
-            "number": number,
-            "head": head,
-            "base": {"repo": {"full_name": "acme/models"}},
-        }
-    }
 
 
 @pytest.fixture
@@ -65,25 +47,6 @@ def retry(sleeps: list[float]) -> RetryPolicy:
     return RetryPolicy(sleep=sleeps.append, clock=lambda: 1_000_000.0)
 
 
-def environ(
-    tmp_path: Path, fake: FakeGithub | None, event: dict[str, Any] | None
-) -> dict[str, str]:
-    env = {
-        "GITHUB_REPOSITORY": "acme/models",
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_EVENT_NAME": "pull_request" if event and "pull_request" in event else "push",
-        "GITHUB_SHA": "fedcba9876543210fedcba9876543210fedcba98",
-        "GITHUB_RUN_ID": "42",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-    }
-    if fake is not None:
-        env["GITHUB_API_URL"] = fake.url
-    if event is not None:
-        (tmp_path / "event.json").write_text(json.dumps(event))
-        env["GITHUB_EVENT_PATH"] = str(tmp_path / "event.json")
-    return env
-
-
 def context(tmp_path: Path, fake: FakeGithub, event: dict[str, Any] | None = None) -> GithubContext:
     return GithubContext.from_env(environ(tmp_path, fake, pr_event() if event is None else event))
 
@@ -96,64 +59,6 @@ def upsert(ctx: GithubContext, retry: RetryPolicy, full: str = PLAN, **kw: Any) 
         "plan_fingerprint": FP,
     }
     return upsert_plan_comment(ctx, **{**args, **kw}, retry=retry)
-
-
-# --- context ---------------------------------------------------------------------------------
-
-
-def test_context_reads_pull_request_event_and_hides_token(tmp_path: Path) -> None:
-    ctx = GithubContext.from_env(environ(tmp_path, None, pr_event()))
-    assert repr(ctx).replace(str(tmp_path), "TMP") == snapshot(
-        "GithubContext(api_url='https://api.github.com', repository='acme/models', "
-        "event_name='pull_request', sha='fedcba9876543210fedcba9876543210fedcba98', "
-        "pr_number=7, is_fork=False, head_sha='0123456789abcdef0123456789abcdef01234567', "
-        "step_summary='TMP/summary.md', server_url='https://github.com', run_id='42')"
-    )
-    assert ctx.planned_sha == HEAD
-    assert ctx.run_url == "https://github.com/acme/models/actions/runs/42"
-
-
-@pytest.mark.parametrize("head_repo", ["someone/models", None])
-def test_fork_pull_request_is_detected(tmp_path: Path, head_repo: str | None) -> None:
-    ctx = GithubContext.from_env(environ(tmp_path, None, pr_event(head_repo=head_repo)))
-    assert ctx.is_fork
-    assert fork_message() == snapshot(
-        "trainops: this pull request comes from a fork. GitHub gives workflows triggered by "
-        "forks no secrets, so the plan cannot be computed against the Scenario API here. "
-        "Nothing failed: a maintainer can review the manifests and push the branch to this "
-        "repository to get a priced plan."
-    )
-
-
-def test_push_event_has_no_pull_request(tmp_path: Path) -> None:
-    ctx = GithubContext.from_env(environ(tmp_path, None, {"ref": "refs/heads/main"}))
-    assert (ctx.pr_number, ctx.is_fork, ctx.planned_sha) == (None, False, ctx.sha)
-
-
-def test_missing_variable_is_named(tmp_path: Path) -> None:
-    env = environ(tmp_path, None, None)
-    del env["GITHUB_TOKEN"]
-    with pytest.raises(ConfigError) as exc:
-        GithubContext.from_env(env)
-    assert (exc.value.message, exc.value.hint) == snapshot(
-        (
-            "GITHUB_TOKEN is not set (a token allowed to write PR comments)",
-            "set GITHUB_TOKEN; in a workflow pass `github-token` to the action or "
-            "`env: GITHUB_TOKEN: ${{ github.token }}`",
-        )
-    )
-
-
-def test_unreadable_event_file_is_a_config_error(tmp_path: Path) -> None:
-    env = environ(tmp_path, None, None)
-    env["GITHUB_EVENT_PATH"] = str(tmp_path / "missing.json")
-    with pytest.raises(ConfigError, match="GITHUB_EVENT_PATH"):
-        GithubContext.from_env(env)
-
-
-def test_comment_marker_normalizes_path_and_cannot_close_early() -> None:
-    assert comment_marker("./examples/") == comment_marker("examples") == MARKER
-    assert comment_marker("a-->b <x>") == snapshot("<!-- trainops:plan path=a--%3Eb%20%3Cx%3E -->")
 
 
 # --- the plan comment -------------------------------------------------------------------------
@@ -276,11 +181,6 @@ def test_personal_token_trusts_only_its_own_login(
 # --- size limits ------------------------------------------------------------------------------
 
 
-def details(i: int) -> str:
-    lines = "+ line\n" * 200
-    return f"<details><summary>model-{i}</summary>\n\n```diff\n{lines}```\n\n</details>\n"
-
-
 def test_oversized_plan_falls_back_to_compact(
     tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
 ) -> None:
@@ -313,25 +213,6 @@ def test_oversized_compact_plan_is_truncated_without_breaking_html(
         "<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>\n"
     )
     assert reviewed_fingerprint(context(tmp_path, fake), 7, MARKER, retry=retry) == FP
-
-
-def test_truncation_closes_open_fence_and_details() -> None:
-    text = "<details><summary>a</summary>\n\n```\n" + "x\n" * 50 + "```\n</details>\n"
-    assert truncate_markdown(text, 60) == snapshot(
-        "<details><summary>a</summary>\n\n```\nx\nx\nx\nx\nx\n```\n</details>\n"
-    )
-
-
-def test_truncation_never_cuts_inside_a_tag_or_comment() -> None:
-    text = "a\n<details\nopen>\nb\n</details>\n<!-- note\nstill note -->\n" + "c\n" * 40
-    assert truncate_markdown(text, 30) == snapshot("a\n<details\nopen>\nb\n</details>\n")
-    assert truncate_markdown(text, 12) == "a\n"
-    assert truncate_markdown("no line fits at all", 5) == ""
-
-
-def test_truncation_ignores_tags_in_code_spans() -> None:
-    text = "model `<script>` is escaped\n" + "row\n" * 30
-    assert truncate_markdown(text, 40) == "model `<script>` is escaped\nrow\nrow\nrow\n"
 
 
 # --- apply on merge ---------------------------------------------------------------------------
@@ -388,32 +269,6 @@ def test_merge_gate_on_a_direct_push_has_no_reviewed_plan(
     assert check.pr_number is None
     assert check.warning is not None
     assert check.warning.startswith("warning: no reviewed plan found")
-
-
-def test_verify_reviewed_passes_on_equal_fingerprints() -> None:
-    assert verify_reviewed(FP, FP.upper(), mode="fail") is None
-
-
-def test_verify_reviewed_fails_on_mismatch_with_a_clear_message() -> None:
-    with pytest.raises(UnsafePlanError) as exc:
-        verify_reviewed("a" * 64, FP, mode="fail")
-    assert (exc.value.message, exc.value.hint) == snapshot(
-        (
-            "the plan at merge (9f86d081884c) differs from the plan reviewed in the pull request "
-            "(aaaaaaaaaaaa): manifests, images, live models or prices changed after the review",
-            "open a pull request to re-plan and review the current changes, or pass "
-            "`--verify-reviewed warn` (action input `on-mismatch: warn`) to apply anyway",
-        )
-    )
-
-
-def test_verify_reviewed_without_a_reviewed_plan() -> None:
-    with pytest.raises(UnsafePlanError, match="no reviewed plan found"):
-        verify_reviewed(None, FP, mode="fail")
-    assert verify_reviewed(None, FP, mode="warn") == snapshot(
-        "warning: no reviewed plan found: the merged pull request has no trainops plan comment "
-        "for this path (the plan now is 9f86d081884c); applying anyway (--verify-reviewed warn)"
-    )
 
 
 # --- retries and secrets ----------------------------------------------------------------------
@@ -493,26 +348,6 @@ def test_token_never_appears_in_errors(tmp_path: Path, retry: RetryPolicy) -> No
     for exc in (refused.value, unreachable.value):
         assert TOKEN not in f"{exc} {exc.hint} {exc!r} {exc.__cause__!r} {exc.__context__!r}"
     assert str(unreachable.value) == "GET /user: ConnectError"
-
-
-# --- job summary ------------------------------------------------------------------------------
-
-
-def test_step_summary_appends(tmp_path: Path) -> None:
-    env = environ(tmp_path, None, None)
-    assert write_step_summary(env, "# plan A")
-    assert write_step_summary(GithubContext.from_env(env), "# plan B\n")
-    assert (tmp_path / "summary.md").read_text() == "# plan A\n\n# plan B\n\n"
-    assert not write_step_summary({}, "# nowhere")
-
-
-def test_step_summary_stays_under_one_mebibyte(tmp_path: Path) -> None:
-    env = environ(tmp_path, None, None)
-    write_step_summary(env, "".join(details(i) for i in range(1000)))
-    text = (tmp_path / "summary.md").read_text()
-    assert len(text.encode()) <= 1024 * 1024
-    assert text.count("<details>") == text.count("</details>")
-    assert text.endswith("the full text is in the log.\n")
 
 
 # --- with the real renderer -------------------------------------------------------------------
