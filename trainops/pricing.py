@@ -92,14 +92,19 @@ async def price_model(
             training_images_count=len(model.training_files),
         )
     except QuotaError as exc:
-        return None, f"not priced: {exc.message}"
+        return None, f"not priced: {_without_subject(exc.message, model_id)}"
     except ApiError as exc:
         if exc.status is None or exc.status >= 500 or exc.status == 401:
             raise
-        return None, f"dry run refused: {exc.message}"
+        return None, f"dry run refused: {_without_subject(exc.message, model_id)}"
     if result.cost is None:
         return None, "the dry run returned no creativeUnitsCost"
     return result.cost, note
+
+
+def _without_subject(message: str, model_id: str) -> str:
+    # The entry already names its model; keep the note to what the API said.
+    return message.removeprefix(f"price the training of model {model_id}: ")
 
 
 def pricing_parameters(model: DesiredModel) -> dict[str, object]:
