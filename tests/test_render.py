@@ -22,6 +22,7 @@ from trainops.render import (
     escape,
     render_json,
     render_markdown,
+    render_outcome_json,
     render_outcome_markdown,
     render_outcome_text,
     render_text,
@@ -169,6 +170,7 @@ def test_render_outcome_text_and_markdown() -> None:
         "snapshots/outcome.txt", format=".txt"
     )
     assert render_outcome_markdown(outcome) == external_file("snapshots/outcome.md", format=".txt")
+    assert render_outcome_json(outcome) == external_file("snapshots/outcome.json", format=".txt")
     assert render_outcome_text(Outcome(()), color=False) == external_file(
         "snapshots/outcome-empty.txt", format=".txt"
     )

@@ -302,8 +302,8 @@ class ModelOutcome:
 class Outcome:
     models: tuple[ModelOutcome, ...]
 
-    def counts(self) -> dict[Result, int]:
-        out: dict[Result, int] = {"done": 0, "failed": 0, "skipped": 0}
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0}
         for m in self.models:
             out[m.result] += 1
         return out
@@ -315,3 +315,12 @@ class Outcome:
     @property
     def total_cost(self) -> float:
         return sum(m.cost or 0.0 for m in self.models)
+
+    def data(self) -> dict[str, object]:
+        """JSON: {failed, summary: {done, failed, skipped, total_cost}, models[]: {name, action,
+        result, detail, job_id, cost}}."""
+        summary: dict[str, object] = {**self.counts(), "total_cost": self.total_cost}
+        models = [{"name": m.key, **dataclasses.asdict(m)} for m in self.models]
+        for m in models:
+            del m["key"]
+        return {"failed": self.failed, "summary": summary, "models": models}

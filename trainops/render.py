@@ -34,6 +34,7 @@ __all__ = [
     "escape",
     "render_json",
     "render_markdown",
+    "render_outcome_json",
     "render_outcome_markdown",
     "render_outcome_text",
     "render_text",
@@ -49,6 +50,10 @@ _COLORS = {"+": "32", "~": "33", "…": "36", "-": "31", "!": "35", "✓": "32",
 
 def render_json(plan: Plan) -> str:
     return json.dumps(plan.data(), sort_keys=True, indent=2)
+
+
+def render_outcome_json(outcome: Outcome) -> str:
+    return json.dumps(outcome.data(), sort_keys=True, indent=2)
 
 
 # --- text -------------------------------------------------------------------------------------
