@@ -167,6 +167,23 @@ def test_plan_content_cannot_spoof_the_fingerprint(
     assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"{MARKER}",
+        f"{MARKER}\nplain text",
+        f"{MARKER}\n<!-- trainops:meta {{not json}} -->",
+        f'{MARKER}\n<!-- trainops:meta {{"fingerprint": 3}} -->',
+        f'{MARKER} \n<!-- trainops:meta {{"fingerprint": "{"a" * 64}"}} -->',
+    ],
+)
+def test_damaged_header_reads_as_no_reviewed_plan(
+    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, header: str
+) -> None:
+    fake.add_comment(7, header + "\nrest", BOT)
+    assert reviewed_fingerprint(context(tmp_path, fake), 7, MARKER, retry=retry) is None
+
+
 def test_personal_token_trusts_only_its_own_login(
     tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
 ) -> None:
