@@ -422,3 +422,41 @@ def test_a_timed_out_train_is_ambiguous_because_the_server_acted(app: Starlette)
     assert model["status"] == "training"
     assert len(jobs) == 1
     assert requests == {"PUT /models/{id}/train": 1, "GET /models/{id}": 2, "GET /jobs": 1}
+
+
+def test_list_jobs_keeps_paging_past_an_empty_page_with_a_token() -> None:
+    pages = {
+        None: {"jobs": [{"jobId": "job_1", "status": "success"}], "nextPaginationToken": "t1"},
+        "t1": {"jobs": [], "nextPaginationToken": "t2"},
+        "t2": {"jobs": [{"jobId": "job_2", "status": "queued"}]},
+    }
+
+    def api(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=pages[request.url.params.get("paginationToken")])
+
+    async def go() -> list[dict[str, Any]]:
+        async with Scenario(
+            api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
+        ) as client:
+            return await client.list_jobs(type="flux-model-training")
+
+    assert [j["jobId"] for j in run(go())] == ["job_1", "job_2"]
+
+
+def test_parallelism_bounds_concurrent_calls(app: Starlette) -> None:
+    _faults(app, Fault("GET", r"/models/", "latency", seconds=0.2))
+
+    async def go(parallelism: int) -> float:
+        async with Scenario.sandbox(
+            Path("unused.db"), app=app, parallelism=parallelism, retry=FAST
+        ) as client:
+            start = time.monotonic()
+            ids = ["model_a", "model_b", "model_c", "model_d"]
+            results = await asyncio.gather(
+                *(client.get_model(i) for i in ids), return_exceptions=True
+            )
+            assert all(isinstance(r, ApiError) and r.status == 404 for r in results)
+            return time.monotonic() - start
+
+    assert run(go(2)) >= 0.4  # two waves of two
+    assert run(go(4)) < 0.4  # one wave
