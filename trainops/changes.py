@@ -167,6 +167,8 @@ def drift_line(c: Change) -> str:
         return f"the caption of {c.subject} was changed outside trainops"
     if c.kind == "pair":
         return f"training pair {c.subject} was changed outside trainops"
+    if c.kind == "type":
+        return "the model type was changed outside trainops"
     return f"{c.kind} {c.subject} was changed outside trainops"
 
 

@@ -30,8 +30,8 @@ MAX_VALUE = 80
 
 def clean(text: str, limit: int | None = None) -> str:
     """One line without control characters (names and captions must not drive a terminal)."""
-    out = "".join(" " if c in "\r\n\t" else c for c in text if c >= " " and c != "\x7f")
-    out = "".join(c for c in out if not ("\x80" <= c <= "\x9f"))
+    spaced = "".join(" " if c in "\r\n\t" else c for c in text)
+    out = "".join(c for c in spaced if c >= " " and not ("\x7f" <= c <= "\x9f"))
     return out if limit is None or len(out) <= limit else out[: limit - 1] + "…"
 
 
