@@ -28,7 +28,7 @@ from trainops.render import (
     render_text,
 )
 
-EVIL = "</details><img src=x onerror=alert(1)> | pipes | `tick` @octocat #1 *b* [l](u) $x$"
+EVIL = "</details><img src=x onerror=alert(1)> | pipes | `tick` @octocat #1 *b* [l](u) $x$\n# h"
 SECRET = "wandb-secret-value-123"
 
 
