@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
+import pytest
 from inline_snapshot import external_file
 from plan_builders import (
     desired,
@@ -131,6 +133,19 @@ def test_markdown_escapes_every_user_string() -> None:
         assert raw not in md
     assert md.count("<details>") == md.count("</details>")
     assert escape(EVIL) == external_file("snapshots/escaped.txt", format=".txt")
+
+
+def test_markdown_renders_user_strings_as_text_only() -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    renderer = markdown_it.MarkdownIt("commonmark").enable("table")
+    allowed = {"h3", "p", "strong", "em", "code", "b", "sub", "details", "summary", "ul", "li"}
+    allowed |= {"table", "thead", "tbody", "tr", "th", "td"}
+    full, compact = (render_markdown(every_action_plan(), details=d) for d in (True, False))
+    for html in (renderer.render(full), renderer.render(compact)):
+        assert set(re.findall(r"</?([a-zA-Z0-9]+)", html)) <= allowed
+        assert html.count("<details>") == html.count("</details>")
+    evil = "&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; | pipes | `tick` @\u200boctocat"
+    assert evil in renderer.render(full)
 
 
 def test_no_output_format_ever_contains_a_secret() -> None:
