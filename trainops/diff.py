@@ -15,8 +15,8 @@ Decision rules, per manifest, in order:
    (a rename is no change), captions, pairs, type. A model read from a listing (images truncated,
    `complete=False`) is compared by fingerprint only: no image change is invented.
    Exception (crash recovery): when the latest job succeeded, started after a pending tag that
-   carries the desired fingerprint, and the fingerprint was never recorded, the training already
-   happened: `update`, which only records the fingerprint.
+   carries the desired fingerprint (allowing `CLOCK_SKEW_S` of clock skew), and the fingerprint
+   was never recorded, the training already happened: `update`, which only records it.
 4. `update`: only metadata differs (name, a declared short description, user tags or the identity
    tag missing on live; tags added by hand on live are never a change), or drift: the recorded
    fingerprint matches but parameters, images, captions or pairs were changed outside trainops.
@@ -53,6 +53,9 @@ from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
 from trainops.staleness import inputs_digest
 
 __all__ = ["diff", "inputs_digest"]
+
+# pending_at comes from the local clock, a job's createdAt from the API's: allow some skew.
+CLOCK_SKEW_S = 30
 
 RETRAIN_STATUSES = {
     "new": "never trained",
@@ -210,13 +213,15 @@ def _plan_model(d: DesiredModel, m: LiveModel | None, ws: str) -> ModelPlan:
     drift = tuple(drift_line(c) for c in inputs) + count_drift(d, m)
     if not (inputs or meta or drift):
         return base
-    reasons = (
-        *(["changed outside trainops: apply restores the declared values without training"]
-          if drift else []),
-        *(["metadata differs: updated without training"] if meta else []),
-    )  # fmt: skip
+    reasons = []
+    if drift:
+        reasons.append(
+            "changed outside trainops: apply restores the declared values without training"
+        )
+    if meta:
+        reasons.append("metadata differs: updated without training")
     return dataclasses.replace(
-        base, action="update", reasons=reasons, changes=inputs + meta, drift=drift
+        base, action="update", reasons=tuple(reasons), changes=inputs + meta, drift=drift
     )
 
 
@@ -301,7 +306,7 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
         m.status == "trained"
         and job.status == "success"
         and started is not None
-        and started >= r.pending_at
+        and started >= r.pending_at - CLOCK_SKEW_S
     )
 
 
