@@ -10,6 +10,8 @@ from trainops.wording import clean, describe_change, describe_training
     ("change", "text"),
     [
         (Change("parameter", "add", "nbEpochs", new=10), "parameter nbEpochs = 10"),
+        (Change("parameter", "add", "learningRate", new=5e-05), "parameter learningRate = 0.00005"),
+        (Change("image", "add", "take-1.WAV"), "audio take-1.WAV"),
         (Change("parameter", "remove", "rank", old=16), "parameter rank (was 16)"),
         (
             Change("parameter", "change", "samplePrompts", old=("a",), new=("a", "b")),

@@ -7,9 +7,12 @@ for its own format.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 
+from trainops.dataset import AUDIO_FORMATS
 from trainops.plan import (
     Change,
     ModelOutcome,
@@ -40,6 +43,8 @@ def show_value(value: Value) -> str:
         return "(unset)"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return format(Decimal(repr(value)), "f")  # 0.00005, not 5e-05
     if isinstance(value, (int, float)):
         return repr(value)
     return clean(json.dumps(value, ensure_ascii=False), MAX_VALUE)
@@ -56,11 +61,17 @@ def describe_change(c: Change) -> str:
         return f"pair {c.subject}: {show_value(text)}"
     if c.kind == "fingerprint":
         return f"record fingerprint {str(c.new)[:8]} (the training already happened)"
-    if c.kind in ("image", "tag"):
-        return f"{c.kind} {c.subject}"
+    if c.kind == "image":
+        return f"{_media(c.subject)} {c.subject}"
+    if c.kind == "tag":
+        return f"tag {c.subject}"
     if c.op == "add":
         return f"{c.subject} = {show_value(c.new)}"
     return f"{c.subject}: {show_value(c.old)} -> {show_value(c.new)}"
+
+
+def _media(file_name: str) -> str:
+    return "audio" if file_name.rpartition(".")[2].lower() in AUDIO_FORMATS else "image"
 
 
 def _describe_parameter(c: Change) -> str:
