@@ -14,8 +14,10 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from trainops import __version__
+from trainops.commands.common import Target
 from trainops.errors import ManifestError, TrainopsError
 
 EXIT_OK = 0
@@ -145,18 +147,138 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
+    )
+    p.add_argument(
+        "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
+    )
+    p.add_argument("--max-cost", type=float, metavar="CU", help="fail when the plan costs more")
+    p.add_argument("--no-color", action="store_true", help="never colour the output")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _target(args: argparse.Namespace) -> Target:
+    import os
+
+    return Target(
+        paths=tuple(args.paths),
+        sandbox=args.sandbox,
+        parallelism=args.parallelism,
+        environ=dict(os.environ),
+    )
+
+
+def _color(args: argparse.Namespace) -> bool:
+    import os
+
+    return not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
 def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("plan", help="diff manifests against live models and price the trainings")
-    p.set_defaults(handler=_not_yet)
+    p = sub.add_parser(
+        "plan",
+        help="diff manifests against live models and price the trainings",
+        description="Show what apply would do: create, train, update, wait, none or orphan for "
+        "every model, with each training's cost from the API's dry run.",
+    )
+    _add_target(p)
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--out", type=Path, metavar="FILE", help="save the plan for `apply --plan`")
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there are no changes, 2 when there are, 1 on error",
+    )
+    p.add_argument("--changed-since", metavar="REF", help="plan only manifests changed since REF")
+    p.add_argument(
+        "--comment", action="store_true", help="post/update the plan as a pull request comment"
+    )
+    p.set_defaults(handler=_plan)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from trainops.commands.plan import run_plan
+
+    return run_plan(
+        _target(args),
+        fmt=args.format,
+        color=_color(args),
+        out=args.out,
+        detailed_exitcode=args.detailed_exitcode,
+        max_cost=args.max_cost,
+        changed_since=args.changed_since,
+        comment=args.comment,
+    )
 
 
 def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("apply", help="create models, sync images and trigger changed trainings")
-    p.set_defaults(handler=_not_yet)
+    p = sub.add_parser(
+        "apply",
+        help="create models, sync images and trigger changed trainings",
+        description="Plan, show the plan, ask, then create models, sync training files and "
+        "trigger only the trainings whose inputs changed.",
+    )
+    _add_target(p)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--wait", action="store_true", help="follow the trainings to the end")
+    p.add_argument("--plan", type=Path, metavar="FILE", help="apply exactly this saved plan")
+    p.add_argument("--prune", action="store_true", help="delete orphaned models")
+    p.add_argument(
+        "--replace-running",
+        action="store_true",
+        help="cancel trainings running on outdated inputs and train the declared ones",
+    )
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing model")
+    p.add_argument("--poll-interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    p.add_argument("--wait-timeout", type=float, metavar="SECONDS", help="give up waiting after")
+    p.add_argument(
+        "--comment-outcome",
+        action="store_true",
+        help="comment the outcome on the merged pull request (GitHub Actions)",
+    )
+    p.add_argument(
+        "--verify-reviewed",
+        choices=("fail", "warn"),
+        help="check the plan is the one reviewed in the merged pull request's comment",
+    )
+    p.set_defaults(handler=_apply)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise TrainopsError(f"`trainops {args.command}` is not implemented yet")
+def _apply(args: argparse.Namespace) -> int:
+    from trainops.commands.apply import ApplyFlags, run_apply
+
+    flags = ApplyFlags(
+        yes=args.yes,
+        wait=args.wait,
+        prune=args.prune,
+        replace_running=args.replace_running,
+        fail_fast=args.fail_fast,
+        plan_file=args.plan,
+        max_cost=args.max_cost,
+        poll_interval=args.poll_interval,
+        wait_timeout=args.wait_timeout,
+        comment_outcome=args.comment_outcome,
+        verify_reviewed=args.verify_reviewed,
+    )
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    return run_apply(
+        _target(args),
+        flags,
+        color=_color(args),
+        interactive=interactive,
+        confirm=lambda q: input(q).strip() == "yes",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

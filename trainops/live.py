@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 FP_LEN = 32
 IDENTITY_PREFIX = "trainops:"
@@ -49,6 +50,14 @@ def is_trainops_tag(tag: str) -> bool:
 
 def image_name(sha256: str, file_name: str) -> str:
     return f"{sha256[:16]}-{file_name}"
+
+
+def epoch_seconds(iso: str) -> float | None:
+    """An API ISO timestamp (`2023-02-03T11:19:41.579Z`) as epoch seconds, None if unreadable."""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def parse_image_name(name: str) -> tuple[str | None, str]:

@@ -1,0 +1,278 @@
+"""Executing a Plan, model by model: crash-safe, idempotent, and never training twice.
+
+Per model, in order: create (identity tag first) -> sync files -> update metadata and tags ->
+trigger training -> record the fingerprint. Each step checks the model as it is now, so a rerun
+after an interruption at any point completes the rest:
+
+- A training is preceded by a `trainops-pending:<fp>@<time>` tag. If apply dies after the trigger
+  but before recording, the next plan sees the running (or finished) training with that pending
+  fingerprint and says `wait` (or `update`, which only records it): never a second trigger.
+- Right before triggering, the model is read again: a model already training is left alone.
+- A trigger that fails ambiguously (timeout, lost connection, 5xx) is never re-sent blindly: the
+  model is re-read, and a new job or a `training` status means the trigger was accepted.
+
+Apply consumes the plan; it does not re-diff. It only reads what a step needs to be safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainops.desired import Desired, DesiredModel
+from trainops.errors import TrainopsError
+from trainops.live import (
+    COMMIT_PREFIX,
+    FP_PREFIX,
+    PENDING_PREFIX,
+    TERMINAL_JOB_STATUSES,
+    LiveModel,
+    commit_tag,
+    epoch_seconds,
+    fingerprint_tag,
+    identity_tag,
+    is_trainops_tag,
+    pending_tag,
+)
+from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result
+from trainops.reader import to_live_job
+from trainops.scenario import AmbiguousWriteError, Json, Scenario
+from trainops.sync import read_full, sync_files
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    prune: bool = False
+    replace_running: bool = False
+    fail_fast: bool = False
+    commit: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+
+async def apply_plan(
+    plan: Plan,
+    desired: Desired,
+    client: Scenario,
+    options: ApplyOptions,
+    progress: Progress = lambda _line: None,
+) -> Outcome:
+    """Run every entry of `plan`; one failing model does not stop the others (unless fail_fast)."""
+    models = desired.by_key()
+    runner = _Runner(client, desired.workspace.root, desired.workspace.name, options, progress)
+    results = await asyncio.gather(
+        *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
+    )
+    return Outcome(models=tuple(results))
+
+
+class _Runner:
+    def __init__(
+        self, client: Scenario, root: Path, ws: str, options: ApplyOptions, progress: Progress
+    ) -> None:
+        self.client, self.root, self.ws, self.opt, self.say = client, root, ws, options, progress
+        self.stop = False
+
+    async def run(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
+        if self.stop:
+            return _out(e, "skipped", "not started: an earlier model failed (--fail-fast)")
+        try:
+            result = await self._dispatch(e, d)
+        except TrainopsError as exc:
+            self.stop = self.opt.fail_fast
+            detail = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+            self.say(f"{e.key}: failed: {exc.message}")
+            return _out(e, "failed", detail)
+        if result.result == "done":
+            self.say(f"{e.key}: {result.detail}")
+        return result
+
+    async def _dispatch(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
+        if e.action == "orphan":
+            return await self._orphan(e)
+        if d is None or e.action == "none":
+            return _out(e, "skipped", "up to date")
+        if e.action == "wait":
+            if self.opt.replace_running and e.training and e.training.other_inputs:
+                return await self._replace_running(e, d)
+            return _out(e, "skipped", "a training is running: nothing started")
+        model_id = e.model_id or await self._create(d)
+        live = await sync_files(self.client, self.root, d, model_id)
+        await self._metadata(e, d, live)
+        if not e.will_train:
+            return _out(e, "done", f"updated {model_id} without training")
+        return await self._train(e, d, model_id)
+
+    async def _orphan(self, e: ModelPlan) -> ModelOutcome:
+        if not self.opt.prune or e.model_id is None:
+            return _out(e, "skipped", "orphan: kept (use --prune to delete it)")
+        await self.client.delete_model(e.model_id)
+        return _out(e, "done", f"deleted orphan {e.model_id}")
+
+    async def _create(self, d: DesiredModel) -> str:
+        started = self.opt.clock()
+        try:
+            raw = await self.client.create_model(
+                type=d.type, name=d.name, short_description=d.short_description
+            )
+        except AmbiguousWriteError:
+            found = await self._find_created(d, started)
+            if found is None:
+                raise
+            raw = found
+        model_id = str(raw["id"])
+        # The identity tag first: a crash after this point leaves a model the next plan finds.
+        await self.client.update_tags(model_id, add=[identity_tag(self.ws, d.key), *d.tags])
+        self.say(f"{d.key}: created {model_id}")
+        return model_id
+
+    async def _find_created(self, d: DesiredModel, since: float) -> dict[str, object] | None:
+        """After an ambiguous create: the model it may have made (same type and name, untagged,
+        new, created after we asked). Adopting it avoids a duplicate model."""
+        for raw in await self.client.list_models():
+            created = epoch_seconds(str(raw.get("createdAt") or ""))
+            untagged = not any(is_trainops_tag(str(t)) for t in raw.get("tags") or [])
+            if (
+                raw.get("type") == d.type
+                and raw.get("name") == d.name
+                and raw.get("status") == "new"
+                and untagged
+                and created is not None
+                and created >= since - 5
+            ):
+                return raw
+        return None
+
+    async def _metadata(self, e: ModelPlan, d: DesiredModel, live: LiveModel) -> None:
+        name = d.name if live.name != d.name else None
+        desc = d.short_description if d.short_description != live.short_description else None
+        drifted = any(c.kind == "parameter" and not c.sensitive for c in e.changes)
+        params = d.resolved_parameters(self.opt.environ) if drifted and not e.will_train else None
+        if name is not None or desc is not None or params is not None:
+            await self.client.update_model(
+                live.id, name=name, short_description=desc, parameters=params
+            )
+        missing = [t for t in (*d.tags, identity_tag(self.ws, d.key)) if t not in live.tags]
+        recorded = any(c.kind == "fingerprint" for c in e.changes)
+        if recorded:
+            await self._record(live, d)
+        elif missing:
+            await self.client.update_tags(live.id, add=missing)
+
+    async def _train(self, e: ModelPlan, d: DesiredModel, model_id: str) -> ModelOutcome:
+        params = d.resolved_parameters(self.opt.environ)
+        raw = await self.client.get_model(model_id)
+        if raw.get("status") == "training":
+            return _out(e, "skipped", "already training: not triggered again")
+        tags = [str(t) for t in raw.get("tags") or []]
+        await self.client.update_tags(
+            model_id,
+            add=[pending_tag(d.fingerprint, int(self.opt.clock()))],
+            delete=[t for t in tags if t.startswith(PENDING_PREFIX)],
+        )
+        job_id = await self._trigger(model_id, params, raw.get("jobId"))
+        await self._record(await read_full(self.client, model_id), d)
+        cost = e.estimated_cost
+        return _out(e, "done", "training started", job_id=job_id, cost=cost)
+
+    async def _trigger(
+        self, model_id: str, params: Mapping[str, object], job_before: object
+    ) -> str:
+        try:
+            return await self.client.train(model_id, params)
+        except AmbiguousWriteError:
+            raw = await self.client.get_model(model_id)
+            job_id = raw.get("jobId")
+            if raw.get("status") == "training" or (job_id and job_id != job_before):
+                self.say(f"{model_id}: the trigger timed out but was accepted (job {job_id})")
+                return str(job_id)
+            # Not accepted: the model is unchanged, so one more send cannot double-bill.
+            return await self.client.train(model_id, params)
+
+    async def _record(self, live: LiveModel, d: DesiredModel) -> None:
+        add = [fingerprint_tag(d.fingerprint), identity_tag(self.ws, d.key)]
+        if self.opt.commit:
+            add.append(commit_tag(self.opt.commit))
+        prefixes = (FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX)
+        stale = [t for t in live.tags if t.startswith(prefixes) and t not in add]
+        new = [t for t in add if t not in live.tags]
+        await self.client.update_tags(live.id, add=new, delete=stale)
+
+    async def _replace_running(self, e: ModelPlan, d: DesiredModel) -> ModelOutcome:
+        assert e.model_id is not None
+        spent = e.training.cost_so_far if e.training else None
+        await self.client.cancel_training(e.model_id)
+        note = f" ({spent:g} CU already spent)" if spent is not None else ""
+        self.say(f"{e.key}: canceled the running training on other inputs{note}")
+        live = await sync_files(self.client, self.root, d, e.model_id)
+        await self._metadata(e, d, live)
+        return await self._train(e, d, e.model_id)
+
+
+def _out(
+    e: ModelPlan,
+    result: Result,
+    detail: str,
+    *,
+    job_id: str | None = None,
+    cost: float | None = None,
+) -> ModelOutcome:
+    return ModelOutcome(e.key, e.action, result, detail, job_id=job_id, cost=cost)
+
+
+async def wait_for_trainings(
+    client: Scenario,
+    outcome: Outcome,
+    progress: Progress,
+    *,
+    interval: float = 5.0,
+    timeout: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Follow every training apply started until it ends; a failed one becomes `failed`."""
+    jobs = {m.job_id: m for m in outcome.models if m.job_id and m.result == "done"}
+    ended: dict[str, Json] = {}
+    seen: dict[str, str] = {}
+    start = clock()
+    while len(ended) < len(jobs):
+        for job_id in sorted(set(jobs) - set(ended)):
+            raw = await client.get_job(job_id)
+            line = _progress_line(jobs[job_id].key, raw)
+            if seen.get(job_id) != line:
+                progress(line)
+                seen[job_id] = line
+            if raw.get("status") in TERMINAL_JOB_STATUSES:
+                ended[job_id] = raw
+        if len(ended) < len(jobs):
+            if timeout is not None and clock() - start > timeout:
+                raise TrainopsError(
+                    f"--wait gave up after {timeout:g} s; the trainings go on",
+                    hint="follow them with `trainops status`",
+                )
+            await asyncio.sleep(interval)
+    return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
+
+
+def _progress_line(key: str, raw: Json) -> str:
+    job = to_live_job(raw)
+    pct = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
+    return f"{key}: {job.status}{pct}"
+
+
+def _finished(m: ModelOutcome, raw: Json | None) -> ModelOutcome:
+    if raw is None:
+        return m
+    job = to_live_job(raw)
+    cost = job.cost if job.cost is not None else m.cost
+    if job.status == "success":
+        return dataclasses.replace(m, detail="trained", cost=cost)
+    why = f": {job.error}" if job.error else ""
+    return dataclasses.replace(
+        m, result="failed", detail=f"training {job.status}{why}", cost=cost
+    )

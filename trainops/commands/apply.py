@@ -1,0 +1,146 @@
+"""`trainops apply`: plan, show, confirm, then do exactly that plan (or a saved one)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from trainops import engine
+from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
+from trainops.commands.common import EXIT_ERROR, EXIT_OK, Target, err, marker_path, warn_all
+from trainops.desired import Desired
+from trainops.errors import ConfigError
+from trainops.markdown import render_outcome_markdown
+from trainops.plan import Outcome, Plan, load_plan
+from trainops.pricing import check_budget
+from trainops.reader import read_live
+from trainops.render import render_outcome_text, render_text
+from trainops.repo import head_commit
+from trainops.scenario import Scenario
+from trainops.staleness import check_fresh
+
+
+@dataclass(frozen=True)
+class ApplyFlags:
+    yes: bool = False
+    wait: bool = False
+    prune: bool = False
+    replace_running: bool = False
+    fail_fast: bool = False
+    plan_file: Path | None = None
+    max_cost: float | None = None
+    poll_interval: float = 5.0
+    wait_timeout: float | None = None
+    comment_outcome: bool = False
+    verify_reviewed: Literal["fail", "warn"] | None = None
+
+
+def run_apply(
+    target: Target,
+    flags: ApplyFlags,
+    *,
+    color: bool = False,
+    interactive: bool = False,
+    confirm: Callable[[str], bool] = lambda _q: False,
+) -> int:
+    desired, warnings, _ = engine.load(target.paths, cwd=target.cwd)
+    warn_all(warnings)
+    return asyncio.run(_apply(target, flags, desired, color, interactive, confirm))
+
+
+async def _apply(
+    target: Target,
+    flags: ApplyFlags,
+    desired: Desired,
+    color: bool,
+    interactive: bool,
+    confirm: Callable[[str], bool],
+) -> int:
+    async with target.client(desired) as client:
+        plan = await _the_plan(client, desired, flags)
+        print(render_text(plan, color=color), end="")
+        check_budget(plan, flags.max_cost, desired.workspace.budget)
+        pr = _verify_reviewed(target, desired, plan, flags)
+        if not _has_work(plan, flags):
+            return EXIT_OK
+        if not flags.yes:
+            if not interactive:
+                raise ConfigError(
+                    "refusing to apply without confirmation: not a terminal",
+                    hint="review the plan above and pass --yes (CI), or run in a terminal",
+                )
+            if not confirm("Apply this plan? Only 'yes' is accepted: "):
+                err("Apply cancelled: nothing was changed.")
+                return EXIT_ERROR
+        outcome = await _run(client, plan, desired, flags, target)
+    print(render_outcome_text(outcome, color=color), end="")
+    if pr is not None:
+        _comment_outcome(target, pr, outcome)
+    return EXIT_ERROR if outcome.failed else EXIT_OK
+
+
+async def _the_plan(client: Scenario, desired: Desired, flags: ApplyFlags) -> Plan:
+    if flags.plan_file is None:
+        return (await engine.make_plan(desired, client)).plan
+    saved = load_plan(flags.plan_file)
+    check_fresh(saved, desired, await read_live(client, desired))
+    return saved
+
+
+def _has_work(plan: Plan, flags: ApplyFlags) -> bool:
+    return (
+        plan.has_changes
+        or (flags.prune and any(m.action == "orphan" for m in plan.models))
+        or (
+            flags.replace_running
+            and any(m.training and m.training.other_inputs for m in plan.models)
+        )
+    )
+
+
+async def _run(
+    client: Scenario, plan: Plan, desired: Desired, flags: ApplyFlags, target: Target
+) -> Outcome:
+    options = ApplyOptions(
+        prune=flags.prune,
+        replace_running=flags.replace_running,
+        fail_fast=flags.fail_fast,
+        commit=head_commit(desired.workspace.root),
+        environ=target.environ,
+    )
+    outcome = await apply_plan(plan, desired, client, options, progress=err)
+    if flags.wait:
+        outcome = await wait_for_trainings(
+            client, outcome, err, interval=flags.poll_interval, timeout=flags.wait_timeout
+        )
+    return outcome
+
+
+def _verify_reviewed(target: Target, desired: Desired, plan: Plan, flags: ApplyFlags) -> int | None:
+    """On merge: the PR that was merged, after checking its reviewed plan is this one."""
+    if flags.verify_reviewed is None and not flags.comment_outcome:
+        return None
+    from trainops import github
+
+    ctx = github.GithubContext.from_env(target.environ)
+    check = github.check_merge(
+        ctx,
+        marker=github.comment_marker(marker_path(target, desired)),
+        current_fingerprint=plan.fingerprint(),
+        mode=flags.verify_reviewed or "warn",
+    )
+    if check.warning and flags.verify_reviewed is not None:
+        err(check.warning)
+    return check.pr_number if flags.comment_outcome else None
+
+
+def _comment_outcome(target: Target, pr: int, outcome: Outcome) -> None:
+    from trainops import github
+
+    ctx = github.GithubContext.from_env(target.environ)
+    result = github.comment_outcome(ctx, pr, render_outcome_markdown(outcome))
+    err(f"outcome comment {result.action}: {result.url}")
+    github.write_step_summary(ctx, render_outcome_markdown(outcome))

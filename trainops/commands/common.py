@@ -1,0 +1,75 @@
+"""What the plan and apply commands share: options, the client, the GitHub plan comment."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainops import engine
+from trainops.desired import Desired
+from trainops.errors import Diagnostic
+from trainops.markdown import render_markdown
+from trainops.plan import Plan
+from trainops.scenario import Scenario
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which manifests, and which API."""
+
+    paths: tuple[str, ...] = ()
+    sandbox: bool = False
+    parallelism: int | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    def client(self, desired: Desired) -> Scenario:
+        return engine.open_client(
+            sandbox=self.sandbox,
+            root=self.cwd,
+            environ=self.environ,
+            parallelism=self.parallelism or desired.workspace.parallelism,
+        )
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def warn_all(warnings: tuple[Diagnostic, ...]) -> None:
+    for w in warnings:
+        err(f"warning: {w}")
+
+
+def marker_path(target: Target, desired: Desired) -> str:
+    """The workspace path that names this plan's PR comment (one comment per workspace)."""
+    root = desired.workspace.root
+    try:
+        return root.relative_to(target.cwd.resolve()).as_posix() or "."
+    except ValueError:
+        return root.as_posix()
+
+
+def comment_plan(target: Target, desired: Desired, plan: Plan) -> None:
+    """Post or update the plan comment on the pull request; forks have no token: say so."""
+    from trainops import github
+
+    ctx = github.GithubContext.from_env(target.environ)
+    if ctx.is_fork:
+        err(github.fork_message())
+        return
+    result = github.upsert_plan_comment(
+        ctx,
+        marker=github.comment_marker(marker_path(target, desired)),
+        full_markdown=render_markdown(plan, details=True),
+        compact_markdown=render_markdown(plan, details=False),
+        plan_fingerprint=plan.fingerprint(),
+    )
+    err(f"plan comment {result.action}: {result.url}")
+    github.write_step_summary(ctx, render_markdown(plan, details=True))

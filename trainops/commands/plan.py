@@ -1,0 +1,58 @@
+"""`trainops plan`: what apply would do, and what it would cost."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Literal
+
+from trainops import engine
+from trainops.commands.common import (
+    EXIT_CHANGES,
+    EXIT_OK,
+    Target,
+    comment_plan,
+    warn_all,
+)
+from trainops.markdown import render_markdown
+from trainops.plan import Plan, save_plan
+from trainops.pricing import check_budget
+from trainops.render import render_json, render_text
+
+Format = Literal["text", "markdown", "json"]
+
+
+def render(plan: Plan, fmt: Format, *, color: bool) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan, details=True)
+    return render_text(plan, color=color)
+
+
+def run_plan(
+    target: Target,
+    *,
+    fmt: Format = "text",
+    color: bool = False,
+    out: Path | None = None,
+    detailed_exitcode: bool = False,
+    max_cost: float | None = None,
+    changed_since: str | None = None,
+    comment: bool = False,
+) -> int:
+    desired, warnings, partial = engine.load(target.paths, cwd=target.cwd, changed=changed_since)
+    warn_all(warnings)
+
+    async def go() -> engine.Planned:
+        async with target.client(desired) as client:
+            return await engine.make_plan(desired, client, partial=partial, warnings=warnings)
+
+    plan = asyncio.run(go()).plan
+    print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
+    if out is not None:
+        save_plan(plan, out)
+    if comment:
+        comment_plan(target, desired, plan)
+    check_budget(plan, max_cost, desired.workspace.budget)
+    return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK

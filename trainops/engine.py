@@ -1,0 +1,85 @@
+"""The pipeline shared by `plan`, `apply` and the GitHub flow: desired -> live -> diff -> price.
+
+    manifests --load--> Desired     API --read--> Live     diff(Desired, Live) --> Plan
+    price(Plan) via dryRun --> Plan with costs --> budget gate
+
+Nothing here prints or parses arguments; the CLI renders what it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from trainops.desired import Desired, DesiredModel
+from trainops.diff import diff
+from trainops.errors import Diagnostic
+from trainops.live import Live
+from trainops.manifest import load_desired
+from trainops.plan import Plan
+from trainops.pricing import price
+from trainops.reader import read_live
+from trainops.repo import changed_since, head_commit
+from trainops.scenario import Scenario
+
+SANDBOX_DB = Path(".trainops") / "sandbox.db"
+
+
+@dataclass(frozen=True)
+class Planned:
+    desired: Desired
+    live: Live
+    plan: Plan
+    warnings: tuple[Diagnostic, ...]
+
+
+def load(
+    paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None
+) -> tuple[Desired, tuple[Diagnostic, ...], bool]:
+    """The desired state (only manifests touched since `changed` when given) and warnings;
+    the flag says whether it is partial (then orphans cannot be judged)."""
+    desired, warnings = load_desired(list(paths) or ["."], cwd=cwd)
+    if changed is None:
+        return desired, tuple(warnings), False
+    touched = changed_since(desired.workspace.root, changed)
+    keep = tuple(m for m in desired.models if _touched(m, desired.workspace.root, cwd, touched))
+    return dataclasses.replace(desired, models=keep), tuple(warnings), True
+
+
+def _touched(m: DesiredModel, root: Path, cwd: Path, touched: frozenset[Path]) -> bool:
+    files = {(cwd / m.source.file).resolve()}
+    for f in m.training_files:
+        p = (root / f.path).resolve()
+        files |= {p, p.with_suffix(".txt")}  # the sidecar caption is an input too
+    return bool(files & touched)
+
+
+def open_client(
+    *, sandbox: bool, root: Path, environ: Mapping[str, str], parallelism: int
+) -> Scenario:
+    if sandbox:
+        return Scenario.sandbox(root / SANDBOX_DB, parallelism=parallelism)
+    return Scenario.from_env(environ, parallelism=parallelism)
+
+
+async def make_plan(
+    desired: Desired,
+    client: Scenario,
+    *,
+    partial: bool = False,
+    warnings: tuple[Diagnostic, ...] = (),
+) -> Planned:
+    """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
+    live = await read_live(client, desired)
+    plan = diff(
+        desired,
+        live,
+        commit=head_commit(desired.workspace.root),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        partial=partial,
+    )
+    plan = await price(plan, client, desired, live=live)
+    return Planned(desired=desired, live=live, plan=plan, warnings=warnings)
