@@ -460,3 +460,94 @@ def test_parallelism_bounds_concurrent_calls(app: Starlette) -> None:
 
     assert run(go(2)) >= 0.4  # two waves of two
     assert run(go(4)) < 0.4  # one wave
+
+
+def test_api_errors_never_carry_a_secret_parameter_back() -> None:
+    def api(request: httpx.Request) -> httpx.Response:
+        # An API that echoes the request in its error, the worst case.
+        return httpx.Response(400, json={"message": f"bad body {request.content.decode()}"})
+
+    secret = "wandb-0123456789abcdef"
+
+    async def go() -> list[ApiError]:
+        errors: list[ApiError] = []
+        async with Scenario(
+            api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
+        ) as client:
+            for call in (
+                client.train("model_1", {"wandbKey": secret, "nbEpochs": 2}),
+                client.dry_run("model_1", {"wandbKey": secret}),
+                client.update_model("model_1", parameters={"wandbKey": secret}),
+            ):
+                with pytest.raises(ApiError) as exc:
+                    await call
+                errors.append(exc.value)
+        return errors
+
+    errors = run(go())
+    assert len(errors) == 3
+    for err in errors:
+        assert secret not in f"{err.message} {err.hint}"
+        assert "***" in err.message
+
+
+def test_a_dry_run_not_answered_with_269_is_an_error() -> None:
+    def api(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"creativeUnitsCost": 5})
+
+    async def go() -> None:
+        async with Scenario(
+            api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
+        ) as client:
+            await client.dry_run("model_1", {})
+
+    with pytest.raises(ApiError) as exc:
+        run(go())
+    assert (exc.value.message, exc.value.hint) == snapshot(
+        (
+            "price the training of model model_1: the API answered 200 instead of 269 "
+            "to a dry run, so it may have started a real training",
+            "check model model_1 and its jobs before running apply",
+        )
+    )
+
+
+def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        async with Scenario.sandbox(tmp_path / "state" / "sandbox.db", retry=FAST) as client:
+            model = await client.create_model(type="flux.1-kontext-lora", short_description="d")
+            model_id = str(model["id"])
+            ids = [
+                str(
+                    (await client.add_training_image(model_id, name=n, data=PNG, mime="image/png"))[
+                        "id"
+                    ]
+                )
+                for n in ("s.png", "t.png")
+            ]
+            await client.replace_pairs(
+                model_id, [{"sourceId": ids[0], "targetId": ids[1], "instruction": "paint it"}]
+            )
+            updated = await client.update_model(
+                model_id, name="renamed", parameters={"nbEpochs": 2}
+            )
+            other = str((await client.create_model(type="flux.1-lora"))["id"])
+            await client.add_training_image(other, name="a.png", data=PNG, mime="image/png")
+            await client.train(other, {})
+            canceled = await client.cancel_training(other)
+            await client.delete_model(other)
+            await client.delete_model(other)
+            return updated, canceled, await client.list_models()
+
+    updated, canceled, remaining = run(go())
+    assert (
+        updated["name"],
+        updated["parameters"],
+        updated["trainingImagePairs"][0]["instruction"],
+    ) == (
+        "renamed",
+        {"nbEpochs": 2},
+        "paint it",
+    )
+    assert canceled["status"] in ("training-canceled", "training")
+    assert [m["name"] for m in remaining] == ["renamed"]
