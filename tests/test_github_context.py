@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from github_env import FP, HEAD, details, environ, pr_event
+from github_env import FP, HEAD, environ, pr_event
 from inline_snapshot import snapshot
 
 from trainops.errors import ConfigError, UnsafePlanError
@@ -144,8 +144,10 @@ def test_step_summary_appends(tmp_path: Path) -> None:
 
 def test_step_summary_stays_under_one_mebibyte(tmp_path: Path) -> None:
     env = environ(tmp_path, None, None)
-    write_step_summary(env, "".join(details(i) for i in range(1000)))
+    block = "<details><summary>é</summary>\n\n" + "é" * 3000 + "\n\n</details>\n"
+    write_step_summary(env, "# before\n")
+    write_step_summary(env, block * 200)  # 1.2 MB of two-byte characters
     text = (tmp_path / "summary.md").read_text()
-    assert len(text.encode()) <= 1024 * 1024
+    assert 1000 * 1024 < len(text.encode()) <= 1024 * 1024
     assert text.count("<details>") == text.count("</details>")
     assert text.endswith("the full text is in the log.\n")

@@ -8,12 +8,15 @@ hanging the job.
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from trainops import __version__
@@ -45,7 +48,7 @@ class GithubApi:
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.ctx = ctx
-        self._client = client or httpx.Client(timeout=30.0)
+        self._client = client or httpx.Client(timeout=30.0, verify=_tls())
         self._owns_client = client is None
         self._retry = retry
 
@@ -150,6 +153,12 @@ class GithubApi:
 
     def _redact(self, text: str) -> str:
         return text.replace(self.ctx.token, "***") if self.ctx.token else text
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Building a TLS context costs ~30 ms; one per process is enough for our handful of calls.
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def is_rate_limited(response: httpx.Response) -> bool:
