@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sandbox_helpers import free_port
+from tests.sandbox_helpers import free_port, http_client, run
 from trainops.cli import main
 from trainops.errors import ConfigError
-from trainops.sandbox import serve
+from trainops.sandbox import create_app, serve
 
 
 def test_flags_win_over_environment_which_wins_over_defaults() -> None:
@@ -108,6 +108,10 @@ def test_serve_over_http_and_state_survives_a_restart(tmp_path: Path) -> None:
         "costs are simulated; press Ctrl+C to stop\n"
     )
     assert proc.returncode == 0
-    with _server(db, port):
-        models = httpx.get(f"{base}/models", auth=("k1", "s1")).json()["models"]
-        assert [m["name"] for m in models] == ["kept"]
+
+    async def models_after_restart() -> list[str]:
+        # a second server on the same file, in-process: spawning one costs seconds
+        async with http_client(create_app(db)) as c:
+            return [m["name"] for m in (await c.get("/models")).json()["models"]]
+
+    assert run(models_after_restart) == ["kept"]

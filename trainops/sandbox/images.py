@@ -138,10 +138,10 @@ def routes(sb: Sandbox) -> list[Route]:
             m = sb.model_or_404(tx, request.path_params["model_id"])
             if old not in {i.asset.id for i in tx.images(m.id)}:
                 raise not_found("Training image", old)
+            if "assetIds" in body:
+                raise bad_request("Replace takes one image: assetId, or data and name")
             now = sb.now()
             ids = _assets_from_body(tx, m, body, now)
-            if len(ids) != 1:
-                raise bad_request("Replace takes one image: assetId, or data and name")
             tx.swap_image(m.id, old, ids[0], now)
             pairs = [{k: ids[0] if v == old else v for k, v in p.items()} for p in m.pairs]
             tx.update_model(m.id, now, pairs=pairs)
