@@ -551,3 +551,19 @@ def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
     )
     assert canceled["status"] in ("training-canceled", "training")
     assert [m["name"] for m in remaining] == ["renamed"]
+
+
+def test_download_fetches_image_bytes_retrying_a_500(app: Starlette) -> None:
+    async def go() -> tuple[bytes, Counter[str]]:
+        async with _client(app) as client:
+            model_id = str((await client.create_model(type="flux.1-lora"))["id"])
+            image = await client.add_training_image(
+                model_id, name="a.png", data=PNG, mime="image/png"
+            )
+            _faults(app, Fault("GET", r"/files/", "500", times=1))
+            client.requests.clear()
+            return await client.download(str(image["downloadUrl"])), client.requests
+
+    data, requests = run(go())
+    assert data == PNG
+    assert requests == {"GET /files/{id}": 2}

@@ -91,7 +91,7 @@ class _Failure:
 
 
 # Path segments following these words are ids, except for the literal sub-resources listed.
-_ID_AFTER = {"models", "jobs", "training-images", "assets", "uploads"}
+_ID_AFTER = {"models", "jobs", "training-images", "assets", "uploads", "files"}
 _LITERAL = {"get-bulk", "pairs"}
 
 
@@ -393,6 +393,41 @@ class Scenario:
             f"set the training pairs of model {model_id}",
             lambda: self._sdk.models.training_images.replace_pairs(model_id, body=body),  # type: ignore[arg-type]
         )
+
+    async def download(self, url: str) -> bytes:
+        """The bytes at an image's `downloadUrl`, fetched through our http client (so the
+        in-process sandbox works too) with no credentials sent. Retried like a read."""
+        shown = str(httpx.URL(url).copy_with(query=None))  # a signed URL's query is a secret
+        attempt = 0
+        while True:
+            attempt += 1
+            result = await self._download_once(url, shown, attempt)
+            if isinstance(result, bytes):
+                return result
+            if result.delay is None:
+                raise result.error
+            await asyncio.sleep(result.delay)
+
+    async def _download_once(self, url: str, shown: str, attempt: int) -> bytes | _Failure:
+        last = attempt >= self._retry.attempts
+        try:
+            async with self._sem:
+                response = await self._http.get(url)
+        except httpx.TransportError as exc:
+            error = ApiError(f"download {shown}: {type(exc).__name__}", hint="run again")
+            return _Failure(error, None if last else self._backoff(attempt))
+        if response.is_success:
+            return response.content
+        status = response.status_code
+        error = ApiError(
+            f"download {shown}: HTTP {status}",
+            status=status,
+            hint="run again; if it persists, the file is gone from the API",
+        )
+        if last or not (status in (408, 429) or status >= 500):
+            return _Failure(error, None)
+        wait = _retry_after(response)
+        return _Failure(error, wait if wait is not None else self._backoff(attempt))
 
     # --- training and jobs ---------------------------------------------------------------------
 
