@@ -182,7 +182,6 @@ def test_examples_validate_clean_with_every_training_input() -> None:
                         "hero running across a rooftop",
                         "hero standing in the rain",
                     ],
-                    "wandbKey": "${env:WANDB_KEY}",
                 },
                 "files": [
                     "hero-character/images/hero-01.png | hero in a red cape, front view, blue background",

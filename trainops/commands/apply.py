@@ -10,7 +10,15 @@ from typing import Literal
 
 from trainops import engine
 from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
-from trainops.commands.common import EXIT_ERROR, EXIT_OK, Target, err, marker_path, warn_all
+from trainops.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Target,
+    check_secrets,
+    err,
+    marker_path,
+    warn_all,
+)
 from trainops.desired import Desired
 from trainops.errors import ConfigError
 from trainops.markdown import render_outcome_markdown
@@ -66,6 +74,7 @@ async def _apply(
         pr = _verify_reviewed(target, desired, plan, flags)
         if not _has_work(plan, flags):
             return EXIT_OK
+        check_secrets(plan, desired, target.environ)
         if not flags.yes:
             if not interactive:
                 raise ConfigError(

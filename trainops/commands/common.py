@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops import engine
-from trainops.desired import Desired
-from trainops.errors import Diagnostic
+from trainops.desired import Desired, SecretRef
+from trainops.errors import ConfigError, Diagnostic
 from trainops.markdown import render_markdown
 from trainops.plan import Plan
 from trainops.scenario import Scenario
@@ -45,6 +45,32 @@ def err(text: str) -> None:
 def warn_all(warnings: tuple[Diagnostic, ...]) -> None:
     for w in warnings:
         err(f"warning: {w}")
+
+
+def missing_secrets(plan: Plan, desired: Desired, environ: Mapping[str, str]) -> list[str]:
+    """`file:line: parameters.X: ...` for every secret a planned training cannot read."""
+    models = desired.by_key()
+    out = []
+    for entry in plan.models:
+        d = models.get(entry.key)
+        if d is None or not entry.will_train:
+            continue
+        for name, value in sorted(d.parameters.items()):
+            if isinstance(value, SecretRef) and value.env not in environ:
+                out.append(
+                    f"{d.source}: parameters.{name}: environment variable {value.env} is not set"
+                )
+    return out
+
+
+def check_secrets(plan: Plan, desired: Desired, environ: Mapping[str, str]) -> None:
+    """Fail before anything changes, rather than after creating a model it cannot train."""
+    missing = missing_secrets(plan, desired, environ)
+    if missing:
+        raise ConfigError(
+            "secrets referenced by the manifests are not set:\n  " + "\n  ".join(missing),
+            hint="export them (e.g. from your CI secrets) and run apply again",
+        )
 
 
 def marker_path(target: Target, desired: Desired) -> str:

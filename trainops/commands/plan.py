@@ -12,6 +12,8 @@ from trainops.commands.common import (
     EXIT_OK,
     Target,
     comment_plan,
+    err,
+    missing_secrets,
     warn_all,
 )
 from trainops.markdown import render_markdown
@@ -50,6 +52,8 @@ def run_plan(
 
     plan = asyncio.run(go()).plan
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
+    for line in missing_secrets(plan, desired, target.environ):
+        err(f"warning: {line}: apply will refuse to start until it is set")
     if out is not None:
         save_plan(plan, out)
     if comment:
