@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.sandbox_helpers import Clock, http_client, image, run
+from tests.sandbox_helpers import Clock, data_url, http_client, image, run
 from trainops.sandbox import Limits, create_app
 
 
@@ -427,3 +427,29 @@ def test_team_limits(tmp_path: Path, clock: Clock) -> None:
     assert (r.status_code, r.json()["remainingSeconds"]) == (429, 10)
     clock.advance(10)
     assert call(app, "PUT", f"/models/{b}/train", json={}).status_code == 200
+
+
+def test_voice_model_trains_on_audio_samples(app: Starlette, clock: Clock) -> None:
+    model_id = new_model(app, "elevenlabs-voice")
+    sample = data_url(b"ID3-fake-mp3", "audio/mpeg")
+    r = call(
+        app, "POST", f"/models/{model_id}/training-images", json={"data": sample, "name": "a.mp3"}
+    )
+    asset = call(app, "GET", f"/assets/{r.json()['trainingImage']['id']}").json()["asset"]
+    assert (asset["kind"], asset["mimeType"]) == ("audio", "audio/mpeg")
+    params = {"cloneType": "professional", "language": "en"}
+    job = call(app, "PUT", f"/models/{model_id}/train", json={"parameters": params}).json()["job"]
+    assert (job["jobType"], job["billing"]["cuCost"]) == ("model-training", 500)
+    assert job["metadata"] == {"input": params, "outputModelId": model_id}
+    clock.advance(60)
+    model = call(app, "GET", f"/models/{model_id}").json()["model"]
+    assert (model["status"], model["capabilities"]) == ("trained", ["txt2audio"])
+    assert "epochs" not in model
+
+
+def test_wandb_key_is_stored_but_never_echoed_in_jobs(app: Starlette) -> None:
+    model_id = new_model(app, images=1)
+    params = {"wandbKey": "secret-value"}
+    job = call(app, "PUT", f"/models/{model_id}/train", json={"parameters": params}).json()["job"]
+    assert job["metadata"]["input"] == {}
+    assert call(app, "GET", f"/models/{model_id}").json()["model"]["parameters"] == params
