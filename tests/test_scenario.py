@@ -17,6 +17,7 @@ from scenario_sdk import APIStatusError
 from starlette.applications import Starlette
 
 from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.retry import status_error
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, create_app
 from trainops.scenario import (
     AmbiguousWriteError,
@@ -24,7 +25,6 @@ from trainops.scenario import (
     RetryPolicy,
     Scenario,
     request_kind,
-    status_error,
 )
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)

@@ -1,51 +1,49 @@
-"""The one adapter over `scenario-sdk`: auth, timeouts, the retry policy per call kind, paging.
-
-Every call goes through `Scenario._call` with one of three kinds:
-
-- `read`        GET, dryRun: retried on transient 429, 408, 5xx, timeouts and connection errors.
-- `idempotent`  writes that set values (PUT model, PUT tags strict=false, PUT pairs, DELETE):
-                retried like reads, because sending them twice ends in the same state.
-- `create`      writes that create or train (POST model, POST image, PUT train, cancel): a
-                timeout, connection error or 5xx is *ambiguous* (the server may have acted), so it
-                raises `AmbiguousWriteError` and the caller must re-read before trying again.
-                A transient 429 is a refusal before acting (the server says "not now"), so it is
-                retried like a read.
+"""The one adapter over `scenario-sdk`: auth, timeouts, bounded concurrency, paging, and the
+retry policy per call kind (`read`, `idempotent`, `create`; see `trainops.retry`).
 
 The SDK's own retries are off (`max_retries=0`): it retries every method, including the
 non-idempotent ones, and it retries quota 429s that can never succeed (contract §1.3, §9).
-A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeconds`) raises
-`QuotaError` at once. Methods return plain JSON dicts (camelCase, as on the wire) so no SDK type
-leaks past `live`/`apply`.
+Methods return plain JSON dicts (camelCase, as on the wire) so no SDK type leaks past
+`live`/`apply`. `Scenario.requests` counts every HTTP request sent (retries included) by
+`request_kind`, for the benchmark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import random
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import httpx
-from scenario_sdk import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AsyncScenario,
-    omit,
-)
+from scenario_sdk import APIConnectionError, APIStatusError, AsyncScenario, omit
 from scenario_sdk.pagination import AsyncJobsCursor, AsyncModelsCursor
 
-from trainops.desired import SECRET_PARAMETERS
-from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.errors import ApiError, ConfigError
+from trainops.retry import (
+    DEFAULT_POLICY,
+    AmbiguousWriteError,
+    CallKind,
+    Failure,
+    RetryPolicy,
+    backoff,
+    gone_ok,
+    number,
+    on_status,
+    on_transport,
+    redacting,
+    retry_after,
+    secret_values,
+)
+
+__all__ = ["AmbiguousWriteError", "DryRun", "Json", "RetryPolicy", "Scenario", "request_kind"]
 
 T = TypeVar("T")
-CallKind = Literal["read", "idempotent", "create"]
 Json = dict[str, Any]
 
 DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
@@ -60,34 +58,11 @@ _CREDENTIALS_HINT = (
 )
 
 
-class AmbiguousWriteError(ApiError):
-    """A create/train call failed in a way that does not say whether the server acted.
-
-    Never retry it blindly: re-read the model (and its jobs) and decide from what is there.
-    """
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5  # total tries for a retryable call, the first one included
-    base_delay: float = 0.5  # backoff: min(base * 2^n, max_delay) * jitter in [0.75, 1]
-    max_delay: float = 8.0
-    max_retry_after: float = 60.0  # a longer Retry-After is not waited for: the call fails
-
-
 @dataclass(frozen=True)
 class DryRun:
     cost: float | None  # creativeUnitsCost
     discount: float | None
     details: Mapping[str, float] = field(default_factory=dict)  # costDetails, e.g. train-model
-
-
-@dataclass
-class _Failure:
-    """How one failed attempt should be handled: raise `error`, or sleep `delay` and retry."""
-
-    error: Exception
-    delay: float | None
 
 
 # Path segments following these words are ids, except for the literal sub-resources listed.
@@ -120,7 +95,7 @@ class Scenario:
         parallelism: int = DEFAULT_PARALLELISM,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.requests: Counter[str] = Counter()
         self._retry = retry
@@ -150,7 +125,7 @@ class Scenario:
         environ: Mapping[str, str],
         *,
         parallelism: int = DEFAULT_PARALLELISM,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_POLICY,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> Scenario:
         key = environ.get("SCENARIO_API_KEY") or environ.get("SCENARIO_SDK_API_KEY")
@@ -181,7 +156,7 @@ class Scenario:
         *,
         app: Any = None,
         parallelism: int = DEFAULT_PARALLELISM,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_POLICY,
     ) -> Scenario:
         """The embedded sandbox, in-process: no server to start, state in `db_path`."""
         # Imported here only: the core must not depend on the sandbox.
@@ -226,45 +201,13 @@ class Scenario:
                 async with self._sem:
                     return await fn()
             except APIStatusError as exc:
-                failure = self._on_status(kind, what, exc, attempt)
+                failure = on_status(self._retry, kind, what, exc, attempt)
             except APIConnectionError as exc:
-                failure = self._on_transport(kind, what, exc, attempt)
+                failure = on_transport(self._retry, kind, what, exc, attempt)
             if failure.delay is None:
                 raise failure.error
             # Sleep outside the semaphore so a backing-off call does not block the others.
             await asyncio.sleep(failure.delay)
-
-    def _backoff(self, attempt: int) -> float:
-        delay = min(self._retry.base_delay * 2.0 ** (attempt - 1), self._retry.max_delay)
-        return delay * random.uniform(0.75, 1.0)
-
-    def _on_status(self, kind: CallKind, what: str, exc: APIStatusError, attempt: int) -> _Failure:
-        error = status_error(what, exc)
-        transient = exc.status_code in (408, 429) or exc.status_code >= 500
-        if not transient or isinstance(error, QuotaError):
-            return _Failure(error, None)
-        if kind == "create" and exc.status_code != 429:
-            return _Failure(_ambiguous(what, f"the API answered {exc.status_code}"), None)
-        if attempt >= self._retry.attempts:
-            return _Failure(error, None)
-        wait = _retry_after(exc.response)
-        if wait is not None and wait > self._retry.max_retry_after:
-            return _Failure(error, None)
-        return _Failure(error, wait if wait is not None else self._backoff(attempt))
-
-    def _on_transport(
-        self, kind: CallKind, what: str, exc: APIConnectionError, attempt: int
-    ) -> _Failure:
-        reason = "timed out" if isinstance(exc, APITimeoutError) else "could not connect"
-        if kind == "create":
-            return _Failure(_ambiguous(what, f"the request {reason}"), None)
-        error = ApiError(
-            f"{what}: the request {reason} after {attempt} attempt(s)",
-            hint="check the network and SCENARIO_BASE_URL, then run again",
-        )
-        if attempt >= self._retry.attempts:
-            return _Failure(error, None)
-        return _Failure(error, self._backoff(attempt))
 
     # --- models --------------------------------------------------------------------------------
 
@@ -323,11 +266,11 @@ class Scenario:
             body["shortDescription"] = short_description
         if parameters is not None:
             body["parameters"] = dict(parameters)
-        secrets = _secret_values(parameters)
+        secrets = secret_values(parameters)
         res = await self._call(
             "idempotent",
             f"update model {model_id}",
-            _redacting(secrets, lambda: self._sdk.models.update(model_id, extra_body=body)),
+            redacting(secrets, lambda: self._sdk.models.update(model_id, extra_body=body)),
         )
         return res.model.to_dict(mode="json")
 
@@ -349,7 +292,7 @@ class Scenario:
         await self._call(
             "idempotent",
             f"delete model {model_id}",
-            _gone_ok(lambda: self._sdk.models.delete(model_id)),
+            gone_ok(lambda: self._sdk.models.delete(model_id)),
         )
 
     # --- training images -----------------------------------------------------------------------
@@ -383,7 +326,7 @@ class Scenario:
         await self._call(
             "idempotent",
             f"delete image {image_id} of model {model_id}",
-            _gone_ok(lambda: self._sdk.models.training_images.delete(image_id, model_id=model_id)),
+            gone_ok(lambda: self._sdk.models.training_images.delete(image_id, model_id=model_id)),
         )
 
     async def replace_pairs(self, model_id: str, pairs: Sequence[Mapping[str, str]]) -> None:
@@ -408,14 +351,14 @@ class Scenario:
                 raise result.error
             await asyncio.sleep(result.delay)
 
-    async def _download_once(self, url: str, shown: str, attempt: int) -> bytes | _Failure:
+    async def _download_once(self, url: str, shown: str, attempt: int) -> bytes | Failure:
         last = attempt >= self._retry.attempts
         try:
             async with self._sem:
                 response = await self._http.get(url)
         except httpx.TransportError as exc:
             error = ApiError(f"download {shown}: {type(exc).__name__}", hint="run again")
-            return _Failure(error, None if last else self._backoff(attempt))
+            return Failure(error, None if last else backoff(self._retry, attempt))
         if response.is_success:
             return response.content
         status = response.status_code
@@ -425,9 +368,9 @@ class Scenario:
             hint="run again; if it persists, the file is gone from the API",
         )
         if last or not (status in (408, 429) or status >= 500):
-            return _Failure(error, None)
-        wait = _retry_after(response)
-        return _Failure(error, wait if wait is not None else self._backoff(attempt))
+            return Failure(error, None)
+        wait = retry_after(response)
+        return Failure(error, wait if wait is not None else backoff(self._retry, attempt))
 
     # --- training and jobs ---------------------------------------------------------------------
 
@@ -436,8 +379,8 @@ class Scenario:
         res = await self._call(
             "create",
             f"train model {model_id}",
-            _redacting(
-                _secret_values(parameters),
+            redacting(
+                secret_values(parameters),
                 lambda: self._sdk.models.train.trigger(
                     model_id, extra_body={"parameters": dict(parameters)}
                 ),
@@ -475,12 +418,12 @@ class Scenario:
             body = await raw.json()
             return body if isinstance(body, dict) else {}
 
-        body = await self._call("read", what, _redacting(_secret_values(parameters), call))
+        body = await self._call("read", what, redacting(secret_values(parameters), call))
         details = body.get("costDetails") or {}
         return DryRun(
-            cost=_number(body.get("creativeUnitsCost")),
-            discount=_number(body.get("creativeUnitsDiscount")),
-            details={str(k): float(v) for k, v in details.items() if _number(v) is not None},
+            cost=number(body.get("creativeUnitsCost")),
+            discount=number(body.get("creativeUnitsDiscount")),
+            details={str(k): float(v) for k, v in details.items() if number(v) is not None},
         )
 
     async def cancel_training(self, model_id: str) -> Json:
@@ -520,147 +463,3 @@ class Scenario:
             return await self._sdk.jobs.list(**query)
 
         return call
-
-
-# --- error mapping -----------------------------------------------------------------------------
-
-
-def status_error(what: str, exc: APIStatusError) -> Exception:
-    """The trainops error for one API refusal (never includes credentials)."""
-    status = exc.status_code
-    message = api_message(exc.body) or exc.response.reason_phrase or "no message"
-    if status == 401:
-        return ConfigError(
-            f"{what}: the API refused the credentials (401)",
-            hint="check SCENARIO_API_KEY and SCENARIO_API_SECRET (and SCENARIO_BASE_URL)",
-        )
-    if status == 429 and (quota := _quota(what, message, exc.body)) is not None:
-        return quota
-    hints = {
-        403: "the credentials cannot access this resource: check the key's project",
-        404: "it may have been deleted outside trainops: run plan again",
-        429: "the API is rate limiting: lower --parallelism or try again later",
-    }
-    hint = hints.get(status) or (
-        "the API failed: try again later" if status >= 500 else "fix the manifest and run again"
-    )
-    return ApiError(f"{what}: {message} ({status})", status=status, hint=hint)
-
-
-def _quota(what: str, message: str, body: object) -> QuotaError | None:
-    fields = _flatten(body)
-    action = fields.get("action")
-    limit = _number(fields.get("actionLimit"))
-    remaining = _number(fields.get("remainingSeconds"))
-    if remaining is not None:
-        return QuotaError(
-            f"{what}: cooldown, {remaining:g}s remaining: {message}",
-            action=str(action) if action else None,
-            remaining_seconds=remaining,
-            hint=f"wait {remaining:g} seconds, then run apply again",
-        )
-    if action is not None or limit is not None:
-        ceiling = f" (limit {limit:g})" if limit is not None else ""
-        return QuotaError(
-            f"{what}: team limit reached for {action or 'this action'}{ceiling}: {message}",
-            action=str(action) if action else None,
-            limit=limit,
-            hint="free capacity (finish or cancel trainings, remove images) or raise the plan",
-        )
-    return None
-
-
-def _flatten(body: object) -> dict[str, object]:
-    """Top-level keys plus those of nested objects: the error body's shape is undocumented."""
-    if not isinstance(body, dict):
-        return {}
-    out: dict[str, object] = {}
-    for key, value in body.items():
-        if isinstance(value, dict):
-            for k, v in _flatten(value).items():
-                out.setdefault(k, v)
-        out.setdefault(str(key), value)
-    return out
-
-
-def api_message(body: object) -> str | None:
-    if isinstance(body, str):
-        return body.strip() or None
-    fields = _flatten(body)
-    for key in ("message", "error", "detail", "reason"):
-        if isinstance(fields.get(key), str):
-            return str(fields[key])
-    return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        if (ms := response.headers.get("retry-after-ms")) is not None:
-            return max(float(ms) / 1000.0, 0.0)
-        if (s := response.headers.get("retry-after")) is not None:
-            return max(float(s), 0.0)
-    except ValueError:
-        return None  # an HTTP date: fall back to our backoff
-    return None
-
-
-def _ambiguous(what: str, reason: str) -> AmbiguousWriteError:
-    return AmbiguousWriteError(
-        f"{what}: {reason}; the API may or may not have done it",
-        hint="run apply again: it re-reads the model and does only what is missing",
-    )
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _secret_values(parameters: Mapping[str, object] | None) -> tuple[str, ...]:
-    if not parameters:
-        return ()
-    return tuple(str(parameters[k]) for k in SECRET_PARAMETERS if parameters.get(k))
-
-
-def _redacting(
-    secrets: tuple[str, ...], fn: Callable[[], Awaitable[T]]
-) -> Callable[[], Awaitable[T]]:
-    """Wrap a call so an API error echoing a secret parameter never carries its value."""
-    if not secrets:
-        return fn
-
-    async def call() -> T:
-        try:
-            return await fn()
-        except APIStatusError as exc:
-            exc.body = _redact(exc.body, secrets)
-            raise
-
-    return call
-
-
-def _redact(value: object, secrets: tuple[str, ...]) -> object:
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return value
-    if isinstance(value, dict):
-        return {k: _redact(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, secrets) for v in value]
-    return value
-
-
-def _gone_ok(fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
-    """A DELETE answering 404 reached the desired state (e.g. a retried DELETE that had landed)."""
-
-    async def call() -> object:
-        try:
-            return await fn()
-        except APIStatusError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-
-    return call

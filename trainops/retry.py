@@ -1,0 +1,241 @@
+"""The retry policy per call kind, and how API failures become trainops errors.
+
+Call kinds (see `trainops.scenario`):
+
+- `read`        GET, dryRun: retried on transient 429, 408, 5xx, timeouts and connection errors.
+- `idempotent`  writes that set values (PUT model, PUT tags strict=false, PUT pairs, PUT asset,
+                DELETE): retried like reads, because sending them twice ends in the same state.
+- `create`      writes that create or train (POST model, POST image, PUT train, cancel): a
+                timeout, connection error or 5xx is *ambiguous* (the server may have acted), so it
+                raises `AmbiguousWriteError` and the caller must re-read before trying again.
+                A transient 429 is a refusal before acting (the server says "not now"), so it is
+                retried like a read.
+
+A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeconds`) raises
+`QuotaError` at once, whatever the kind: retrying cannot help (contract section 9).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import httpx
+from scenario_sdk import APIConnectionError, APIStatusError, APITimeoutError
+
+from trainops.desired import SECRET_PARAMETERS
+from trainops.errors import ApiError, ConfigError, QuotaError
+
+T = TypeVar("T")
+CallKind = Literal["read", "idempotent", "create"]
+
+
+class AmbiguousWriteError(ApiError):
+    """A create/train call failed in a way that does not say whether the server acted.
+
+    Never retry it blindly: re-read the model (and its jobs) and decide from what is there.
+    """
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # total tries for a retryable call, the first one included
+    base_delay: float = 0.5  # backoff: min(base * 2^n, max_delay) * jitter in [0.75, 1]
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0  # a longer Retry-After is not waited for: the call fails
+
+
+@dataclass
+class Failure:
+    """How one failed attempt should be handled: raise `error`, or sleep `delay` and retry."""
+
+    error: Exception
+    delay: float | None
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+def backoff(policy: RetryPolicy, attempt: int) -> float:
+    delay = min(policy.base_delay * 2.0 ** (attempt - 1), policy.max_delay)
+    return delay * random.uniform(0.75, 1.0)
+
+
+def on_status(
+    policy: RetryPolicy, kind: CallKind, what: str, exc: APIStatusError, attempt: int
+) -> Failure:
+    """Raise or retry after an error reply, by call kind."""
+    error = status_error(what, exc)
+    transient = exc.status_code in (408, 429) or exc.status_code >= 500
+    if not transient or isinstance(error, QuotaError):
+        return Failure(error, None)
+    if kind == "create" and exc.status_code != 429:
+        return Failure(ambiguous(what, f"the API answered {exc.status_code}"), None)
+    if attempt >= policy.attempts:
+        return Failure(error, None)
+    wait = retry_after(exc.response)
+    if wait is not None and wait > policy.max_retry_after:
+        return Failure(error, None)
+    return Failure(error, wait if wait is not None else backoff(policy, attempt))
+
+
+def on_transport(
+    policy: RetryPolicy, kind: CallKind, what: str, exc: APIConnectionError, attempt: int
+) -> Failure:
+    """Raise or retry after a timeout or a connection failure (no reply: ambiguous)."""
+    reason = "timed out" if isinstance(exc, APITimeoutError) else "could not connect"
+    if kind == "create":
+        return Failure(ambiguous(what, f"the request {reason}"), None)
+    error = ApiError(
+        f"{what}: the request {reason} after {attempt} attempt(s)",
+        hint="check the network and SCENARIO_BASE_URL, then run again",
+    )
+    if attempt >= policy.attempts:
+        return Failure(error, None)
+    return Failure(error, backoff(policy, attempt))
+
+
+# --- error mapping -----------------------------------------------------------------------------
+
+
+def status_error(what: str, exc: APIStatusError) -> Exception:
+    """The trainops error for one API refusal (never includes credentials)."""
+    status = exc.status_code
+    message = api_message(exc.body) or exc.response.reason_phrase or "no message"
+    if status == 401:
+        return ConfigError(
+            f"{what}: the API refused the credentials (401)",
+            hint="check SCENARIO_API_KEY and SCENARIO_API_SECRET (and SCENARIO_BASE_URL)",
+        )
+    if status == 429 and (quota := _quota(what, message, exc.body)) is not None:
+        return quota
+    hints = {
+        403: "the credentials cannot access this resource: check the key's project",
+        404: "it may have been deleted outside trainops: run plan again",
+        429: "the API is rate limiting: lower --parallelism or try again later",
+    }
+    hint = hints.get(status) or (
+        "the API failed: try again later" if status >= 500 else "fix the manifest and run again"
+    )
+    return ApiError(f"{what}: {message} ({status})", status=status, hint=hint)
+
+
+def _quota(what: str, message: str, body: object) -> QuotaError | None:
+    fields = _flatten(body)
+    action = fields.get("action")
+    limit = number(fields.get("actionLimit"))
+    remaining = number(fields.get("remainingSeconds"))
+    if remaining is not None:
+        return QuotaError(
+            f"{what}: cooldown, {remaining:g}s remaining: {message}",
+            action=str(action) if action else None,
+            remaining_seconds=remaining,
+            hint=f"wait {remaining:g} seconds, then run apply again",
+        )
+    if action is not None or limit is not None:
+        ceiling = f" (limit {limit:g})" if limit is not None else ""
+        return QuotaError(
+            f"{what}: team limit reached for {action or 'this action'}{ceiling}: {message}",
+            action=str(action) if action else None,
+            limit=limit,
+            hint="free capacity (finish or cancel trainings, remove images) or raise the plan",
+        )
+    return None
+
+
+def _flatten(body: object) -> dict[str, object]:
+    """Top-level keys plus those of nested objects: the error body's shape is undocumented."""
+    if not isinstance(body, dict):
+        return {}
+    out: dict[str, object] = {}
+    for key, value in body.items():
+        if isinstance(value, dict):
+            for k, v in _flatten(value).items():
+                out.setdefault(k, v)
+        out.setdefault(str(key), value)
+    return out
+
+
+def api_message(body: object) -> str | None:
+    if isinstance(body, str):
+        return body.strip() or None
+    fields = _flatten(body)
+    for key in ("message", "error", "detail", "reason"):
+        if isinstance(fields.get(key), str):
+            return str(fields[key])
+    return None
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    try:
+        if (ms := response.headers.get("retry-after-ms")) is not None:
+            return max(float(ms) / 1000.0, 0.0)
+        if (s := response.headers.get("retry-after")) is not None:
+            return max(float(s), 0.0)
+    except ValueError:
+        return None  # an HTTP date: fall back to our backoff
+    return None
+
+
+def ambiguous(what: str, reason: str) -> AmbiguousWriteError:
+    return AmbiguousWriteError(
+        f"{what}: {reason}; the API may or may not have done it",
+        hint="run apply again: it re-reads the model and does only what is missing",
+    )
+
+
+def number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def secret_values(parameters: Mapping[str, object] | None) -> tuple[str, ...]:
+    if not parameters:
+        return ()
+    return tuple(str(parameters[k]) for k in SECRET_PARAMETERS if parameters.get(k))
+
+
+def redacting(
+    secrets: tuple[str, ...], fn: Callable[[], Awaitable[T]]
+) -> Callable[[], Awaitable[T]]:
+    """Wrap a call so an API error echoing a secret parameter never carries its value."""
+    if not secrets:
+        return fn
+
+    async def call() -> T:
+        try:
+            return await fn()
+        except APIStatusError as exc:
+            exc.body = _redact(exc.body, secrets)
+            raise
+
+    return call
+
+
+def _redact(value: object, secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {k: _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secrets) for v in value]
+    return value
+
+
+def gone_ok(fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    """A DELETE answering 404 reached the desired state (e.g. a retried DELETE that had landed)."""
+
+    async def call() -> object:
+        try:
+            return await fn()
+        except APIStatusError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    return call
