@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
-from trainops.errors import TrainopsError
+from trainops.errors import TrainopsError, UnsafePlanError
 from trainops.live import (
     COMMIT_PREFIX,
     FP_PREFIX,
@@ -38,7 +38,8 @@ from trainops.live import (
     is_trainops_tag,
     pending_tag,
 )
-from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result
+from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
+from trainops.pricing import price_model
 from trainops.reader import to_live_job
 from trainops.scenario import AmbiguousWriteError, Json, Scenario
 from trainops.sync import read_full, sync_files
@@ -54,6 +55,7 @@ class ApplyOptions:
     commit: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    limit: float | None = None  # the lowest of --max-cost and the workspace budget, in CU
 
 
 async def apply_plan(
@@ -66,6 +68,7 @@ async def apply_plan(
     """Run every entry of `plan`; one failing model does not stop the others (unless fail_fast)."""
     models = desired.by_key()
     runner = _Runner(client, desired.workspace.root, desired.workspace.name, options, progress)
+    runner.committed = plan.total_cost
     results = await asyncio.gather(
         *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
     )
@@ -78,6 +81,8 @@ class _Runner:
     ) -> None:
         self.client, self.root, self.ws, self.opt, self.say = client, root, ws, options, progress
         self.stop = False
+        self.committed = 0.0  # CU of the trainings priced so far (the plan's, then apply's)
+        self.lock = asyncio.Lock()
 
     async def run(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
         if self.stop:
@@ -171,6 +176,9 @@ class _Runner:
         if raw.get("status") == "training":
             return _out(e, "skipped", "already training: not triggered again")
         tags = [str(t) for t in raw.get("tags") or []]
+        cost = e.estimated_cost
+        if cost is None:
+            cost = await self._price_now(e, d, model_id)
         await self.client.update_tags(
             model_id,
             add=[pending_tag(d.fingerprint, int(self.opt.clock()))],
@@ -178,8 +186,25 @@ class _Runner:
         )
         job_id = await self._trigger(model_id, params, raw.get("jobId"))
         await self._record(await read_full(self.client, model_id), d)
-        cost = e.estimated_cost
         return _out(e, "done", "training started", job_id=job_id, cost=cost)
+
+    async def _price_now(self, e: ModelPlan, d: DesiredModel, model_id: str) -> float | None:
+        """A training the plan could not price (its model did not exist): price it on the model
+        now, and refuse it when it would take the run over the budget."""
+        cost, note = await price_model(self.client, model_id, d)
+        async with self.lock:
+            total = self.committed + (cost or 0.0)
+            if self.opt.limit is not None and (cost is None or total > self.opt.limit):
+                what = f"{format_cu(cost)} CU" if cost is not None else f"unknown ({note})"
+                raise UnsafePlanError(
+                    f"not trained: its cost {what} would take this apply to "
+                    f"{format_cu(total)} CU, over the limit of {format_cu(self.opt.limit)} CU",
+                    hint="raise --max-cost or `budget` in trainops.yaml, then apply again",
+                )
+            self.committed = total
+        if cost is not None:
+            self.say(f"{e.key}: priced at {format_cu(cost)} CU")
+        return cost
 
     async def _trigger(
         self, model_id: str, params: Mapping[str, object], job_before: object
@@ -273,6 +298,4 @@ def _finished(m: ModelOutcome, raw: Json | None) -> ModelOutcome:
     if job.status == "success":
         return dataclasses.replace(m, detail="trained", cost=cost)
     why = f": {job.error}" if job.error else ""
-    return dataclasses.replace(
-        m, result="failed", detail=f"training {job.status}{why}", cost=cost
-    )
+    return dataclasses.replace(m, result="failed", detail=f"training {job.status}{why}", cost=cost)

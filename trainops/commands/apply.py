@@ -119,6 +119,9 @@ async def _run(
         fail_fast=flags.fail_fast,
         commit=head_commit(desired.workspace.root),
         environ=target.environ,
+        limit=min(
+            (x for x in (flags.max_cost, desired.workspace.budget) if x is not None), default=None
+        ),
     )
     outcome = await apply_plan(plan, desired, client, options, progress=err)
     if flags.wait:
