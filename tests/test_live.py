@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
 from trainops.errors import ApiError
-from trainops.live import Live, fingerprint_tag, identity_tag, image_name
+from trainops.live import Live, fingerprint_tag, identity_tag, image_name, pending_tag
 from trainops.reader import LiveStateError, read_live
 from trainops.sandbox import create_app
 from trainops.scenario import RetryPolicy, Scenario
@@ -231,3 +231,20 @@ def test_an_image_added_by_hand_shows_in_the_listing_and_forces_a_full_read(
     live, requests = _read(app, _workspace(a))
     assert requests == {"GET /models": 1, "GET /models/{id}": 1}
     assert [(i.name, i.sha_prefix) for i in live.models[0].images] == [("a.png", None)]
+
+
+def test_a_pending_trigger_is_read_in_full_with_its_job(app: Starlette, clock: Clock) -> None:
+    a = _desired("alpha")
+    (model_id,) = _seed(app, a)
+    clock.now += 3600
+
+    async def mark() -> None:
+        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+            await client.update_tags(model_id, add=[pending_tag(a.fingerprint, 1_800_000_000)])
+
+    run(mark())
+    live, requests = _read(app, _workspace(a))
+    assert requests == {"GET /models": 1, "GET /models/{id}": 1, "GET /jobs/{id}": 1}
+    (m,) = live.models
+    assert m.job is not None
+    assert (m.job.status, m.recorded.pending_at) == ("success", 1_800_000_000)
