@@ -453,3 +453,10 @@ def test_wandb_key_is_stored_but_never_echoed_in_jobs(app: Starlette) -> None:
     job = call(app, "PUT", f"/models/{model_id}/train", json={"parameters": params}).json()["job"]
     assert job["metadata"]["input"] == {}
     assert call(app, "GET", f"/models/{model_id}").json()["model"]["parameters"] == params
+
+
+def test_legacy_sdxl_models_train(app: Starlette) -> None:
+    model_id = new_model(app, "sd-xl-lora", images=2)
+    params = {"numUNetTrainSteps": 500, "lrScheduler": "cosine"}
+    r = call(app, "PUT", f"/models/{model_id}/train", json={"parameters": params})
+    assert (r.status_code, r.json()["job"]["jobType"]) == (200, "model-training")

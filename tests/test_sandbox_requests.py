@@ -16,7 +16,7 @@ from trainops.sandbox import create_app
 M, IMG, J, A = "{model}", "{image}", "{job}", "{asset}"
 
 CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
-    ("POST", "/models", {"json": {"type": "sd-xl-lora"}}, 400, "type must be one of the model types, got 'sd-xl-lora'"),
+    ("POST", "/models", {"json": {"type": "sd-3"}}, 400, "type must be one of the model types, got 'sd-3'"),
     ("POST", "/models", {"content": b"[1]"}, 400, "The request body must be a JSON object"),
     ("POST", "/models", {"content": b"{nope"}, 400, "The request body is not valid JSON"),
     ("POST", "/models", {"json": {"name": 3}}, 400, "name must be a string"),

@@ -21,3 +21,10 @@ MODEL_TYPE_NAMES: frozenset[str] = frozenset(
 TRAINING_JOB_TYPES: frozenset[str] = frozenset(
     {"model-training", "flux-model-training", "musubi-model-training"}
 )
+
+# Legacy types the Docs page still lists and trainops still trains; the SDK 2.4 enum dropped
+# them, so its strict types reject these models while its default lenient parsing passes them.
+LEGACY_MODEL_TYPES: frozenset[str] = frozenset(
+    {"sd-1_5", "sd-1_5-lora", "sd-1_5-composition", "sd-xl", "sd-xl-lora", "sd-xl-composition"}
+)
+ACCEPTED_MODEL_TYPES: frozenset[str] = MODEL_TYPE_NAMES | LEGACY_MODEL_TYPES

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from trainops.parameters import check_parameters
 from trainops.sandbox import listing, wire
 from trainops.sandbox.context import Sandbox, base_url, new_id
-from trainops.sandbox.enums import MODEL_TYPE_NAMES
+from trainops.sandbox.enums import ACCEPTED_MODEL_TYPES
 from trainops.sandbox.replies import bad_request, json_object, opt_str, reply, str_list
 from trainops.sandbox.store import ModelRow, Tx
 
@@ -27,7 +27,7 @@ _EXTRA_FIELDS = (
 
 def _model_type(body: dict[str, Any], default: str | None) -> str:
     value = body.get("type", default)
-    if not isinstance(value, str) or value not in MODEL_TYPE_NAMES:
+    if not isinstance(value, str) or value not in ACCEPTED_MODEL_TYPES:
         raise bad_request(f"type must be one of the model types, got {value!r}")
     return value
 
