@@ -4,6 +4,7 @@ of every training image made from the asset), and the file bytes behind every `d
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,7 +53,8 @@ def routes(sb: Sandbox) -> list[Route]:
         asset_id = request.path_params["asset_id"]
         description = body.get("description")
         with sb.store.write() as tx:
-            if tx.asset(asset_id) is None:
+            a = tx.asset(asset_id)
+            if a is None:
                 raise not_found("Asset", asset_id)
             if "description" in body:
                 if description is not None and not isinstance(description, str):
@@ -60,8 +62,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 now = sb.now()
                 tx.set_asset_description(asset_id, description or "", now)
                 tx.touch_models_with_asset(asset_id, now)
-            a = tx.asset(asset_id)
-        assert a is not None
+                a = replace(a, description=description or "", updated_at=now)
         return reply({"asset": wire.asset(a, base_url(request))})
 
     return [

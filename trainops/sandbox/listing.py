@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -82,7 +83,22 @@ def _direction(request: Request) -> bool:
     return value == "desc"
 
 
-def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ModelQuery:
+    size: int
+    private: bool
+    sort_by: str
+    desc: bool
+    status: str | None
+    created_after: float | None
+    created_before: float | None
+
+    def created_in_range(self, t: float) -> bool:
+        after, before = self.created_after, self.created_before
+        return (after is None or t > after) and (before is None or t < before)
+
+
+def _model_query(request: Request) -> ModelQuery:
     q = request.query_params
     size = query_int(request, "pageSize", 100, 1, 500)
     privacy = q.get("privacy", "private")
@@ -94,10 +110,16 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
     after, before = _iso_param(request, "createdAfter"), _iso_param(request, "createdBefore")
     if (after is not None or before is not None) and sort_by != "createdAt":
         raise bad_request("createdAfter and createdBefore require sortBy=createdAt")
-    if privacy != "private":
+    desc = _direction(request)
+    return ModelQuery(size, privacy == "private", sort_by, desc, q.get("status"), after, before)
+
+
+def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
+    query = _model_query(request)
+    if not query.private:
         # The sandbox hosts no public models; tags/type/types only ever filter those.
         return {"models": []}
-    status, desc, now = q.get("status"), _direction(request), sb.now()
+    now, url = sb.now(), base_url(request)
     with sb.store.read() as tx:
         rows, counts = tx.models(), tx.image_counts()
         jobs = {j.id: j for j in tx.jobs(m.job_id for m in rows if m.job_id)}
@@ -106,24 +128,17 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
             j = jobs.get(m.job_id or "")
             latest = (j, sb.state(j, now)) if j is not None else None
             st = latest[1] if latest else None
-            if not _status_matches(m.deleted_at, wire.model_status(st), status, now):
+            status = wire.model_status(st)
+            if not _status_matches(m.deleted_at, status, query.status, now):
                 continue
-            if (after is not None and m.created_at <= after) or (
-                before is not None and m.created_at >= before
-            ):
-                continue
-            stamp = wire.model_updated_at(m, j, st) if sort_by == "updatedAt" else m.created_at
-            entries.append((stamp, m, latest))
-        page, token = paginate(entries, lambda e: (e[0], e[1].id), request, size, desc)
+            if query.created_in_range(m.created_at):
+                by_update = query.sort_by == "updatedAt"
+                stamp = wire.model_updated_at(m, j, st) if by_update else m.created_at
+                entries.append((stamp, m, latest))
+        page, token = paginate(entries, lambda e: (e[0], e[1].id), request, query.size, query.desc)
+        limit = wire.LIST_IMAGE_LIMIT
         models = [
-            wire.model(
-                m,
-                tx.images(m.id, wire.LIST_IMAGE_LIMIT),
-                counts.get(m.id, 0),
-                latest,
-                now,
-                base_url(request),
-            )
+            wire.model(m, tx.images(m.id, limit), counts.get(m.id, 0), latest, now, url)
             for _, m, latest in page
         ]
     out: dict[str, Any] = {"models": models}

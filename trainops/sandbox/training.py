@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -148,9 +149,8 @@ def routes(sb: Sandbox) -> list[Route]:
             if sb.state(j, now).terminal:
                 raise bad_request(f"Job {j.id} is already {sb.state(j, now).status}")
             tx.cancel_job(j.id, now)
-            j = tx.job(j.id)
-        assert j is not None
-        return reply({"job": wire.job(j, sb.state(j, now))})
+        canceled = replace(j, canceled_at=now)
+        return reply({"job": wire.job(canceled, sb.state(canceled, now))})
 
     async def list_jobs(request: Request) -> Response:
         return reply(listing.list_jobs(sb, request))
