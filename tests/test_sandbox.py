@@ -460,3 +460,30 @@ def test_legacy_sdxl_models_train(app: Starlette) -> None:
     params = {"numUNetTrainSteps": 500, "lrScheduler": "cosine"}
     r = call(app, "PUT", f"/models/{model_id}/train", json={"parameters": params})
     assert (r.status_code, r.json()["job"]["jobType"]) == (200, "model-training")
+
+
+def test_public_surface_is_pinned() -> None:
+    import inspect
+
+    import trainops.sandbox as sandbox
+
+    assert sorted(sandbox.__all__) == [
+        "DEFAULT_API_KEY",
+        "DEFAULT_API_SECRET",
+        "Fault",
+        "Limits",
+        "SANDBOX_API_KEY",
+        "SANDBOX_API_SECRET",
+        "create_app",
+        "estimate_cost",
+    ]
+    assert (sandbox.SANDBOX_API_KEY, sandbox.SANDBOX_API_SECRET) == (
+        "sandbox-key",
+        "sandbox-secret",
+    )
+    assert str(inspect.signature(sandbox.create_app)) == (
+        "(db_path: 'str | Path', *, api_key: 'str' = 'sandbox-key', "
+        "api_secret: 'str' = 'sandbox-secret', speed: 'float' = 1.0, "
+        "limits: 'Limits | None' = None, faults: 'Sequence[Fault]' = (), "
+        "clock: 'Callable[[], float] | None' = None) -> 'Starlette'"
+    )
