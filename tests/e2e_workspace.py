@@ -1,0 +1,148 @@
+"""A small real workspace for the end-to-end tests: manifests, generated PNGs, captions, git.
+
+Two flux models (`alpha` and `beta`) of five 1024x1024 images each, so the manifests lint clean
+and every training is short and cheap in the sandbox's cost model.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import git
+from starlette.applications import Starlette
+
+from trainops import engine
+from trainops.apply import ApplyOptions, apply_plan
+from trainops.desired import Desired
+from trainops.plan import Outcome, Plan
+from trainops.retry import RetryPolicy
+from trainops.sandbox import Fault, create_app
+from trainops.scenario import Scenario
+
+FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
+SIDE = 1024
+WORKSPACE = """\
+apiVersion: trainops/v1
+kind: Workspace
+workspace: e2e
+parallelism: 4
+"""
+MODEL = """\
+apiVersion: trainops/v1
+kind: Model
+metadata:
+  name: {key}
+spec:
+  type: flux.1-lora
+  name: {title}
+  trainingImages:
+    - images/*.png
+  parameters:
+    conceptPrompt: {key}
+    maxTrainSteps: {steps}
+"""
+
+
+def png(shade: int) -> bytes:
+    """A valid grey PNG of SIDE x SIDE pixels; `shade` makes its content (and hash) distinct."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, 0, 0, 0, 0)
+    rows = (b"\x00" + bytes([shade % 256]) * SIDE) * SIDE
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+
+
+def write_model(root: Path, key: str, *, steps: int = 100, first_shade: int = 0) -> None:
+    folder = root / key
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    title = key.capitalize()
+    (folder / "model.yaml").write_text(MODEL.format(key=key, title=title, steps=steps))
+    for i in range(1, 6):
+        (folder / "images" / f"{key}-{i}.png").write_bytes(png(first_shade + i))
+    (folder / "images" / f"{key}-1.txt").write_text(f"{key} seen from the front\n")
+
+
+def make_workspace(root: Path, keys: tuple[str, ...] = ("alpha", "beta")) -> Path:
+    """The workspace at `root`, committed in a fresh git repository."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "trainops.yaml").write_text(WORKSPACE)
+    (root / ".gitignore").write_text(".trainops/\n")
+    for n, key in enumerate(keys):
+        write_model(root, key, steps=100 * (n + 1), first_shade=10 * n)
+    repo = git.Repo.init(root)
+    with repo.config_writer() as cfg:
+        cfg.set_value("user", "name", "e2e")
+        cfg.set_value("user", "email", "e2e@example.invalid")
+    commit(root, "initial workspace")
+    return root
+
+
+def commit(root: Path, message: str) -> str:
+    repo = git.Repo(root)
+    repo.git.add(A=True)
+    repo.index.commit(message)
+    return repo.head.commit.hexsha
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def app_for(
+    root: Path,
+    *,
+    speed: float = 1000.0,
+    faults: tuple[Fault, ...] = (),
+    clock: Callable[[], float] | None = None,
+) -> Starlette:
+    """The sandbox app over the workspace's `--sandbox` state file (shared with the CLI)."""
+    return create_app(root / engine.SANDBOX_DB, speed=speed, faults=faults, clock=clock)
+
+
+@asynccontextmanager
+async def client_for(app: Starlette, root: Path) -> AsyncIterator[Scenario]:
+    async with Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST) as client:
+        yield client
+
+
+async def plan(root: Path, client: Scenario) -> tuple[Desired, Plan]:
+    desired, _warnings, _partial = engine.load([], cwd=root)
+    return desired, (await engine.make_plan(desired, client)).plan
+
+
+async def plan_and_apply(
+    root: Path, client: Scenario, environ: Mapping[str, str] | None = None, **options: Any
+) -> Outcome:
+    desired, the_plan = await plan(root, client)
+    opts = ApplyOptions(environ=dict(environ or {}), **options)
+    return await apply_plan(the_plan, desired, client, opts)
+
+
+def actions(the_plan: Plan) -> dict[str, str]:
+    return {m.key: m.action for m in the_plan.models}
+
+
+def results(outcome: Outcome) -> dict[str, str]:
+    return {m.key: m.result for m in outcome.models}
+
+
+async def jobs_by_model(client: Scenario) -> dict[str, int]:
+    """How many training jobs each model (by name) has ever had: the count that must never
+    double."""
+    names = {str(m["id"]): str(m["name"]) for m in await client.list_models()}
+    counts = dict.fromkeys(names.values(), 0)
+    for job in await client.list_jobs():
+        name = names.get(str((job.get("metadata") or {}).get("outputModelId")))
+        if name is not None:
+            counts[name] += 1
+    return counts

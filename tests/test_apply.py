@@ -1,0 +1,316 @@
+"""apply against the in-process sandbox: crash safety, faults, and never a second training.
+
+Every test runs the real pipeline (load -> read live -> diff -> price -> apply) on a real
+workspace in a tmp dir; the only thing counted by hand is what the API saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tests.e2e_workspace import (
+    FAST,
+    actions,
+    app_for,
+    client_for,
+    edit,
+    jobs_by_model,
+    make_workspace,
+    plan,
+    plan_and_apply,
+    png,
+    results,
+)
+from tests.sandbox_helpers import Clock, served
+from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
+from trainops.live import pending_tag
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault
+from trainops.scenario import Scenario
+
+T = TypeVar("T")
+TRAIN = "PUT /models/{id}/train"
+TRIGGER = re.compile(r"/models/[^/]+/train$")
+
+
+def _is_trigger(scope: Scope) -> bool:
+    """A real training trigger (a dry run is the same route with `dryRun` in the query)."""
+    return (
+        scope["type"] == "http"
+        and scope["method"] == "PUT"
+        and TRIGGER.search(scope["path"]) is not None
+        and b"dryRun" not in scope.get("query_string", b"")
+    )
+
+
+class ActsThen500:
+    """The API handles the first trigger (the training starts) and then answers 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app, self.fired = app, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fired or not _is_trigger(scope):
+            await self.app(scope, receive, send)
+            return
+        self.fired = True
+
+        async def drop(_message: Message) -> None:
+            pass
+
+        await self.app(scope, receive, drop)
+        await JSONResponse({"message": "internal error"}, status_code=500)(scope, receive, send)
+
+
+class DiesAfterTrigger:
+    """Apply killed right after the trigger: every later request fails, nothing is recorded."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app, self.dead = app, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.dead:
+            await JSONResponse({"message": "gone"}, status_code=503)(scope, receive, send)
+            return
+        self.dead = _is_trigger(scope)
+        await self.app(scope, receive, send)
+
+
+def run(fn: Callable[[], Awaitable[T]]) -> T:
+    async def wrapped() -> T:
+        return await fn()
+
+    return asyncio.run(wrapped())
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return make_workspace(tmp_path / "ws")
+
+
+def test_apply_creates_trains_and_then_has_nothing_to_do(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            _, first = await plan(ws, client)
+            assert actions(first) == {"alpha": "create", "beta": "create"}
+            outcome = await plan_and_apply(ws, client)
+            assert results(outcome) == {"alpha": "done", "beta": "done"}
+            assert client.requests[TRAIN] == 2
+            outcome = await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+            assert [m.detail for m in outcome.models] == ["trained", "trained"]
+            _, after = await plan(ws, client)
+            assert actions(after) == {"alpha": "none", "beta": "none"}
+            assert not after.has_changes
+            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+
+    run(go)
+
+
+async def _trained(ws: Path, client: Scenario) -> None:
+    """Apply the workspace and wait for its trainings to end (instant at the default speed)."""
+    outcome = await plan_and_apply(ws, client)
+    await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+    client.requests.clear()
+
+
+def test_a_running_training_is_wait_and_apply_triggers_nothing(ws: Path) -> None:
+    app = app_for(ws, speed=1.0)  # a training lasts seconds: still running at the second apply
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await plan_and_apply(ws, client)
+            client.requests.clear()
+            _, again = await plan(ws, client)
+            assert actions(again) == {"alpha": "wait", "beta": "wait"}
+            outcome = await plan_and_apply(ws, client)
+            assert results(outcome) == {"alpha": "skipped", "beta": "skipped"}
+            assert client.requests[TRAIN] == 0
+            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+
+    run(go)
+
+
+def test_a_trigger_recorded_only_as_pending_is_wait_then_recorded_never_retrained(
+    ws: Path,
+) -> None:
+    clock = Clock(time.time())  # the sandbox's time, moved by hand to end trainings
+    app = app_for(ws, speed=1.0, clock=clock)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await plan_and_apply(ws, client)
+            clock.advance(600)
+            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 150")
+            desired, changed = await plan(ws, client)
+            entry = next(m for m in changed.models if m.key == "alpha")
+            assert entry.action == "train"
+            assert entry.model_id is not None
+            # What apply does before it dies: the pending tag, then the trigger; no record.
+            d = desired.by_key()["alpha"]
+            pending = pending_tag(d.fingerprint, int(time.time()))
+            await client.update_tags(entry.model_id, add=[pending])
+            await client.train(entry.model_id, d.resolved_parameters({}))
+            client.requests.clear()
+            _, rerun = await plan(ws, client)
+            assert actions(rerun) == {"alpha": "wait", "beta": "none"}
+            assert results(await plan_and_apply(ws, client)) == {
+                "alpha": "skipped",
+                "beta": "skipped",
+            }
+            clock.advance(600)
+            _, ended = await plan(ws, client)
+            assert actions(ended) == {"alpha": "update", "beta": "none"}
+            assert results(await plan_and_apply(ws, client)) == {
+                "alpha": "done",
+                "beta": "skipped",
+            }
+            _, final = await plan(ws, client)
+            assert actions(final) == {"alpha": "none", "beta": "none"}
+            assert client.requests[TRAIN] == 0
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+
+    run(go)
+
+
+def _set_faults(app: Starlette, *faults: Fault) -> list[Fault]:
+    app.state.sandbox.faults.replace(list(faults))
+    return list(faults)
+
+
+def test_429s_and_500s_on_reads_and_writes_still_train_each_model_exactly_once(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+            edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+            (ws / "alpha" / "images" / "alpha-2.png").write_bytes(png(200))
+            (ws / "beta" / "images" / "beta-1.txt").write_text("beta from the side\n")
+            faults = _set_faults(
+                app,
+                Fault("GET", r"/models$", "429", times=2, retry_after=0.01),
+                Fault("GET", r"/models/[^/]+$", "500", times=3),
+                Fault("GET", r"/jobs/", "429", times=2, retry_after=0.01),
+                Fault("POST", r"/training-images$", "500", times=1),
+                Fault("DELETE", r"/training-images/", "429", times=1, retry_after=0.01),
+                Fault("PUT", r"/assets/", "500", times=1),
+                Fault("PUT", r"/tags$", "500", times=2),
+                Fault("PUT", r"/train$", "429", times=3, retry_after=0.01),
+            )
+            outcome = await plan_and_apply(ws, client)
+            assert results(outcome) == {"alpha": "done", "beta": "done"}
+            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+            assert [(f.path_regex, f.hits) for f in faults] == [
+                (f.path_regex, f.times) for f in faults
+            ]
+            _, after = await plan(ws, client)
+            assert actions(after) == {"alpha": "none", "beta": "none"}
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
+
+    run(go)
+
+
+def test_a_500_on_the_trigger_before_the_api_acted_is_sent_once_more(ws: Path) -> None:
+    app = app_for(ws)  # the sandbox's 500 fault answers before the handler runs
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+            desired, the_plan = await plan(ws, client)
+            client.requests.clear()
+            _set_faults(app, Fault("PUT", r"/train$", "500", times=1))
+            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+            assert results(outcome) == {"alpha": "done", "beta": "skipped"}
+            assert client.requests[TRAIN] == 2
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+
+    run(go)
+
+
+def test_a_500_on_the_trigger_after_the_api_acted_is_not_sent_again(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+        flaky = ActsThen500(app)
+        async with client_for(flaky, ws) as client:  # type: ignore[arg-type]
+            desired, the_plan = await plan(ws, client)
+            client.requests.clear()
+            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+            assert flaky.fired
+            assert results(outcome) == {"alpha": "done", "beta": "skipped"}
+            assert client.requests[TRAIN] == 1
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+            _, after = await plan(ws, client)
+            assert actions(after) == {"alpha": "none", "beta": "none"}
+
+    run(go)
+
+
+def test_a_trigger_that_times_out_after_the_api_acted_is_not_sent_again(ws: Path) -> None:
+    app = app_for(ws)  # `slow` handles the request, then replies too late: a client timeout
+    with served(app) as base_url:
+
+        async def go() -> None:
+            async with Scenario(
+                api_key=SANDBOX_API_KEY,
+                api_secret=SANDBOX_API_SECRET,
+                base_url=base_url,
+                timeout=0.3,
+                retry=FAST,
+            ) as client:
+                await _trained(ws, client)
+                edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+                desired, the_plan = await plan(ws, client)
+                client.requests.clear()
+                _set_faults(app, Fault("PUT", r"/train$", "slow", times=1, seconds=0.6))
+                outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+                assert results(outcome) == {"alpha": "skipped", "beta": "done"}
+                assert client.requests[TRAIN] == 1
+                assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 2}
+
+        run(go)
+
+
+def test_apply_killed_between_trigger_and_record_never_triggers_twice(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+        dying = DiesAfterTrigger(app)
+        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+            desired, the_plan = await plan(ws, client)
+            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+            assert dying.dead
+            assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+        async with client_for(app, ws) as client:
+            _, rerun = await plan(ws, client)
+            assert actions(rerun) == {"alpha": "update", "beta": "none"}
+            assert results(await plan_and_apply(ws, client)) == {
+                "alpha": "done",
+                "beta": "skipped",
+            }
+            _, final = await plan(ws, client)
+            assert actions(final) == {"alpha": "none", "beta": "none"}
+            assert client.requests[TRAIN] == 0
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+
+    run(go)
