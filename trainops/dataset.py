@@ -103,7 +103,23 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
         raise FileProblem(
             f"{pattern} matches no files", hint="paths are relative to the manifest's directory"
         )
-    return [_checked(m, root, pattern) for m in matches]
+    return _checked_all(matches, root, pattern)
+
+
+def _checked_all(paths: Sequence[Path], root: Path, shown: str) -> list[Path]:
+    """`_checked` for many files, resolving each directory once rather than every file's full
+    path (a glob over thousands of images otherwise spends seconds in realpath)."""
+    dirs: dict[Path, Path] = {}
+    out = []
+    for path in paths:
+        if path.is_symlink():
+            out.append(_checked(path, root, shown))
+            continue
+        parent = dirs.get(path.parent)
+        if parent is None:
+            parent = dirs[path.parent] = _checked(path.parent, root, shown)
+        out.append(parent / path.name)
+    return out
 
 
 def check_media(facts: FileFacts, shown: str, *, audio: bool) -> None:

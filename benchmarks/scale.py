@@ -1,0 +1,283 @@
+"""Plan and apply at scale against the sandbox served over real HTTP with injected latency.
+
+    python -m benchmarks.scale [--models 500] [--images 20] [--latency 0.05]
+                               [--parallelism 16] [--changed 10] [--json FILE]
+
+One run: generate a synthetic repository, create every model once (untimed, in-process, no
+latency), then measure four phases over HTTP: a cold plan (no hash cache), a warm plan (nothing
+changed), a plan after changing some models, and the apply of that plan.
+
+The lower bound of a phase is its unavoidable local work plus its API time at full parallelism:
+
+    local floor + max(requests / parallelism, dependent round trips) x latency
+
+- local floor: cold plan, reading and hashing every training file in a bare loop; the other
+  plans, a bare `stat` of every training file and caption sidecar plus reading every manifest
+  (what any tool must do to know that nothing changed); apply, nothing.
+- dependent round trips: requests that need the answer of an earlier one cannot overlap it. A
+  plan lists pages one after the other, then reads changed models in full, then prices them; an
+  apply of a model whose file changed must read it, upload/delete, mark the training pending,
+  trigger it and record it (APPLY_CHAIN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from benchmarks.server import (
+    http_client,
+    peak_rss_mb,
+    reset_peak_rss,
+    sandbox_app,
+    served,
+)
+from benchmarks.synth import Repo, change, generate
+from trainops import engine
+from trainops.apply import ApplyOptions, apply_plan
+from trainops.desired import Desired
+from trainops.plan import Outcome, Plan
+from trainops.scenario import Scenario
+
+T = TypeVar("T")
+# read the model; upload the new file and delete the old one (independent: one round); mark
+# the training pending; trigger it; record the fingerprint.
+APPLY_CHAIN = 5
+HASH_CACHE = Path(".trainops") / "hash-cache.json"
+
+
+@dataclass(frozen=True)
+class Config:
+    models: int = 500
+    images: int = 20
+    latency: float = 0.05
+    parallelism: int = 16
+    changed: int = 10
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    wall_s: float
+    local_s: float  # manifests and files (load_desired); the rest is API time
+    requests: int
+    lower_bound_s: float
+    peak_rss_mb: float
+    by_kind: dict[str, int] = field(default_factory=dict)
+    actions: dict[str, int] = field(default_factory=dict)  # plan: entries per action
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_s / self.lower_bound_s if self.lower_bound_s > 0 else float("inf")
+
+
+# --- floors ------------------------------------------------------------------------------------
+
+
+def hashing_floor(repo: Repo) -> float:
+    """Seconds to read and sha256 every training file in a bare loop."""
+    start = time.perf_counter()
+    for path in repo.all_images():
+        hashlib.sha256(path.read_bytes()).hexdigest()
+    return time.perf_counter() - start
+
+
+def stat_floor(repo: Repo) -> float:
+    """Seconds to stat every training file and look for its caption sidecar, and read every
+    manifest: the least a plan does to learn that nothing changed."""
+    start = time.perf_counter()
+    for path in repo.all_images():
+        os.stat(path)
+        os.path.exists(path.with_suffix(".txt"))
+    for i in range(len(repo.models)):
+        (repo.model_dir(i) / "model.yaml").read_bytes()
+    return time.perf_counter() - start
+
+
+def round_trips(by_kind: Counter[str]) -> int:
+    """Dependent round trips of a plan: list pages in turn, then full reads, then dry runs."""
+    pages = by_kind["GET /models"]
+    full = 1 if by_kind["GET /models/{id}"] else 0
+    priced = 1 if by_kind["PUT /models/{id}/train?dryRun"] else 0
+    return pages + full + priced
+
+
+def lower_bound(cfg: Config, requests: int, chain: int, floor: float) -> float:
+    return floor + max(requests / cfg.parallelism, chain) * cfg.latency
+
+
+# --- phases ------------------------------------------------------------------------------------
+
+
+def _timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _actions(plan: Plan) -> dict[str, int]:
+    return dict(sorted(Counter(m.action for m in plan.models).items()))
+
+
+def _plan_phase(
+    name: str, cfg: Config, repo: Repo, url: str, floor: float
+) -> tuple[Phase, Plan, Desired]:
+    reset_peak_rss()
+    start = time.perf_counter()
+    (desired, warnings, partial), local = _timed(lambda: engine.load(["."], cwd=repo.root))
+
+    async def go() -> tuple[Plan, Counter[str]]:
+        async with http_client(url, cfg.parallelism) as client:
+            planned = await engine.make_plan(desired, client, partial=partial, warnings=warnings)
+            return planned.plan, client.requests
+
+    plan, by_kind = asyncio.run(go())
+    wall = time.perf_counter() - start
+    total = sum(by_kind.values())
+    phase = Phase(
+        name,
+        wall,
+        local,
+        total,
+        lower_bound(cfg, total, round_trips(by_kind), floor),
+        peak_rss_mb(),
+        dict(sorted(by_kind.items())),
+        _actions(plan),
+    )
+    return phase, plan, desired
+
+
+def _apply_phase(cfg: Config, url: str, plan: Plan, desired: Desired) -> tuple[Phase, Outcome]:
+    reset_peak_rss()
+
+    async def go() -> tuple[Outcome, Counter[str]]:
+        async with http_client(url, cfg.parallelism) as client:
+            return await apply_plan(plan, desired, client, ApplyOptions()), client.requests
+
+    (outcome, by_kind), wall = _timed(lambda: asyncio.run(go()))
+    total = sum(by_kind.values())
+    chain = APPLY_CHAIN if any(m.will_train for m in plan.models) else 1
+    results = {str(k): v for k, v in sorted(Counter(m.result for m in outcome.models).items())}
+    phase = Phase(
+        f"apply {sum(m.action != 'none' for m in plan.models)}",
+        wall,
+        0.0,
+        total,
+        lower_bound(cfg, total, chain, 0.0),
+        peak_rss_mb(),
+        dict(sorted(by_kind.items())),
+        results,
+    )
+    return phase, outcome
+
+
+def setup(repo: Repo, db: Path, parallelism: int) -> None:
+    """Create and train every model once, in-process and without latency (not measured)."""
+
+    async def go() -> Outcome:
+        app = sandbox_app(db)
+        async with Scenario.sandbox(db, app=app, parallelism=parallelism) as client:
+            desired, _, _ = engine.load(["."], cwd=repo.root)
+            planned = await engine.make_plan(desired, client)
+            return await apply_plan(planned.plan, desired, client, ApplyOptions())
+
+    failed = [m for m in asyncio.run(go()).models if m.result != "done"]
+    if failed:
+        raise RuntimeError(f"setup: {len(failed)} model(s) not created, e.g. {failed[0]}")
+    time.sleep(0.2)  # trainings at SPEED end within milliseconds of wall time
+
+
+def _expect(phase: Phase, actions: dict[str, int]) -> None:
+    if phase.actions != actions:
+        raise RuntimeError(f"{phase.name}: expected {actions}, the plan says {phase.actions}")
+
+
+def run(cfg: Config, workdir: Path) -> list[Phase]:
+    repo = generate(
+        workdir / "repo", models=cfg.models, images=cfg.images, parallelism=cfg.parallelism
+    )
+    db = workdir / "sandbox.db"
+    setup(repo, db, cfg.parallelism)
+    (repo.root / HASH_CACHE).unlink(missing_ok=True)
+    with served(sandbox_app(db, latency=cfg.latency)) as url:
+        cold, _, _ = _plan_phase("cold plan", cfg, repo, url, hashing_floor(repo))
+        _expect(cold, {"none": cfg.models})
+        warm, _, _ = _plan_phase("warm plan", cfg, repo, url, stat_floor(repo))
+        _expect(warm, {"none": cfg.models})
+        changed = change(repo, cfg.changed)
+        after, plan, desired = _plan_phase(
+            f"plan after {len(changed)} changes", cfg, repo, url, stat_floor(repo)
+        )
+        _expect(after, {"none": cfg.models - len(changed), "train": len(changed)})
+        applied, _ = _apply_phase(cfg, url, plan, desired)
+        _expect(applied, {"done": len(changed), "skipped": cfg.models - len(changed)})
+        return [cold, warm, after, applied]
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def table(phases: Sequence[Phase]) -> str:
+    head = ("phase", "wall s", "local s", "requests", "lower bound s", "ratio", "peak RSS MiB")
+    rows = [
+        (
+            p.name,
+            f"{p.wall_s:.2f}",
+            f"{p.local_s:.2f}",
+            str(p.requests),
+            f"{p.lower_bound_s:.2f}",
+            f"{p.ratio:.2f}",
+            f"{p.peak_rss_mb:.0f}",
+        )
+        for p in phases
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
+
+
+def to_json(cfg: Config, phases: Sequence[Phase]) -> dict[str, object]:
+    return {
+        "config": asdict(cfg),
+        "cpus": os.cpu_count(),
+        "phases": [{**asdict(p), "ratio": round(p.ratio, 3)} for p in phases],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.scale", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument("--models", type=int, default=Config.models)
+    ap.add_argument("--images", type=int, default=Config.images, help="per model")
+    ap.add_argument("--latency", type=float, default=Config.latency, help="seconds per request")
+    ap.add_argument("--parallelism", type=int, default=Config.parallelism)
+    ap.add_argument("--changed", type=int, default=Config.changed, help="models changed")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--workdir", type=Path, help="keep the repository and database here")
+    args = ap.parse_args(argv)
+    cfg = Config(args.models, args.images, args.latency, args.parallelism, args.changed)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        phases = run(cfg, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="trainops-bench-") as tmp:
+            phases = run(cfg, Path(tmp))
+    print(table(phases))
+    if args.json is not None:
+        args.json.write_text(json.dumps(to_json(cfg, phases), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
