@@ -281,6 +281,73 @@ def _apply(args: argparse.Namespace) -> int:
     )
 
 
+def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "status",
+        help="live status of every model of the workspace and its latest job",
+        description="Read-only: each model's status, its running or failed job, whether it was "
+        "trained on what the manifest declares now, and the commit it was trained from.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
+    )
+    p.add_argument(
+        "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.set_defaults(handler=_status)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from trainops.commands.status import run_status
+
+    return run_status(_target(args), fmt=args.format)
+
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "import",
+        help="write a manifest for an existing live model (adoption)",
+        description="Download a live model's training files and write a manifest that adopts it "
+        "(spec.modelId): its type, name, description, user tags and stored parameters. "
+        "Secrets are never written.",
+    )
+    p.add_argument("model_id", metavar="MODEL_ID", help="the live model to adopt (model_...)")
+    p.add_argument(
+        "--dir", type=Path, metavar="DIR", help="folder for the manifest and files (default: KEY)"
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="FILE", help="manifest path (default: DIR/model.yaml)"
+    )
+    p.add_argument("--key", metavar="KEY", help="metadata.name (default: from the model's name)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
+    )
+    p.set_defaults(handler=_import)
+
+
+def _import(args: argparse.Namespace) -> int:
+    import os
+
+    from trainops.commands.adopt import ImportRequest, run_import
+
+    request = ImportRequest(
+        model_id=args.model_id,
+        directory=args.dir,
+        out=args.out,
+        key=args.key,
+        force=args.force,
+        sandbox=args.sandbox,
+    )
+    return run_import(request, cwd=Path.cwd(), environ=dict(os.environ))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
@@ -290,7 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_validate, _add_schema, _add_plan, _add_apply, _add_sandbox):
+    for add in (
+        _add_validate,
+        _add_schema,
+        _add_plan,
+        _add_apply,
+        _add_status,
+        _add_import,
+        _add_sandbox,
+    ):
         add(sub)
     return parser
 

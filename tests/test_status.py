@@ -1,0 +1,215 @@
+"""`trainops status` against the in-process sandbox: models applied for real, a clock moved by hand
+so a training is caught half-way, and the whole rendered output compared."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inline_snapshot import snapshot
+
+from trainops import cli, engine
+from trainops.apply import ApplyOptions, apply_plan
+from trainops.commands.status import read_status
+from trainops.retry import RetryPolicy
+from trainops.sandbox import create_app
+from trainops.scenario import Scenario
+from trainops.status import Report, render_status_json, render_status_text
+
+FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+SIDE = 1024
+
+
+def png(shade: int) -> bytes:
+    """A valid grey PNG, big enough to lint clean; `shade` makes its content distinct."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, 0, 0, 0, 0)
+    rows = (b"\x00" + bytes([shade % 256]) * SIDE) * SIDE
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+
+
+MODEL = """\
+apiVersion: trainops/v1
+kind: Model
+metadata:
+  name: {key}
+spec:
+  type: flux.1-lora
+  name: {title}
+  trainingImages:
+    - images/*.png
+  parameters:
+    conceptPrompt: {key}
+    maxTrainSteps: {steps}
+"""
+
+
+def write_model(root: Path, key: str, shade: int, steps: int = 100) -> Path:
+    folder = root / key
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    manifest = folder / "model.yaml"
+    manifest.write_text(MODEL.format(key=key, title=key.capitalize(), steps=steps))
+    for i in range(5):
+        (folder / "images" / f"{key}-{i}.png").write_bytes(png(shade + i))
+    return manifest
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "trainops.yaml").write_text(
+        "apiVersion: trainops/v1\nkind: Workspace\nworkspace: shop\n"
+    )
+    return tmp_path
+
+
+async def _apply(root: Path, client: Scenario, clock: Clock) -> None:
+    desired, _, _ = engine.load([], cwd=root)
+    plan = (await engine.make_plan(desired, client)).plan
+    options = ApplyOptions(commit=COMMIT, clock=clock)
+    outcome = await apply_plan(plan, desired, client, options)
+    assert not outcome.failed
+
+
+async def _status(root: Path, client: Scenario) -> Report:
+    desired, _, _ = engine.load([], cwd=root)
+    return await read_status(client, desired)
+
+
+def test_status_of_every_kind_of_model(root: Path) -> None:
+    text, requests = asyncio.run(_every_kind(root))
+    assert text == snapshot("""\
+Workspace shop
+
+MODEL    ID            STATUS    LATEST JOB                   MANIFEST     COMMIT
+alpha    <alpha-id>    trained   -                            matches      0123456789ab
+beta     <beta-id>     trained   -                            differs      0123456789ab
+delta    -             -         -                            not created  -
+gamma    <gamma-id>    training  in-progress 67% <1 min left  matches      0123456789ab
+retired  <retired-id>  trained   -                            no manifest  0123456789ab
+
+5 models: 1 not created, 3 trained, 1 training.
+1 trained on other inputs than the manifests declare now: run `trainops plan` to see what changed.
+""")
+    # The cheap read: the listing, and the job of the one model that is training.
+    assert requests == snapshot({"GET /models": 1, "GET /jobs/{id}": 1})
+
+
+async def _every_kind(root: Path) -> tuple[str, dict[str, int]]:
+    clock = Clock()
+    app = create_app(root / engine.SANDBOX_DB, clock=clock)
+    async with Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST) as client:
+        for n, key in enumerate(("alpha", "beta", "gamma", "retired")):
+            write_model(root, key, shade=10 * n)
+        await _apply(root, client, clock)
+        clock.now += 300  # every training done
+        write_model(root, "gamma", shade=20, steps=300)
+        await _apply(root, client, clock)  # gamma trains again
+        clock.now += 5  # gamma half-way
+        write_model(root, "beta", shade=10, steps=200)  # changed, not applied
+        write_model(root, "delta", shade=40)  # never applied
+        (root / "retired" / "model.yaml").unlink()  # its live model is an orphan now
+        client.requests.clear()
+        report = await _status(root, client)
+    # Ids are random: name them after the key so the whole text can be compared.
+    rows = tuple(replace(r, model_id=r.model_id and f"<{r.key}-id>") for r in report.rows)
+    text = render_status_text(replace(report, rows=rows))
+    return text, dict(client.requests)
+
+
+def test_status_json_is_versioned_and_names_every_state(root: Path) -> None:
+    data = asyncio.run(_warming_up(root))
+    assert data == snapshot(
+        {
+            "format_version": "1.0",
+            "models": [
+                {
+                    "commit": "0123456789ab",
+                    "job": {
+                        "error": None,
+                        "id": "<job>",
+                        "progress": 0.3333333333333333,
+                        "remaining_seconds": 3,
+                        "status": "in-progress",
+                    },
+                    "key": "alpha",
+                    "manifest": "matches",
+                    "model_id": "<id>",
+                    "name": "Alpha",
+                    "status": "training",
+                },
+                {
+                    "commit": None,
+                    "job": None,
+                    "key": "beta",
+                    "manifest": "not-created",
+                    "model_id": None,
+                    "name": "Beta",
+                    "status": None,
+                },
+            ],
+            "summary": {"by_status": {"not-created": 1, "training": 1}, "changed": 0, "models": 2},
+            "workspace": "shop",
+        }
+    )
+
+
+async def _warming_up(root: Path) -> dict[str, Any]:
+    clock = Clock()
+    app = create_app(root / engine.SANDBOX_DB, clock=clock)
+    async with Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST) as client:
+        write_model(root, "alpha", shade=0)
+        await _apply(root, client, clock)
+        clock.now += 4  # training, a third done
+        write_model(root, "beta", shade=10)
+        data = json.loads(render_status_json(await _status(root, client)))
+    for m in data["models"]:
+        m["model_id"] = m["model_id"] and "<id>"
+        if m["job"]:
+            m["job"]["id"] = "<job>"
+    return data
+
+
+def test_status_of_an_empty_workspace_says_so(root: Path) -> None:
+    report = Report(workspace="shop", rows=())
+    assert render_status_text(report) == snapshot(
+        "Workspace shop has no models: no manifests and no live model carries its tag.\n"
+    )
+
+
+def test_cli_status_reads_the_sandbox_state_file(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_model(root, "alpha", shade=0)
+    monkeypatch.chdir(root)
+    assert cli.main(["status", "--sandbox"]) == 0
+    assert capsys.readouterr().out == snapshot("""\
+Workspace shop
+
+MODEL  ID  STATUS  LATEST JOB  MANIFEST     COMMIT
+alpha  -   -       -           not created  -
+
+1 model: 1 not created.
+""")
+    assert cli.main(["status", "--sandbox", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"] == snapshot(
+        {"by_status": {"not-created": 1}, "changed": 0, "models": 1}
+    )
