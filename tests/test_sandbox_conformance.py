@@ -18,6 +18,7 @@ from scenario_sdk.types import (
     JobRetrieveResponse,
     JobTriggerActionResponse,
     ModelCreateResponse,
+    ModelGetBulkResponse,
     ModelListResponse,
     ModelRetrieveResponse,
     ModelUpdateResponse,
@@ -148,6 +149,15 @@ def test_async_round_trip_validates_strictly(tmp_path: Path) -> None:
                 break
         assert len(ids) == len(set(ids)) == 5
         assert [m.id async for m in c.models.list(page_size=2)] == ids
+        bulk = await c.models.with_raw_response.get_bulk(model_ids=[model_id, "model_gone"])
+        bulk_models = strict(bulk, ModelGetBulkResponse).models
+        assert [(m.id, len(m.training_images or [])) for m in bulk_models] == [(model_id, 3)]
+        bulk = await c.models.with_raw_response.get_bulk(
+            model_ids=[model_id], all_training_images=True
+        )
+        assert len(strict(bulk, ModelGetBulkResponse).models[0].training_images or []) == 4
+        bulk = await c.models.with_raw_response.get_bulk(model_ids=[model_id], minimal=True)
+        assert strict(bulk, ModelGetBulkResponse).models[0].name == "cat"
 
         second = strict(await c.models.train.with_raw_response.trigger(other), TrainTriggerResponse)
         with pytest.raises(scenario_sdk.BadRequestError, match="Model is already training"):

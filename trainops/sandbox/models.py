@@ -1,5 +1,5 @@
 """Routes for models: create, list (paginated, with the real API's filter limits), read,
-update, tags and delete."""
+read many (get-bulk), update, tags and delete."""
 
 from __future__ import annotations
 
@@ -106,9 +106,23 @@ def routes(sb: Sandbox) -> list[Route]:
     async def list_models(request: Request) -> Response:
         return reply(listing.list_models(sb, request))
 
+    async def get_bulk(request: Request) -> Response:
+        body = await json_object(request)
+        ids = str_list(body, "modelIds")
+        full, minimal = body.get("allTrainingImages") is True, body.get("minimal") is True
+        with sb.store.read() as tx:
+            found = [m for m in (tx.model(i) for i in dict.fromkeys(ids)) if m is not None]
+            models = [sb.model_json(tx, request, m, full=full) for m in found]
+        if minimal:
+            models = [
+                {k: m[k] for k in ("id", "name", "type", "privacy") if k in m} for m in models
+            ]
+        return reply({"models": models})
+
     return [
         Route("/models", create, methods=["POST"]),
         Route("/models", list_models, methods=["GET"]),
+        Route("/models/get-bulk", get_bulk, methods=["POST"]),
         Route("/models/{model_id}", retrieve, methods=["GET"]),
         Route("/models/{model_id}", update, methods=["PUT"]),
         Route("/models/{model_id}", delete, methods=["DELETE"]),
