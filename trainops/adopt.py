@@ -20,7 +20,7 @@ import yaml
 
 from trainops.desired import SECRET_PARAMETERS
 from trainops.live import LiveImage, LiveModel
-from trainops.parameters import MODEL_TYPES, TypeInfo, check_parameters
+from trainops.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.schema import API_VERSION, KEY_PATTERN
 
 # The extension a file of each sniffed format gets (`trainops.hashcache.sniff` kinds).
@@ -114,7 +114,9 @@ def importable_parameters(
     """(parameters trainops accepts for the type, `name: why` for each one left out).
 
     Secrets are neither: they are only ever hinted at (see `manifest_text`)."""
-    params = {k: v for k, v in stored.items() if v is not None and k not in SECRET_PARAMETERS}
+    params = {
+        k: _typed(k, v) for k, v in stored.items() if v is not None and k not in SECRET_PARAMETERS
+    }
     dropped: list[str] = []
     # Dropping one may resolve a cross-field problem of another: check again until clean.
     while problems := [(n, why) for n, why in check_parameters(model_type, params) if n in params]:
@@ -122,6 +124,14 @@ def importable_parameters(
             params.pop(name, None)
             dropped.append(f"{name}: {why}")
     return dict(sorted(params.items())), dropped
+
+
+def _typed(name: str, value: object) -> object:
+    """JSON numbers come back as floats through the SDK: `rank: 16.0` would read as a float."""
+    spec = PARAMETERS.get(name)
+    if spec and spec.kind == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def secret_hints(stored: Mapping[str, object]) -> list[str]:

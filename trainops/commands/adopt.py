@@ -57,6 +57,7 @@ class Imported:
     files: int
     captions: int
     warnings: tuple[Diagnostic, ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str])
 
     done = asyncio.run(go())
     warn_all(done.warnings)
+    for note in done.notes:
+        err(f"note: {note}")
     shown = shown_path(done.manifest, cwd)
     captions = f", {done.captions} caption(s)" if done.captions else ""
     print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
@@ -105,13 +108,14 @@ async def import_model(client: Scenario, request: ImportRequest, *, cwd: Path) -
     )
     _check_free(layout, files, force=request.force, cwd=cwd)
     _write(layout, files, data, text)
-    _, warnings = load_desired([layout.manifest], cwd=cwd)  # raises with file:line if invalid
+    desired, warnings = load_desired([layout.manifest], cwd=cwd)  # raises: file:line if invalid
     return Imported(
         manifest=layout.manifest,
         key=key,
         files=len(files),
         captions=sum(f.caption is not None for f in files),
         warnings=tuple(warnings),
+        notes=_claimed_notes(model, desired.workspace.name),
     )
 
 
@@ -127,6 +131,23 @@ async def _read(client: Scenario, model_id: str) -> LiveModel:
             hint="check the id (model_...) and the API key's team",
         ) from exc
     return to_live_model(raw, complete=True)
+
+
+def _claimed_notes(model: LiveModel, workspace: str) -> tuple[str, ...]:
+    """A model already carrying an identity tag is managed from somewhere: say from where."""
+    owner, key = model.recorded.workspace, model.recorded.key
+    if owner is None:
+        return ()
+    if owner == workspace:
+        return (
+            f"model {model.id} is already managed by this workspace as {key!r}; "
+            "keep only one manifest for it",
+        )
+    return (
+        f"model {model.id} is managed by workspace {owner!r} as {key!r} (tag "
+        f"trainops:{owner}/{key}); remove that tag or that manifest, or both workspaces "
+        "will train it",
+    )
 
 
 def _key(request: ImportRequest, model: LiveModel) -> str:
