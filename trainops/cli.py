@@ -15,10 +15,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainops import __version__
-from trainops.commands.common import Target
 from trainops.errors import ManifestError, TrainopsError
+
+if TYPE_CHECKING:
+    from trainops.commands.common import Target
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -170,6 +173,8 @@ def _positive_int(text: str) -> int:
 
 def _target(args: argparse.Namespace) -> Target:
     import os
+
+    from trainops.commands.common import Target
 
     return Target(
         paths=tuple(args.paths),
