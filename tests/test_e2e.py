@@ -1,0 +1,426 @@
+# ruff: noqa: E501  (snapshots hold whole output lines)
+"""`trainops plan` and `trainops apply` end to end: the CLI in a real git workspace, against the
+embedded sandbox (`--sandbox`, state in `.trainops/sandbox.db`) or a served one over real HTTP.
+
+Trained starting states are made in-process at a high sandbox speed on the same state file the
+CLI's `--sandbox` opens, so no test waits for a simulated training.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from inline_snapshot import snapshot
+
+from tests.e2e_workspace import (
+    app_for,
+    client_for,
+    commit,
+    edit,
+    jobs_by_model,
+    make_workspace,
+    plan_and_apply,
+    png,
+)
+from tests.sandbox_helpers import served
+from trainops.apply import wait_for_trainings
+from trainops.cli import main
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def scrub(text: str) -> str:
+    """Whole outputs are compared; only ids, hashes and times differ from run to run."""
+    text = re.sub(r"\b(model|job|asset)_[A-Za-z0-9]+", r"\1_ID", text)
+    text = re.sub(r"(commit|plan) [0-9a-f]{12}\b", r"\1 HASH", text)
+    text = re.sub(r"training: [^,]+, \d+%, [^,]+, [^,]+ left,", "training: STATUS,", text)
+    return re.sub(r"\b[0-9a-f]{16,64}\b", "HASH", text)
+
+
+class Cli:
+    """Runs `trainops ...` in the workspace and keeps what it printed."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.out = self.err = ""
+
+    def __call__(self, *argv: str) -> int:
+        code = main(list(argv))
+        captured = self.capsys.readouterr()
+        self.out, self.err = captured.out, captured.err
+        return code
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_workspace(tmp_path / "ws")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name in ("SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_BASE_URL", "WANDB_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return root
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(capsys)
+
+
+def train_all(root: Path) -> dict[str, int]:
+    """Apply and finish every training in the `--sandbox` state file; the jobs per model."""
+
+    async def go() -> dict[str, int]:
+        async with client_for(app_for(root), root) as client:
+            outcome = await plan_and_apply(root, client)
+            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+            return await jobs_by_model(client)
+
+    return asyncio.run(go())
+
+
+def jobs(root: Path) -> dict[str, int]:
+    async def go() -> dict[str, int]:
+        async with client_for(app_for(root), root) as client:
+            return await jobs_by_model(client)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def trained(ws: Path) -> Path:
+    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
+    return ws
+
+
+@pytest.fixture
+def http_sandbox(ws: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A served sandbox (fast trainings) the CLI reaches over HTTP with credentials from env."""
+    with served(app_for(ws, speed=1000.0)) as base_url:
+        monkeypatch.setenv("SCENARIO_API_KEY", SANDBOX_API_KEY)
+        monkeypatch.setenv("SCENARIO_API_SECRET", SANDBOX_API_SECRET)
+        monkeypatch.setenv("SCENARIO_BASE_URL", base_url)
+        yield base_url
+
+
+# --- the whole cycle --------------------------------------------------------------------------
+
+
+def test_empty_sandbox_plans_creates_applies_waits_then_has_nothing_to_do(
+    ws: Path, cli: Cli, http_sandbox: str
+) -> None:
+    assert cli("plan", "--detailed-exitcode") == 2
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  + alpha will be created and trained  [alpha/model.yaml:1]
+      # no live model: create it, upload 5 training files and train
+      + parameter conceptPrompt = "alpha"
+      + parameter maxTrainSteps = 100
+      + image alpha-1.png
+      + image alpha-2.png
+      + image alpha-3.png
+      + image alpha-4.png
+      + image alpha-5.png
+      + name = "Alpha"
+      + tag trainops:e2e/alpha
+      = estimated cost: not priced (priced at apply: a dry run needs an existing model and plan never creates one (no live model of this type to estimate on))
+
+  + beta will be created and trained  [beta/model.yaml:1]
+      # no live model: create it, upload 5 training files and train
+      + parameter conceptPrompt = "beta"
+      + parameter maxTrainSteps = 200
+      + image beta-1.png
+      + image beta-2.png
+      + image beta-3.png
+      + image beta-4.png
+      + image beta-5.png
+      + name = "Beta"
+      + tag trainops:e2e/beta
+      = estimated cost: not priced (priced at apply: a dry run needs an existing model and plan never creates one (no live model of this type to estimate on))
+
+Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU (2 trainings not priced).
+""")
+    assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
+    assert scrub(cli.out.split("\n\n")[-2] + "\n\n" + cli.out.split("\n\n")[-1]) == snapshot("""\
+Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU (2 trainings not priced).
+  ✓ alpha: create done — trained (job job_ID, 15 CU)
+  ✓ beta: create done — trained (job job_ID, 20 CU)
+
+Apply: 2 done, 0 failed, 0 skipped. Cost: 35 CU.
+""")
+    assert cli("plan", "--detailed-exitcode") == 0
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+2 models up to date.
+No changes. The live models match the manifests.
+Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1}
+
+
+# --- what counts as a change ------------------------------------------------------------------
+
+
+def test_one_parameter_change_is_exactly_one_train_showing_old_and_new(
+    trained: Path, cli: Cli
+) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 2
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  ~ alpha (model_ID) will be retrained  [alpha/model.yaml:1]
+      # training inputs changed since the last training (fingerprint 6be8b66a -> a7de4960)
+      ~ parameter maxTrainSteps: 100 -> 300  (forces training)
+      = estimated cost: 25 CU
+
+1 model up to date.
+Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 25 CU.
+""")
+
+
+def test_a_renamed_image_is_no_change(trained: Path, cli: Cli) -> None:
+    images = trained / "beta" / "images"
+    (images / "beta-3.png").rename(images / "beta-three.png")
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+2 models up to date.
+No changes. The live models match the manifests.
+Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
+
+
+def test_an_image_with_new_bytes_is_a_train(trained: Path, cli: Cli) -> None:
+    (trained / "beta" / "images" / "beta-3.png").write_bytes(png(99))
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 2
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  ~ beta (model_ID) will be retrained  [beta/model.yaml:1]
+      # training inputs changed since the last training (fingerprint abbb5b71 -> fe6eada7)
+      + image beta-3.png  (forces training)
+      - image beta-3.png  (forces training)
+      = estimated cost: 20 CU
+
+1 model up to date.
+Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 20 CU.
+""")
+
+
+def test_a_changed_caption_file_is_a_train(trained: Path, cli: Cli) -> None:
+    (trained / "alpha" / "images" / "alpha-1.txt").write_text("alpha seen from behind\n")
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 2
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  ~ alpha (model_ID) will be retrained  [alpha/model.yaml:1]
+      # training inputs changed since the last training (fingerprint 6be8b66a -> c91f7a4e)
+      ~ caption of alpha-1.png: "alpha seen from the front" -> "alpha seen from behind"  (forces training)
+      = estimated cost: 15 CU
+
+1 model up to date.
+Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 15 CU.
+""")
+
+
+def test_changed_since_plans_only_the_touched_manifests(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    base = commit(trained, "alpha: more steps")
+    assert cli("plan", "--sandbox", "--format", "json", "--changed-since", "HEAD~1") == 0
+    doc = json.loads(cli.out)
+    assert [(m["name"], m["action"]) for m in doc["models"]] == [("alpha", "train")]
+    assert cli("plan", "--sandbox", "--format", "json", "--changed-since", base) == 0
+    assert json.loads(cli.out)["models"] == []
+
+
+# --- never a second training ------------------------------------------------------------------
+
+
+def test_a_running_training_is_wait_and_apply_triggers_nothing(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("apply", "--sandbox", "--yes") == 0  # speed 1: the training runs for seconds
+    assert jobs(trained) == {"Alpha": 2, "Beta": 1}
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  … alpha (model_ID) is training  [alpha/model.yaml:1]
+      training: STATUS, job job_ID, 25 CU so far
+      # a training is running: trainops never starts another one
+
+1 model up to date.
+No changes to apply.
+Plan: 0 to create, 0 to train, 0 to update, 1 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
+    assert cli("apply", "--sandbox", "--yes") == 0
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  … alpha (model_ID) is training  [alpha/model.yaml:1]
+      training: STATUS, job job_ID, 25 CU so far
+      # a training is running: trainops never starts another one
+
+1 model up to date.
+No changes to apply.
+Plan: 0 to create, 0 to train, 0 to update, 1 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
+    assert jobs(trained) == {"Alpha": 2, "Beta": 1}
+
+
+def test_a_training_running_on_other_inputs_is_wait_saying_so(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("apply", "--sandbox", "--yes") == 0
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 300", "maxTrainSteps: 400")
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  … alpha (model_ID) is training  [alpha/model.yaml:1]
+      training: STATUS, job job_ID, 25 CU so far
+      # a training is running: trainops never starts another one
+      # running on other inputs (fingerprint a7de4960, declared 0a5f445b): becomes train when it ends (`apply --replace-running` cancels it and trains the declared inputs; 25 CU spent so far)
+      ~ parameter maxTrainSteps: 300 -> 400
+
+1 model up to date.
+No changes to apply.
+Plan: 0 to create, 0 to train, 0 to update, 1 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
+    assert cli("apply", "--sandbox", "--yes") == 0
+    assert jobs(trained) == {"Alpha": 2, "Beta": 1}
+
+
+# --- saved plans ------------------------------------------------------------------------------
+
+
+def test_a_saved_plan_applies_when_nothing_changed(trained: Path, cli: Cli) -> None:
+    edit(trained / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 250")
+    assert cli("plan", "--sandbox", "--out", "plan.json") == 0
+    assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 0
+    assert jobs(trained) == {"Alpha": 1, "Beta": 2}
+
+
+def test_a_stale_saved_plan_is_refused_saying_plan_again(trained: Path, cli: Cli) -> None:
+    edit(trained / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 250")
+    assert cli("plan", "--sandbox", "--out", "plan.json") == 0
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 1
+    assert scrub(cli.err) == snapshot("""\
+error: the saved plan is stale: the manifests or their training files and the live models changed since it was computed
+hint: run `trainops plan --out FILE` again, review it, and apply the new plan
+""")
+    assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+
+
+# --- orphans, budgets, confirmation -----------------------------------------------------------
+
+
+def test_an_orphan_is_reported_kept_and_deleted_only_with_prune(trained: Path, cli: Cli) -> None:
+    shutil.rmtree(trained / "beta")
+    # Nothing for a plain apply to do: an orphan is not a change (apply keeps it).
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  - beta (model_ID) has no manifest
+      # no manifest declares it: reported only; `apply --prune` deletes it
+
+1 model up to date.
+No changes to apply.
+Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 1 orphaned. Estimated cost: 0 CU.
+""")
+    assert cli("apply", "--sandbox", "--yes") == 0
+    assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+    assert cli("apply", "--sandbox", "--yes", "--prune") == 0
+    assert scrub(cli.out.split("\n\n")[-1]) == snapshot(
+        "Apply: 1 done, 0 failed, 1 skipped. Cost: 0 CU.\n"
+    )
+    assert jobs(trained) == {"Alpha": 1}
+
+
+def test_max_cost_exceeded_fails_the_plan(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("plan", "--sandbox", "--max-cost", "10") == 1
+    assert scrub(cli.err) == snapshot("""\
+error: the plan costs 25 creative units, over --max-cost of 10
+hint: most expensive: alpha (25); raise --max-cost, or train fewer models in this change
+""")
+    assert cli("apply", "--sandbox", "--yes", "--max-cost", "10") == 1
+    assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+
+
+def test_the_workspace_budget_exceeded_fails_the_plan(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    with (trained / "trainops.yaml").open("a") as f:
+        f.write("budget: 10\n")
+    assert cli("plan", "--sandbox") == 1
+    assert scrub(cli.err) == snapshot("""\
+error: the plan costs 25 creative units, over the workspace budget (trainops.yaml) of 10
+hint: most expensive: alpha (25); raise `budget` in trainops.yaml, or train fewer models in this change
+""")
+
+
+def test_apply_without_yes_and_without_a_terminal_refuses(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("apply", "--sandbox") == 1
+    assert scrub(cli.err) == snapshot("""\
+error: refusing to apply without confirmation: not a terminal
+hint: review the plan above and pass --yes (CI), or run in a terminal
+""")
+    assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+SECRET = "wandb-SECRET-0123456789abcdef"
+
+
+def test_a_secret_never_appears_in_any_output(
+    trained: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A trained model, so the plan prices the training with a dry run that carries the secret.
+    edit(
+        trained / "alpha" / "model.yaml",
+        "maxTrainSteps: 100",
+        "maxTrainSteps: 110\n    wandbKey: {env: WANDB_KEY}",
+    )
+    monkeypatch.setenv("WANDB_KEY", SECRET)
+    seen: list[str] = []
+    for fmt in ("text", "markdown", "json"):
+        assert cli("plan", "--sandbox", "--format", fmt, "--out", f"{fmt}.plan") == 0
+        seen += [cli.out, cli.err, (trained / f"{fmt}.plan").read_text()]
+    assert "wandbKey" in seen[0]  # named, never shown
+    assert cli("apply", "--sandbox", "--yes", "--plan", "json.plan") == 0
+    seen += [cli.out, cli.err]
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 110", "maxTrainSteps: 120")
+    for fmt in ("text", "markdown", "json"):
+        assert cli("plan", "--sandbox", "--format", fmt) == 0
+        seen += [cli.out, cli.err]
+    assert cli("apply", "--sandbox", "--yes", "--replace-running") == 0
+    seen += [cli.out, cli.err]
+    assert [text for text in seen if SECRET in text] == []
