@@ -4,7 +4,10 @@ adopted into a manifest that validates, and the next plan matches it by id."""
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 import textwrap
+import wave
 from pathlib import Path
 
 import pytest
@@ -15,11 +18,14 @@ from tests.test_status import FAST, png
 from trainops import cli, engine
 from trainops.adopt import file_name, scalar, unique_names
 from trainops.commands.adopt import ImportRequest, import_model
+from trainops.commands.status import read_status
 from trainops.errors import ApiError, ConfigError
 from trainops.live import LiveImage, image_name
 from trainops.manifest import load_desired
+from trainops.render import render_text
 from trainops.sandbox import create_app
 from trainops.scenario import Scenario
+from trainops.status import render_status_text
 
 WANDB = "wandb-secret-0123456789"
 
@@ -64,6 +70,11 @@ async def _hand_made_model(client: Scenario) -> str:
     return model_id
 
 
+def _masked(text: str, model_id: str) -> str:
+    text = text.replace(model_id, "<model-id>")
+    return re.sub(r"plan [0-9a-f]{12}", "plan <fingerprint>", text)
+
+
 def test_import_writes_a_manifest_that_validates_and_plans_as_adopted(root: Path) -> None:
     async def go() -> tuple[str, str, str]:
         async with _client(root) as client:
@@ -73,10 +84,13 @@ def test_import_writes_a_manifest_that_validates_and_plans_as_adopted(root: Path
             desired, _, _ = engine.load([], cwd=root)
             plan = (await engine.make_plan(desired, client)).plan
             (entry,) = plan.models
-            summary = f"{entry.key} {entry.action} {entry.model_id == model_id}"
-            return done.manifest.read_text().replace(model_id, "<model-id>"), summary, model_id
+            assert entry.model_id == model_id
+            plan_text = _masked(render_text(plan, color=False), model_id)
+            status = render_status_text(await read_status(client, desired))
+            plan_text += "\n" + _masked(status, model_id)
+            return done.manifest.read_text().replace(model_id, "<model-id>"), plan_text, model_id
 
-    text, summary, model_id = asyncio.run(go())
+    text, plan_text, model_id = asyncio.run(go())
     assert text == snapshot("""\
 # Imported from Scenario model <model-id> by `trainops import`.
 # spec.modelId adopts it: plan and apply update this model instead of creating one.
@@ -120,7 +134,39 @@ from above
 """)
     desired, _ = load_desired([root / "hero"], cwd=root)
     assert [m.model_id for m in desired.models] == [model_id]
-    assert summary == snapshot("hero train True")
+    # Matched by id; the files are re-uploaded because the API keeps no content hash of files
+    # trainops did not upload, and the never-recorded inputs force a training. Status agrees.
+    assert plan_text == snapshot("""\
+Workspace shop · plan <fingerprint>
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  ~ hero (<model-id>) will be retrained  [hero/model.yaml:3]
+      # never trained
+      + image Hero Front-2.png  (forces training)
+      + image hero front.png  (forces training)
+      + image hero-side.png  (forces training)
+      + image notes.png  (forces training)
+      - image Hero Front.png  (forces training)
+      - image hero front.png  (forces training)
+      - image hero-side.png  (forces training)
+      - image notes  (forces training)
+      - parameter wandbKey: (sensitive value removed)
+      + tag trainops:shop/hero
+      ! drift: image Hero Front.png was not uploaded by trainops
+      ! drift: image hero front.png was not uploaded by trainops
+      ! drift: image notes was not uploaded by trainops
+      = estimated cost: 30 CU
+
+Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 30 CU.
+
+Workspace shop
+
+MODEL  ID                              STATUS  LATEST JOB  MANIFEST      COMMIT
+hero   <model-id>  new     -           not recorded  -
+
+1 model: 1 new.
+""")
 
 
 def test_import_refuses_to_overwrite_without_force(root: Path) -> None:
@@ -280,3 +326,97 @@ def test_scalars_stay_on_one_line_and_round_trip() -> None:
         ]
     )
     assert [yaml.safe_load(t) for t in texts] == values
+
+
+def _wav(seconds: float, tone: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(bytes([tone % 256]) * int(8000 * seconds))
+    return buffer.getvalue()
+
+
+def test_import_a_voice_model_writes_its_samples(root: Path) -> None:
+    async def go() -> str:
+        async with _client(root) as client:
+            model = await client.create_model(type="elevenlabs-voice", name="Narrator")
+            model_id = str(model["id"])
+            for n in range(3):
+                await client.add_training_image(
+                    model_id, name=f"take {n}", data=_wav(6, n), mime="audio/wav"
+                )
+            await client.update_model(
+                model_id, parameters={"cloneType": "instant", "language": "en"}
+            )
+            await import_model(client, ImportRequest(model_id, directory=Path("voices")), cwd=root)
+            return model_id
+
+    model_id = asyncio.run(go())
+    text = (root / "voices" / "model.yaml").read_text().replace(model_id, "<model-id>")
+    assert text == snapshot("""\
+# Imported from Scenario model <model-id> by `trainops import`.
+# spec.modelId adopts it: plan and apply update this model instead of creating one.
+apiVersion: trainops/v1
+kind: Model
+metadata:
+  name: narrator
+spec:
+  modelId: <model-id>
+  type: elevenlabs-voice
+  name: Narrator
+  trainingSamples:
+    - samples/*
+  parameters:
+    cloneType: instant
+    language: en
+""")
+    assert sorted(p.name for p in (root / "voices" / "samples").iterdir()) == snapshot(
+        ["take 0.wav", "take 1.wav", "take 2.wav"]
+    )
+
+
+def test_import_an_edit_model_writes_its_pairs(root: Path) -> None:
+    async def go() -> str:
+        async with _client(root) as client:
+            model = await client.create_model(type="qwen-image-edit-lora", name="Day to Night")
+            model_id = str(model["id"])
+            ids = []
+            for n, name in enumerate(["a-day", "a-night", "b-day", "b-night", "unused"]):
+                image = await client.add_training_image(
+                    model_id, name=f"{name}.png", data=png(n), mime="image/png"
+                )
+                ids.append(str(image["id"]))
+            await client.replace_pairs(
+                model_id,
+                [
+                    {"sourceId": ids[0], "targetId": ids[1], "instruction": "make it night"},
+                    {"sourceId": ids[2], "targetId": ids[3], "instruction": "night: dark"},
+                ],
+            )
+            await import_model(client, ImportRequest(model_id), cwd=root)
+            return model_id
+
+    model_id = asyncio.run(go())
+    text = (root / "day-to-night" / "model.yaml").read_text().replace(model_id, "<model-id>")
+    assert text == snapshot("""\
+# Imported from Scenario model <model-id> by `trainops import`.
+# spec.modelId adopts it: plan and apply update this model instead of creating one.
+apiVersion: trainops/v1
+kind: Model
+metadata:
+  name: day-to-night
+spec:
+  modelId: <model-id>
+  type: qwen-image-edit-lora
+  name: Day to Night
+  trainingImagePairs:
+    - {source: pairs/a-day.png, target: pairs/a-night.png, instruction: make it night}
+    - {source: pairs/b-day.png, target: pairs/b-night.png, instruction: 'night: dark'}
+""")
+    assert sorted(p.name for p in (root / "day-to-night" / "pairs").iterdir()) == snapshot(
+        ["a-day.png", "a-night.png", "b-day.png", "b-night.png"]
+    )
+    desired, _ = load_desired([root / "day-to-night"], cwd=root)
+    assert [len(m.pairs) for m in desired.models] == [2]
