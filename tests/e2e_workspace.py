@@ -77,12 +77,17 @@ def make_workspace(root: Path, keys: tuple[str, ...] = ("alpha", "beta")) -> Pat
     (root / ".gitignore").write_text(".trainops/\n")
     for n, key in enumerate(keys):
         write_model(root, key, steps=100 * (n + 1), first_shade=10 * n)
+    init_repo(root)
+    return root
+
+
+def init_repo(root: Path) -> str:
+    """A git repository at `root` with everything in it committed; the commit's sha."""
     repo = git.Repo.init(root)
     with repo.config_writer() as cfg:
         cfg.set_value("user", "name", "e2e")
         cfg.set_value("user", "email", "e2e@example.invalid")
-    commit(root, "initial workspace")
-    return root
+    return commit(root, "initial workspace")
 
 
 def commit(root: Path, message: str) -> str:

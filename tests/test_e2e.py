@@ -23,6 +23,7 @@ from tests.e2e_workspace import (
     client_for,
     commit,
     edit,
+    init_repo,
     jobs_by_model,
     make_workspace,
     plan_and_apply,
@@ -42,6 +43,11 @@ def scrub(text: str) -> str:
     text = re.sub(r"(commit|plan) [0-9a-f]{12}\b", r"\1 HASH", text)
     text = re.sub(r"training: [^,]+, \d+%, [^,]+, [^,]+ left,", "training: STATUS,", text)
     return re.sub(r"\b[0-9a-f]{16,64}\b", "HASH", text)
+
+
+def outcome(out: str) -> str:
+    """What apply printed after the plan it showed: the per-model results and the summary."""
+    return out[out.index("\n", out.index("\nPlan: ") + 1) + 1 :]
 
 
 class Cli:
@@ -150,8 +156,7 @@ Symbols: + create  ~ train / update  … wait  - orphan
 Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU (2 trainings not priced).
 """)
     assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
-    assert scrub(cli.out.split("\n\n")[-2] + "\n\n" + cli.out.split("\n\n")[-1]) == snapshot("""\
-Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU (2 trainings not priced).
+    assert scrub(outcome(cli.out)) == snapshot("""\
   ✓ alpha: create done — trained (job job_ID, 15 CU)
   ✓ beta: create done — trained (job job_ID, 20 CU)
 
@@ -166,6 +171,38 @@ No changes. The live models match the manifests.
 Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU.
 """)
     assert jobs(ws) == {"Alpha": 1, "Beta": 1}
+
+
+def test_the_examples_apply_and_end_up_up_to_date(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quickstart: every kind of model (captions, pairs, voice) through the whole cycle."""
+    root = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".trainops"))
+    init_repo(root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("NO_COLOR", "1")
+    with served(app_for(root, speed=1000.0)) as base_url:
+        monkeypatch.setenv("SCENARIO_API_KEY", SANDBOX_API_KEY)
+        monkeypatch.setenv("SCENARIO_API_SECRET", SANDBOX_API_SECRET)
+        monkeypatch.setenv("SCENARIO_BASE_URL", base_url)
+        assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
+        assert scrub(outcome(cli.out)) == snapshot("""\
+  ✓ day-to-night: create done — trained (job job_ID, 95 CU)
+  ✓ hero-character: create done — trained (job job_ID, 50 CU)
+  ✓ narrator-voice: create done — trained (job job_ID, 50 CU)
+  ✓ watercolor-style: create done — trained (job job_ID, 37 CU)
+
+Apply: 4 done, 0 failed, 0 skipped. Cost: 232 CU.
+""")
+        assert cli("plan", "--detailed-exitcode") == 0
+        assert scrub(cli.out) == snapshot("""\
+Workspace examples · commit HASH · plan HASH
+
+4 models up to date.
+No changes. The live models match the manifests.
+Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
 
 
 # --- what counts as a change ------------------------------------------------------------------
@@ -357,9 +394,12 @@ Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 1 orphaned. Estimated cos
     assert cli("apply", "--sandbox", "--yes") == 0
     assert jobs(trained) == {"Alpha": 1, "Beta": 1}
     assert cli("apply", "--sandbox", "--yes", "--prune") == 0
-    assert scrub(cli.out.split("\n\n")[-1]) == snapshot(
-        "Apply: 1 done, 0 failed, 1 skipped. Cost: 0 CU.\n"
-    )
+    assert scrub(outcome(cli.out)) == snapshot("""\
+  · alpha: none skipped — up to date
+  ✓ beta: orphan done — deleted orphan model_ID
+
+Apply: 1 done, 0 failed, 1 skipped. Cost: 0 CU.
+""")
     assert jobs(trained) == {"Alpha": 1}
 
 
