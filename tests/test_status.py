@@ -17,10 +17,11 @@ from inline_snapshot import snapshot
 from trainops import cli, engine
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status
+from trainops.reader import to_live_job, to_live_model
 from trainops.retry import RetryPolicy
 from trainops.sandbox import create_app
 from trainops.scenario import Scenario
-from trainops.status import Report, render_status_json, render_status_text
+from trainops.status import Report, build_report, render_status_json, render_status_text
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -213,3 +214,32 @@ alpha  -   -       -           not created  -
     assert json.loads(capsys.readouterr().out)["summary"] == snapshot(
         {"by_status": {"not-created": 1}, "changed": 0, "models": 1}
     )
+
+
+def test_a_failed_training_shows_its_error_on_one_line(root: Path) -> None:
+    write_model(root, "alpha", shade=0)
+    desired, _, _ = engine.load([], cwd=root)
+    job = {
+        "jobId": "job_1",
+        "status": "failure",
+        "progress": 0.4,
+        "metadata": {"error": "dataset rejected:\nimage 3 is blank\x1b[31m"},
+    }
+    raw = {
+        "id": "model_1",
+        "type": "flux.1-lora",
+        "status": "failed",
+        "tags": ["trainops:shop/alpha", "trainops-fp:" + "0" * 32],
+        "jobId": "job_1",
+    }
+    live = to_live_model(raw, complete=False, job=to_live_job(job))
+    report = build_report("shop", desired.models, [live])
+    assert render_status_text(report) == snapshot("""\
+Workspace shop
+
+MODEL  ID       STATUS  LATEST JOB                                       MANIFEST  COMMIT
+alpha  model_1  failed  failure: dataset rejected: image 3 is blank[31m  differs   -
+
+1 model: 1 failed.
+1 trained on other inputs than the manifests declare now: run `trainops plan` to see what changed.
+""")

@@ -173,6 +173,12 @@ def _training_images(model: LiveModel, info: TypeInfo) -> list[LiveImage]:
             f"model {model.id} has no training files: there is nothing to import",
             hint="a manifest declares training data; create the model with trainops instead",
         )
+    if len(model.images) < model.images_count:
+        raise ApiError(
+            f"model {model.id}: the API listed {len(model.images)} of its "
+            f"{model.images_count} training files",
+            hint="run again; an import must not silently leave files out",
+        )
     if not info.pairs:
         return list(model.images)
     # An edit model trains on its pairs: only the files a pair uses are its data.
