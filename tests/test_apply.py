@@ -34,7 +34,7 @@ from tests.e2e_workspace import (
 from tests.sandbox_helpers import Clock, served
 from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
 from trainops.live import pending_tag
-from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits
 from trainops.scenario import Scenario
 
 T = TypeVar("T")
@@ -352,5 +352,27 @@ def test_apply_killed_after_the_pending_tag_before_the_trigger_trains_on_rerun(w
             assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
             _, rerun = await plan(ws, client)
             assert actions(rerun) == {"alpha": "train", "beta": "none"}
+
+    run(go)
+
+
+def test_a_refused_trigger_leaves_no_pending_tag_so_the_rerun_trains(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+            edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+            app.state.sandbox.limits = Limits(launch_cooldown_s=600)
+            outcome = await plan_and_apply(ws, client)
+            # Refused by the launch cooldown (a quota, not a fault): no training started.
+            assert results(outcome) == {"alpha": "failed", "beta": "failed"}
+            assert all("cooldown" in m.detail for m in outcome.models)
+            app.state.sandbox.limits = Limits()
+            _, rerun = await plan(ws, client)
+            assert actions(rerun) == {"alpha": "train", "beta": "train"}
+            assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
 
     run(go)

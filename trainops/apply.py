@@ -17,6 +17,7 @@ Apply consumes the plan; it does not re-diff. It only reads what a step needs to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
@@ -179,12 +180,11 @@ class _Runner:
         cost = e.estimated_cost
         if cost is None:
             cost = await self._price_now(e, d, model_id)
+        pending = pending_tag(d.fingerprint, int(self.opt.clock()))
         await self.client.update_tags(
-            model_id,
-            add=[pending_tag(d.fingerprint, int(self.opt.clock()))],
-            delete=[t for t in tags if t.startswith(PENDING_PREFIX)],
+            model_id, add=[pending], delete=[t for t in tags if t.startswith(PENDING_PREFIX)]
         )
-        job_id = await self._trigger(model_id, params, raw.get("jobId"))
+        job_id = await self._trigger(model_id, params, raw.get("jobId"), pending)
         await self._record(await read_full(self.client, model_id), d)
         return _out(e, "done", "training started", job_id=job_id, cost=cost)
 
@@ -207,7 +207,7 @@ class _Runner:
         return cost
 
     async def _trigger(
-        self, model_id: str, params: Mapping[str, object], job_before: object
+        self, model_id: str, params: Mapping[str, object], job_before: object, pending: str
     ) -> str:
         try:
             return await self.client.train(model_id, params)
@@ -219,6 +219,12 @@ class _Runner:
                 return str(job_id)
             # Not accepted: the model is unchanged, so one more send cannot double-bill.
             return await self.client.train(model_id, params)
+        except TrainopsError:
+            # Refused (quota, 4xx): nothing started. Left behind, the pending tag would let the
+            # next plan take the previous training for this one and record inputs never trained.
+            with contextlib.suppress(TrainopsError):
+                await self.client.update_tags(model_id, delete=[pending])
+            raise
 
     async def _record(self, live: LiveModel, d: DesiredModel) -> None:
         add = [fingerprint_tag(d.fingerprint), identity_tag(self.ws, d.key)]
