@@ -21,7 +21,7 @@ from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
 from trainops.plan import Outcome, Plan
 from trainops.retry import RetryPolicy
-from trainops.sandbox import Fault, create_app
+from trainops.sandbox import Fault, Limits, create_app
 from trainops.scenario import Scenario
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
@@ -109,9 +109,11 @@ def app_for(
     speed: float = 1000.0,
     faults: tuple[Fault, ...] = (),
     clock: Callable[[], float] | None = None,
+    limits: Limits | None = None,
 ) -> Starlette:
     """The sandbox app over the workspace's `--sandbox` state file (shared with the CLI)."""
-    return create_app(root / engine.SANDBOX_DB, speed=speed, faults=faults, clock=clock)
+    db = root / engine.SANDBOX_DB
+    return create_app(db, speed=speed, faults=faults, clock=clock, limits=limits)
 
 
 @asynccontextmanager

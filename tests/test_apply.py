@@ -376,3 +376,27 @@ def test_a_refused_trigger_leaves_no_pending_tag_so_the_rerun_trains(ws: Path) -
             assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
 
     run(go)
+
+
+def test_wait_reports_a_canceled_training_as_failed(ws: Path) -> None:
+    clock = Clock(time.time())
+    app = app_for(ws, speed=1.0, clock=clock)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            outcome = await plan_and_apply(ws, client)
+            alpha = next(m for m in outcome.models if m.key == "alpha")
+            _, now = await plan(ws, client)
+            model_id = next(m.model_id for m in now.models if m.key == "alpha")
+            assert model_id is not None
+            await client.cancel_training(model_id)
+            clock.advance(600)
+            lines: list[str] = []
+            waited = await wait_for_trainings(client, outcome, lines.append, interval=0.01)
+            assert results(waited) == {"alpha": "failed", "beta": "done"}
+            assert waited.failed
+            assert [m.detail for m in waited.models] == ["training canceled", "trained"]
+            assert sorted(lines) == ["alpha: canceled 0%", "beta: success 100%"]
+            assert alpha.job_id is not None
+
+    run(go)

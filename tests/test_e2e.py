@@ -32,7 +32,7 @@ from tests.e2e_workspace import (
 from tests.sandbox_helpers import served
 from trainops.apply import wait_for_trainings
 from trainops.cli import main
-from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -348,6 +348,38 @@ Plan: 0 to create, 0 to train, 0 to update, 1 waiting, 0 orphaned. Estimated cos
 """)
     assert cli("apply", "--sandbox", "--yes") == 0
     assert jobs(trained) == {"Alpha": 2, "Beta": 1}
+    assert cli("apply", "--sandbox", "--yes", "--replace-running") == 0
+    assert scrub(outcome(cli.out)) == snapshot("""\
+  ✓ alpha: wait done — training started (job job_ID, 30 CU)
+  · beta: none skipped — up to date
+
+Apply: 1 done, 0 failed, 1 skipped. Cost: 30 CU.
+""")
+    assert jobs(trained) == {"Alpha": 3, "Beta": 1}
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
+    assert "running on other inputs" not in cli.out
+
+
+def test_one_model_failing_does_not_stop_the_other_and_a_rerun_completes(
+    ws: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_for(ws, speed=1000.0, limits=Limits(launch_cooldown_s=600))
+    with served(app) as base_url:
+        monkeypatch.setenv("SCENARIO_API_KEY", SANDBOX_API_KEY)
+        monkeypatch.setenv("SCENARIO_API_SECRET", SANDBOX_API_SECRET)
+        monkeypatch.setenv("SCENARIO_BASE_URL", base_url)
+        # The cooldown lets one training start and refuses the other (either one).
+        assert cli("apply", "--yes") == 1
+        lines = sorted(scrub(outcome(cli.out)).splitlines())
+        assert [line[:4] for line in lines] == ["", "  ✓ ", "  ✗ ", "Appl"]
+        assert re.search(r"cooldown", lines[2])
+        assert lines[3] == "Apply: 1 done, 1 failed, 0 skipped. Cost: 15 CU." or lines[3] == (
+            "Apply: 1 done, 1 failed, 0 skipped. Cost: 20 CU."
+        )
+        app.state.sandbox.limits = Limits()
+        assert cli("apply", "--yes") == 0
+        assert jobs(ws) == {"Alpha": 1, "Beta": 1}
+        assert cli("plan", "--detailed-exitcode") == 0
 
 
 # --- saved plans ------------------------------------------------------------------------------
