@@ -228,6 +228,20 @@ class Tx:
         sql = f"SELECT {_JOB_COLS} FROM jobs WHERE id IN ({marks})"
         return [_job(r) for r in self.c.execute(sql, wanted)] if wanted else []
 
+    def unfinished_jobs(self, now: float) -> list[JobRow]:
+        """Jobs that may still run at `now` (not past their last phase, not canceled by then):
+        launch checks look at these, not at the team's whole history."""
+        sql = (
+            f"SELECT {_JOB_COLS} FROM jobs WHERE "
+            "created_at + queued_s + warming_up_s + in_progress_s + finalizing_s > ? "
+            "AND (canceled_at IS NULL OR canceled_at > ?)"
+        )
+        return [_job(r) for r in self.c.execute(sql, (now, now))]
+
+    def last_launch(self) -> float | None:
+        row = self.c.execute("SELECT MAX(created_at) FROM jobs").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     def insert_job(self, j: JobRow) -> None:
         d = j.durations
         self.c.execute(

@@ -59,7 +59,7 @@ def _check_dataset(info: TypeInfo, m: ModelRow, count: int, simulated: bool) -> 
 
 
 def _check_launch(sb: Sandbox, tx: Tx, m: ModelRow, now: float) -> None:
-    states = [(j, sb.state(j, now)) for j in tx.jobs()]
+    states = [(j, sb.state(j, now)) for j in tx.unfinished_jobs(now)]
     if any(j.model_id == m.id and not st.terminal for j, st in states):
         raise bad_request("Model is already training")
     limit = sb.limits.max_parallel_trainings
@@ -70,7 +70,7 @@ def _check_launch(sb: Sandbox, tx: Tx, m: ModelRow, now: float) -> None:
             code="quota-exceeded",
             extra={"action": "parallel-training", "actionLimit": limit},
         )
-    last = max((j.created_at for j, _ in states), default=None)
+    last = tx.last_launch()
     wait = 0.0 if last is None else sb.limits.launch_cooldown_s - (now - last)
     if wait > 0:
         raise HttpError(
