@@ -392,16 +392,50 @@ def test_a_saved_plan_applies_when_nothing_changed(trained: Path, cli: Cli) -> N
     assert jobs(trained) == {"Alpha": 1, "Beta": 2}
 
 
-def test_a_stale_saved_plan_is_refused_saying_plan_again(trained: Path, cli: Cli) -> None:
+def test_a_saved_plan_is_refused_when_a_manifest_changed(trained: Path, cli: Cli) -> None:
     edit(trained / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 250")
     assert cli("plan", "--sandbox", "--out", "plan.json") == 0
     edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
     assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 1
+    assert cli.err.startswith("error: the saved plan is stale: the manifests")
+    assert cli.err.endswith(
+        "hint: run `trainops plan --out FILE` again, review it, and apply the new plan\n"
+    )
+    assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="staleness._live_snapshot hashes image ids, which a listing truncates to 3 and a full "
+    "read does not; a changed manifest makes reader fetch that model in full, so the live half "
+    "differs too and the message blames the live models as well",
+)
+def test_a_stale_plan_names_only_the_side_that_changed(trained: Path, cli: Cli) -> None:
+    assert cli("plan", "--sandbox", "--out", "plan.json") == 0
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 1
     assert scrub(cli.err) == snapshot("""\
-error: the saved plan is stale: the manifests or their training files and the live models changed since it was computed
+error: the saved plan is stale: the manifests or their training files changed since it was computed
 hint: run `trainops plan --out FILE` again, review it, and apply the new plan
 """)
-    assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+
+
+def test_a_saved_plan_is_refused_when_a_live_model_changed(trained: Path, cli: Cli) -> None:
+    edit(trained / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 250")
+    assert cli("plan", "--sandbox", "--out", "plan.json") == 0
+
+    async def rename_alpha_outside_trainops() -> None:
+        async with client_for(app_for(trained), trained) as client:
+            alpha = next(m for m in await client.list_models() if m["name"] == "Alpha")
+            await client.update_model(alpha["id"], name="Alpha (renamed by hand)")
+
+    asyncio.run(rename_alpha_outside_trainops())
+    assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 1
+    assert scrub(cli.err) == snapshot("""\
+error: the saved plan is stale: the live models changed since it was computed
+hint: run `trainops plan --out FILE` again, review it, and apply the new plan
+""")
+    assert jobs(trained) == {"Alpha (renamed by hand)": 1, "Beta": 1}
 
 
 # --- orphans, budgets, confirmation -----------------------------------------------------------
