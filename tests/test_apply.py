@@ -197,6 +197,21 @@ class DiesAtTrigger:
         await self.app(scope, receive, send)
 
 
+class DiesAfterUploads:
+    """Apply killed in the middle of uploading: after `n` uploads every request fails."""
+
+    def __init__(self, app: ASGIApp, n: int) -> None:
+        self.app, self.left = app, n
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.left <= 0:
+            await JSONResponse({"message": "gone"}, status_code=503)(scope, receive, send)
+            return
+        if scope["method"] == "POST" and scope["path"].endswith("/training-images"):
+            self.left -= 1
+        await self.app(scope, receive, send)
+
+
 def _set_faults(app: Starlette, *faults: Fault) -> list[Fault]:
     app.state.sandbox.faults.replace(list(faults))
     return list(faults)
@@ -398,5 +413,56 @@ def test_wait_reports_a_canceled_training_as_failed(ws: Path) -> None:
             assert [m.detail for m in waited.models] == ["training canceled", "trained"]
             assert sorted(lines) == ["alpha: canceled 0%", "beta: success 100%"]
             assert alpha.job_id is not None
+
+    run(go)
+
+
+async def _live_images(client: Scenario) -> dict[str, list[str]]:
+    """Each model's training image names (content-hash prefixed), in full."""
+    out: dict[str, list[str]] = {}
+    for listed in await client.list_models():
+        raw = await client.get_model(str(listed["id"]))
+        out[str(raw["name"])] = sorted(str(i["name"])[17:] for i in raw["trainingImages"])
+    return out
+
+
+def test_apply_killed_mid_upload_uploads_only_the_rest_on_rerun(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        dying = DiesAfterUploads(app, 3)
+        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+            outcome = await plan_and_apply(ws, client)
+            assert dying.left == 0
+            assert "failed" in results(outcome).values()
+        async with client_for(app, ws) as client:
+            assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+            names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
+            assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
+            assert client.requests["POST /models/{id}/training-images"] == 7
+            assert len(await client.list_models()) == 2
+            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+
+    run(go)
+
+
+def test_a_removed_and_an_added_image_are_synced_before_training(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            (ws / "alpha" / "images" / "alpha-5.png").unlink()
+            (ws / "alpha" / "images" / "alpha-6.png").write_bytes(png(250))
+            _, changed = await plan(ws, client)
+            assert actions(changed) == {"alpha": "train", "beta": "none"}
+            assert results(await plan_and_apply(ws, client)) == {
+                "alpha": "done",
+                "beta": "skipped",
+            }
+            images = await _live_images(client)
+            assert images["Alpha"] == [f"alpha-{i}.png" for i in (1, 2, 3, 4, 6)]
+            assert client.requests["POST /models/{id}/training-images"] == 1
+            assert client.requests["DELETE /models/{id}/training-images/{id}"] == 1
 
     run(go)
