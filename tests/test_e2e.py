@@ -286,6 +286,9 @@ def test_changed_since_plans_only_the_touched_manifests(trained: Path, cli: Cli)
     assert [(m["name"], m["action"]) for m in doc["models"]] == [("alpha", "train")]
     assert cli("plan", "--sandbox", "--format", "json", "--changed-since", base) == 0
     assert json.loads(cli.out)["models"] == []
+    (trained / "beta" / "images" / "beta-2.txt").write_text("a new caption\n")  # uncommitted
+    assert cli("plan", "--sandbox", "--format", "json", "--changed-since", base) == 0
+    assert [(m["name"], m["action"]) for m in json.loads(cli.out)["models"]] == [("beta", "train")]
 
 
 # --- never a second training ------------------------------------------------------------------
@@ -478,6 +481,22 @@ hint: most expensive: alpha (25); raise --max-cost, or train fewer models in thi
 """)
     assert cli("apply", "--sandbox", "--yes", "--max-cost", "10") == 1
     assert jobs(trained) == {"Alpha": 1, "Beta": 1}
+
+
+def test_apply_refuses_the_unpriced_training_that_would_go_over_max_cost(
+    ws: Path, cli: Cli
+) -> None:
+    # A plan cannot price a model that does not exist yet: apply prices it once created.
+    assert cli("apply", "--sandbox", "--yes", "--max-cost", "25") == 1
+    lines = outcome(cli.out).splitlines()
+    refused = next(line for line in lines if line.startswith("  ✗"))
+    assert re.fullmatch(
+        r"  ✗ (alpha|beta): create failed — not trained: its cost (15|20) CU would take this "
+        r"apply to 35 CU, over the limit of 25 CU \(hint: raise --max-cost or `budget` in "
+        r"trainops.yaml, then apply again\)",
+        refused,
+    )
+    assert sorted(jobs(ws).values()) == [0, 1]
 
 
 def test_the_workspace_budget_exceeded_fails_the_plan(trained: Path, cli: Cli) -> None:
