@@ -466,3 +466,30 @@ def test_a_removed_and_an_added_image_are_synced_before_training(ws: Path) -> No
             assert client.requests["DELETE /models/{id}/training-images/{id}"] == 1
 
     run(go)
+
+
+def test_a_create_and_an_upload_that_time_out_after_acting_are_not_duplicated(ws: Path) -> None:
+    app = app_for(ws)
+    with served(app) as base_url:
+
+        async def go() -> None:
+            async with Scenario(
+                api_key=SANDBOX_API_KEY,
+                api_secret=SANDBOX_API_SECRET,
+                base_url=base_url,
+                timeout=0.3,
+                retry=FAST,
+            ) as client:
+                _set_faults(
+                    app,
+                    Fault("POST", r"/models$", "slow", times=1, seconds=0.6),
+                    Fault("POST", r"/training-images$", "slow", times=1, seconds=0.6),
+                )
+                outcome = await plan_and_apply(ws, client)
+                assert results(outcome) == {"alpha": "done", "beta": "done"}
+                names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
+                assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
+                assert len(await client.list_models()) == 2
+                assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+
+        run(go)
