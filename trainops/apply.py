@@ -41,9 +41,9 @@ from trainops.live import (
 )
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
-from trainops.reader import to_live_job
+from trainops.reader import to_live_job, to_live_model
 from trainops.scenario import AmbiguousWriteError, Json, Scenario
-from trainops.sync import read_full, sync_files
+from trainops.sync import sync_files
 
 Progress = Callable[[str], None]
 
@@ -185,7 +185,9 @@ class _Runner:
             model_id, add=[pending], delete=[t for t in tags if t.startswith(PENDING_PREFIX)]
         )
         job_id = await self._trigger(model_id, params, raw.get("jobId"), pending)
-        await self._record(await read_full(self.client, model_id), d)
+        # The tags as the pending update left them: no re-read just to learn them.
+        raw["tags"] = [*(t for t in tags if not t.startswith(PENDING_PREFIX)), pending]
+        await self._record(to_live_model(raw, complete=False), d)
         return _out(e, "done", "training started", job_id=job_id, cost=cost)
 
     async def _price_now(self, e: ModelPlan, d: DesiredModel, model_id: str) -> float | None:

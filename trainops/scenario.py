@@ -235,10 +235,14 @@ class Scenario:
         return call
 
     async def get_model(self, model_id: str) -> Json:
-        res = await self._call(
-            "read", f"read model {model_id}", lambda: self._sdk.models.retrieve(model_id)
-        )
-        return res.model.to_dict(mode="json")
+        async def call() -> Json:
+            # Raw JSON, like the listing: SDK objects for every image cost more than the request.
+            raw = await self._sdk.models.with_raw_response.retrieve(model_id)
+            body = await raw.json()
+            model = body.get("model") if isinstance(body, dict) else None
+            return model if isinstance(model, dict) else {}
+
+        return await self._call("read", f"read model {model_id}", call)
 
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None

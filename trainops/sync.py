@@ -8,15 +8,20 @@ fails ambiguously is checked by re-reading the model before it is tried again.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
+from typing import TypeVar, cast
 
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import StalePlanError
-from trainops.live import LiveModel, image_name
-from trainops.reader import to_live_model
+from trainops.live import LiveImage, LiveModel, image_name
+from trainops.reader import to_live_image, to_live_model
 from trainops.scenario import AmbiguousWriteError, Scenario
 
+T = TypeVar("T")
 _MIME = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -46,35 +51,58 @@ def read_file(root: Path, f: DesiredImage) -> bytes:
 
 async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: str) -> LiveModel:
     """Upload missing files, delete undeclared ones, fix captions and pairs. Returns the model
-    as it is afterwards (read in full)."""
+    as it is afterwards (read in full, or the first read plus what the uploads returned)."""
     live = await read_full(client, model_id)
     want = {f.sha256[:16]: f for f in d.training_files}
-    keep: dict[str, str] = {}  # sha prefix -> live image id
+    keep: dict[str, LiveImage] = {}  # sha prefix -> live image
+    drop: list[str] = []
     for img in live.images:
-        if img.sha_prefix in want and img.sha_prefix not in keep:
-            keep[img.sha_prefix] = img.id
-            caption = want[img.sha_prefix].caption
+        sha = img.sha_prefix
+        if sha is not None and sha in want and sha not in keep:
+            caption = want[sha].caption
             if caption is not None and caption != img.description:
                 await client.set_image_description(model_id, img.id, caption)
+                img = dataclasses.replace(img, description=caption)
+            keep[sha] = img
         else:
-            await client.delete_training_image(model_id, img.id)
-    for sha, f in sorted(want.items(), key=lambda kv: kv[1].path):
-        if sha not in keep:
-            await _upload(client, root, model_id, f)
-    live = await read_full(client, model_id)
+            drop.append(img.id)
+    # Deletes before uploads: the team's image ceiling counts both. Within each, at once.
+    await _all(client.delete_training_image(model_id, i) for i in drop)
+    missing = [f for sha, f in sorted(want.items(), key=lambda kv: kv[1].path) if sha not in keep]
+    added = await _all(_upload(client, root, model_id, f) for f in missing)
+    if not drop and not missing:
+        return live
+    if d.pairs or None in added:
+        live = await read_full(client, model_id)  # pairs need every image id the API gave
+    else:
+        images = (*keep.values(), *(i for i in added if i is not None))
+        live = dataclasses.replace(live, images=images, images_count=len(images))
     if d.pairs:
         await _sync_pairs(client, d, live)
     return live
 
 
-async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) -> None:
+async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Await every call (the client bounds how many run at once); the first error is raised
+    only once all have ended, so none is left running unobserved."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return cast(list[T], results)
+
+
+async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) -> LiveImage | None:
+    """Upload one file; returns the new image, or None when an ambiguous failure was settled by
+    re-reading the model."""
     name = image_name(f.sha256, f.name)
     data = read_file(root, f)
     mime = _MIME.get(Path(f.name).suffix.lower(), "application/octet-stream")
     try:
-        await client.add_training_image(
+        raw = await client.add_training_image(
             model_id, name=name, data=data, mime=mime, description=f.caption
         )
+        return to_live_image(raw)
     except AmbiguousWriteError:
         # The upload may have landed: only send it again if the model does not have it.
         live = await read_full(client, model_id)
@@ -82,6 +110,7 @@ async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) 
             await client.add_training_image(
                 model_id, name=name, data=data, mime=mime, description=f.caption
             )
+        return None
 
 
 async def _sync_pairs(client: Scenario, d: DesiredModel, live: LiveModel) -> None:
