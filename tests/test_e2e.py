@@ -28,6 +28,7 @@ from tests.e2e_workspace import (
     make_workspace,
     plan_and_apply,
     png,
+    write_model,
 )
 from tests.sandbox_helpers import served
 from trainops.apply import wait_for_trainings
@@ -393,6 +394,30 @@ def test_a_saved_plan_applies_when_nothing_changed(trained: Path, cli: Cli) -> N
     assert cli("plan", "--sandbox", "--out", "plan.json") == 0
     assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 0
     assert jobs(trained) == {"Alpha": 1, "Beta": 2}
+
+
+def test_a_saved_changed_since_plan_applies_when_nothing_changed(trained: Path, cli: Cli) -> None:
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    commit(trained, "alpha: more steps")
+    assert cli("plan", "--sandbox", "--changed-since", "HEAD~1", "--out", "plan.json") == 0
+    assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 0, cli.err
+    assert jobs(trained) == {"Alpha": 2, "Beta": 1}
+
+
+def test_a_saved_plan_applies_only_its_models_when_a_manifest_was_added(
+    trained: Path, cli: Cli
+) -> None:
+    edit(trained / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 250")
+    assert cli("plan", "--sandbox", "--out", "plan.json") == 0
+    write_model(trained, "gamma", first_shade=40)
+    assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 0
+    assert jobs(trained) == {"Alpha": 1, "Beta": 2}
+    assert cli("plan", "--sandbox", "--format", "json") == 0
+    assert [(m["name"], m["action"]) for m in json.loads(cli.out)["models"]] == [
+        ("alpha", "none"),
+        ("beta", "wait"),
+        ("gamma", "create"),
+    ]
 
 
 def test_a_saved_plan_is_refused_when_a_manifest_changed(trained: Path, cli: Cli) -> None:
