@@ -493,3 +493,43 @@ def test_a_create_and_an_upload_that_time_out_after_acting_are_not_duplicated(ws
                 assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
         run(go)
+
+
+def test_metadata_changes_update_without_training_and_keep_hand_added_tags(ws: Path) -> None:
+    app = app_for(ws)
+    manifest = ws / "alpha" / "model.yaml"
+    edit(manifest, "  name: Alpha\n", "  name: Alpha\n  tags: [one, two]\n")
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            _, before = await plan(ws, client)
+            model_id = next(m.model_id for m in before.models if m.key == "alpha")
+            assert model_id is not None
+            await client.update_tags(model_id, add=["added-by-hand"])
+            edit(
+                manifest,
+                "  name: Alpha\n  tags: [one, two]\n",
+                "  name: Alpha v2\n  tags: [one, three]\n",
+            )
+            _, changed = await plan(ws, client)
+            assert actions(changed) == {"alpha": "update", "beta": "none"}
+            assert results(await plan_and_apply(ws, client)) == {
+                "alpha": "done",
+                "beta": "skipped",
+            }
+            _, after = await plan(ws, client)
+            assert actions(after) == {"alpha": "none", "beta": "none"}
+            raw = await client.get_model(model_id)
+            assert raw["name"] == "Alpha v2"
+            # `two`, dropped from the manifest, stays: trainops records no list of the tags it
+            # set, so it cannot tell a dropped tag from one added by hand (which must survive).
+            assert sorted(t for t in raw["tags"] if ":" not in t) == [
+                "added-by-hand",
+                "one",
+                "three",
+                "two",
+            ]
+            assert client.requests[TRAIN] == 0
+
+    run(go)
