@@ -11,6 +11,8 @@ import glob
 import hashlib
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -94,31 +96,37 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
         if not path.is_file():
             raise FileProblem(f"{pattern} does not exist", hint=_nearby(path))
         return [_checked(path, root, pattern)]
-    matches = sorted(
-        Path(m)
-        for m in glob.glob(str(base / pattern), recursive=True)
-        if Path(m).is_file() and not m.endswith(".txt")
-    )
+    names = [m for m in glob.glob(str(base / pattern), recursive=True) if not m.endswith(".txt")]
+    matches = _files_checked(names, root, pattern)
     if not matches:
         raise FileProblem(
             f"{pattern} matches no files", hint="paths are relative to the manifest's directory"
         )
-    return _checked_all(matches, root, pattern)
+    return matches
 
 
-def _checked_all(paths: Sequence[Path], root: Path, shown: str) -> list[Path]:
-    """`_checked` for many files, resolving each directory once rather than every file's full
-    path (a glob over thousands of images otherwise spends seconds in realpath)."""
-    dirs: dict[Path, Path] = {}
+def _files_checked(names: Sequence[str], root: Path, shown: str) -> list[Path]:
+    """The regular files among `names`, sorted and `_checked`. One lstat per file and one
+    realpath per directory: a glob over thousands of images otherwise spends seconds in
+    pathlib and realpath."""
+    dirs: dict[str, Path] = {}
     out = []
-    for path in paths:
-        if path.is_symlink():
-            out.append(_checked(path, root, shown))
+    for name in sorted(names, key=lambda n: n.split(os.sep)):  # the order of sorted Paths
+        try:
+            mode = os.lstat(name).st_mode
+        except OSError:
             continue
-        parent = dirs.get(path.parent)
+        if stat.S_ISLNK(mode):
+            if os.path.isfile(name):
+                out.append(_checked(Path(name), root, shown))  # may point anywhere: resolve all
+            continue
+        if not stat.S_ISREG(mode):
+            continue
+        head, tail = os.path.split(name)
+        parent = dirs.get(head)
         if parent is None:
-            parent = dirs[path.parent] = _checked(path.parent, root, shown)
-        out.append(parent / path.name)
+            parent = dirs[head] = _checked(Path(head), root, shown)
+        out.append(parent / tail)
     return out
 
 

@@ -130,6 +130,7 @@ class HashCache:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.file = self.root / ".trainops" / "hash-cache.json"
+        self._prefix = self.root.as_posix().rstrip("/") + "/"
         self.entries = self._load()
         self.dirty = False
         self.reads = 0  # files actually read during this run (for reporting and tests)
@@ -145,10 +146,9 @@ class HashCache:
         return entries if isinstance(entries, dict) else {}
 
     def _key(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        # String slicing, not Path.relative_to: called for every file of every run.
+        text = path.as_posix()
+        return text[len(self._prefix) :] if text.startswith(self._prefix) else text
 
     def facts(self, path: Path) -> FileFacts:
         st = path.stat()

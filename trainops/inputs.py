@@ -68,7 +68,9 @@ class TrainingFile:
 
 
 def _relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()  # both already resolved
+    # Both already resolved; string slicing because Path.relative_to costs ~15 us per file.
+    text, top = path.as_posix(), root.as_posix().rstrip("/") + "/"
+    return text[len(top) :] if text.startswith(top) else path.relative_to(root).as_posix()
 
 
 def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
