@@ -533,3 +533,35 @@ def test_metadata_changes_update_without_training_and_keep_hand_added_tags(ws: P
             assert client.requests[TRAIN] == 0
 
     run(go)
+
+
+def test_drift_made_by_hand_is_shown_and_undone(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            _, before = await plan(ws, client)
+            ids = {m.key: m.model_id for m in before.models}
+            assert ids["alpha"] is not None
+            assert ids["beta"] is not None
+            await client.update_model(ids["alpha"], parameters={"maxTrainSteps": 999})
+            await client.add_training_image(
+                ids["beta"], name="by-hand.png", data=png(123), mime="image/png"
+            )
+            _, drifted = await plan(ws, client)
+            assert {m.key: (m.action, bool(m.drift)) for m in drifted.models} == {
+                "alpha": ("update", True),
+                "beta": ("update", True),  # trained on the declared images: no retraining
+            }
+            client.requests.clear()
+            assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+            assert client.requests[TRAIN] == 0
+            assert (await client.get_model(ids["alpha"]))["parameters"]["maxTrainSteps"] == 100
+            images = await _live_images(client)
+            assert "by-hand.png" not in " ".join(images["Beta"])
+            assert len(images["Beta"]) == 5
+            outcome = await plan_and_apply(ws, client)
+            assert set(results(outcome).values()) == {"skipped"}
+
+    run(go)
