@@ -279,6 +279,36 @@ Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cos
 """)
 
 
+def test_drift_made_by_hand_is_shown_on_the_model(trained: Path, cli: Cli) -> None:
+    async def change_alpha_by_hand() -> None:
+        async with client_for(app_for(trained), trained) as client:
+            alpha = next(m for m in await client.list_models() if m["name"] == "Alpha")
+            await client.update_model(alpha["id"], parameters={"maxTrainSteps": 999})
+            await client.add_training_image(
+                alpha["id"], name="by-hand.png", data=png(123), mime="image/png"
+            )
+
+    asyncio.run(change_alpha_by_hand())
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 2
+    assert scrub(cli.out) == snapshot("""\
+Workspace e2e · commit HASH · plan HASH
+
+Symbols: + create  ~ train / update  … wait  - orphan
+
+  ~ alpha (model_ID) will be updated in place, without training  [alpha/model.yaml:1]
+      # changed outside trainops: apply restores the declared values without training
+      + parameter conceptPrompt = "alpha"
+      ~ parameter maxTrainSteps: 999 -> 100
+      - image by-hand.png
+      ! drift: parameter conceptPrompt was changed outside trainops
+      ! drift: parameter maxTrainSteps was changed outside trainops
+      ! drift: image by-hand.png was not uploaded by trainops
+
+1 model up to date.
+Plan: 0 to create, 0 to train, 1 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU.
+""")
+
+
 def test_changed_since_plans_only_the_touched_manifests(trained: Path, cli: Cli) -> None:
     edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
     base = commit(trained, "alpha: more steps")
