@@ -565,3 +565,26 @@ def test_drift_made_by_hand_is_shown_and_undone(ws: Path) -> None:
             assert set(results(outcome).values()) == {"skipped"}
 
     run(go)
+
+
+def test_fail_fast_starts_no_training_after_a_model_failed(ws: Path) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+            edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+            desired, the_plan = await plan(ws, client)
+            ids = {m.key: m.model_id for m in the_plan.models}
+            _set_faults(
+                app,
+                Fault("PUT", rf"/models/{ids['alpha']}/tags$", "500"),  # alpha fails fast
+                Fault(None, rf"/models/{ids['beta']}", "latency", seconds=0.2),  # beta is slow
+            )
+            options = ApplyOptions(fail_fast=True)
+            outcome = await apply_plan(the_plan, desired, client, options)
+            assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+            assert client.requests[TRAIN] == 0
+
+    run(go)

@@ -176,6 +176,8 @@ class _Runner:
         raw = await self.client.get_model(model_id)
         if raw.get("status") == "training":
             return _out(e, "skipped", "already training: not triggered again")
+        if self.stop:  # models run at once: one may fail while the others are mid-way
+            return _out(e, "skipped", "not triggered: an earlier model failed (--fail-fast)")
         tags = [str(t) for t in raw.get("tags") or []]
         cost = e.estimated_cost
         if cost is None:
