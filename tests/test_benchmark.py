@@ -1,0 +1,78 @@
+"""The scale benchmark, small: 50 models over real HTTP, no latency. Pins the API requests of
+every phase (times are machine-dependent; request counts are the design)."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from inline_snapshot import snapshot
+
+from benchmarks.scale import Config, Phase, run, table
+from benchmarks.synth import SIDE, change, generate, png
+from trainops.hashcache import read_facts
+
+CFG = Config(models=50, images=3, latency=0.0, parallelism=8, changed=10)
+
+
+@pytest.fixture(scope="module")
+def phases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Phase]:
+    return {p.name: p for p in run(CFG, tmp_path_factory.mktemp("bench"))}
+
+
+def test_warm_and_cold_plans_list_models_in_pages_only(phases: dict[str, Phase]) -> None:
+    # No per-model read and no dry run when nothing changed, hash cache or not.
+    assert phases["cold plan"].by_kind == snapshot({"GET /models": 1})
+    assert phases["warm plan"].by_kind == snapshot({"GET /models": 1})
+    assert phases["cold plan"].actions == phases["warm plan"].actions == {"none": 50}
+
+
+def test_a_plan_after_ten_changes_reads_and_prices_only_those(phases: dict[str, Phase]) -> None:
+    phase = phases["plan after 10 changes"]
+    assert phase.actions == snapshot({"none": 40, "train": 10})
+    assert phase.by_kind == snapshot(
+        {"GET /models": 1, "GET /models/{id}": 10, "PUT /models/{id}/train?dryRun": 10}
+    )
+
+
+def test_apply_of_ten_sends_only_what_each_model_needs(phases: dict[str, Phase]) -> None:
+    phase = phases["apply 10"]
+    assert phase.actions == snapshot({"done": 10, "skipped": 40})
+    assert phase.by_kind == snapshot(
+        {
+            "DELETE /models/{id}/training-images/{id}": 10,
+            "GET /models/{id}": 20,
+            "POST /models/{id}/training-images": 10,
+            "PUT /models/{id}/tags": 20,
+            "PUT /models/{id}/train": 10,
+        }
+    )
+
+
+def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
+    lines = table(list(phases.values())).splitlines()
+    assert lines[0] == snapshot(
+        "| phase | wall s | local s | requests | lower bound s | ratio | peak RSS MiB |"
+    )
+    assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == snapshot(
+        ["cold plan", "warm plan", "plan after 10 changes", "apply 10"]
+    )
+
+
+def test_synthetic_pngs_are_valid_distinct_and_1024_px(tmp_path: Path) -> None:
+    repo = generate(tmp_path / "r", models=3, images=2, parallelism=4)
+    files = repo.all_images()
+    facts = [read_facts(p) for p in files]
+    assert {(f.kind, f.width, f.height) for f in facts} == {("png", SIDE, SIDE)}
+    assert len({f.sha256 for f in facts}) == len(files)
+    data = png(7)
+    length, kind = struct.unpack(">I4s", data[33:41])
+    assert kind == b"IDAT"
+    raw = zlib.decompress(data[41 : 41 + length])
+    assert len(raw) == SIDE * (SIDE // 8 + 1)
+    before = hashlib.sha256(repo.image_path(0, 0).read_bytes()).hexdigest()
+    assert change(repo, 1) == ["m0000"]
+    assert hashlib.sha256(repo.image_path(0, 0).read_bytes()).hexdigest() != before
