@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.e2e_workspace import (
     app_for,
     client_for,
     edit,
+    init_repo,
     jobs_by_model,
     make_workspace,
     plan,
@@ -38,6 +40,7 @@ from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits
 from trainops.scenario import Scenario
 
 T = TypeVar("T")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TRAIN = "PUT /models/{id}/train"
 TRIGGER = re.compile(r"/models/[^/]+/train$")
 
@@ -586,5 +589,39 @@ def test_fail_fast_starts_no_training_after_a_model_failed(ws: Path) -> None:
             outcome = await apply_plan(the_plan, desired, client, options)
             assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
             assert client.requests[TRAIN] == 0
+
+    run(go)
+
+
+def test_a_changed_pair_instruction_retrains_and_sets_the_pairs(tmp_path: Path) -> None:
+    ws = tmp_path / "pairs"
+    shutil.copytree(EXAMPLES / "day-to-night", ws / "day-to-night")
+    shutil.copy(EXAMPLES / "trainops.yaml", ws / "trainops.yaml")
+    init_repo(ws)
+    app = app_for(ws)
+    manifest = ws / "day-to-night" / "model.yaml"
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+            edit(
+                manifest,
+                "street-05-night.png, instruction: make it night",
+                "street-05-night.png, instruction: make it a rainy night",
+            )
+            _, changed = await plan(ws, client)
+            assert actions(changed) == {"day-to-night": "train"}
+            outcome = await plan_and_apply(ws, client)
+            assert results(outcome) == {"day-to-night": "done"}
+            assert client.requests["PUT /models/{id}/training-images/pairs"] == 1
+            assert client.requests[TRAIN] == 1
+            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+            _, after = await plan(ws, client)
+            assert actions(after) == {"day-to-night": "none"}
+            raw = await client.get_model(str(changed.models[0].model_id))
+            assert sorted(p["instruction"] for p in raw["trainingImagePairs"]) == [
+                "make it a rainy night",
+                *["make it night"] * 4,
+            ]
 
     run(go)

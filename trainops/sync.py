@@ -70,13 +70,12 @@ async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: st
     await _all(client.delete_training_image(model_id, i) for i in drop)
     missing = [f for sha, f in sorted(want.items(), key=lambda kv: kv[1].path) if sha not in keep]
     added = await _all(_upload(client, root, model_id, f) for f in missing)
-    if not drop and not missing:
-        return live
-    if d.pairs or None in added:
+    if (drop or missing) and (d.pairs or None in added):
         live = await read_full(client, model_id)  # pairs need every image id the API gave
-    else:
+    elif drop or missing:
         images = (*keep.values(), *(i for i in added if i is not None))
         live = dataclasses.replace(live, images=images, images_count=len(images))
+    # Even with no file to add or drop: a pair's instruction or partner may have changed.
     if d.pairs:
         await _sync_pairs(client, d, live)
     return live
