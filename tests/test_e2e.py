@@ -604,3 +604,24 @@ def test_a_secret_never_appears_in_any_output(
     assert cli("apply", "--sandbox", "--yes", "--replace-running") == 0
     seen += [cli.out, cli.err]
     assert [text for text in seen if SECRET in text] == []
+
+
+def test_an_unset_secret_is_warned_at_plan_and_refused_before_apply_changes_anything(
+    ws: Path, cli: Cli
+) -> None:
+    edit(
+        ws / "alpha" / "model.yaml",
+        "maxTrainSteps: 100",
+        "maxTrainSteps: 100\n    wandbKey: {env: WANDB_KEY}",
+    )
+    assert cli("plan", "--sandbox") == 0
+    assert cli.err == snapshot(
+        "warning: alpha/model.yaml:1: parameters.wandbKey: environment variable WANDB_KEY is not set: apply will refuse to start until it is set\n"
+    )
+    assert cli("apply", "--sandbox", "--yes") == 1
+    assert cli.err == snapshot("""\
+error: secrets referenced by the manifests are not set:
+  alpha/model.yaml:1: parameters.wandbKey: environment variable WANDB_KEY is not set
+hint: export them (e.g. from your CI secrets) and run apply again
+""")
+    assert jobs(ws) == {}
