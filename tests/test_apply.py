@@ -625,3 +625,26 @@ def test_a_changed_pair_instruction_retrains_and_sets_the_pairs(tmp_path: Path) 
             ]
 
     run(go)
+
+
+def test_a_first_apply_killed_after_its_triggers_completes_without_training_again(
+    ws: Path,
+) -> None:
+    app = app_for(ws)
+
+    async def go() -> None:
+        dying = DiesAfterTrigger(app)
+        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+            outcome = await plan_and_apply(ws, client)
+            assert "failed" in results(outcome).values()
+        async with client_for(app, ws) as client:
+            before = await jobs_by_model(client)
+            outcome = await plan_and_apply(ws, client)
+            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+            _, final = await plan(ws, client)
+            assert actions(final) == {"alpha": "none", "beta": "none"}
+            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+            # The model whose trigger landed was never triggered again.
+            assert client.requests[TRAIN] == 2 - sum(before.values())
+
+    run(go)
