@@ -291,7 +291,8 @@ class Scenario:
         await self._call(
             "idempotent",
             f"update tags of model {model_id}",
-            lambda: self._sdk.models.update_tags(
+            # Raw: the reply (the whole model) is not needed, so it is not parsed into objects.
+            lambda: self._sdk.models.with_raw_response.update_tags(
                 model_id, add=list(add), delete=list(delete), strict=False
             ),
         )
