@@ -348,11 +348,6 @@ def test_apply_killed_between_trigger_and_record_never_triggers_twice(ws: Path) 
     run(go)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diff._recovered takes the previous (old-inputs) job for the pending trigger when it "
-    "was created less than CLOCK_SKEW_S before the pending tag: records, never trains",
-)
 def test_apply_killed_after_the_pending_tag_before_the_trigger_trains_on_rerun(ws: Path) -> None:
     app = app_for(ws)
 

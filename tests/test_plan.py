@@ -301,8 +301,18 @@ def test_diff_records_a_training_that_finished_unrecorded_instead_of_training_ag
     assert m.changes == (
         Change("fingerprint", "change", "fingerprint", old=None, new=d.fingerprint[:32]),
     )
-    late = retag(lv, (identity_tag(WS, "hero"), pending_tag(d.fingerprint, 2_000_000_000)))
-    assert only(diff(desired(d), live(late))).action == "train"
+    # The latest job is the one the model had before the pending trigger: it never happened.
+    same_job = pending_tag(d.fingerprint, at, "job_1")
+    assert only(diff(desired(d), live(retag(lv, (identity_tag(WS, "hero"), same_job))))).action == (
+        "train"
+    )
+
+
+def test_diff_falls_back_to_time_for_a_pending_tag_without_the_previous_job() -> None:
+    d = model()
+    old_style = f"trainops-pending:{d.fingerprint[:32]}@2000000000"  # after the job's creation
+    lv = retag(live_of(d), (identity_tag(WS, "hero"), old_style))
+    assert only(diff(desired(d), live(lv))).action == "train"
 
 
 # --- update and drift -------------------------------------------------------------------------

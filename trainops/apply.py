@@ -4,9 +4,10 @@ Per model, in order: create (identity tag first) -> sync files -> update metadat
 trigger training -> record the fingerprint. Each step checks the model as it is now, so a rerun
 after an interruption at any point completes the rest:
 
-- A training is preceded by a `trainops-pending:<fp>@<time>` tag. If apply dies after the trigger
-  but before recording, the next plan sees the running (or finished) training with that pending
-  fingerprint and says `wait` (or `update`, which only records it): never a second trigger.
+- A training is preceded by a `trainops-pending:<fp>@<time>/<previous job>` tag. If apply dies
+  after the trigger but before recording, the next plan sees the running (or finished) training
+  with that pending fingerprint and says `wait` (or `update`, which only records it): never a
+  second trigger.
 - Right before triggering, the model is read again: a model already training is left alone.
 - A trigger that fails ambiguously (timeout, lost connection, 5xx) is never re-sent blindly: the
   model is re-read, and a new job or a `training` status means the trigger was accepted.
@@ -182,7 +183,8 @@ class _Runner:
         cost = e.estimated_cost
         if cost is None:
             cost = await self._price_now(e, d, model_id)
-        pending = pending_tag(d.fingerprint, int(self.opt.clock()))
+        before = raw.get("jobId")
+        pending = pending_tag(d.fingerprint, int(self.opt.clock()), str(before) if before else None)
         await self.client.update_tags(
             model_id, add=[pending], delete=[t for t in tags if t.startswith(PENDING_PREFIX)]
         )

@@ -301,13 +301,12 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
     r, job = m.recorded, m.job
     if r.pending_fingerprint != d.fingerprint[:FP_LEN] or r.pending_at is None or job is None:
         return False
-    started = _epoch(job.created_at)
-    return (
-        m.status == "trained"
-        and job.status == "success"
-        and started is not None
-        and started >= r.pending_at - CLOCK_SKEW_S
-    )
+    if m.status != "trained" or job.status != "success":
+        return False
+    if r.pending_after_job is not None:  # exact: any job but the one before the trigger
+        return job.id != r.pending_after_job
+    started = _epoch(job.created_at)  # a tag without the previous job: fall back to time
+    return started is not None and started >= r.pending_at - CLOCK_SKEW_S
 
 
 def _record(base: ModelPlan, d: DesiredModel, m: LiveModel, meta: tuple[Change, ...]) -> ModelPlan:

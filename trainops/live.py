@@ -4,9 +4,10 @@ trainops keeps no state file. What it needs to remember lives on the model itsel
 - identity:     tag `trainops:<workspace>/<key>`           (set at create or adoption)
 - trained with: tag `trainops-fp:<fingerprint[:32]>`        (set after a training was triggered)
 - git commit:   tag `trainops-commit:<sha[:12]>`            (the manifests' commit at trigger)
-- in flight:    tag `trainops-pending:<fingerprint[:32]>@<unix seconds>`  (set just before
-                a trigger; lets a rerun after a crash tell "triggered, not recorded" from
-                "never triggered" by comparing with the latest job's creation time)
+- in flight:    tag `trainops-pending:<fingerprint[:32]>@<unix seconds>/<previous job id>`
+                (set just before a trigger; lets a rerun after a crash tell "triggered, not
+                recorded" from "never triggered": only a job other than the previous one can be
+                the pending trigger's; `none` when the model had no job)
 - image content: each uploaded training image is named `<sha256[:16]>-<file name>`, because the
                 API stores no content hash and re-downloading every image to hash it is slow.
 """
@@ -25,6 +26,8 @@ COMMIT_PREFIX = "trainops-commit:"
 PENDING_PREFIX = "trainops-pending:"
 _IMAGE_NAME = re.compile(r"^(?P<sha>[0-9a-f]{16})-(?P<name>.+)$")
 
+NO_JOB = "none"
+
 TERMINAL_JOB_STATUSES = frozenset({"success", "failure", "canceled"})
 
 
@@ -40,8 +43,8 @@ def commit_tag(sha: str) -> str:
     return f"{COMMIT_PREFIX}{sha[:12]}"
 
 
-def pending_tag(fingerprint: str, at: int) -> str:
-    return f"{PENDING_PREFIX}{fingerprint[:FP_LEN]}@{at}"
+def pending_tag(fingerprint: str, at: int, previous_job: str | None = None) -> str:
+    return f"{PENDING_PREFIX}{fingerprint[:FP_LEN]}@{at}/{previous_job or NO_JOB}"
 
 
 def is_trainops_tag(tag: str) -> bool:
@@ -108,6 +111,8 @@ class Recorded:
     commit: str | None
     pending_fingerprint: str | None
     pending_at: int | None
+    # The model's job before the pending trigger: NO_JOB for none, None when not recorded.
+    pending_after_job: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,9 +149,10 @@ def parse_recorded(tags: tuple[str, ...] | list[str]) -> Recorded:
     workspace = key = None
     if ident := fields.get(IDENTITY_PREFIX):
         workspace, _, key = ident.rpartition("/")
-    pending_fp = pending_at = None
+    pending_fp = pending_at = after_job = None
     if pending := fields.get(PENDING_PREFIX):
-        fp, _, at = pending.partition("@")
+        fp, _, rest = pending.partition("@")
+        at, _, after_job = rest.partition("/")
         pending_fp, pending_at = fp, int(at) if at.isdigit() else None
     return Recorded(
         workspace=workspace or None,
@@ -155,6 +161,7 @@ def parse_recorded(tags: tuple[str, ...] | list[str]) -> Recorded:
         commit=fields.get(COMMIT_PREFIX),
         pending_fingerprint=pending_fp,
         pending_at=pending_at,
+        pending_after_job=after_job or None,
     )
 
 

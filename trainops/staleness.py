@@ -78,7 +78,6 @@ def _live_snapshot(m: LiveModel) -> dict[str, object]:
         "status": m.status,
         "updated_at": None if is_busy(m) else m.updated_at,
         "tags": sorted(m.tags),
-        "images": sorted(i.id for i in m.images),
         "images_count": m.images_count,
         "job": [m.job.id, m.job.status] if m.job else None,
     }
