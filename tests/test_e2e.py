@@ -139,7 +139,7 @@ Symbols: + create  ~ train / update  … wait  - orphan
       + image alpha-5.png
       + name = "Alpha"
       + tag trainops:e2e/alpha
-      = estimated cost: not priced (priced at apply: a dry run needs an existing model and plan never creates one (no live model of this type to estimate on))
+      = estimated cost: not priced (priced at apply: a dry run needs an existing model, plan creates none, and no live model of this type can stand in)
 
   + beta will be created and trained  [beta/model.yaml:1]
       # no live model: create it, upload 5 training files and train
@@ -152,7 +152,7 @@ Symbols: + create  ~ train / update  … wait  - orphan
       + image beta-5.png
       + name = "Beta"
       + tag trainops:e2e/beta
-      = estimated cost: not priced (priced at apply: a dry run needs an existing model and plan never creates one (no live model of this type to estimate on))
+      = estimated cost: not priced (priced at apply: a dry run needs an existing model, plan creates none, and no live model of this type can stand in)
 
 Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU (2 trainings not priced).
 """)

@@ -26,8 +26,8 @@ from trainops.scenario import Scenario
 Priced = tuple[float | None, str | None]  # (estimated cost, note)
 
 UNPRICED_NOTE = (
-    "priced at apply: a dry run needs an existing model and plan never creates one "
-    "(no live model of this type to estimate on)"
+    "priced at apply: a dry run needs an existing model, plan creates none, "
+    "and no live model of this type can stand in"
 )
 
 
