@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from benchmarks.server import (
+    Served,
     http_client,
     peak_rss_mb,
     reset_peak_rss,
@@ -72,6 +73,7 @@ class Phase:
     name: str
     wall_s: float
     local_s: float  # manifests and files (load_desired); the rest is API time
+    server_cpu_s: float  # CPU the in-process sandbox server used during the phase
     requests: int
     lower_bound_s: float
     peak_rss_mb: float
@@ -139,14 +141,15 @@ def _actions(plan: Plan) -> dict[str, int]:
 
 
 def _plan_phase(
-    name: str, cfg: Config, repo: Repo, url: str, floor: float
+    name: str, cfg: Config, repo: Repo, server: Served, floor: float
 ) -> tuple[Phase, Plan, Desired]:
     reset_peak_rss()
+    cpu = server.cpu_s()
     start = time.perf_counter()
     (desired, warnings, partial), local = _timed(lambda: engine.load(["."], cwd=repo.root))
 
     async def go() -> tuple[Plan, Counter[str]]:
-        async with http_client(url, cfg.parallelism) as client:
+        async with http_client(server.url, cfg.parallelism) as client:
             planned = await engine.make_plan(desired, client, partial=partial, warnings=warnings)
             return planned.plan, client.requests
 
@@ -157,6 +160,7 @@ def _plan_phase(
         name,
         wall,
         local,
+        server.cpu_s() - cpu,
         total,
         lower_bound(cfg, total, round_trips(by_kind), floor),
         peak_rss_mb(),
@@ -166,11 +170,14 @@ def _plan_phase(
     return phase, plan, desired
 
 
-def _apply_phase(cfg: Config, url: str, plan: Plan, desired: Desired) -> tuple[Phase, Outcome]:
+def _apply_phase(
+    cfg: Config, server: Served, plan: Plan, desired: Desired
+) -> tuple[Phase, Outcome]:
     reset_peak_rss()
+    cpu = server.cpu_s()
 
     async def go() -> tuple[Outcome, Counter[str]]:
-        async with http_client(url, cfg.parallelism) as client:
+        async with http_client(server.url, cfg.parallelism) as client:
             return await apply_plan(plan, desired, client, ApplyOptions()), client.requests
 
     (outcome, by_kind), wall = _timed(lambda: asyncio.run(go()))
@@ -181,6 +188,7 @@ def _apply_phase(cfg: Config, url: str, plan: Plan, desired: Desired) -> tuple[P
         f"apply {sum(m.action != 'none' for m in plan.models)}",
         wall,
         0.0,
+        server.cpu_s() - cpu,
         total,
         lower_bound(cfg, total, chain, 0.0),
         peak_rss_mb(),
@@ -218,17 +226,17 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
     db = workdir / "sandbox.db"
     setup(repo, db, cfg.parallelism)
     (repo.root / HASH_CACHE).unlink(missing_ok=True)
-    with served(sandbox_app(db, latency=cfg.latency)) as url:
-        cold, _, _ = _plan_phase("cold plan", cfg, repo, url, hashing_floor(repo))
+    with served(sandbox_app(db, latency=cfg.latency)) as server:
+        cold, _, _ = _plan_phase("cold plan", cfg, repo, server, hashing_floor(repo))
         _expect(cold, {"none": cfg.models})
-        warm, _, _ = _plan_phase("warm plan", cfg, repo, url, stat_floor(repo))
+        warm, _, _ = _plan_phase("warm plan", cfg, repo, server, stat_floor(repo))
         _expect(warm, {"none": cfg.models})
         changed = change(repo, cfg.changed)
         after, plan, desired = _plan_phase(
-            f"plan after {len(changed)} changes", cfg, repo, url, stat_floor(repo)
+            f"plan after {len(changed)} changes", cfg, repo, server, stat_floor(repo)
         )
         _expect(after, {"none": cfg.models - len(changed), "train": len(changed)})
-        applied, _ = _apply_phase(cfg, url, plan, desired)
+        applied, _ = _apply_phase(cfg, server, plan, desired)
         _expect(applied, {"done": len(changed), "skipped": cfg.models - len(changed)})
         return [cold, warm, after, applied]
 
@@ -237,12 +245,22 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
 
 
 def table(phases: Sequence[Phase]) -> str:
-    head = ("phase", "wall s", "local s", "requests", "lower bound s", "ratio", "peak RSS MiB")
+    head = (
+        "phase",
+        "wall s",
+        "local s",
+        "sandbox CPU s",
+        "requests",
+        "lower bound s",
+        "ratio",
+        "peak RSS MiB",
+    )
     rows = [
         (
             p.name,
             f"{p.wall_s:.2f}",
             f"{p.local_s:.2f}",
+            f"{p.server_cpu_s:.2f}",
             str(p.requests),
             f"{p.lower_bound_s:.2f}",
             f"{p.ratio:.2f}",

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -33,9 +34,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str  # the API base URL (…/v1)
+    thread: threading.Thread
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server thread has used so far (it shares this process, and on a
+        small machine its CPU is time the client does not get)."""
+        if self.thread.ident is None:
+            return 0.0
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(self.thread.ident))
+        except (AttributeError, OSError):  # not Linux: unknown, reported as 0
+            return 0.0
+
+
 @contextmanager
-def served(app: Starlette) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 and a free port; yields the API base URL (…/v1)."""
+def served(app: Starlette) -> Iterator[Served]:
+    """Serve `app` on 127.0.0.1 and a free port from a thread of this process."""
     port = _free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
@@ -49,7 +66,7 @@ def served(app: Starlette) -> Iterator[str]:
             raise RuntimeError("the sandbox server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield Served(f"http://127.0.0.1:{port}/v1", thread)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

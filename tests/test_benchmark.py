@@ -54,8 +54,17 @@ def test_apply_of_ten_sends_only_what_each_model_needs(phases: dict[str, Phase])
 
 def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
     lines = table(list(phases.values())).splitlines()
-    assert lines[0] == snapshot(
-        "| phase | wall s | local s | requests | lower bound s | ratio | peak RSS MiB |"
+    assert [cell.strip() for cell in lines[0].strip("|").split("|")] == snapshot(
+        [
+            "phase",
+            "wall s",
+            "local s",
+            "sandbox CPU s",
+            "requests",
+            "lower bound s",
+            "ratio",
+            "peak RSS MiB",
+        ]
     )
     assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == snapshot(
         ["cold plan", "warm plan", "plan after 10 changes", "apply 10"]
@@ -76,3 +85,11 @@ def test_synthetic_pngs_are_valid_distinct_and_1024_px(tmp_path: Path) -> None:
     before = hashlib.sha256(repo.image_path(0, 0).read_bytes()).hexdigest()
     assert change(repo, 1) == ["m0000"]
     assert hashlib.sha256(repo.image_path(0, 0).read_bytes()).hexdigest() != before
+
+
+def test_every_phase_stays_under_300_mib_and_counts_its_server_cpu(
+    phases: dict[str, Phase],
+) -> None:
+    assert all(p.peak_rss_mb < 300 for p in phases.values())
+    assert all(p.server_cpu_s >= 0 for p in phases.values())
+    assert phases["apply 10"].server_cpu_s > 0
