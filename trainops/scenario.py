@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import re
+import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +85,12 @@ def request_kind(method: str, url: httpx.URL) -> str:
     return f"{method} /{'/'.join(out)}{suffix}"
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # httpx builds a TLS context per client (~40 ms, loading the CA bundle); one per process.
+    return httpx.create_ssl_context()
+
+
 class Scenario:
     """An async Scenario API client with trainops's retry policy. Use as `async with`."""
 
@@ -102,6 +110,7 @@ class Scenario:
         self._sem = asyncio.Semaphore(max(1, parallelism))
         self._http = httpx.AsyncClient(
             transport=transport,
+            verify=_tls(),
             timeout=timeout,
             limits=httpx.Limits(
                 max_connections=max(parallelism, 1) * 2,
