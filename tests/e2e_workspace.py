@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from trainops import engine
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
+from trainops.live import PROBE_PREFIX
 from trainops.plan import Outcome, Plan
 from trainops.retry import RetryPolicy
 from trainops.sandbox import Fault, Limits, create_app
@@ -122,15 +123,15 @@ async def client_for(app: Starlette, root: Path) -> AsyncIterator[Scenario]:
         yield client
 
 
-async def plan(root: Path, client: Scenario) -> tuple[Desired, Plan]:
+async def plan(root: Path, client: Scenario, *, probe: bool = True) -> tuple[Desired, Plan]:
     desired, _warnings, _partial = engine.load([], cwd=root)
-    return desired, (await engine.make_plan(desired, client)).plan
+    return desired, (await engine.make_plan(desired, client, probe=probe)).plan
 
 
 async def plan_and_apply(
     root: Path, client: Scenario, environ: Mapping[str, str] | None = None, **options: Any
 ) -> Outcome:
-    desired, the_plan = await plan(root, client)
+    desired, the_plan = await plan(root, client, probe=options.pop("probe", True))
     opts = ApplyOptions(environ=dict(environ or {}), **options)
     return await apply_plan(the_plan, desired, client, opts)
 
@@ -143,10 +144,19 @@ def results(outcome: Outcome) -> dict[str, str]:
     return {m.key: m.result for m in outcome.models}
 
 
+async def managed_models(client: Scenario) -> list[dict[str, Any]]:
+    """Every model but the price probes (empty models plan creates to dry-run new ones)."""
+    return [
+        m
+        for m in await client.list_models()
+        if not any(str(t).startswith(PROBE_PREFIX) for t in m.get("tags") or [])
+    ]
+
+
 async def jobs_by_model(client: Scenario) -> dict[str, int]:
     """How many training jobs each model (by name) has ever had: the count that must never
     double."""
-    names = {str(m["id"]): str(m["name"]) for m in await client.list_models()}
+    names = {str(m["id"]): str(m["name"]) for m in await managed_models(client)}
     counts = dict.fromkeys(names.values(), 0)
     for job in await client.list_jobs():
         name = names.get(str((job.get("metadata") or {}).get("outputModelId")))

@@ -28,6 +28,7 @@ from tests.e2e_workspace import (
     init_repo,
     jobs_by_model,
     make_workspace,
+    managed_models,
     plan,
     plan_and_apply,
     png,
@@ -418,7 +419,7 @@ def test_wait_reports_a_canceled_training_as_failed(ws: Path) -> None:
 async def _live_images(client: Scenario) -> dict[str, list[str]]:
     """Each model's training image names (content-hash prefixed), in full."""
     out: dict[str, list[str]] = {}
-    for listed in await client.list_models():
+    for listed in await managed_models(client):
         raw = await client.get_model(str(listed["id"]))
         out[str(raw["name"])] = sorted(str(i["name"])[17:] for i in raw["trainingImages"])
     return out
@@ -438,7 +439,7 @@ def test_apply_killed_mid_upload_uploads_only_the_rest_on_rerun(ws: Path) -> Non
             names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
             assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
             assert client.requests["POST /models/{id}/training-images"] == 7
-            assert len(await client.list_models()) == 2
+            assert len(await managed_models(client)) == 2
             assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
     run(go)
@@ -483,11 +484,12 @@ def test_a_create_and_an_upload_that_time_out_after_acting_are_not_duplicated(ws
                     Fault("POST", r"/models$", "slow", times=1, seconds=0.6),
                     Fault("POST", r"/training-images$", "slow", times=1, seconds=0.6),
                 )
-                outcome = await plan_and_apply(ws, client)
+                # No price probe: the slow create below must be the model's own.
+                outcome = await plan_and_apply(ws, client, probe=False)
                 assert results(outcome) == {"alpha": "done", "beta": "done"}
                 names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
                 assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
-                assert len(await client.list_models()) == 2
+                assert len(await managed_models(client)) == 2
                 assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
         run(go)

@@ -139,7 +139,7 @@ Symbols: + create  ~ train / update  … wait  - orphan
       + image alpha-5.png
       + name = "Alpha"
       + tag trainops:e2e/alpha
-      = estimated cost: not priced (priced at apply: a dry run needs an existing model, plan creates none, and no live model of this type can stand in)
+      = estimated cost: 15 CU (estimated with a dry run on the workspace's empty price probe model_ID)
 
   + beta will be created and trained  [beta/model.yaml:1]
       # no live model: create it, upload 5 training files and train
@@ -152,9 +152,9 @@ Symbols: + create  ~ train / update  … wait  - orphan
       + image beta-5.png
       + name = "Beta"
       + tag trainops:e2e/beta
-      = estimated cost: not priced (priced at apply: a dry run needs an existing model, plan creates none, and no live model of this type can stand in)
+      = estimated cost: 20 CU (estimated with a dry run on the workspace's empty price probe model_ID)
 
-Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 0 CU (2 trainings not priced).
+Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 35 CU.
 """)
     assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
     assert scrub(outcome(cli.out)) == snapshot("""\
@@ -536,7 +536,7 @@ def test_apply_refuses_the_unpriced_training_that_would_go_over_max_cost(
     ws: Path, cli: Cli
 ) -> None:
     # A plan cannot price a model that does not exist yet: apply prices it once created.
-    assert cli("apply", "--sandbox", "--yes", "--max-cost", "25") == 1
+    assert cli("apply", "--sandbox", "--yes", "--no-probe", "--max-cost", "25") == 1
     lines = outcome(cli.out).splitlines()
     refused = next(line for line in lines if line.startswith("  ✗"))
     assert re.fullmatch(
@@ -619,3 +619,46 @@ error: secrets referenced by the manifests are not set:
 hint: export them (e.g. from your CI secrets) and run apply again
 """)
     assert jobs(ws) == {}
+
+
+def _all_models(root: Path) -> list[dict[str, object]]:
+    async def go() -> list[dict[str, object]]:
+        async with client_for(app_for(root), root) as client:
+            return await client.list_models()
+
+    return asyncio.run(go())
+
+
+def test_plan_prices_new_models_on_one_reusable_empty_probe_per_type(ws: Path, cli: Cli) -> None:
+    assert cli("plan", "--sandbox", "--format", "json") == 0
+    first = json.loads(cli.out)
+    assert first["summary"]["total_cost"] == 35
+    assert first["summary"]["unpriced_trainings"] == 0
+    probes = _all_models(ws)
+    assert [(m["name"], m["status"], m["trainingImagesNumber"], m["tags"]) for m in probes] == [
+        ("trainops price probe (flux.1-lora)", "new", 0, ["trainops-probe:e2e"])
+    ]
+    assert cli("plan", "--sandbox", "--format", "json") == 0
+    assert json.loads(cli.out)["plan_fingerprint"] == first["plan_fingerprint"]
+    assert len(_all_models(ws)) == 1  # reused, not created again
+    assert cli("apply", "--sandbox", "--yes", "--wait", "--poll-interval", "0.05") == 0
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0  # the probe is no orphan
+    assert cli("status", "--sandbox") == 0
+    assert "probe" not in cli.out
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1}  # the probe was never trained
+
+
+def test_a_plan_over_max_cost_changes_nothing_when_new_models_are_priced(
+    ws: Path, cli: Cli
+) -> None:
+    assert cli("apply", "--sandbox", "--yes", "--max-cost", "25") == 1
+    assert cli.err.splitlines()[0] == (
+        "error: the plan costs 35 creative units, over --max-cost of 25"
+    )
+    assert jobs(ws) == {}
+
+
+def test_no_probe_leaves_new_models_unpriced_and_creates_nothing(ws: Path, cli: Cli) -> None:
+    assert cli("plan", "--sandbox", "--no-probe", "--format", "json") == 0
+    assert json.loads(cli.out)["summary"]["unpriced_trainings"] == 2
+    assert _all_models(ws) == []

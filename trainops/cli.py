@@ -162,6 +162,11 @@ def _add_target(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-cost", type=float, metavar="CU", help="fail when the plan costs more")
     p.add_argument("--no-color", action="store_true", help="never colour the output")
+    p.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="do not create the empty per-type model used to price models that do not exist yet",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -224,6 +229,7 @@ def _plan(args: argparse.Namespace) -> int:
         max_cost=args.max_cost,
         changed_since=args.changed_since,
         comment=args.comment,
+        probe=not args.no_probe,
     )
 
 
@@ -275,6 +281,7 @@ def _apply(args: argparse.Namespace) -> int:
         wait_timeout=args.wait_timeout,
         comment_outcome=args.comment_outcome,
         verify_reviewed=args.verify_reviewed,
+        probe=not args.no_probe,
     )
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     return run_apply(

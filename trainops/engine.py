@@ -70,6 +70,7 @@ async def make_plan(
     client: Scenario,
     *,
     partial: bool = False,
+    probe: bool = True,
     warnings: tuple[Diagnostic, ...] = (),
 ) -> Planned:
     """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
@@ -81,5 +82,5 @@ async def make_plan(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         partial=partial,
     )
-    plan = await price(plan, client, desired, live=live)
+    plan = await price(plan, client, desired, live=live, probe=probe)
     return Planned(desired=desired, live=live, plan=plan, warnings=warnings)

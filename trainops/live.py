@@ -8,6 +8,9 @@ trainops keeps no state file. What it needs to remember lives on the model itsel
                 (set just before a trigger; lets a rerun after a crash tell "triggered, not
                 recorded" from "never triggered": only a job other than the previous one can be
                 the pending trigger's; `none` when the model had no job)
+- price probe:  tag `trainops-probe:<workspace>` on an empty, never-trained model of one type,
+                created by `plan` to price models that do not exist yet (a dry run needs a model
+                id); reused by every later plan, never trained, never an orphan
 - image content: each uploaded training image is named `<sha256[:16]>-<file name>`, because the
                 API stores no content hash and re-downloading every image to hash it is slow.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 FP_LEN = 32
@@ -24,6 +27,7 @@ IDENTITY_PREFIX = "trainops:"
 FP_PREFIX = "trainops-fp:"
 COMMIT_PREFIX = "trainops-commit:"
 PENDING_PREFIX = "trainops-pending:"
+PROBE_PREFIX = "trainops-probe:"
 _IMAGE_NAME = re.compile(r"^(?P<sha>[0-9a-f]{16})-(?P<name>.+)$")
 
 NO_JOB = "none"
@@ -47,8 +51,16 @@ def pending_tag(fingerprint: str, at: int, previous_job: str | None = None) -> s
     return f"{PENDING_PREFIX}{fingerprint[:FP_LEN]}@{at}/{previous_job or NO_JOB}"
 
 
+def probe_tag(workspace: str) -> str:
+    return f"{PROBE_PREFIX}{workspace}"
+
+
+def probe_name(model_type: str) -> str:
+    return f"trainops price probe ({model_type})"
+
+
 def is_trainops_tag(tag: str) -> bool:
-    return tag.startswith((IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX))
+    return tag.startswith((IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX, PROBE_PREFIX))
 
 
 def image_name(sha256: str, file_name: str) -> str:
@@ -171,6 +183,7 @@ class Live:
 
     workspace: str
     models: tuple[LiveModel, ...]  # managed by this workspace (identity tag) or adopted by id
+    probes: Mapping[str, str] = field(default_factory=dict)  # model type -> price probe id
 
     def by_id(self) -> dict[str, LiveModel]:
         return {m.id: m for m in self.models}

@@ -15,11 +15,11 @@ no stand-in exists the entry says so ("priced at apply") and the total is marked
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ApiError, QuotaError, UnsafePlanError
-from trainops.live import Live, LiveModel
+from trainops.live import Live, LiveModel, probe_name, probe_tag
 from trainops.plan import ModelPlan, Plan
 from trainops.scenario import Scenario
 
@@ -32,24 +32,65 @@ UNPRICED_NOTE = (
 
 
 async def price(
-    plan: Plan, client: Scenario, desired: Desired, *, live: Live | None = None
+    plan: Plan,
+    client: Scenario,
+    desired: Desired,
+    *,
+    live: Live | None = None,
+    probe: bool = False,
 ) -> Plan:
     """`plan` with `estimated_cost`/`cost_note` set on every entry that will train.
 
     `live` (the state the plan was computed from) lets `create` entries be priced on a stand-in
-    and lets notes say when the images on the live model differ from the manifest's.
+    and lets notes say when the images on the live model differ from the manifest's. With
+    `probe`, a `create` with no stand-in is priced on this workspace's empty price probe of its
+    type, created on first need (see `trainops.live`).
     """
     models = desired.by_key()
     todo = [m for m in plan.models if m.will_train and m.key in models]
     live_models = live.models if live is not None else ()
+    probes = _Probes(client, desired.workspace.name, live.probes if live else {}, probe)
     priced = await asyncio.gather(
-        *(_price_entry(client, m, models[m.key], live_models) for m in todo)
+        *(_price_entry(client, m, models[m.key], live_models, probes) for m in todo)
     )
     return plan.with_costs({m.key: p for m, p in zip(todo, priced, strict=True)})
 
 
+class _Probes:
+    """One empty model per type to dry-run new models on; created at most once per type."""
+
+    def __init__(
+        self, client: Scenario, workspace: str, known: Mapping[str, str], allowed: bool
+    ) -> None:
+        self.client, self.workspace, self.allowed = client, workspace, allowed
+        self.ids = dict(known)
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    async def get(self, model_type: str) -> str | None:
+        if model_type in self.ids or not self.allowed:
+            return self.ids.get(model_type)
+        async with self.locks.setdefault(model_type, asyncio.Lock()):
+            if model_type not in self.ids:
+                self.ids[model_type] = await self._create(model_type)
+        return self.ids[model_type]
+
+    async def _create(self, model_type: str) -> str:
+        raw = await self.client.create_model(
+            type=model_type,
+            name=probe_name(model_type),
+            short_description="Empty model trainops dry-runs new models on. Never trained.",
+        )
+        model_id = str(raw["id"])
+        await self.client.update_tags(model_id, add=[probe_tag(self.workspace)])
+        return model_id
+
+
 async def _price_entry(
-    client: Scenario, entry: ModelPlan, model: DesiredModel, live_models: Sequence[LiveModel]
+    client: Scenario,
+    entry: ModelPlan,
+    model: DesiredModel,
+    live_models: Sequence[LiveModel],
+    probes: _Probes,
 ) -> Priced:
     count = len(model.training_files)
     if entry.model_id is not None:
@@ -60,10 +101,19 @@ async def _price_entry(
             note = f"priced on the {current.images_count} images uploaded now ({count} after apply)"
         return await price_model(client, entry.model_id, model, note=note)
     stand_in = _stand_in(model, count, live_models)
-    if stand_in is None:
+    if stand_in is not None:
+        note = (
+            f"estimated with a dry run on {stand_in.id} (same type; the model does not exist yet)"
+        )
+        return await price_model(client, stand_in.id, model, note=note)
+    try:
+        probe_id = await probes.get(model.type)
+    except ApiError as exc:  # quota, refusal, or an ambiguous create: never retried here
+        return None, f"{UNPRICED_NOTE} (creating the price probe failed: {exc.message})"
+    if probe_id is None:
         return None, UNPRICED_NOTE
-    note = f"estimated with a dry run on {stand_in.id} (same type; the model does not exist yet)"
-    return await price_model(client, stand_in.id, model, note=note)
+    note = f"estimated with a dry run on the workspace's empty price probe {probe_id}"
+    return await price_model(client, probe_id, model, note=note)
 
 
 def _stand_in(

@@ -24,6 +24,8 @@ from trainops.live import (
     LivePair,
     parse_image_name,
     parse_recorded,
+    probe_name,
+    probe_tag,
 )
 from trainops.scenario import Json, Scenario
 
@@ -52,7 +54,26 @@ async def read_live(client: Scenario, desired: Desired) -> Live:
         for raw in relevant
     ]
     models = [m for m in await asyncio.gather(*tasks) if m is not None]
-    return Live(workspace=workspace, models=tuple(sorted(models, key=lambda m: m.id)))
+    return Live(
+        workspace=workspace,
+        models=tuple(sorted(models, key=lambda m: m.id)),
+        probes=_probes(listing, workspace),
+    )
+
+
+def _probes(listing: Sequence[Json], workspace: str) -> dict[str, str]:
+    """This workspace's price probes by type: still empty and never trained, so a dry run on one
+    honours `trainingImagesCount` exactly."""
+    tag = probe_tag(workspace)
+    out: dict[str, str] = {}
+    for raw in sorted(listing, key=lambda m: str(m.get("id"))):
+        usable = raw.get("status") == "new" and not raw.get("trainingImagesNumber")
+        tags = _tags(raw)
+        # Untagged with the probe's name: a probe whose create timed out before it was tagged.
+        ours = tag in tags or (not tags and raw.get("name") == probe_name(str(raw.get("type"))))
+        if usable and ours:
+            out.setdefault(str(raw.get("type")), str(raw["id"]))
+    return out
 
 
 def _claimed_by(raw: Json, workspace: str) -> bool:

@@ -45,6 +45,7 @@ class ApplyFlags:
     wait_timeout: float | None = None
     comment_outcome: bool = False
     verify_reviewed: Literal["fail", "warn"] | None = None
+    probe: bool = True
 
 
 def run_apply(
@@ -94,7 +95,7 @@ async def _apply(
 
 async def _the_plan(client: Scenario, desired: Desired, flags: ApplyFlags) -> Plan:
     if flags.plan_file is None:
-        return (await engine.make_plan(desired, client)).plan
+        return (await engine.make_plan(desired, client, probe=flags.probe)).plan
     saved = load_plan(flags.plan_file)
     # The saved plan may cover only some manifests (`plan --changed-since`): its digest is of
     # those, so check those. A manifest outside it is not applied either way.

@@ -42,13 +42,16 @@ def run_plan(
     max_cost: float | None = None,
     changed_since: str | None = None,
     comment: bool = False,
+    probe: bool = True,
 ) -> int:
     desired, warnings, partial = engine.load(target.paths, cwd=target.cwd, changed=changed_since)
     warn_all(warnings)
 
     async def go() -> engine.Planned:
         async with target.client(desired) as client:
-            return await engine.make_plan(desired, client, partial=partial, warnings=warnings)
+            return await engine.make_plan(
+                desired, client, partial=partial, probe=probe, warnings=warnings
+            )
 
     plan = asyncio.run(go()).plan
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
