@@ -645,3 +645,32 @@ def test_a_first_apply_killed_after_its_triggers_completes_without_training_agai
             assert client.requests[TRAIN] == 2 - sum(before.values())
 
     run(go)
+
+
+def test_live_lines_redraw_one_line_per_model_in_place() -> None:
+    import io
+
+    from trainops.commands.apply import LiveLines
+
+    out = io.StringIO()
+    show = LiveLines(out)
+    show("alpha: queued 0%")
+    show("beta: queued 0%")
+    show("alpha: in-progress 50%, less than a minute left")
+    assert out.getvalue() == (
+        "\x1b[2Kalpha: queued 0%\n"
+        "\x1b[1F\x1b[2Kalpha: queued 0%\n\x1b[2Kbeta: queued 0%\n"
+        "\x1b[2F\x1b[2Kalpha: in-progress 50%, less than a minute left\n\x1b[2Kbeta: queued 0%\n"
+    )
+
+
+def test_progress_lines_extrapolate_the_time_left_from_the_progress_rate() -> None:
+    from trainops.apply import _progress_line
+
+    raw = {"jobId": "job_1", "status": "in-progress", "progress": 0.5}
+    assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == (
+        "alpha: in-progress 50%, about 2 min left"  # 60 s for 25%: 120 s for the 50% left
+    )
+    assert _progress_line("alpha", raw, (100.0, 0.0), 160.0) == "alpha: in-progress 50%"
+    done = {"jobId": "job_1", "status": "success", "progress": 1.0}
+    assert _progress_line("alpha", done, (100.0, 0.25), 160.0) == "alpha: success 100%"

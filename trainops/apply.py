@@ -45,6 +45,7 @@ from trainops.pricing import price_model
 from trainops.reader import to_live_job, to_live_model
 from trainops.scenario import AmbiguousWriteError, Json, Scenario
 from trainops.sync import sync_files
+from trainops.wording import remaining_text
 
 Progress = Callable[[str], None]
 
@@ -276,11 +277,15 @@ async def wait_for_trainings(
     jobs = {m.job_id: m for m in outcome.models if m.job_id and m.result == "done"}
     ended: dict[str, Json] = {}
     seen: dict[str, str] = {}
+    first: dict[str, tuple[float, float]] = {}  # job -> (time, progress) first seen moving
     start = clock()
     while len(ended) < len(jobs):
         for job_id in sorted(set(jobs) - set(ended)):
             raw = await client.get_job(job_id)
-            line = _progress_line(jobs[job_id].key, raw)
+            since = first.setdefault(job_id, (clock(), 0.0))
+            line = _progress_line(jobs[job_id].key, raw, since, clock())
+            if not first[job_id][1] and _progress(raw):  # the rate is measured from here
+                first[job_id] = (clock(), _progress(raw))
             if seen.get(job_id) != line:
                 progress(line)
                 seen[job_id] = line
@@ -296,10 +301,25 @@ async def wait_for_trainings(
     return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
 
 
-def _progress_line(key: str, raw: Json) -> str:
+def _progress(raw: Json) -> float:
+    value = raw.get("progress")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _progress_line(
+    key: str, raw: Json, since: tuple[float, float], now: float | None = None
+) -> str:
+    """`key: in-progress 41%, about 2 min left`; the time left is extrapolated from the progress
+    made since this job was first seen moving (the API's own estimate is on the model, which
+    would cost another request per poll)."""
     job = to_live_job(raw)
     pct = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
-    return f"{key}: {job.status}{pct}"
+    left = ""
+    t0, p0 = since
+    p = _progress(raw)
+    if job.running and p > p0 > 0 and now is not None and now > t0:
+        left = f", {remaining_text((now - t0) / (p - p0) * (1 - p) * 1000)}"
+    return f"{key}: {job.status}{pct}{left}"
 
 
 def _finished(m: ModelOutcome, raw: Json | None) -> ModelOutcome:

@@ -267,6 +267,8 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _apply(args: argparse.Namespace) -> int:
+    import os
+
     from trainops.commands.apply import ApplyFlags, run_apply
 
     flags = ApplyFlags(
@@ -282,6 +284,7 @@ def _apply(args: argparse.Namespace) -> int:
         comment_outcome=args.comment_outcome,
         verify_reviewed=args.verify_reviewed,
         probe=not args.no_probe,
+        live=sys.stderr.isatty() and "CI" not in os.environ,
     )
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     return run_apply(

@@ -112,7 +112,7 @@ def describe_training(t: TrainingStatus) -> str:
     if t.stage:
         parts.append(t.stage)
     if t.remaining_ms is not None:
-        parts.append(_remaining(t.remaining_ms))
+        parts.append(remaining_text(t.remaining_ms))
     if t.job_id:
         parts.append(f"job {t.job_id}")
     if t.cost_so_far is not None:
@@ -120,7 +120,7 @@ def describe_training(t: TrainingStatus) -> str:
     return ", ".join(clean(p) for p in parts)
 
 
-def _remaining(ms: float) -> str:
+def remaining_text(ms: float) -> str:
     minutes = round(ms / 60_000)
     if minutes < 1:
         return "less than a minute left"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from trainops import engine
 from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
@@ -46,6 +47,7 @@ class ApplyFlags:
     comment_outcome: bool = False
     verify_reviewed: Literal["fail", "warn"] | None = None
     probe: bool = True
+    live: bool = False  # redraw --wait progress in place (a terminal), else one line per change
 
 
 def run_apply(
@@ -131,10 +133,29 @@ async def _run(
     )
     outcome = await apply_plan(plan, desired, client, options, progress=err)
     if flags.wait:
+        show = LiveLines(sys.stderr) if flags.live else err
         outcome = await wait_for_trainings(
-            client, outcome, err, interval=flags.poll_interval, timeout=flags.wait_timeout
+            client, outcome, show, interval=flags.poll_interval, timeout=flags.wait_timeout
         )
     return outcome
+
+
+class LiveLines:
+    """On a terminal: one line per model (`key: status`), redrawn in place as it changes; in CI
+    logs the plain lines are printed instead, one per change."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lines: dict[str, str] = {}
+        self.drawn = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines[line.split(":", 1)[0]] = line
+        up = f"\x1b[{self.drawn}F" if self.drawn else ""
+        body = "".join(f"\x1b[2K{text}\n" for text in self.lines.values())
+        self.stream.write(up + body)
+        self.stream.flush()
+        self.drawn = len(self.lines)
 
 
 def _verify_reviewed(target: Target, desired: Desired, plan: Plan, flags: ApplyFlags) -> int | None:
