@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from trainops.desired import DesiredModel
 from trainops.live import FP_LEN, LiveModel
-from trainops.wording import clean
+from trainops.wording import clean, remaining_text
 
 FORMAT_VERSION = "1.0"
 
@@ -173,15 +173,6 @@ def build_report(
 _HEADER = ("MODEL", "ID", "STATUS", "LATEST JOB", "MANIFEST", "COMMIT")
 
 
-def remaining_text(ms: float) -> str:
-    minutes = round(ms / 60_000)
-    if minutes < 1:
-        return "<1 min left"
-    if minutes < 120:
-        return f"{minutes} min left"
-    return f"{minutes // 60} h {minutes % 60} min left"
-
-
 def job_text(job: JobView | None) -> str:
     if job is None:
         return "-"
@@ -189,7 +180,7 @@ def job_text(job: JobView | None) -> str:
     if job.progress is not None:
         parts.append(f"{round(job.progress * 100)}%")
     if job.remaining_ms is not None:
-        parts.append(remaining_text(job.remaining_ms))
+        parts.append(remaining_text(job.remaining_ms, compact=True))
     text = " ".join(parts)
     return f"{text}: {clean(job.error, MAX_ERROR)}" if job.error else text
 

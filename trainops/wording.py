@@ -120,13 +120,15 @@ def describe_training(t: TrainingStatus) -> str:
     return ", ".join(clean(p) for p in parts)
 
 
-def remaining_text(ms: float) -> str:
+def remaining_text(ms: float, *, compact: bool = False) -> str:
+    """`about 3 min left`, or for table cells (`compact`) `3 min left`."""
     minutes = round(ms / 60_000)
+    about = "" if compact else "about "
     if minutes < 1:
-        return "less than a minute left"
+        return "<1 min left" if compact else "less than a minute left"
     if minutes < 120:
-        return f"about {minutes} min left"
-    return f"about {minutes // 60} h {minutes % 60} min left"
+        return f"{about}{minutes} min left"
+    return f"{about}{minutes // 60} h {minutes % 60} min left"
 
 
 def headline(m: ModelPlan) -> str:
