@@ -152,11 +152,7 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
 
 def _add_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)")
-    p.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
-    )
+    _add_sandbox_flag(p)
     p.add_argument(
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
     )
@@ -166,6 +162,14 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         "--no-probe",
         action="store_true",
         help="do not create the empty per-type model used to price models that do not exist yet",
+    )
+
+
+def _add_sandbox_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
     )
 
 
@@ -304,11 +308,7 @@ def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "trained on what the manifest declares now, and the commit it was trained from.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)")
-    p.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
-    )
+    _add_sandbox_flag(p)
     p.add_argument(
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
     )
@@ -339,11 +339,7 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("--key", metavar="KEY", help="metadata.name (default: from the model's name)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
-    p.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
-    )
+    _add_sandbox_flag(p)
     p.set_defaults(handler=_import)
 
 
