@@ -674,3 +674,10 @@ def test_progress_lines_extrapolate_the_time_left_from_the_progress_rate() -> No
     assert _progress_line("alpha", raw, (100.0, 0.0), 160.0) == "alpha: in-progress 50%"
     done = {"jobId": "job_1", "status": "success", "progress": 1.0}
     assert _progress_line("alpha", done, (100.0, 0.25), 160.0) == "alpha: success 100%"
+
+
+def test_a_finalizing_job_shows_no_time_left() -> None:
+    from trainops.apply import _progress_line
+
+    raw = {"jobId": "job_1", "status": "finalizing", "progress": 1.0}
+    assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == "alpha: finalizing 100%"

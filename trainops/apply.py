@@ -317,7 +317,7 @@ def _progress_line(
     left = ""
     t0, p0 = since
     p = _progress(raw)
-    if job.running and p > p0 > 0 and now is not None and now > t0:
+    if job.running and 1 > p > p0 > 0 and now is not None and now > t0:
         left = f", {remaining_text((now - t0) / (p - p0) * (1 - p) * 1000)}"
     return f"{key}: {job.status}{pct}{left}"
 
