@@ -44,7 +44,7 @@ def test_apply_of_ten_sends_only_what_each_model_needs(phases: dict[str, Phase])
     assert phase.by_kind == snapshot(
         {
             "DELETE /models/{id}/training-images/{id}": 10,
-            "GET /models/{id}": 20,
+            "GET /models/{id}": 10,
             "POST /models/{id}/training-images": 10,
             "PUT /models/{id}/tags": 20,
             "PUT /models/{id}/train": 10,

@@ -8,7 +8,8 @@ after an interruption at any point completes the rest:
   after the trigger but before recording, the next plan sees the running (or finished) training
   with that pending fingerprint and says `wait` (or `update`, which only records it): never a
   second trigger.
-- Right before triggering, the model is read again: a model already training is left alone.
+- A model already training (as the file sync read it, moments before) is left alone; one started
+  since is refused by the API itself ("Model is already training") and reported as skipped.
 - A trigger that fails ambiguously (timeout, lost connection, 5xx) is never re-sent blindly: the
   model is re-read, and a new job or a `training` status means the trigger was accepted.
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
-from trainops.errors import TrainopsError, UnsafePlanError
+from trainops.errors import ApiError, TrainopsError, UnsafePlanError
 from trainops.live import (
     COMMIT_PREFIX,
     FP_PREFIX,
@@ -42,7 +43,7 @@ from trainops.live import (
 )
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
-from trainops.reader import to_live_job, to_live_model
+from trainops.reader import to_live_job
 from trainops.scenario import AmbiguousWriteError, Json, Scenario
 from trainops.sync import sync_files
 from trainops.wording import remaining_text
@@ -59,6 +60,7 @@ class ApplyOptions:
     environ: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     limit: float | None = None  # the lowest of --max-cost and the workspace budget, in CU
+    cancel_poll: float = 1.0  # seconds between checks that a canceled training stopped
 
 
 async def apply_plan(
@@ -115,7 +117,7 @@ class _Runner:
         await self._metadata(e, d, live)
         if not e.will_train:
             return _out(e, "done", f"updated {model_id} without training")
-        return await self._train(e, d, model_id)
+        return await self._train(e, d, live)
 
     async def _orphan(self, e: ModelPlan) -> ModelOutcome:
         if not self.opt.prune or e.model_id is None:
@@ -173,26 +175,29 @@ class _Runner:
         elif missing:
             await self.client.update_tags(live.id, add=missing)
 
-    async def _train(self, e: ModelPlan, d: DesiredModel, model_id: str) -> ModelOutcome:
+    async def _train(self, e: ModelPlan, d: DesiredModel, live: LiveModel) -> ModelOutcome:
+        """Trigger on `live` as the file sync just read it. A training someone started since is
+        refused by the API itself ("Model is already training"), so no re-read is needed."""
         params = d.resolved_parameters(self.opt.environ)
-        raw = await self.client.get_model(model_id)
-        if raw.get("status") == "training":
+        if live.status == "training":
             return _out(e, "skipped", "already training: not triggered again")
         if self.stop:  # models run at once: one may fail while the others are mid-way
             return _out(e, "skipped", "not triggered: an earlier model failed (--fail-fast)")
-        tags = [str(t) for t in raw.get("tags") or []]
         cost = e.estimated_cost
         if cost is None:
-            cost = await self._price_now(e, d, model_id)
-        before = raw.get("jobId")
-        pending = pending_tag(d.fingerprint, int(self.opt.clock()), str(before) if before else None)
-        await self.client.update_tags(
-            model_id, add=[pending], delete=[t for t in tags if t.startswith(PENDING_PREFIX)]
-        )
-        job_id = await self._trigger(model_id, params, raw.get("jobId"), pending)
+            cost = await self._price_now(e, d, live.id)
+        pending = pending_tag(d.fingerprint, int(self.opt.clock()), live.job_id)
+        stale = [t for t in live.tags if t.startswith(PENDING_PREFIX)]
+        await self.client.update_tags(live.id, add=[pending], delete=stale)
+        try:
+            job_id = await self._trigger(live.id, params, live.job_id, pending)
+        except ApiError as exc:
+            if exc.status == 400 and "already training" in exc.message.lower():
+                return _out(e, "skipped", "already training (started elsewhere): not triggered")
+            raise
         # The tags as the pending update left them: no re-read just to learn them.
-        raw["tags"] = [*(t for t in tags if not t.startswith(PENDING_PREFIX)), pending]
-        await self._record(to_live_model(raw, complete=False), d)
+        tags = (*(t for t in live.tags if t not in stale), pending)
+        await self._record(dataclasses.replace(live, tags=tags), d)
         return _out(e, "done", "training started", job_id=job_id, cost=cost)
 
     async def _price_now(self, e: ModelPlan, d: DesiredModel, model_id: str) -> float | None:
@@ -242,15 +247,27 @@ class _Runner:
         new = [t for t in add if t not in live.tags]
         await self.client.update_tags(live.id, add=new, delete=stale)
 
+    async def _until_stopped(self, model_id: str, tries: int = 60) -> None:
+        """A cancel may take a moment to land: wait until the model no longer trains."""
+        for _ in range(tries):
+            if (await self.client.get_model(model_id)).get("status") != "training":
+                return
+            await asyncio.sleep(self.opt.cancel_poll)
+        raise TrainopsError(
+            f"model {model_id} still trains after the cancel",
+            hint="check it with `trainops status`, then apply again",
+        )
+
     async def _replace_running(self, e: ModelPlan, d: DesiredModel) -> ModelOutcome:
         assert e.model_id is not None
         spent = e.training.cost_so_far if e.training else None
         await self.client.cancel_training(e.model_id)
         note = f" ({spent:g} CU already spent)" if spent is not None else ""
         self.say(f"{e.key}: canceled the running training on other inputs{note}")
+        await self._until_stopped(e.model_id)
         live = await sync_files(self.client, self.root, d, e.model_id)
         await self._metadata(e, d, live)
-        return await self._train(e, d, e.model_id)
+        return await self._train(e, d, live)
 
 
 def _out(

@@ -146,6 +146,7 @@ class LiveModel:
     remaining_ms: float | None
     updated_at: str
     recorded: Recorded
+    job_id: str | None = None  # the latest training job's id (`jobId`), without reading the job
 
     @property
     def user_tags(self) -> tuple[str, ...]:

@@ -201,6 +201,7 @@ def to_live_model(raw: Json, *, complete: bool, job: LiveJob | None = None) -> L
         remaining_ms=_float(progress.get("remainingTimeMs")),
         updated_at=str(raw.get("updatedAt") or ""),
         recorded=parse_recorded(tags),
+        job_id=str(raw["jobId"]) if raw.get("jobId") else None,
     )
 
 
