@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
@@ -681,3 +682,40 @@ def test_a_finalizing_job_shows_no_time_left() -> None:
 
     raw = {"jobId": "job_1", "status": "finalizing", "progress": 1.0}
     assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == "alpha: finalizing 100%"
+
+
+class SomeoneTrainsFirst:
+    """Another client triggers the model's training just before apply's trigger arrives."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app, self.done = app, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _is_trigger(scope) and not self.done:
+            self.done = True
+            transport = httpx.ASGITransport(app=self.app)
+            auth = (SANDBOX_API_KEY, SANDBOX_API_SECRET)
+            async with httpx.AsyncClient(transport=transport, auth=auth) as other:
+                answer = await other.put(f"http://sandbox{scope['path']}", json={})
+                assert answer.status_code == 200
+        await self.app(scope, receive, send)
+
+
+def test_a_training_started_elsewhere_after_the_sync_is_skipped_not_doubled(ws: Path) -> None:
+    app = app_for(ws, speed=1.0)  # the other training is still running when apply triggers
+
+    async def go() -> None:
+        async with client_for(app, ws) as client:
+            await _trained(ws, client)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+        racing = SomeoneTrainsFirst(app)
+        async with client_for(racing, ws) as client:
+            outcome = await plan_and_apply(ws, client)
+            assert results(outcome) == {"alpha": "skipped", "beta": "skipped"}
+            alpha = next(m for m in outcome.models if m.key == "alpha")
+            assert alpha.detail == "already training (started elsewhere): not triggered"
+            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+            _, after = await plan(ws, client)
+            assert actions(after)["alpha"] == "wait"  # and never a pending tag left behind
+
+    run(go)
