@@ -1,5 +1,6 @@
-"""Content facts about training files (sha256, format, pixel size), cached by path, size and
-mtime_ns in `<root>/.trainops/hash-cache.json`, so a re-run over thousands of images reads none.
+"""Content facts about training files (sha256, format, pixel size), cached by path, size,
+mtime_ns, ctime_ns and inode in `<root>/.trainops/hash-cache.json`, so a re-run over thousands of
+images reads none. The ctime catches edits that keep the mtime (`cp -p`, `rsync -t`, tar).
 
 The cache is a pure optimisation: a corrupt or foreign file is ignored and rebuilt.
 """
@@ -15,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 _CHUNK = 1024 * 1024
 
 
@@ -153,20 +154,21 @@ class HashCache:
     def facts(self, path: Path) -> FileFacts:
         st = path.stat()
         key = self._key(path)
-        hit = self._hit(key, st.st_size, st.st_mtime_ns)
+        stamp = {"mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
+        hit = self._hit(key, st.st_size, stamp)
         if hit is not None:
             return hit
         facts = read_facts(path)
         self.reads += 1
-        self.entries[key] = {"mtime_ns": st.st_mtime_ns, **asdict(facts)}
+        self.entries[key] = {**stamp, **asdict(facts)}
         self.dirty = True
         return facts
 
-    def _hit(self, key: str, size: int, mtime_ns: int) -> FileFacts | None:
+    def _hit(self, key: str, size: int, stamp: dict[str, int]) -> FileFacts | None:
         entry = self.entries.get(key)
         if not isinstance(entry, dict):
             return None
-        if entry.get("size") != size or entry.get("mtime_ns") != mtime_ns:
+        if entry.get("size") != size or any(entry.get(k) != v for k, v in stamp.items()):
             return None
         try:
             names = ("sha256", "size", "kind", "width", "height", "seconds")

@@ -14,6 +14,7 @@ from trainops import dataset
 from trainops.dataset import FileFacts, FileProblem, HashCache
 from trainops.desired import DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.errors import Diagnostic
+from trainops.loadcache import Inputs
 from trainops.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.schema import (
     ENV_PATTERN,
@@ -39,6 +40,7 @@ class Located:
     root: Path
     cache: HashCache
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    inputs: Inputs = field(default_factory=Inputs)  # what the load cache must stat
 
     def report(
         self,
@@ -74,6 +76,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
+    at.inputs.pattern(pattern, at.file.parent)
     try:
         return dataset.expand(pattern, at.file.parent, at.root)
     except FileProblem as p:

@@ -24,6 +24,7 @@ from trainops.inputs import (
     resolve_pairs,
     resolve_parameters,
 )
+from trainops.loadcache import Inputs, LoadStats, Memo
 from trainops.parameters import MODEL_TYPES
 from trainops.schema import API_VERSION, ModelDoc
 from trainops.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
@@ -39,33 +40,37 @@ def json_schema() -> dict[str, object]:
     return schema.json_schema()
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, inputs: Inputs) -> Iterator[Path]:
     # scandir: the entry type comes with the listing, so image folders cost no stat per file.
+    inputs.directory(directory)
     with os.scandir(directory) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
         if entry.name.startswith("."):
             continue  # .git, .trainops, .github, .venv: never ours
         if entry.is_dir():
-            yield from _walk(Path(entry.path))
+            yield from _walk(Path(entry.path), inputs)
         elif entry.name.endswith(_SUFFIXES) and entry.name != SETTINGS_FILE:
             yield Path(entry.path)
 
 
 def find_manifest_files(
-    paths: Sequence[Path], cwd: Path, diags: list[Diagnostic]
+    paths: Sequence[Path], cwd: Path, diags: list[Diagnostic], inputs: Inputs | None = None
 ) -> list[tuple[Path, bool]]:
     """(file, named explicitly) for every candidate YAML file, each once, in a stable order."""
+    inputs = Inputs() if inputs is None else inputs
     out: dict[Path, bool] = {}
     for given in paths:
         path = (cwd / given).resolve()
         if path.is_dir():
-            for f in _walk(path):
+            for f in _walk(path, inputs):
                 out.setdefault(f, False)
         elif path.is_file():
             out[path] = True
         else:
             diags.append(Diagnostic(str(given), 0, "(path)", "no such file or directory"))
+    for f in out:
+        inputs.file(f)
     return list(out.items())
 
 
@@ -158,9 +163,10 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
 
 
 class _Loader:
-    def __init__(self, workspace: Workspace, cwd: Path) -> None:
+    def __init__(self, workspace: Workspace, cwd: Path, inputs: Inputs) -> None:
         self.workspace = workspace
         self.cwd = cwd
+        self.inputs = inputs
         self.cache = HashCache(workspace.root)
         self.diagnostics: list[Diagnostic] = []
         self.models: list[DesiredModel] = []
@@ -182,7 +188,7 @@ class _Loader:
         if model is None:
             self._check_raw_parameters(path, shown, doc)
             return
-        at = Located(doc, path, shown, self.workspace.root, self.cache)
+        at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=self.inputs)
         self._claim(at, model.metadata.name)
         built = _build(at, model)
         self.diagnostics += at.diagnostics
@@ -196,7 +202,7 @@ class _Loader:
             return
         model_type = spec.get("type")
         if isinstance(model_type, str) and model_type in MODEL_TYPES:
-            at = Located(doc, path, shown, self.workspace.root, self.cache)
+            at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=self.inputs)
             resolve_parameters(at, model_type, spec["parameters"])
             self.diagnostics += at.diagnostics
 
@@ -212,20 +218,41 @@ class _Loader:
 
 
 def load_desired(
-    paths: Sequence[str | Path], *, cwd: Path | None = None, strict: bool = False
+    paths: Sequence[str | Path],
+    *,
+    cwd: Path | None = None,
+    strict: bool = False,
+    cache: bool = True,
+    stats: LoadStats | None = None,
 ) -> tuple[Desired, list[Diagnostic]]:
     """Load and validate every manifest under `paths` (default: the current directory).
 
     Returns the desired state and its warnings; raises ManifestError with every problem.
-    With `strict`, warnings count as errors.
+    With `strict`, warnings count as errors. With `cache`, a result whose inputs are all
+    unchanged since an earlier identical call is reused (see `loadcache`); `stats` says so.
     """
     cwd = (cwd or Path.cwd()).resolve()
     given = [Path(p) for p in paths] or [Path(".")]
+    memo = Memo(given, cwd, strict)
+    hit = memo.lookup() if cache else None
+    if stats is not None:
+        stats.cache_hit = hit is not None
+    if hit is not None:
+        return hit
+    desired, found = _load(given, cwd, strict, memo.inputs)
+    if cache:
+        memo.store(desired, found)
+    return desired, found
+
+
+def _load(
+    given: list[Path], cwd: Path, strict: bool, inputs: Inputs
+) -> tuple[Desired, list[Diagnostic]]:
     root = find_root(given[0], cwd)
     workspace, diags = load_workspace(root, cwd)
-    loader = _Loader(workspace, cwd)
+    loader = _Loader(workspace, cwd, inputs)
     loader.diagnostics += diags
-    for file, explicit in find_manifest_files(given, cwd, loader.diagnostics):
+    for file, explicit in find_manifest_files(given, cwd, loader.diagnostics, inputs):
         loader.load_file(file, explicit)
     loader.cache.save()
     found = _finish(loader.diagnostics, strict)

@@ -1,0 +1,267 @@
+"""The load cache: a warm load reuses the validated result, and every input change is seen.
+
+Inputs changed in the last `RACY_NS` are never trusted, so the workspaces are all built first,
+aged once by sleeping (one sleep for the whole module), and only then stored.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+import pytest
+
+from trainops.desired import Desired
+from trainops.errors import Diagnostic, ManifestError
+from trainops.loadcache import CACHE_DIR, RACY_NS, LoadStats
+from trainops.manifest import load_desired
+
+IMAGES = Path(__file__).parent / "manifests" / "images"
+MODEL = """\
+apiVersion: trainops/v1
+kind: Model
+metadata:
+  name: {name}
+spec:
+  type: flux.1-lora
+  trainingImages: [{images}]
+"""
+
+
+@dataclass(frozen=True)
+class Call:
+    paths: tuple[str, ...] = (".",)  # "{ws}" stands for the workspace's absolute path
+    cwd: str = "."  # relative to the workspace
+    strict: bool = False
+
+
+Result = tuple[Desired, list[Diagnostic]]
+WALKED = Call()
+HERO = Call(("models/hero/hero.yaml",))  # named files: no directory walk records anything
+VILLAIN = Call(("models/villain/villain.yaml",))
+ABSOLUTE = Call(("{ws}",))
+
+
+def load(ws: Path, call: Call, *, cache: bool = True, stats: LoadStats | None = None) -> Result:
+    paths = [p.format(ws=ws) for p in call.paths]
+    return load_desired(paths, cwd=ws / call.cwd, strict=call.strict, cache=cache, stats=stats)
+
+
+def hit(ws: Path, call: Call) -> tuple[bool, Result]:
+    stats = LoadStats()
+    result = load(ws, call, stats=stats)
+    return stats.cache_hit, result
+
+
+def copy(name: str, to: Path) -> None:
+    to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(IMAGES / name, to)
+
+
+def build(ws: Path) -> None:
+    """hero: a flat glob with one caption sidecar; villain: a `**` glob and a file named
+    directly (a small image: one lint warning, so warnings are cached too)."""
+    (ws / "trainops.yaml").parent.mkdir(parents=True)
+    (ws / "trainops.yaml").write_text("apiVersion: trainops/v1\nkind: Workspace\nparallelism: 4\n")
+    hero, villain = ws / "models" / "hero", ws / "models" / "villain"
+    for i in range(1, 6):
+        copy(f"ok-{i:02d}.png", hero / "img" / f"ok-{i:02d}.png")
+        copy(f"ok-{i:02d}.png", villain / "art" / ("a" if i < 4 else "b") / f"ok-{i:02d}.png")
+    copy("ok-01.txt", hero / "img" / "ok-01.txt")
+    copy("small.png", villain / "extra" / "small.png")
+    (hero / "hero.yaml").write_text(MODEL.format(name="hero", images="img/*.png"))
+    (villain / "villain.yaml").write_text(
+        MODEL.format(name="villain", images='"art/**/*.png", extra/small.png')
+    )
+    (ws / ".trainops").mkdir()  # created by the first load otherwise, changing the root's stat
+
+
+def same_mtime(path: Path, write: Callable[[], None]) -> None:
+    """Change a file in place but put its mtime back (what `cp -p`, rsync -t or tar do)."""
+    before = path.stat()
+    write()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF  # inside the image data: still a PNG, same size, other content
+    with path.open("r+b") as fh:
+        fh.write(data)
+
+
+def git_init_above(ws: Path) -> Call:
+    git.Repo.init(ws.parent)  # the workspace is now named after the git top level
+    return WALKED
+
+
+def third_model(ws: Path) -> Call:
+    third = ws / "models" / "third" / "third.yaml"
+    third.parent.mkdir()
+    third.write_text(MODEL.format(name="third", images="../hero/img/*.png"))
+    return WALKED
+
+
+# name -> (the call that was cached, the change; it returns the call to make afterwards)
+SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
+    "edit a manifest": (
+        WALKED,
+        lambda ws: (
+            (ws / "models/hero/hero.yaml").open("a").write("  shortDescription: edited\n"),
+            WALKED,
+        )[1],
+    ),
+    "add a manifest in a walked directory": (WALKED, third_model),
+    "add an image to a globbed directory": (
+        HERO,
+        lambda ws: (copy("ok-06.png", ws / "models/hero/img/ok-06.png"), HERO)[1],
+    ),
+    "remove an image from a globbed directory": (
+        HERO,
+        lambda ws: ((ws / "models/hero/img/ok-05.png").unlink(), HERO)[1],
+    ),
+    "add an image in a new directory under **": (
+        VILLAIN,
+        lambda ws: (copy("ok-06.png", ws / "models/villain/art/c/ok-06.png"), VILLAIN)[1],
+    ),
+    "change an image's bytes, same size and mtime": (
+        HERO,
+        lambda ws: (
+            same_mtime(p := ws / "models/hero/img/ok-02.png", lambda: flip_byte(p)),
+            HERO,
+        )[1],
+    ),
+    "change an image's size": (
+        HERO,
+        lambda ws: ((ws / "models/hero/img/ok-03.png").open("ab").write(b"\0"), HERO)[1],
+    ),
+    "add a caption beside a globbed image": (
+        HERO,
+        lambda ws: ((ws / "models/hero/img/ok-02.txt").write_text("a second square"), HERO)[1],
+    ),
+    "add a caption beside a file named directly": (
+        VILLAIN,
+        lambda ws: ((ws / "models/villain/extra/small.txt").write_text("tiny"), VILLAIN)[1],
+    ),
+    "remove a caption": (
+        HERO,
+        lambda ws: ((ws / "models/hero/img/ok-01.txt").unlink(), HERO)[1],
+    ),
+    "edit a caption, same size and mtime": (
+        HERO,
+        lambda ws: (
+            same_mtime(
+                p := ws / "models/hero/img/ok-01.txt", lambda: p.write_text("a gray square\n")
+            ),
+            HERO,
+        )[1],
+    ),
+    "edit trainops.yaml": (
+        WALKED,
+        lambda ws: (
+            (ws / "trainops.yaml").write_text(
+                "apiVersion: trainops/v1\nkind: Workspace\nparallelism: 5\n"
+            ),
+            WALKED,
+        )[1],
+    ),
+    "a git repository above the root": (WALKED, git_init_above),
+    "another cwd": (ABSOLUTE, lambda ws: Call(("{ws}",), cwd="models")),
+    "other paths": (WALKED, lambda ws: Call(("models/hero",))),
+}
+PLAIN = ("pristine", "no hashing on a hit", "corrupt cache")
+BROKEN = "broken"
+
+
+@pytest.fixture(scope="module")
+def workspaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for name in [*SCENARIOS, *PLAIN, BROKEN]:
+        out[name] = tmp_path_factory.mktemp("cache") / "ws"
+        build(out[name])
+    (out[BROKEN] / "models/hero/hero.yaml").write_text(
+        MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 0}\n"
+    )
+    time.sleep(RACY_NS / 1e9 + 0.2)  # everything is now old enough to be trusted
+    for name, ws in out.items():
+        call = SCENARIOS[name][0] if name in SCENARIOS else WALKED
+        if name == BROKEN:
+            with pytest.raises(ManifestError):
+                load(ws, call)
+        else:
+            assert hit(ws, call)[0] is False  # computed and stored
+    return out
+
+
+def test_a_warm_load_reuses_an_equal_result(workspaces: dict[str, Path]) -> None:
+    ws = workspaces["pristine"]
+    fresh = load(ws, WALKED, cache=False)
+    assert [str(d) for d in fresh[1]] == [
+        "models/villain/villain.yaml:7: spec.trainingImages[1]: models/villain/extra/small.png "
+        "is 512x768 px, under 1024 px on a side: the trainer upscales it and the model learns "
+        "blur; use a larger source"
+    ]
+    for _ in range(2):
+        assert hit(ws, WALKED) == (True, fresh)
+    assert len(list((ws / CACHE_DIR).iterdir())) == 1
+
+
+def test_a_hit_reads_no_training_file(workspaces: dict[str, Path]) -> None:
+    ws = workspaces["no hashing on a hit"]
+    hashes = ws / ".trainops" / "hash-cache.json"
+    hashes.unlink()
+    assert hit(ws, WALKED)[0] is True
+    assert not hashes.exists()  # the normal path would have hashed every image and saved it
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_changed_input_is_a_miss(workspaces: dict[str, Path], name: str) -> None:
+    ws = workspaces[name]
+    cached, change = SCENARIOS[name]
+    was_hit, before = hit(ws, cached)
+    assert was_hit
+    call = change(ws)
+    was_hit, after = hit(ws, call)
+    assert not was_hit
+    assert after == load(ws, call, cache=False)
+    assert after != before  # so a stale hit would have been wrong
+
+
+def test_strict_is_not_served_a_lenient_result(workspaces: dict[str, Path]) -> None:
+    ws = workspaces["pristine"]
+    assert hit(ws, WALKED)[0] is True
+    with pytest.raises(ManifestError) as exc:
+        load(ws, Call(strict=True))
+    assert [d.severity for d in exc.value.diagnostics] == ["error"]  # the warning, as an error
+
+
+def test_errors_are_never_cached(workspaces: dict[str, Path]) -> None:
+    ws = workspaces[BROKEN]
+    for _ in range(2):
+        with pytest.raises(ManifestError):
+            load(ws, WALKED)
+    assert not list((ws / CACHE_DIR).glob("*.json"))
+
+
+def test_a_corrupt_cache_is_a_miss_and_rewritten(workspaces: dict[str, Path]) -> None:
+    ws = workspaces["corrupt cache"]
+    (stored,) = (ws / CACHE_DIR).glob("*.json")
+    stored.write_text('{"version": 1, "config": [')
+    was_hit, result = hit(ws, WALKED)
+    assert not was_hit
+    assert result == load(ws, WALKED, cache=False)
+    assert hit(ws, WALKED) == (True, result)
+
+
+def test_inputs_changed_just_now_are_not_trusted(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    build(ws)
+    assert hit(ws, WALKED)[0] is False
+    assert hit(ws, WALKED)[0] is False  # an edit within the same timestamp tick would hide
+    assert not list((ws / CACHE_DIR).glob("*.json"))
