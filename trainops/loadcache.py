@@ -28,6 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pydantic
+import yaml
+
 import trainops
 from trainops import loadcodec
 from trainops.desired import Desired, DesiredImage
@@ -196,6 +199,7 @@ class Memo:
         self.config: list[object] = [
             trainops.__version__,
             CACHE_VERSION,
+            [yaml.__version__, pydantic.VERSION],  # they parse and validate the manifests
             str(cwd),
             [str(g) for g in given],
             [str(r) for r in resolved],
