@@ -44,6 +44,7 @@ Result = tuple[Desired, list[Diagnostic]]
 WALKED = Call()
 HERO = Call(("models/hero/hero.yaml",))  # named files: no directory walk records anything
 VILLAIN = Call(("models/villain/villain.yaml",))
+SIDEKICK = Call(("models/sidekick/sidekick.yaml",))
 ABSOLUTE = Call(("{ws}",))
 
 
@@ -65,7 +66,8 @@ def copy(name: str, to: Path) -> None:
 
 def build(ws: Path) -> None:
     """hero: a flat glob with one caption sidecar; villain: a `**` glob and a file named
-    directly (a small image: one lint warning, so warnings are cached too)."""
+    directly (a small image: one lint warning, so warnings are cached too); sidekick: a glob
+    through a symlink to hero's images."""
     (ws / "trainops.yaml").parent.mkdir(parents=True)
     (ws / "trainops.yaml").write_text("apiVersion: trainops/v1\nkind: Workspace\nparallelism: 4\n")
     hero, villain = ws / "models" / "hero", ws / "models" / "villain"
@@ -78,6 +80,10 @@ def build(ws: Path) -> None:
     (villain / "villain.yaml").write_text(
         MODEL.format(name="villain", images='"art/**/*.png", extra/small.png')
     )
+    sidekick = ws / "models" / "sidekick"
+    sidekick.mkdir()
+    (sidekick / "pics").symlink_to("../hero/img", target_is_directory=True)
+    (sidekick / "sidekick.yaml").write_text(MODEL.format(name="sidekick", images="pics/*.png"))
     (ws / ".trainops").mkdir()  # created by the first load otherwise, changing the root's stat
 
 
@@ -99,6 +105,14 @@ def flip_byte(path: Path) -> None:
 def git_init_above(ws: Path) -> Call:
     git.Repo.init(ws.parent)  # the workspace is now named after the git top level
     return WALKED
+
+
+def retarget(ws: Path) -> Call:
+    copy("ok-06.png", ws / "models/other/ok-06.png")
+    link = ws / "models/sidekick/pics"
+    link.unlink()
+    link.symlink_to("../other", target_is_directory=True)
+    return SIDEKICK
 
 
 def third_model(ws: Path) -> Call:
@@ -149,6 +163,11 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
         VILLAIN,
         lambda ws: ((ws / "models/villain/extra/small.txt").write_text("tiny"), VILLAIN)[1],
     ),
+    "add a caption in a directory globbed through a symlink": (
+        SIDEKICK,
+        lambda ws: ((ws / "models/hero/img/ok-03.txt").write_text("a third square"), SIDEKICK)[1],
+    ),
+    "point a globbed symlink elsewhere": (SIDEKICK, retarget),
     "remove a caption": (
         HERO,
         lambda ws: ((ws / "models/hero/img/ok-01.txt").unlink(), HERO)[1],

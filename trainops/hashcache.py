@@ -135,6 +135,9 @@ class HashCache:
         self.entries = self._load()
         self.dirty = False
         self.reads = 0  # files actually read during this run (for reporting and tests)
+        # path -> (inode, size, mtime_ns, ctime_ns) as stat'ed before its facts were known:
+        # the load cache keys on these rather than on a later stat that could miss an edit.
+        self.stats: dict[str, tuple[int, int, int, int]] = {}
 
     def _load(self) -> dict[str, dict[str, object]]:
         try:
@@ -153,6 +156,7 @@ class HashCache:
 
     def facts(self, path: Path) -> FileFacts:
         st = path.stat()
+        self.stats[str(path)] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         key = self._key(path)
         stamp = {"mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
         hit = self._hit(key, st.st_size, stamp)

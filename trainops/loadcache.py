@@ -24,7 +24,7 @@ import os
 import tempfile
 import time
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ import yaml
 
 import trainops
 from trainops import loadcodec
+from trainops.dataset import caption_file
 from trainops.desired import Desired, DesiredImage
 from trainops.errors import Diagnostic
 
@@ -146,6 +147,7 @@ class Inputs:
         self.files: dict[str, None] = {}  # manifests, and training files named without a glob
         self.dirs: dict[str, None] = {}  # directories walked for manifests or globbed
         self.globs: dict[tuple[str, str], None] = {}
+        self._real: set[str] | None = None
 
     def file(self, path: Path | str) -> None:
         self.files[os.fspath(path)] = None
@@ -160,33 +162,44 @@ class Inputs:
         else:
             self.files[os.path.join(base, pattern)] = None
 
-    def sigs(self, desired: Desired, start: Path) -> list[Sig]:
+    def sigs(
+        self, desired: Desired, start: Path, known: Mapping[str, tuple[int, int, int, int]]
+    ) -> list[Sig]:
         """The stat of everything the load depended on, cheap-to-change inputs first."""
         for base, pattern in self.globs:
             self.dirs.update(dict.fromkeys(_glob_dirs(base, pattern)))
         paths = [str(d / m) for d in (start, *start.parents) for m in _ROOT_MARKERS]
         paths += [e.path for e in os.scandir(_PACKAGE) if e.name.endswith(".py")]
         out = [_sig(p) for p in [*paths, *self.files, *self.dirs]]
-        return out + self._training_sigs(desired)
+        return out + self._training_sigs(desired, known)
 
-    def _training_sigs(self, desired: Desired) -> list[Sig]:
-        listed = {os.path.realpath(d) for d in self.dirs}
-        root = desired.workspace.root
+    def _training_sigs(
+        self, desired: Desired, known: Mapping[str, tuple[int, int, int, int]]
+    ) -> list[Sig]:
+        top = str(desired.workspace.root).rstrip("/") + "/"
         files: dict[str, None] = {}
         for m in desired.models:
             images: list[DesiredImage] = [*m.images]
             for p in m.pairs:
                 images += [p.source, p.target]
-            files.update(dict.fromkeys(os.path.join(root, i.path) for i in images))
+            files.update(dict.fromkeys(top + i.path for i in images))
         out = []
         for name in files:
-            out.append(_sig(name))
-            sidecar = str(Path(name).with_suffix(".txt"))
-            sig = _sig(sidecar)
+            stat = known.get(name)  # taken before the file was hashed: the safer one to keep
+            out.append((name, *stat) if stat else _sig(name))
+            sig = _sig(caption_file(name))
             # An absent caption in a directory whose stat is kept: adding one changes that stat.
-            if sig[1] != -1 or os.path.dirname(name) not in listed:
+            if sig[1] != -1 or not self._listed(name.rpartition("/")[0]):
                 out.append(sig)
         return out
+
+    def _listed(self, directory: str) -> bool:
+        """Whether the stat of `directory` (a real path) is kept, under this or another name."""
+        if directory in self.dirs:
+            return True
+        if self._real is None:  # only when a symlink is on the way: realpath is slow
+            self._real = {os.path.realpath(d) for d in self.dirs}
+        return directory in self._real
 
 
 class Memo:
@@ -225,13 +238,19 @@ class Memo:
                 continue
         return None
 
-    def store(self, desired: Desired, warnings: list[Diagnostic]) -> None:
-        """Keep this result for the next identical call; never fails the load."""
+    def store(
+        self,
+        desired: Desired,
+        warnings: list[Diagnostic],
+        known: Mapping[str, tuple[int, int, int, int]],
+    ) -> None:
+        """Keep this result for the next identical call; never fails the load. `known`: the
+        stats the hash cache took of training files, by absolute path."""
         directory = desired.workspace.root / CACHE_DIR
         target = directory / self.name
         with contextlib.suppress(OSError, OverflowError):  # a read-only checkout still loads
             directory.mkdir(parents=True, exist_ok=True)  # first, so the stats include it
-            sigs = self.inputs.sigs(desired, self.start)
+            sigs = self.inputs.sigs(desired, self.start, known)
             if _racy(sigs, time.time_ns()):
                 target.unlink(missing_ok=True)
                 return

@@ -239,15 +239,15 @@ def load_desired(
         stats.cache_hit = hit is not None
     if hit is not None:
         return hit
-    desired, found = _load(given, cwd, strict, memo.inputs)
+    desired, found, hashes = _load(given, cwd, strict, memo.inputs)
     if cache:
-        memo.store(desired, found)
+        memo.store(desired, found, hashes.stats)
     return desired, found
 
 
 def _load(
     given: list[Path], cwd: Path, strict: bool, inputs: Inputs
-) -> tuple[Desired, list[Diagnostic]]:
+) -> tuple[Desired, list[Diagnostic], HashCache]:
     root = find_root(given[0], cwd)
     workspace, diags = load_workspace(root, cwd)
     loader = _Loader(workspace, cwd, inputs)
@@ -257,7 +257,7 @@ def _load(
     loader.cache.save()
     found = _finish(loader.diagnostics, strict)
     models = tuple(sorted(loader.models, key=lambda m: m.key))
-    return Desired(workspace=workspace, models=models), found
+    return Desired(workspace=workspace, models=models), found, loader.cache
 
 
 def _finish(diags: list[Diagnostic], strict: bool) -> list[Diagnostic]:
