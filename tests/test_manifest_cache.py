@@ -194,7 +194,8 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
     "another cwd": (ABSOLUTE, lambda ws: Call(("{ws}",), cwd="models")),
     "other paths": (WALKED, lambda ws: Call(("models/hero",))),
 }
-PLAIN = ("pristine", "no hashing on a hit", "corrupt cache")
+PLAIN = ("pristine", "no hashing on a hit", "corrupt cache", "partial reuse", "clash hero")
+PLAIN += ("clash villain",)
 BROKEN = "broken"
 
 
@@ -281,6 +282,38 @@ def test_a_corrupt_cache_is_a_miss_and_rewritten(workspaces: dict[str, Path]) ->
 def test_inputs_changed_just_now_are_not_trusted(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     build(ws)
-    assert hit(ws, WALKED)[0] is False
-    assert hit(ws, WALKED)[0] is False  # an edit within the same timestamp tick would hide
-    assert not list((ws / CACHE_DIR).glob("*.json"))
+    for _ in range(2):  # an edit within the same timestamp tick would hide: nothing is reused
+        stats = LoadStats()
+        load(ws, WALKED, stats=stats)
+        assert (stats.cache_hit, stats.reused_files) == (False, 0)
+
+
+def test_after_a_change_the_unchanged_files_are_reused(workspaces: dict[str, Path]) -> None:
+    ws = workspaces["partial reuse"]
+    image = ws / "models/hero/img/ok-02.png"
+    same_mtime(image, lambda: flip_byte(image))
+    stats = LoadStats()
+    result = load(ws, WALKED, stats=stats)
+    assert (stats.cache_hit, stats.reused_files) == (False, 1)  # villain (sidekick uses ok-02)
+    assert result == load(ws, WALKED, cache=False)
+
+
+@pytest.mark.parametrize(
+    ("new_file", "name"),
+    [("models/zzz/late.yaml", "hero"), ("models/aaa/early.yaml", "villain")],
+)
+def test_a_reused_file_still_clashes_with_a_new_one(
+    workspaces: dict[str, Path], new_file: str, name: str
+) -> None:
+    ws = workspaces[f"clash {name}"]
+    (ws / new_file).parent.mkdir()
+    (ws / new_file).write_text(MODEL.format(name=name, images="../hero/img/*.png"))
+    with pytest.raises(ManifestError) as fresh:
+        load(ws, WALKED, cache=False)
+    stats = LoadStats()
+    with pytest.raises(ManifestError) as cached:
+        load(ws, WALKED, stats=stats)
+    assert stats.reused_files == 3  # every file but the new one
+    assert [str(d) for d in cached.value.diagnostics] == [str(d) for d in fresh.value.diagnostics]
+    (error,) = [d for d in cached.value.diagnostics if d.severity == "error"]
+    assert error.message.startswith(f"duplicate model name {name!r}: also defined at")

@@ -14,7 +14,7 @@ from trainops import dataset
 from trainops.dataset import FileFacts, FileProblem, HashCache
 from trainops.desired import DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.errors import Diagnostic
-from trainops.loadcache import Inputs
+from trainops.loadinputs import Inputs
 from trainops.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.schema import (
     ENV_PATTERN,

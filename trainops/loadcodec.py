@@ -1,4 +1,4 @@
-"""`Desired` and its warnings as plain JSON values and back, for the load cache.
+"""Desired models, workspaces and diagnostics as plain JSON values and back, for the load cache.
 
 Lists rather than objects for the 10,000-file case: a warm load decodes every image, and a
 positional list parses and unpacks about twice as fast as a keyed one. Decoding trusts nothing:
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from trainops.desired import (
-    Desired,
     DesiredImage,
     DesiredModel,
     DesiredPair,
@@ -22,7 +21,14 @@ from trainops.desired import (
 )
 from trainops.errors import Diagnostic
 
-__all__ = ["decode", "encode"]
+__all__ = [
+    "decode_diagnostic",
+    "decode_model",
+    "decode_workspace",
+    "encode_diagnostic",
+    "encode_model",
+    "encode_workspace",
+]
 
 Json = Any  # what json.loads returns; every decoder checks the shape it needs
 
@@ -41,7 +47,7 @@ def _param(value: ParamValue) -> object:
     return {"env": value.env} if isinstance(value, SecretRef) else value
 
 
-def _model(m: DesiredModel) -> dict[str, object]:
+def encode_model(m: DesiredModel) -> dict[str, object]:
     return {
         "key": m.key,
         "type": m.type,
@@ -57,17 +63,12 @@ def _model(m: DesiredModel) -> dict[str, object]:
     }
 
 
-def _diagnostic(d: Diagnostic) -> list[object]:
+def encode_diagnostic(d: Diagnostic) -> list[object]:
     return [d.file, d.line, d.field, d.message, d.hint, d.severity]
 
 
-def encode(desired: Desired, warnings: list[Diagnostic]) -> dict[str, object]:
-    ws = desired.workspace
-    return {
-        "workspace": [ws.name, str(ws.root), ws.project_id, ws.parallelism, ws.budget],
-        "models": [_model(m) for m in desired.models],
-        "warnings": [_diagnostic(d) for d in warnings],
-    }
+def encode_workspace(ws: Workspace) -> list[object]:
+    return [ws.name, str(ws.root), ws.project_id, ws.parallelism, ws.budget]
 
 
 def _expect(value: Json, kind: type | tuple[type, ...]) -> Json:
@@ -113,7 +114,7 @@ def _decode_param(raw: Json) -> ParamValue:
     return _expect(raw, (str, int, float, bool))  # type: ignore[no-any-return]
 
 
-def _decode_model(raw: Json) -> DesiredModel:
+def decode_model(raw: Json) -> DesiredModel:
     _expect(raw, dict)
     params: dict[str, ParamValue] = {}
     for name, value in _expect(raw["params"], list):
@@ -137,7 +138,7 @@ def _decode_model(raw: Json) -> DesiredModel:
     )
 
 
-def _decode_diagnostic(raw: Json) -> Diagnostic:
+def decode_diagnostic(raw: Json) -> Diagnostic:
     file, line, field, message, hint, severity = _expect(raw, list)
     if severity not in ("error", "warning"):
         raise ValueError(f"unknown severity {severity!r}")
@@ -151,17 +152,12 @@ def _decode_diagnostic(raw: Json) -> Diagnostic:
     )
 
 
-def decode(raw: Json) -> tuple[Desired, list[Diagnostic]]:
-    """The inverse of `encode`; ValueError (or KeyError/TypeError) on any unexpected shape."""
-    _expect(raw, dict)
-    name, root, project_id, parallelism, budget = _expect(raw["workspace"], list)
-    workspace = Workspace(
+def decode_workspace(raw: Json) -> Workspace:
+    name, root, project_id, parallelism, budget = _expect(raw, list)
+    return Workspace(
         name=_expect(name, str),
         root=Path(_expect(root, str)),
         project_id=_opt_str(project_id),
         parallelism=_expect(parallelism, int),
         budget=None if budget is None else _expect(budget, (int, float)),
     )
-    models = tuple(_decode_model(m) for m in _expect(raw["models"], list))
-    warnings = [_decode_diagnostic(d) for d in _expect(raw["warnings"], list)]
-    return Desired(workspace=workspace, models=models), warnings

@@ -24,7 +24,8 @@ from trainops.inputs import (
     resolve_pairs,
     resolve_parameters,
 )
-from trainops.loadcache import Inputs, LoadStats, Memo
+from trainops.loadcache import FileRecord, LoadStats, Memo
+from trainops.loadinputs import Inputs
 from trainops.parameters import MODEL_TYPES
 from trainops.schema import API_VERSION, ModelDoc
 from trainops.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
@@ -69,8 +70,6 @@ def find_manifest_files(
             out[path] = True
         else:
             diags.append(Diagnostic(str(given), 0, "(path)", "no such file or directory"))
-    for f in out:
-        inputs.file(f)
     return list(out.items())
 
 
@@ -163,58 +162,83 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
 
 
 class _Loader:
-    def __init__(self, workspace: Workspace, cwd: Path, inputs: Inputs) -> None:
+    def __init__(self, workspace: Workspace, cwd: Path, memo: Memo | None) -> None:
         self.workspace = workspace
         self.cwd = cwd
-        self.inputs = inputs
+        self.memo = memo
         self.cache = HashCache(workspace.root)
         self.diagnostics: list[Diagnostic] = []
         self.models: list[DesiredModel] = []
+        self.files: list[FileRecord] = []  # each file's share, for the load cache
         self.keys: dict[str, str] = {}  # key -> "file:line" of its first definition
 
     def load_file(self, path: Path, explicit: bool) -> None:
         shown = shown_path(path, self.cwd)
+        reused = self.memo.reuse(path, explicit, self.workspace.root) if self.memo else None
+        if reused is not None:
+            # Names are claimed across files: a reused file can still clash with a new one.
+            for key, line in reused.claims:
+                duplicate = self._claim(shown, key, line)
+                self.diagnostics += [duplicate] if duplicate else []
+            self.models += reused.models
+            self.diagnostics += reused.diagnostics
+            self.files.append(reused)
+            return
+        record = FileRecord(str(path), explicit)
+        record.inputs.file(path)
+        before, built = len(self.diagnostics), len(self.models)
         for doc in _read(path, shown, explicit, self.diagnostics):
             self.diagnostics += _duplicate_keys(doc, shown)
             header = _header(doc, shown)
             if header is not None:
                 self.diagnostics.append(header)
                 continue
-            self.load_model(path, shown, doc)
+            self.load_model(path, shown, doc, record)
+        record.models = self.models[built:]
+        record.diagnostics = self.diagnostics[before:]
+        self.files.append(record)
 
-    def load_model(self, path: Path, shown: str, doc: Document) -> None:
+    def load_model(self, path: Path, shown: str, doc: Document, record: FileRecord) -> None:
         model, diags = schema.validate(ModelDoc, doc, shown)
         self.diagnostics += diags
         if model is None:
-            self._check_raw_parameters(path, shown, doc)
+            self._check_raw_parameters(path, shown, doc, record)
             return
-        at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=self.inputs)
-        self._claim(at, model.metadata.name)
+        at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=record.inputs)
+        claim = (model.metadata.name, doc.line_of(("metadata", "name")))
+        record.claims.append(claim)
+        duplicate = self._claim(shown, *claim)
+        at.diagnostics += [duplicate] if duplicate else []
         built = _build(at, model)
         self.diagnostics += at.diagnostics
         if built is not None:
             self.models.append(built)
 
-    def _check_raw_parameters(self, path: Path, shown: str, doc: Document) -> None:
+    def _check_raw_parameters(
+        self, path: Path, shown: str, doc: Document, record: FileRecord
+    ) -> None:
         """A shape error elsewhere must not hide the parameter errors: report all in one run."""
         spec = doc.data.get("spec")
         if not isinstance(spec, dict) or not isinstance(spec.get("parameters"), dict):
             return
         model_type = spec.get("type")
         if isinstance(model_type, str) and model_type in MODEL_TYPES:
-            at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=self.inputs)
+            at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=record.inputs)
             resolve_parameters(at, model_type, spec["parameters"])
             self.diagnostics += at.diagnostics
 
-    def _claim(self, at: Located, key: str) -> None:
-        here = f"{at.shown}:{at.doc.line_of(('metadata', 'name'))}"
+    def _claim(self, shown: str, key: str, line: int) -> Diagnostic | None:
+        here = f"{shown}:{line}"
         first = self.keys.setdefault(key, here)
-        if first != here:
-            at.report(
-                ("metadata", "name"),
-                f"duplicate model name {key!r}: also defined at {first}",
-                hint="metadata.name is the model's identity; make each one unique",
-            )
+        if first == here:
+            return None
+        return Diagnostic(
+            shown,
+            line,
+            "metadata.name",
+            f"duplicate model name {key!r}: also defined at {first}",
+            hint="metadata.name is the model's identity; make each one unique",
+        )
 
 
 def load_desired(
@@ -229,35 +253,41 @@ def load_desired(
 
     Returns the desired state and its warnings; raises ManifestError with every problem.
     With `strict`, warnings count as errors. With `cache`, a result whose inputs are all
-    unchanged since an earlier identical call is reused (see `loadcache`); `stats` says so.
+    unchanged since an earlier identical call is reused, or else each unchanged manifest
+    file's share of it (see `loadcache`); `stats` says which.
     """
     cwd = (cwd or Path.cwd()).resolve()
     given = [Path(p) for p in paths] or [Path(".")]
-    memo = Memo(given, cwd, strict)
-    hit = memo.lookup() if cache else None
+    memo = Memo(given, cwd, strict) if cache else None
+    hit = memo.lookup() if memo else None
     if stats is not None:
         stats.cache_hit = hit is not None
     if hit is not None:
         return hit
-    desired, found, hashes = _load(given, cwd, strict, memo.inputs)
-    if cache:
-        memo.store(desired, found, hashes.stats)
+    try:
+        desired, found, loader = _load(given, cwd, strict, memo)
+    finally:
+        if stats is not None and memo is not None:
+            stats.reused_files = memo.reused
+    if memo is not None:
+        memo.store(desired, found, loader.files, loader.cache.stats)
     return desired, found
 
 
 def _load(
-    given: list[Path], cwd: Path, strict: bool, inputs: Inputs
-) -> tuple[Desired, list[Diagnostic], HashCache]:
+    given: list[Path], cwd: Path, strict: bool, memo: Memo | None
+) -> tuple[Desired, list[Diagnostic], _Loader]:
     root = find_root(given[0], cwd)
     workspace, diags = load_workspace(root, cwd)
-    loader = _Loader(workspace, cwd, inputs)
+    loader = _Loader(workspace, cwd, memo)
     loader.diagnostics += diags
-    for file, explicit in find_manifest_files(given, cwd, loader.diagnostics, inputs):
+    walk = memo.walk if memo else None
+    for file, explicit in find_manifest_files(given, cwd, loader.diagnostics, walk):
         loader.load_file(file, explicit)
     loader.cache.save()
     found = _finish(loader.diagnostics, strict)
     models = tuple(sorted(loader.models, key=lambda m: m.key))
-    return Desired(workspace=workspace, models=models), found, loader.cache
+    return Desired(workspace=workspace, models=models), found, loader
 
 
 def _finish(diags: list[Diagnostic], strict: bool) -> list[Diagnostic]:
