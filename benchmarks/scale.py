@@ -4,7 +4,7 @@
                                [--parallelism 16] [--changed 10] [--json FILE]
 
 One run: generate a synthetic repository, create every model once (untimed, in-process, no
-latency), then measure four phases over HTTP: a cold plan (no hash cache), a warm plan (nothing
+latency), then measure four phases over HTTP: a cold plan (no cache), a warm plan (nothing
 changed), a plan after changing some models, and the apply of that plan.
 
 The lower bound of a phase is its unavoidable local work plus its API time at full parallelism:
@@ -27,6 +27,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +49,7 @@ from benchmarks.synth import Repo, change, generate
 from trainops import engine
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
+from trainops.loadcache import CACHE_DIR
 from trainops.plan import Outcome, Plan
 from trainops.scenario import Scenario
 
@@ -225,7 +227,9 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
     )
     db = workdir / "sandbox.db"
     setup(repo, db, cfg.parallelism)
+    # Cold means no cache at all: no file hashes, and no manifests loaded before.
     (repo.root / HASH_CACHE).unlink(missing_ok=True)
+    shutil.rmtree(repo.root / CACHE_DIR, ignore_errors=True)
     with served(sandbox_app(db, latency=cfg.latency)) as server:
         cold, _, _ = _plan_phase("cold plan", cfg, repo, server, hashing_floor(repo))
         _expect(cold, {"none": cfg.models})
