@@ -230,7 +230,7 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
     # Cold means no cache at all: no file hashes, and no manifests loaded before.
     (repo.root / HASH_CACHE).unlink(missing_ok=True)
     shutil.rmtree(repo.root / CACHE_DIR, ignore_errors=True)
-    with served(sandbox_app(db, latency=cfg.latency)) as server:
+    with served(db, latency=cfg.latency) as server:
         cold, _, _ = _plan_phase("cold plan", cfg, repo, server, hashing_floor(repo))
         _expect(cold, {"none": cfg.models})
         warm, _, _ = _plan_phase("warm plan", cfg, repo, server, stat_floor(repo))

@@ -1,10 +1,13 @@
-"""The sandbox served over real HTTP from a thread of the benchmark process, and peak RSS."""
+"""The sandbox served over real HTTP from its own process (like the real, remote API), and the
+benchmark process's peak RSS."""
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -37,39 +40,44 @@ def _free_port() -> int:
 @dataclass(frozen=True)
 class Served:
     url: str  # the API base URL (…/v1)
-    thread: threading.Thread
+    process: subprocess.Popen[bytes]
 
     def cpu_s(self) -> float:
-        """CPU seconds the server thread has used so far (it shares this process, and on a
-        small machine its CPU is time the client does not get)."""
-        if self.thread.ident is None:
-            return 0.0
+        """CPU seconds the server process has used so far. It runs apart from the client, as
+        the real API does: its CPU is reported, not charged to the client's wall time."""
         try:
-            return time.clock_gettime(time.pthread_getcpuclockid(self.thread.ident))
-        except (AttributeError, OSError):  # not Linux: unknown, reported as 0
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # not Linux: unknown, reported as 0
             return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def served(app: Starlette) -> Iterator[Served]:
-    """Serve `app` on 127.0.0.1 and a free port from a thread of this process."""
+def served(db: Path, *, latency: float = 0.0) -> Iterator[Served]:
+    """Serve the sandbox on `db` from its own process on 127.0.0.1 and a free port."""
     port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.01)
+    cmd = [sys.executable, "-m", "benchmarks.server", str(db), str(port), str(latency)]
+    process = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parent.parent)
     try:
-        yield Served(f"http://127.0.0.1:{port}/v1", thread)
+        _wait_until_listening(port, process)
+        yield Served(f"http://127.0.0.1:{port}/v1", process)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.1):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("the sandbox server did not start")
+
+
+def _serve(db: str, port: int, latency: float) -> None:
+    app = sandbox_app(Path(db), latency=latency)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def http_client(base_url: str, parallelism: int) -> Scenario:
@@ -97,3 +105,7 @@ def peak_rss_mb() -> float:
                 return int(line.split()[1]) / 1024
     # ru_maxrss is KiB on Linux and never resets: an upper bound for the phase.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))

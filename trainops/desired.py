@@ -6,6 +6,7 @@ last moment, so no plan, render or fingerprint can ever contain one.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class DesiredModel:
     fingerprint: str  # sha256 hex of the training inputs (see dataset.fingerprint)
     source: Source
 
-    @property
+    @functools.cached_property  # read several times per model by a plan; the value is frozen
     def training_files(self) -> tuple[DesiredImage, ...]:
         """Every distinct file to upload: plain images plus both sides of every pair."""
         seen: dict[str, DesiredImage] = {i.sha256: i for i in self.images}

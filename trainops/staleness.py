@@ -68,7 +68,6 @@ def _desired_snapshot(d: DesiredModel) -> dict[str, object]:
         "tags": sorted(d.tags),
         "model_id": d.model_id,
         "parameters": {k: freeze(v) for k, v in d.public_parameters().items()},
-        "files": [(f.path, f.sha256) for f in d.training_files],
     }
 
 
