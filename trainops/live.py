@@ -17,6 +17,7 @@ trainops keeps no state file. What it needs to remember lives on the model itsel
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,6 +155,12 @@ class LiveModel:
 
 
 def parse_recorded(tags: tuple[str, ...] | list[str]) -> Recorded:
+    # A plan parses each listed model's tags several times (matching, staleness, reading).
+    return _parse_recorded(tuple(tags))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_recorded(tags: tuple[str, ...]) -> Recorded:
     fields: dict[str, str] = {}
     for tag in tags:
         for prefix in (IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX):

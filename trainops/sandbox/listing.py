@@ -136,9 +136,9 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
                 stamp = wire.model_updated_at(m, j, st) if by_update else m.created_at
                 entries.append((stamp, m, latest))
         page, token = paginate(entries, lambda e: (e[0], e[1].id), request, query.size, query.desc)
-        limit = wire.LIST_IMAGE_LIMIT
+        previews = tx.image_previews([m.id for _, m, _ in page], wire.LIST_IMAGE_LIMIT)
         models = [
-            wire.model(m, tx.images(m.id, limit), counts.get(m.id, 0), latest, now, url)
+            wire.model(m, previews[m.id], counts.get(m.id, 0), latest, now, url)
             for _, m, latest in page
         ]
     out: dict[str, Any] = {"models": models}

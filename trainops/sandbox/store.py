@@ -187,6 +187,26 @@ class Tx:
         )
         return [ImageRow(_asset(r), r[8]) for r in rows]
 
+    def image_previews(self, model_ids: list[str], limit: int) -> dict[str, list[ImageRow]]:
+        """The first `limit` images of each model in one query (a listing page would otherwise
+        cost one query per model)."""
+        if not model_ids:
+            return {}
+        cols = ", ".join(f"a.{c.strip()}" for c in _ASSET_COLS.split(","))
+        cols = cols.replace("a.length(data)", "length(a.data)")
+        marks = ",".join("?" * len(model_ids))
+        rows = self.c.execute(
+            f"SELECT {cols}, t.created_at, t.model_id FROM (SELECT *, ROW_NUMBER() OVER "
+            f"(PARTITION BY model_id ORDER BY seq) AS rn FROM training_images "
+            f"WHERE model_id IN ({marks})) t JOIN assets a ON a.id = t.asset_id "
+            "WHERE t.rn <= ? ORDER BY t.model_id, t.seq",
+            (*model_ids, limit),
+        )
+        out: dict[str, list[ImageRow]] = {i: [] for i in model_ids}
+        for r in rows:
+            out[r[9]].append(ImageRow(_asset(r), r[8]))
+        return out
+
     def image_counts(self) -> dict[str, int]:
         rows = self.c.execute("SELECT model_id, count(*) FROM training_images GROUP BY model_id")
         return {r[0]: r[1] for r in rows}
