@@ -152,11 +152,18 @@ def test_apply_verifies_and_comments_the_outcome(tmp_path: Path) -> None:
         "apply",
         "models",
         "--yes",
-        "--wait",
         "--comment-outcome",
         "--verify-reviewed",
         "warn",
+        "--wait",
     ]
+
+
+def test_apply_can_return_once_the_trainings_are_triggered(tmp_path: Path) -> None:
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false", "INPUT_ON_MISMATCH": "fail"}
+    result, _, argv = run_step("apply", tmp_path, {**env, "INPUT_WAIT": "false"})
+    assert result.returncode == 0
+    assert "--wait" not in argv
 
 
 def test_secrets_are_masked_line_by_line(tmp_path: Path) -> None:
