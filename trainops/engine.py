@@ -8,6 +8,7 @@ Nothing here prints or parses arguments; the CLI renders what it returns.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,11 +75,13 @@ async def make_plan(
     warnings: tuple[Diagnostic, ...] = (),
 ) -> Planned:
     """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
+    # Asking git (and importing gitpython) overlaps the wait for the model list.
+    commit = asyncio.create_task(asyncio.to_thread(head_commit, desired.workspace.root))
     live = await read_live(client, desired)
     plan = diff(
         desired,
         live,
-        commit=head_commit(desired.workspace.root),
+        commit=await commit,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         partial=partial,
     )
