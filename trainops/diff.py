@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
 
 from trainops.changes import (
     count_drift,
@@ -48,7 +47,7 @@ from trainops.changes import (
 )
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import Diagnostic, ManifestError, TrainopsError
-from trainops.live import FP_LEN, Live, LiveModel, identity_tag
+from trainops.live import FP_LEN, Live, LiveModel, epoch_seconds, identity_tag
 from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
 from trainops.staleness import inputs_digest
 
@@ -305,7 +304,7 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
         return False
     if r.pending_after_job is not None:  # exact: any job but the one before the trigger
         return job.id != r.pending_after_job
-    started = _epoch(job.created_at)  # a tag without the previous job: fall back to time
+    started = epoch_seconds(job.created_at)  # a tag without the previous job: fall back to time
     return started is not None and started >= r.pending_at - CLOCK_SKEW_S
 
 
@@ -322,10 +321,3 @@ def _record(base: ModelPlan, d: DesiredModel, m: LiveModel, meta: tuple[Change, 
         "(interrupted apply): record it, do not train again"
     )
     return dataclasses.replace(base, action="update", reasons=(why,), changes=(record, *meta))
-
-
-def _epoch(iso: str) -> float | None:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
