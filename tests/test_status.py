@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import struct
-import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 from inline_snapshot import snapshot
 
+from tests.e2e_workspace import MODEL, png
 from trainops import cli, engine
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status
@@ -25,35 +24,6 @@ from trainops.status import Report, build_report, render_status_json, render_sta
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-SIDE = 1024
-
-
-def png(shade: int) -> bytes:
-    """A valid grey PNG, big enough to lint clean; `shade` makes its content distinct."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, 0, 0, 0, 0)
-    rows = (b"\x00" + bytes([shade % 256]) * SIDE) * SIDE
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-
-
-MODEL = """\
-apiVersion: trainops/v1
-kind: Model
-metadata:
-  name: {key}
-spec:
-  type: flux.1-lora
-  name: {title}
-  trainingImages:
-    - images/*.png
-  parameters:
-    conceptPrompt: {key}
-    maxTrainSteps: {steps}
-"""
 
 
 def write_model(root: Path, key: str, shade: int, steps: int = 100) -> Path:
