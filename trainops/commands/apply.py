@@ -180,6 +180,7 @@ def _comment_outcome(target: Target, pr: int, outcome: Outcome) -> None:
     from trainops import github
 
     ctx = github.GithubContext.from_env(target.environ)
-    result = github.comment_outcome(ctx, pr, render_outcome_markdown(outcome))
+    markdown = render_outcome_markdown(outcome)
+    result = github.comment_outcome(ctx, pr, markdown)
     err(f"outcome comment {result.action}: {result.url}")
-    github.write_step_summary(ctx, render_outcome_markdown(outcome))
+    github.write_step_summary(ctx, markdown)

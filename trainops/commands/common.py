@@ -90,12 +90,13 @@ def comment_plan(target: Target, desired: Desired, plan: Plan) -> None:
     if ctx.is_fork:
         err(github.fork_message())
         return
+    full = render_markdown(plan, details=True)
     result = github.upsert_plan_comment(
         ctx,
         marker=github.comment_marker(marker_path(target, desired)),
-        full_markdown=render_markdown(plan, details=True),
+        full_markdown=full,
         compact_markdown=render_markdown(plan, details=False),
         plan_fingerprint=plan.fingerprint(),
     )
     err(f"plan comment {result.action}: {result.url}")
-    github.write_step_summary(ctx, render_markdown(plan, details=True))
+    github.write_step_summary(ctx, full)
