@@ -23,7 +23,6 @@ The lower bound of a phase is its unavoidable local work plus its API time at fu
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import os
@@ -155,7 +154,7 @@ def _plan_phase(
             planned = await engine.make_plan(desired, client, partial=partial, warnings=warnings)
             return planned.plan, client.requests
 
-    plan, by_kind = asyncio.run(go())
+    plan, by_kind = engine.run(go())
     wall = time.perf_counter() - start
     total = sum(by_kind.values())
     phase = Phase(
@@ -182,7 +181,7 @@ def _apply_phase(
         async with http_client(server.url, cfg.parallelism) as client:
             return await apply_plan(plan, desired, client, ApplyOptions()), client.requests
 
-    (outcome, by_kind), wall = _timed(lambda: asyncio.run(go()))
+    (outcome, by_kind), wall = _timed(lambda: engine.run(go()))
     total = sum(by_kind.values())
     chain = APPLY_CHAIN if any(m.will_train for m in plan.models) else 1
     results = {str(k): v for k, v in sorted(Counter(m.result for m in outcome.models).items())}
@@ -210,7 +209,7 @@ def setup(repo: Repo, db: Path, parallelism: int) -> None:
             planned = await engine.make_plan(desired, client)
             return await apply_plan(planned.plan, desired, client, ApplyOptions())
 
-    failed = [m for m in asyncio.run(go()).models if m.result != "done"]
+    failed = [m for m in engine.run(go()).models if m.result != "done"]
     if failed:
         raise RuntimeError(f"setup: {len(failed)} model(s) not created, e.g. {failed[0]}")
     time.sleep(0.2)  # trainings at SPEED end within milliseconds of wall time

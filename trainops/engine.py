@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 
 from trainops.desired import Desired, DesiredModel
 from trainops.diff import diff
@@ -27,6 +28,23 @@ from trainops.repo import changed_since, head_commit
 from trainops.scenario import Scenario
 
 SANDBOX_DB = Path(".trainops") / "sandbox.db"
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)`, returning main's result without letting asyncio format it.
+
+    On the way out asyncio.run restores the SIGINT handler, and the signal module then formats
+    the old one (a partial holding the finished main task, hence its result) into an error
+    message it throws away: ~0.1 s for a plan of 500 models. The task here finishes with None.
+    """
+    box: list[T] = []
+
+    async def boxed() -> None:
+        box.append(await main)
+
+    asyncio.run(boxed())
+    return box[0]
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str])
         async with client:
             return await import_model(client, request, cwd=cwd)
 
-    done = asyncio.run(go())
+    done = engine.run(go())
     warn_all(done.warnings)
     for note in done.notes:
         err(f"note: {note}")

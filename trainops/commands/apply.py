@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import sys
 from collections.abc import Callable
@@ -60,7 +59,7 @@ def run_apply(
 ) -> int:
     desired, warnings, _ = engine.load(target.paths, cwd=target.cwd)
     warn_all(warnings)
-    return asyncio.run(_apply(target, flags, desired, color, interactive, confirm))
+    return engine.run(_apply(target, flags, desired, color, interactive, confirm))
 
 
 async def _apply(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +52,7 @@ def run_plan(
                 desired, client, partial=partial, probe=probe, warnings=warnings
             )
 
-    plan = asyncio.run(go()).plan
+    plan = engine.run(go()).plan
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
     for line in missing_secrets(plan, desired, target.environ):
         err(f"warning: {line}: apply will refuse to start until it is set")

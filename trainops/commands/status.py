@@ -33,7 +33,7 @@ def run_status(target: Target, *, fmt: Format = "text") -> int:
         async with target.client(desired) as client:
             return await read_status(client, desired)
 
-    report = asyncio.run(go())
+    report = engine.run(go())
     print(render_status_json(report) if fmt == "json" else render_status_text(report), end="")
     if fmt == "json":
         print()
