@@ -662,3 +662,16 @@ def test_no_probe_leaves_new_models_unpriced_and_creates_nothing(ws: Path, cli: 
     assert cli("plan", "--sandbox", "--no-probe", "--format", "json") == 0
     assert json.loads(cli.out)["summary"]["unpriced_trainings"] == 2
     assert _all_models(ws) == []
+
+
+# --- which error first ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_manifest_errors_come_before_missing_credentials(ws: Path, cli: Cli, command: str) -> None:
+    assert cli(command) == 1
+    assert cli.err.startswith("error: missing Scenario API credentials")
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: -1")
+    assert cli(command) == 1
+    assert "alpha/model.yaml:" in cli.err
+    assert "credentials" not in cli.err

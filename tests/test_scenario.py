@@ -462,6 +462,24 @@ def test_parallelism_bounds_concurrent_calls(app: Starlette) -> None:
     assert run(go(4)) < 0.4  # one wave
 
 
+def test_set_parallelism_bounds_the_calls_made_after_it(app: Starlette) -> None:
+    _faults(app, Fault("GET", r"/models/", "latency", seconds=0.2))
+
+    async def go(before: int, after: int) -> float:
+        async with Scenario.sandbox(
+            Path("unused.db"), app=app, parallelism=before, retry=FAST
+        ) as client:
+            await client.list_models()  # not delayed; the SDK's first call imports a lot
+            client.set_parallelism(after)
+            start = time.monotonic()
+            ids = ["model_a", "model_b", "model_c", "model_d"]
+            await asyncio.gather(*(client.get_model(i) for i in ids), return_exceptions=True)
+            return time.monotonic() - start
+
+    assert run(go(1, 4)) < 0.4  # one wave: raised
+    assert run(go(4, 2)) >= 0.4  # two waves: lowered
+
+
 def test_api_errors_never_carry_a_secret_parameter_back() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         # An API that echoes the request in its error, the worst case.

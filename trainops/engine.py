@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +25,7 @@ from trainops.plan import Plan
 from trainops.pricing import price
 from trainops.reader import read_live
 from trainops.repo import changed_since, head_commit
-from trainops.scenario import Scenario
+from trainops.scenario import Json, Scenario
 
 SANDBOX_DB = Path(".trainops") / "sandbox.db"
 T = TypeVar("T")
@@ -55,9 +55,10 @@ class Planned:
     warnings: tuple[Diagnostic, ...]
 
 
-def load(
-    paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None
-) -> tuple[Desired, tuple[Diagnostic, ...], bool]:
+Loaded = tuple[Desired, tuple[Diagnostic, ...], bool]  # what `load` returns
+
+
+def load(paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None) -> Loaded:
     """The desired state (only manifests touched since `changed` when given) and warnings;
     the flag says whether it is partial (then orphans cannot be judged)."""
     desired, warnings = load_desired(list(paths) or ["."], cwd=cwd)
@@ -84,6 +85,33 @@ def open_client(
     return Scenario.from_env(environ, parallelism=parallelism)
 
 
+async def load_and_plan(
+    client: Scenario,
+    load: Callable[[], Loaded],
+    *,
+    parallelism: int | None = None,
+    probe: bool = True,
+) -> Planned:
+    """`load()` (in a thread) while the model list's first page is in flight, then `make_plan`.
+
+    Neither needs the other, and a warm load of hundreds of manifests takes about as long as
+    the page. The client's bound becomes `parallelism`, else the workspace's, before anything
+    fans out. A load error wins over whatever the listing did (the manifests are what the user
+    is editing); the listing is cancelled.
+    """
+    listing = asyncio.create_task(client.list_models())
+    try:
+        desired, warnings, partial = await asyncio.to_thread(load)
+    except BaseException:
+        listing.cancel()
+        await asyncio.gather(listing, return_exceptions=True)
+        raise
+    client.set_parallelism(parallelism or desired.workspace.parallelism)
+    return await make_plan(
+        desired, client, partial=partial, probe=probe, warnings=warnings, listing=listing
+    )
+
+
 async def make_plan(
     desired: Desired,
     client: Scenario,
@@ -91,11 +119,12 @@ async def make_plan(
     partial: bool = False,
     probe: bool = True,
     warnings: tuple[Diagnostic, ...] = (),
+    listing: Awaitable[list[Json]] | None = None,
 ) -> Planned:
     """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
     # Asking git (and importing gitpython) overlaps the wait for the model list.
     commit = asyncio.create_task(asyncio.to_thread(head_commit, desired.workspace.root))
-    live = await read_live(client, desired)
+    live = await read_live(client, desired, listed=listing)
     plan = diff(
         desired,
         live,

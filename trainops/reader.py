@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
@@ -37,10 +37,14 @@ class LiveStateError(TrainopsError):
     """The live models are ambiguous for this workspace (e.g. two claim the same key)."""
 
 
-async def read_live(client: Scenario, desired: Desired) -> Live:
-    """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`)."""
+async def read_live(
+    client: Scenario, desired: Desired, *, listed: Awaitable[list[Json]] | None = None
+) -> Live:
+    """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
+
+    `listed` is `client.list_models()` already under way (see `engine.load_and_plan`)."""
     workspace = desired.workspace.name
-    listing = await client.list_models()
+    listing = await (listed if listed is not None else client.list_models())
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     relevant = [m for m in listing if _claimed_by(m, workspace) or m.get("id") in adopted]
     listed_ids = {str(m["id"]) for m in relevant}

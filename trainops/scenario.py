@@ -112,10 +112,8 @@ class Scenario:
             transport=transport,
             verify=_tls(),
             timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=max(parallelism, 1) * 2,
-                max_keepalive_connections=max(parallelism, 1),
-            ),
+            # Unbounded: the semaphore is the bound, and `set_parallelism` may raise it later.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
             follow_redirects=True,
             event_hooks={"request": [self._count]},
         )
@@ -182,6 +180,13 @@ class Scenario:
             transport=httpx.ASGITransport(app=app),
             retry=retry,
         )
+
+    def set_parallelism(self, parallelism: int) -> None:
+        """Bound concurrent requests to `parallelism` from now on; requests already in flight
+        keep their place under the old bound. A plan opens its client before the workspace
+        settings are loaded, so as to have the first list page in flight meanwhile, then sets
+        the workspace's bound here, before it fans out."""
+        self._sem = asyncio.Semaphore(max(1, parallelism))
 
     async def __aenter__(self) -> Scenario:
         return self

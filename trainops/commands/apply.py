@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,21 +58,20 @@ def run_apply(
     interactive: bool = False,
     confirm: Callable[[str], bool] = lambda _q: False,
 ) -> int:
-    desired, warnings, _ = engine.load(target.paths, cwd=target.cwd)
-    warn_all(warnings)
-    return engine.run(_apply(target, flags, desired, color, interactive, confirm))
+    load = functools.partial(engine.load, target.paths, cwd=target.cwd)
+    return engine.run(_apply(target, flags, load, color, interactive, confirm))
 
 
 async def _apply(
     target: Target,
     flags: ApplyFlags,
-    desired: Desired,
+    load: Callable[[], engine.Loaded],
     color: bool,
     interactive: bool,
     confirm: Callable[[str], bool],
 ) -> int:
-    async with target.client(desired) as client:
-        plan = await _the_plan(client, desired, flags)
+    async with target.client_before(load) as client:
+        desired, plan = await _the_plan(client, load, flags, target)
         print(render_text(plan, color=color), end="")
         check_budget(plan, flags.max_cost, desired.workspace.budget)
         pr = _verify_reviewed(target, desired, plan, flags)
@@ -94,16 +94,25 @@ async def _apply(
     return EXIT_ERROR if outcome.failed else EXIT_OK
 
 
-async def _the_plan(client: Scenario, desired: Desired, flags: ApplyFlags) -> Plan:
+async def _the_plan(
+    client: Scenario, load: Callable[[], engine.Loaded], flags: ApplyFlags, target: Target
+) -> tuple[Desired, Plan]:
     if flags.plan_file is None:
-        return (await engine.make_plan(desired, client, probe=flags.probe)).plan
+        planned = await engine.load_and_plan(
+            client, load, parallelism=target.parallelism, probe=flags.probe
+        )
+        warn_all(planned.warnings)
+        return planned.desired, planned.plan
+    desired, warnings, _ = load()
+    warn_all(warnings)
+    client.set_parallelism(target.parallelism or desired.workspace.parallelism)
     saved = load_plan(flags.plan_file)
     # The saved plan may cover only some manifests (`plan --changed-since`): its digest is of
     # those, so check those. A manifest outside it is not applied either way.
     keys = {m.key for m in saved.models}
     scoped = dataclasses.replace(desired, models=tuple(m for m in desired.models if m.key in keys))
     check_fresh(saved, scoped, await read_live(client, scoped))
-    return saved
+    return desired, saved
 
 
 def _has_work(plan: Plan, flags: ApplyFlags) -> bool:

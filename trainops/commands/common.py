@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from trainops.desired import Desired, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.markdown import render_markdown
 from trainops.plan import Plan
-from trainops.scenario import Scenario
+from trainops.scenario import DEFAULT_PARALLELISM, Scenario
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -29,13 +29,25 @@ class Target:
     cwd: Path = field(default_factory=Path.cwd)
     environ: Mapping[str, str] = field(default_factory=dict)
 
-    def client(self, desired: Desired) -> Scenario:
+    def client(self, desired: Desired | None = None) -> Scenario:
+        """The API client, bounded by --parallelism, else the workspace's (when known)."""
+        ws = desired.workspace.parallelism if desired is not None else DEFAULT_PARALLELISM
         return engine.open_client(
             sandbox=self.sandbox,
             root=self.cwd,
             environ=self.environ,
-            parallelism=self.parallelism or desired.workspace.parallelism,
+            parallelism=self.parallelism or ws,
         )
+
+    def client_before(self, load: Callable[[], engine.Loaded]) -> Scenario:
+        """The client, opened before the manifests are loaded (see `engine.load_and_plan`).
+        Missing credentials are reported only after the manifests' own errors, if any: those
+        come first, as when the manifests were loaded first."""
+        try:
+            return self.client()
+        except ConfigError:
+            load()
+            raise
 
 
 def err(text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -43,16 +44,17 @@ def run_plan(
     comment: bool = False,
     probe: bool = True,
 ) -> int:
-    desired, warnings, partial = engine.load(target.paths, cwd=target.cwd, changed=changed_since)
-    warn_all(warnings)
+    load = functools.partial(engine.load, target.paths, cwd=target.cwd, changed=changed_since)
 
     async def go() -> engine.Planned:
-        async with target.client(desired) as client:
-            return await engine.make_plan(
-                desired, client, partial=partial, probe=probe, warnings=warnings
+        async with target.client_before(load) as client:
+            return await engine.load_and_plan(
+                client, load, parallelism=target.parallelism, probe=probe
             )
 
-    plan = engine.run(go()).plan
+    planned = engine.run(go())
+    desired, plan = planned.desired, planned.plan
+    warn_all(planned.warnings)
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
     for line in missing_secrets(plan, desired, target.environ):
         err(f"warning: {line}: apply will refuse to start until it is set")
