@@ -137,9 +137,9 @@ class LiveModel:
     short_description: str | None
     tags: tuple[str, ...]  # all tags, trainops's included
     parameters: Mapping[str, object]
-    images: tuple[LiveImage, ...]
-    images_count: int  # trainingImagesNumber: the truth even when `images` is truncated
-    complete: bool  # True when `images` holds every image (read in full, not from a listing)
+    images: tuple[LiveImage, ...]  # every training image when complete, else none
+    images_count: int  # trainingImagesNumber: the truth even when `images` is empty
+    complete: bool  # True when read in full; False when known from a listing only
     pairs: tuple[LivePair, ...]
     job: LiveJob | None  # the latest training job, when known
     progress: float | None  # trainingProgress.progress

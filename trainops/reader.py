@@ -53,11 +53,15 @@ async def read_live(
     )
     _check_unique(relevant, workspace, desired)
     by_key = desired.by_key()
-    tasks = [
-        _read_one(client, raw, adopted.get(str(raw["id"])) or _keyed(raw, workspace, by_key))
-        for raw in relevant
-    ]
-    models = [m for m in await asyncio.gather(*tasks) if m is not None]
+    models: list[LiveModel] = []
+    tasks = []
+    for raw in relevant:
+        d = adopted.get(str(raw["id"])) or _keyed(raw, workspace, by_key)
+        if may_have_changed(raw, d) or _needs_job(raw):
+            tasks.append(_read_one(client, raw, d))
+        else:  # the common case of a re-plan: no request, and no task to schedule either
+            models.append(to_live_model(raw, complete=False))
+    models += [m for m in await asyncio.gather(*tasks) if m is not None]
     return Live(
         workspace=workspace,
         models=tuple(sorted(models, key=lambda m: m.id)),
@@ -141,12 +145,19 @@ async def _read_one(client: Scenario, raw: Json, desired: DesiredModel | None) -
                 return None  # deleted between the listing and now: it is absent
             raise
         complete = True
-    job = None
-    job_id = raw.get("jobId")
-    recorded = parse_recorded(_tags(raw))
-    if job_id and (raw.get("status") in _JOB_STATUSES or recorded.pending_fingerprint):
-        job = to_live_job(await client.get_job(str(job_id)))
+    job = to_live_job(await client.get_job(str(raw["jobId"]))) if _needs_job(raw) else None
     return to_live_model(raw, complete=complete, job=job)
+
+
+def _needs_job(raw: Json) -> bool:
+    """Whether the model's latest job must be read: its progress (training), its error
+    (failed), or whether the training a crashed apply marked pending was ever launched."""
+    if not raw.get("jobId"):
+        return False
+    return (
+        raw.get("status") in _JOB_STATUSES
+        or parse_recorded(_tags(raw)).pending_fingerprint is not None
+    )
 
 
 def may_have_changed(raw: Json, desired: DesiredModel | None) -> bool:
@@ -192,7 +203,8 @@ def to_live_model(raw: Json, *, complete: bool, job: LiveJob | None = None) -> L
         short_description=raw.get("shortDescription"),
         tags=tags,
         parameters=dict(raw.get("parameters") or {}),
-        images=tuple(to_live_image(i) for i in raw.get("trainingImages") or []),
+        # A listing's preview of at most 3 images is never compared (see changes._image_changes).
+        images=tuple(to_live_image(i) for i in raw.get("trainingImages") or []) if complete else (),
         images_count=int(raw.get("trainingImagesNumber") or 0),
         complete=complete,
         pairs=tuple(
