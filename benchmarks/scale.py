@@ -25,8 +25,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +53,7 @@ from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
 from trainops.loadcache import CACHE_DIR
 from trainops.plan import Outcome, Plan
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
 from trainops.scenario import Scenario
 
 T = TypeVar("T")
@@ -175,6 +179,42 @@ def _plan_phase(
     return phase, plan, desired
 
 
+def interpreter_floor() -> float:
+    """Seconds to start and stop a bare Python interpreter: what any Python CLI pays."""
+    _, seconds = _timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))
+    return seconds
+
+
+def _cli_phase(cfg: Config, repo: Repo, server: Served, warm: Phase, floor: float) -> Phase:
+    """`trainops plan` as a user runs it: a new process, so imports and start-up count too."""
+    env = {
+        **os.environ,
+        "SCENARIO_API_KEY": SANDBOX_API_KEY,
+        "SCENARIO_API_SECRET": SANDBOX_API_SECRET,
+        "SCENARIO_BASE_URL": server.url,
+        "NO_COLOR": "1",
+    }
+    cmd = [sys.executable, "-m", "trainops", "plan", "--detailed-exitcode"]
+    before, cpu = server.requests(), server.cpu_s()
+    done, wall = _timed(lambda: subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True))
+    if done.returncode != 0:
+        raise RuntimeError(f"warm plan (CLI): exit {done.returncode}: {done.stderr.decode()}")
+    requests = server.requests() - before
+    if requests != warm.requests:
+        raise RuntimeError(f"warm plan (CLI): {requests} requests, in-process {warm.requests}")
+    return Phase(
+        "warm plan (CLI process)",
+        wall,
+        float("nan"),  # inside the child process: not measured
+        server.cpu_s() - cpu,
+        requests,
+        lower_bound(cfg, requests, round_trips(Counter(warm.by_kind)), floor),
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        warm.by_kind,
+        warm.actions,
+    )
+
+
 def _apply_phase(
     cfg: Config, server: Served, plan: Plan, desired: Desired
 ) -> tuple[Phase, Outcome]:
@@ -238,6 +278,7 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
         _expect(cold, {"none": cfg.models})
         warm, _, _ = _plan_phase("warm plan", cfg, repo, server, stat_floor(repo))
         _expect(warm, {"none": cfg.models})
+        cli = _cli_phase(cfg, repo, server, warm, stat_floor(repo) + interpreter_floor())
         changed = change(repo, cfg.changed)
         after, plan, desired = _plan_phase(
             f"plan after {len(changed)} changes", cfg, repo, server, stat_floor(repo)
@@ -245,7 +286,7 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
         _expect(after, {"none": cfg.models - len(changed), "train": len(changed)})
         applied, _ = _apply_phase(cfg, server, plan, desired)
         _expect(applied, {"done": len(changed), "skipped": cfg.models - len(changed)})
-        return [cold, warm, after, applied]
+        return [cold, warm, cli, after, applied]
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -266,7 +307,7 @@ def table(phases: Sequence[Phase]) -> str:
         (
             p.name,
             f"{p.wall_s:.2f}",
-            f"{p.local_s:.2f}",
+            "n/a" if math.isnan(p.local_s) else f"{p.local_s:.2f}",
             f"{p.server_cpu_s:.2f}",
             str(p.requests),
             f"{p.lower_bound_s:.2f}",
@@ -283,7 +324,14 @@ def to_json(cfg: Config, phases: Sequence[Phase]) -> dict[str, object]:
     return {
         "config": asdict(cfg),
         "cpus": os.cpu_count(),
-        "phases": [{**asdict(p), "ratio": round(p.ratio, 3)} for p in phases],
+        "phases": [
+            {
+                **asdict(p),
+                "local_s": None if math.isnan(p.local_s) else p.local_s,
+                "ratio": round(p.ratio, 3),
+            }
+            for p in phases
+        ],
     }
 
 

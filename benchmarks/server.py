@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 
@@ -27,7 +28,8 @@ SPEED = 1e6
 
 
 def sandbox_app(db: Path, *, latency: float = 0.0) -> Starlette:
-    faults = [Fault(None, "", "latency", seconds=latency)] if latency > 0 else []
+    # Always present, even at 0 s: its hit count is how `Served.requests` counts requests.
+    faults = [Fault(None, "", "latency", seconds=latency)]
     return create_app(db, speed=SPEED, limits=LIMITS, faults=faults)
 
 
@@ -41,6 +43,15 @@ def _free_port() -> int:
 class Served:
     url: str  # the API base URL (…/v1)
     process: subprocess.Popen[bytes]
+
+    def requests(self) -> int:
+        """API requests the server has answered so far: the hits of its always-on latency
+        fault (the `/_sandbox/` admin routes are never faulted, so this read is not counted)."""
+        reply = httpx.get(
+            f"{self.url}/_sandbox/faults", auth=(SANDBOX_API_KEY, SANDBOX_API_SECRET), timeout=10
+        )
+        reply.raise_for_status()
+        return sum(int(f["hits"]) for f in reply.json()["faults"])
 
     def cpu_s(self) -> float:
         """CPU seconds the server process has used so far. It runs apart from the client, as

@@ -30,6 +30,11 @@ def test_warm_and_cold_plans_list_models_in_pages_only(phases: dict[str, Phase])
     assert phases["cold plan"].actions == phases["warm plan"].actions == {"none": 50}
 
 
+def test_the_cli_process_sends_what_the_library_sends(phases: dict[str, Phase]) -> None:
+    # Counted by the server this time: the same single page, from a fresh `trainops plan`.
+    assert phases["warm plan (CLI process)"].requests == phases["warm plan"].requests == 1
+
+
 def test_a_plan_after_ten_changes_reads_and_prices_only_those(phases: dict[str, Phase]) -> None:
     phase = phases["plan after 10 changes"]
     assert phase.actions == snapshot({"none": 40, "train": 10})
@@ -67,7 +72,7 @@ def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
         ]
     )
     assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == snapshot(
-        ["cold plan", "warm plan", "plan after 10 changes", "apply 10"]
+        ["cold plan", "warm plan", "warm plan (CLI process)", "plan after 10 changes", "apply 10"]
     )
 
 
