@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from trainops.sandbox.cost import Durations
 
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     canceled_at REAL, cost INTEGER NOT NULL, parameters TEXT NOT NULL,
     image_count INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs (model_id);
+CREATE INDEX IF NOT EXISTS training_images_model ON training_images (model_id);
+CREATE INDEX IF NOT EXISTS training_images_asset ON training_images (asset_id);
 """
 
 _MODEL_COLS = (
@@ -47,6 +49,11 @@ _JOB_COLS = (
     "finalizing_s, canceled_at, cost, parameters, image_count"
 )
 _ASSET_COLS = "id, created_at, updated_at, name, mime, length(data), description, caption"
+# a training image: its asset `a` (as _ASSET_COLS) and when `t` attached it
+_IMAGE_COLS = (
+    "a.id, a.created_at, a.updated_at, a.name, a.mime, length(a.data), a.description, "
+    "a.caption, t.created_at"
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,16 @@ class ModelRow:
     extra: dict[str, Any]  # less used fields, stored as sent (classSlug, concepts, thumbnail...)
     job_id: str | None
     epoch: str | None
+
+
+class ModelKey(NamedTuple):
+    """What a listing filters and orders every model by (a page loads its full rows)."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    deleted_at: float | None
+    job_id: str | None
 
 
 @dataclass(frozen=True)
@@ -128,8 +145,14 @@ class Tx:
         found = row.fetchone()
         return _model(found) if found else None
 
-    def models(self) -> list[ModelRow]:
-        return [_model(r) for r in self.c.execute(f"SELECT {_MODEL_COLS} FROM models")]
+    def model_keys(self) -> list[ModelKey]:
+        sql = "SELECT id, created_at, updated_at, deleted_at, job_id FROM models"
+        return [ModelKey._make(r) for r in self.c.execute(sql)]
+
+    def models(self, ids: list[str]) -> dict[str, ModelRow]:
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT {_MODEL_COLS} FROM models WHERE id IN ({marks})"
+        return {r[0]: _model(r) for r in self.c.execute(sql, ids)} if ids else {}
 
     def insert_model(self, m: ModelRow) -> None:
         self.c.execute(
@@ -178,10 +201,8 @@ class Tx:
         self.c.execute(sql, (description, now, asset_id))
 
     def images(self, model_id: str, limit: int = -1) -> list[ImageRow]:
-        cols = ", ".join(f"a.{c.strip()}" for c in _ASSET_COLS.split(","))
-        cols = cols.replace("a.length(data)", "length(a.data)")
         rows = self.c.execute(
-            f"SELECT {cols}, t.created_at FROM training_images t JOIN assets a "
+            f"SELECT {_IMAGE_COLS} FROM training_images t JOIN assets a "
             "ON a.id = t.asset_id WHERE t.model_id = ? ORDER BY t.seq LIMIT ?",
             (model_id, limit),
         )
@@ -189,17 +210,15 @@ class Tx:
 
     def image_previews(self, model_ids: list[str], limit: int) -> dict[str, list[ImageRow]]:
         """The first `limit` images of each model in one query (a listing page would otherwise
-        cost one query per model)."""
+        cost one query per model). Driven by the ids: a window over the models' whole datasets
+        cost ~40 ms for a 500-model page, these index seeks ~8 ms."""
         if not model_ids:
             return {}
-        cols = ", ".join(f"a.{c.strip()}" for c in _ASSET_COLS.split(","))
-        cols = cols.replace("a.length(data)", "length(a.data)")
-        marks = ",".join("?" * len(model_ids))
         rows = self.c.execute(
-            f"SELECT {cols}, t.created_at, t.model_id FROM (SELECT *, ROW_NUMBER() OVER "
-            f"(PARTITION BY model_id ORDER BY seq) AS rn FROM training_images "
-            f"WHERE model_id IN ({marks})) t JOIN assets a ON a.id = t.asset_id "
-            "WHERE t.rn <= ? ORDER BY t.model_id, t.seq",
+            f"WITH page(id) AS (VALUES {_values(model_ids)}) "
+            f"SELECT {_IMAGE_COLS}, t.model_id FROM page JOIN training_images t ON t.seq IN "
+            "(SELECT s.seq FROM training_images s WHERE s.model_id = page.id "
+            "ORDER BY s.seq LIMIT ?) JOIN assets a ON a.id = t.asset_id ORDER BY t.seq",
             (*model_ids, limit),
         )
         out: dict[str, list[ImageRow]] = {i: [] for i in model_ids}
@@ -207,8 +226,14 @@ class Tx:
             out[r[9]].append(ImageRow(_asset(r), r[8]))
         return out
 
-    def image_counts(self) -> dict[str, int]:
-        rows = self.c.execute("SELECT model_id, count(*) FROM training_images GROUP BY model_id")
+    def image_counts(self, model_ids: list[str]) -> dict[str, int]:
+        if not model_ids:
+            return {}
+        rows = self.c.execute(
+            f"WITH page(id) AS (VALUES {_values(model_ids)}) SELECT page.id, "
+            "(SELECT count(*) FROM training_images t WHERE t.model_id = page.id) FROM page",
+            model_ids,
+        )
         return {r[0]: r[1] for r in rows}
 
     def team_image_count(self) -> int:
@@ -275,6 +300,11 @@ class Tx:
 
     def cancel_job(self, job_id: str, at: float) -> None:
         self.c.execute("UPDATE jobs SET canceled_at = ? WHERE id = ?", (at, job_id))
+
+
+def _values(ids: list[str]) -> str:
+    """Placeholders for `ids` as the rows of a VALUES table."""
+    return ",".join(["(?)"] * len(ids))
 
 
 def _opt_json(value: object) -> str | None:

@@ -130,9 +130,9 @@ def model_status(state: JobState | None) -> str:
     return "new" if state is None else state.model_status
 
 
-def model_updated_at(m: ModelRow, j: JobRow | None, state: JobState | None) -> float:
+def model_updated_at(updated_at: float, j: JobRow | None, state: JobState | None) -> float:
     """The latest change: the row itself, a launch, or the end of the latest training."""
-    times = [m.updated_at]
+    times = [updated_at]
     if j is not None and state is not None:
         times.append(j.created_at)
         if state.ended_at is not None:
@@ -161,7 +161,7 @@ def model(
         "exampleAssetIds": [],
         "custom": False,
         "createdAt": iso(m.created_at),
-        "updatedAt": iso(model_updated_at(m, j, st)),
+        "updatedAt": iso(model_updated_at(m.updated_at, j, st)),
         "trainingImagesNumber": image_count,
         "trainingImages": [training_image(i, base_url) for i in images],
         "trainingImagePairs": m.pairs,
