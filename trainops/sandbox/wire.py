@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+import math
+import time
+from functools import lru_cache
 from typing import Any
 
 from trainops.parameters import MODEL_TYPES
@@ -15,9 +17,23 @@ AUTHOR_ID = "sandbox-user"
 LIST_IMAGE_LIMIT = 3
 
 
+@lru_cache(maxsize=8192)
+def _second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+
+
 def iso(t: float) -> str:
-    stamp = datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
+    """`datetime.fromtimestamp(t, utc).isoformat(timespec="milliseconds")` with a Z, without
+    the datetime: ~4 us a call that way, and a listing page makes ~3,500 calls. The
+    microseconds round half to even as `fromtimestamp` rounds them (tests/test_sandbox_wire.py
+    compares the two); milliseconds are then truncated, as `isoformat` does."""
+    frac, whole = math.modf(t)
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        whole, us = whole + 1, us - 1_000_000
+    elif us < 0:
+        whole, us = whole - 1, us + 1_000_000
+    return f"{_second(int(whole))}.{us // 1000:03d}Z"
 
 
 def ms(t: float) -> int:
