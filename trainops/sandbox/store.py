@@ -12,7 +12,6 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,8 +55,7 @@ _IMAGE_COLS = (
 )
 
 
-@dataclass(frozen=True)
-class ModelRow:
+class ModelRow(NamedTuple):
     id: str
     created_at: float
     updated_at: float
@@ -83,8 +81,7 @@ class ModelKey(NamedTuple):
     job_id: str | None
 
 
-@dataclass(frozen=True)
-class AssetRow:
+class AssetRow(NamedTuple):
     id: str
     created_at: float
     updated_at: float
@@ -95,14 +92,12 @@ class AssetRow:
     caption: str
 
 
-@dataclass(frozen=True)
-class ImageRow:
+class ImageRow(NamedTuple):
     asset: AssetRow
     added_at: float
 
 
-@dataclass(frozen=True)
-class JobRow:
+class JobRow(NamedTuple):
     id: str
     model_id: str
     model_type: str
@@ -115,17 +110,26 @@ class JobRow:
     image_count: int
 
 
+def _loads(text: str) -> Any:
+    # Most models have no pairs and no extra fields: a listing page decoded ~1,000 of these.
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
 def _model(r: sqlite3.Row) -> ModelRow:
-    params = json.loads(r[8]) if r[8] is not None else None
+    params = _loads(r[8]) if r[8] is not None else None
     return ModelRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), params,
-        json.loads(r[9]), json.loads(r[10]), r[11], r[12],
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], _loads(r[7]), params,
+        _loads(r[9]), _loads(r[10]), r[11], r[12],
     )  # fmt: skip
 
 
 def _job(r: sqlite3.Row) -> JobRow:
     d = Durations(r[5], r[6], r[7], r[8])
-    return JobRow(r[0], r[1], r[2], r[3], r[4], d, r[9], r[10], json.loads(r[11]), r[12])
+    return JobRow(r[0], r[1], r[2], r[3], r[4], d, r[9], r[10], _loads(r[11]), r[12])
 
 
 def _asset(r: sqlite3.Row) -> AssetRow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -149,7 +148,7 @@ def routes(sb: Sandbox) -> list[Route]:
             if sb.state(j, now).terminal:
                 raise bad_request(f"Job {j.id} is already {sb.state(j, now).status}")
             tx.cancel_job(j.id, now)
-        canceled = replace(j, canceled_at=now)
+        canceled = j._replace(canceled_at=now)
         return reply({"job": wire.job(canceled, sb.state(canceled, now))})
 
     async def list_jobs(request: Request) -> Response:
