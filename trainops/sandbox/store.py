@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs (model_id);
 CREATE INDEX IF NOT EXISTS training_images_model ON training_images (model_id);
 CREATE INDEX IF NOT EXISTS training_images_asset ON training_images (asset_id);
+CREATE INDEX IF NOT EXISTS jobs_end ON jobs (
+    created_at + queued_s + warming_up_s + in_progress_s + finalizing_s);
 """
 
 _MODEL_COLS = (
@@ -212,6 +214,14 @@ class Tx:
         )
         return [ImageRow(_asset(r), r[8]) for r in rows]
 
+    def image(self, model_id: str, asset_id: str) -> ImageRow | None:
+        row = self.c.execute(
+            f"SELECT {_IMAGE_COLS} FROM training_images t JOIN assets a "
+            "ON a.id = t.asset_id WHERE t.model_id = ? AND t.asset_id = ?",
+            (model_id, asset_id),
+        ).fetchone()
+        return ImageRow(_asset(row), row[8]) if row else None
+
     def image_previews(self, model_ids: list[str], limit: int) -> dict[str, list[ImageRow]]:
         """The first `limit` images of each model in one query (a listing page would otherwise
         cost one query per model). Driven by the ids: a window over the models' whole datasets
@@ -241,8 +251,10 @@ class Tx:
         return {r[0]: r[1] for r in rows}
 
     def team_image_count(self) -> int:
+        # CROSS JOIN keeps the models outside: one index range per model, where SQLite's own
+        # order looked each of the team's images' model up (~5 ms for 10,000 images).
         row = self.c.execute(
-            "SELECT count(*) FROM training_images t JOIN models m ON m.id = t.model_id "
+            "SELECT count(*) FROM models m CROSS JOIN training_images t ON t.model_id = m.id "
             "WHERE m.deleted_at IS NULL"
         ).fetchone()
         return int(row[0])

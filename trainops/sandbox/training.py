@@ -95,7 +95,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 raise bad_request(f"Models of type {m.type} cannot be trained")
             raw = body.get("parameters", m.parameters or {})
             params = parameters_problems(m.type, raw)
-            count = len(tx.images(m.id))
+            count = tx.image_counts([m.id])[m.id]
             use_sim = dry and count == 0 and simulated > 0
             count = simulated if use_sim else count
             _check_dataset(info, m, count, use_sim)
