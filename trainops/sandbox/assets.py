@@ -4,7 +4,6 @@ of every training image made from the asset), and the file bytes behind every `d
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -62,7 +61,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 now = sb.now()
                 tx.set_asset_description(asset_id, description or "", now)
                 tx.touch_models_with_asset(asset_id, now)
-                a = replace(a, description=description or "", updated_at=now)
+                a = a._replace(description=description or "", updated_at=now)
         return reply({"asset": wire.asset(a, base_url(request))})
 
     return [

@@ -54,7 +54,7 @@ class Sandbox:
     def model_json(self, tx: Tx, request: Request, m: ModelRow, *, full: bool = True) -> Any:
         now = self.now()
         images = tx.images(m.id, -1 if full else wire.LIST_IMAGE_LIMIT)
-        count = len(images) if full else tx.image_counts().get(m.id, 0)
+        count = len(images) if full else tx.image_counts([m.id])[m.id]
         return wire.model(m, images, count, self.latest(tx, m, now), now, base_url(request))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trainops.parameters import MODEL_TYPES, default_max_train_steps
 
@@ -60,8 +60,7 @@ def estimate_cost(model_type: str, parameters: Mapping[str, object], image_count
     return math.ceil(base + training_steps(model_type, parameters, image_count) * rate)
 
 
-@dataclass(frozen=True)
-class Durations:
+class Durations(NamedTuple):
     """Seconds a job spends in each non-terminal status (already divided by the speed)."""
 
     queued: float

@@ -88,17 +88,18 @@ def _assets_from_body(tx: Tx, m: ModelRow, body: dict[str, Any], now: float) -> 
         return [new_asset(tx, now, name, mime, data).id]
     else:
         raise bad_request("Provide assetId, assetIds, or data and name")
-    attached = {i.asset.id for i in tx.images(m.id)}
     for asset_id in dict.fromkeys(ids):
         if tx.asset(asset_id) is None:
             raise not_found("Asset", asset_id)
-        if asset_id in attached:
+        if tx.image(m.id, asset_id) is not None:
             raise bad_request("The provided assetId is already a training image of this model")
     return list(dict.fromkeys(ids))
 
 
 def _image_json(tx: Tx, request: Request, model_id: str, asset_id: str) -> dict[str, Any]:
-    img = next(i for i in tx.images(model_id) if i.asset.id == asset_id)
+    img = tx.image(model_id, asset_id)
+    if img is None:  # just attached in this transaction: never, but not worth a 500
+        raise not_found("Training image", asset_id)
     return {"trainingImage": wire.training_image(img, base_url(request))}
 
 
@@ -136,7 +137,7 @@ def routes(sb: Sandbox) -> list[Route]:
         old = request.path_params["image_id"]
         with sb.store.write() as tx:
             m = sb.model_or_404(tx, request.path_params["model_id"])
-            if old not in {i.asset.id for i in tx.images(m.id)}:
+            if tx.image(m.id, old) is None:
                 raise not_found("Training image", old)
             if "assetIds" in body:
                 raise bad_request("Replace takes one image: assetId, or data and name")
@@ -151,7 +152,7 @@ def routes(sb: Sandbox) -> list[Route]:
         image_id = request.path_params["image_id"]
         with sb.store.write() as tx:
             m = sb.model_or_404(tx, request.path_params["model_id"])
-            if image_id not in {i.asset.id for i in tx.images(m.id)}:
+            if tx.image(m.id, image_id) is None:
                 raise not_found("Training image", image_id)
             tx.detach(m.id, image_id)
             pairs = [p for p in m.pairs if image_id not in (p.get("sourceId"), p.get("targetId"))]

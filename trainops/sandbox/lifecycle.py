@@ -7,7 +7,7 @@ The model's status follows its latest job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trainops.sandbox.cost import Durations
 
@@ -21,8 +21,7 @@ _STAGES = {
 }
 
 
-@dataclass(frozen=True)
-class JobState:
+class JobState(NamedTuple):
     status: str
     progress: float  # 0..1
     history: tuple[tuple[str, float], ...]  # (status, epoch seconds) for every status reached

@@ -17,7 +17,9 @@ from starlette.requests import Request
 
 from trainops.sandbox import wire
 from trainops.sandbox.context import Sandbox, base_url
+from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.replies import bad_request, query_int
+from trainops.sandbox.store import JobRow, Tx
 
 T = TypeVar("T")
 MODEL_STATUSES = frozenset({"new", "training", "trained", "failed", "deleted"})
@@ -33,6 +35,7 @@ JOB_STATUSES = frozenset(
         "canceled",
     }
 )
+_TRAINING_STATUSES = MODEL_STATUSES - {"deleted"}
 _DELETED_WINDOW_S = 30 * 24 * 3600
 
 
@@ -120,31 +123,44 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
         # The sandbox hosts no public models; tags/type/types only ever filter those.
         return {"models": []}
     now, url = sb.now(), base_url(request)
+    by_update = query.sort_by == "updatedAt"
+    # Only a training-status filter or the update order needs every model's training state:
+    # the default listing filters on deletion and creation alone, so it reads only its page's.
+    every_state = by_update or query.status in _TRAINING_STATUSES
     with sb.store.read() as tx:
-        rows, counts = tx.models(), tx.image_counts()
-        jobs = {j.id: j for j in tx.jobs(m.job_id for m in rows if m.job_id)}
+        keys = tx.model_keys()
+        latest = _latest(sb, tx, [k.job_id for k in keys] if every_state else [], now)
         entries = []
-        for m in rows:
-            j = jobs.get(m.job_id or "")
-            latest = (j, sb.state(j, now)) if j is not None else None
-            st = latest[1] if latest else None
-            status = wire.model_status(st)
-            if not _status_matches(m.deleted_at, status, query.status, now):
+        for k in keys:
+            st = latest.get(k.job_id or "")
+            status = wire.model_status(st[1] if st else None)
+            if not _status_matches(k.deleted_at, status, query.status, now):
                 continue
-            if query.created_in_range(m.created_at):
-                by_update = query.sort_by == "updatedAt"
-                stamp = wire.model_updated_at(m, j, st) if by_update else m.created_at
-                entries.append((stamp, m, latest))
+            if query.created_in_range(k.created_at):
+                j, state = st if st else (None, None)
+                stamp = wire.model_updated_at(k.updated_at, j, state) if by_update else k.created_at
+                entries.append((stamp, k))
         page, token = paginate(entries, lambda e: (e[0], e[1].id), request, query.size, query.desc)
-        previews = tx.image_previews([m.id for _, m, _ in page], wire.LIST_IMAGE_LIMIT)
+        if not every_state:
+            latest = _latest(sb, tx, [k.job_id for _, k in page], now)
+        ids = [k.id for _, k in page]
+        rows, counts = tx.models(ids), tx.image_counts(ids)
+        previews = tx.image_previews(ids, wire.LIST_IMAGE_LIMIT)
         models = [
-            wire.model(m, previews[m.id], counts.get(m.id, 0), latest, now, url)
-            for _, m, latest in page
+            wire.model(rows[i], previews[i], counts[i], latest.get(rows[i].job_id or ""), now, url)
+            for i in ids
         ]
     out: dict[str, Any] = {"models": models}
     if token:
         out["nextPaginationToken"] = token
     return out
+
+
+def _latest(
+    sb: Sandbox, tx: Tx, job_ids: list[str | None], now: float
+) -> dict[str, tuple[JobRow, JobState]]:
+    """The jobs of these ids (a model's latest training) with their states at `now`."""
+    return {j.id: (j, sb.state(j, now)) for j in tx.jobs(i for i in job_ids if i)}
 
 
 def _status_matches(deleted_at: float | None, status: str, wanted: str | None, now: float) -> bool:

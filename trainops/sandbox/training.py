@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -96,7 +95,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 raise bad_request(f"Models of type {m.type} cannot be trained")
             raw = body.get("parameters", m.parameters or {})
             params = parameters_problems(m.type, raw)
-            count = len(tx.images(m.id))
+            count = tx.image_counts([m.id])[m.id]
             use_sim = dry and count == 0 and simulated > 0
             count = simulated if use_sim else count
             _check_dataset(info, m, count, use_sim)
@@ -149,7 +148,7 @@ def routes(sb: Sandbox) -> list[Route]:
             if sb.state(j, now).terminal:
                 raise bad_request(f"Job {j.id} is already {sb.state(j, now).status}")
             tx.cancel_job(j.id, now)
-        canceled = replace(j, canceled_at=now)
+        canceled = j._replace(canceled_at=now)
         return reply({"job": wire.job(canceled, sb.state(canceled, now))})
 
     async def list_jobs(request: Request) -> Response:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+import math
+import time
+from functools import lru_cache
 from typing import Any
 
 from trainops.parameters import MODEL_TYPES
@@ -15,9 +17,23 @@ AUTHOR_ID = "sandbox-user"
 LIST_IMAGE_LIMIT = 3
 
 
+@lru_cache(maxsize=8192)
+def _second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+
+
 def iso(t: float) -> str:
-    stamp = datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
+    """`datetime.fromtimestamp(t, utc).isoformat(timespec="milliseconds")` with a Z, without
+    the datetime: ~4 us a call that way, and a listing page makes ~3,500 calls. The
+    microseconds round half to even as `fromtimestamp` rounds them (tests/test_sandbox_wire.py
+    compares the two); milliseconds are then truncated, as `isoformat` does."""
+    frac, whole = math.modf(t)
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        whole, us = whole + 1, us - 1_000_000
+    elif us < 0:
+        whole, us = whole - 1, us + 1_000_000
+    return f"{_second(int(whole))}.{us // 1000:03d}Z"
 
 
 def ms(t: float) -> int:
@@ -130,9 +146,9 @@ def model_status(state: JobState | None) -> str:
     return "new" if state is None else state.model_status
 
 
-def model_updated_at(m: ModelRow, j: JobRow | None, state: JobState | None) -> float:
+def model_updated_at(updated_at: float, j: JobRow | None, state: JobState | None) -> float:
     """The latest change: the row itself, a launch, or the end of the latest training."""
-    times = [m.updated_at]
+    times = [updated_at]
     if j is not None and state is not None:
         times.append(j.created_at)
         if state.ended_at is not None:
@@ -161,7 +177,7 @@ def model(
         "exampleAssetIds": [],
         "custom": False,
         "createdAt": iso(m.created_at),
-        "updatedAt": iso(model_updated_at(m, j, st)),
+        "updatedAt": iso(model_updated_at(m.updated_at, j, st)),
         "trainingImagesNumber": image_count,
         "trainingImages": [training_image(i, base_url) for i in images],
         "trainingImagePairs": m.pairs,
