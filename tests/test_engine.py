@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def test_run_returns_the_result_without_ever_formatting_it() -> None:
     out = engine.run(main())
     assert isinstance(out, Costly)
     assert Costly.reprs == 0
+
+
+def test_run_keeps_what_existed_before_out_of_the_collector_and_restores_it() -> None:
+    async def main() -> int:
+        return gc.get_freeze_count()
+
+    assert gc.get_freeze_count() == 0
+    assert engine.run(main()) > 0
+    assert gc.get_freeze_count() == 0
 
 
 # --- load_and_plan: the manifests load while the first list page is in flight -----------------
