@@ -11,7 +11,7 @@ import inspect
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,11 @@ def _wire(request: httpx.Request) -> tuple[str, str, list[tuple[str, str]], obje
 SdkCall = Callable[[AsyncScenario], Awaitable[object]]
 
 
+async def _drain(pages: AsyncIterator[list[dict[str, Any]]]) -> None:
+    async for _ in pages:
+        pass
+
+
 def _filtered_jobs(**page: Any) -> SdkCall:
     return lambda s: s.jobs.list(
         type="flux-model-training",
@@ -114,6 +119,13 @@ def _filtered_jobs(**page: Any) -> SdkCall:
 CASES: dict[str, tuple[Callable[[Scenario], Awaitable[object]], list[SdkCall]]] = {
     "list_models": (
         lambda c: c.list_models(),
+        [
+            lambda s: s.models.with_raw_response.list(page_size=500),
+            lambda s: s.models.with_raw_response.list(page_size=500, pagination_token="t1"),
+        ],
+    ),
+    "model_pages": (
+        lambda c: _drain(c.model_pages()),
         [
             lambda s: s.models.with_raw_response.list(page_size=500),
             lambda s: s.models.with_raw_response.list(page_size=500, pagination_token="t1"),
@@ -271,7 +283,11 @@ def test_every_public_method_has_a_wire_case() -> None:
     methods = {
         name
         for name in vars(Scenario)
-        if not name.startswith("_") and inspect.iscoroutinefunction(getattr(Scenario, name))
+        if not name.startswith("_")
+        and (
+            inspect.iscoroutinefunction(getattr(Scenario, name))
+            or inspect.isasyncgenfunction(getattr(Scenario, name))
+        )
     }
     covered = {name for name in methods if any(case.startswith(name) for case in CASES)}
     # download is not an API call: a signed URL, fetched without credentials (tested below).

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -227,17 +227,20 @@ class Scenario:
 
     async def list_models(self) -> list[Json]:
         """Every private model of the team, all pages (the API cannot filter private by tag)."""
-        models: list[Json] = []
+        return [m async for page in self.model_pages() for m in page]
+
+    async def model_pages(self) -> AsyncIterator[list[Json]]:
+        """The models of `list_models`, a page at a time, so a caller can work on one page while
+        the next is fetched."""
         token: str | None = None
         while True:
             params = {"pageSize": LIST_PAGE_SIZE, "paginationToken": token}
-            page = json_object(
-                await self._call("read", "list models", self._api("GET", "/models", params=params))
-            )
-            models.extend(m for m in page.get("models") or [] if isinstance(m, dict))
+            get = self._api("GET", "/models", params=params)
+            page = json_object(await self._call("read", "list models", get))
+            yield [m for m in page.get("models") or [] if isinstance(m, dict)]
             token = page.get("nextPaginationToken") or None
             if not token:
-                return models
+                return
 
     async def get_model(self, model_id: str) -> Json:
         path = f"/models/{segment(model_id)}"
