@@ -13,7 +13,6 @@ import httpx
 import pytest
 import uvicorn
 from inline_snapshot import snapshot
-from scenario_sdk import APIStatusError
 from starlette.applications import Starlette
 
 from trainops.errors import ApiError, ConfigError, QuotaError
@@ -26,6 +25,7 @@ from trainops.scenario import (
     Scenario,
     request_kind,
 )
+from trainops.wire import StatusError
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
 
@@ -34,10 +34,9 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coro)
 
 
-def _status(status: int, body: object, headers: dict[str, str] | None = None) -> APIStatusError:
+def _status(status: int, body: object, headers: dict[str, str] | None = None) -> StatusError:
     request = httpx.Request("PUT", "https://api.example/v1/models/m1/train")
-    response = httpx.Response(status, json=body, headers=headers, request=request)
-    return APIStatusError("x", response=response, body=body)
+    return StatusError(httpx.Response(status, json=body, headers=headers, request=request))
 
 
 # --- pure pieces ---------------------------------------------------------------------------
@@ -469,7 +468,7 @@ def test_set_parallelism_bounds_the_calls_made_after_it(app: Starlette) -> None:
         async with Scenario.sandbox(
             Path("unused.db"), app=app, parallelism=before, retry=FAST
         ) as client:
-            await client.list_models()  # not delayed; the SDK's first call imports a lot
+            await client.list_models()  # not delayed
             client.set_parallelism(after)
             start = time.monotonic()
             ids = ["model_a", "model_b", "model_c", "model_d"]

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 import httpx
-from scenario_sdk import APIConnectionError, APIStatusError, APITimeoutError
 
 from trainops.desired import SECRET_PARAMETERS
 from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.wire import StatusError
 
 T = TypeVar("T")
 CallKind = Literal["read", "idempotent", "create"]
@@ -64,7 +64,7 @@ def backoff(policy: RetryPolicy, attempt: int) -> float:
 
 
 def on_status(
-    policy: RetryPolicy, kind: CallKind, what: str, exc: APIStatusError, attempt: int
+    policy: RetryPolicy, kind: CallKind, what: str, exc: StatusError, attempt: int
 ) -> Failure:
     """Raise or retry after an error reply, by call kind."""
     error = status_error(what, exc)
@@ -82,10 +82,10 @@ def on_status(
 
 
 def on_transport(
-    policy: RetryPolicy, kind: CallKind, what: str, exc: APIConnectionError, attempt: int
+    policy: RetryPolicy, kind: CallKind, what: str, exc: httpx.RequestError, attempt: int
 ) -> Failure:
     """Raise or retry after a timeout or a connection failure (no reply: ambiguous)."""
-    reason = "timed out" if isinstance(exc, APITimeoutError) else "could not connect"
+    reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "could not connect"
     if kind == "create":
         return Failure(ambiguous(what, f"the request {reason}"), None)
     error = ApiError(
@@ -100,7 +100,7 @@ def on_transport(
 # --- error mapping -----------------------------------------------------------------------------
 
 
-def status_error(what: str, exc: APIStatusError) -> Exception:
+def status_error(what: str, exc: StatusError) -> Exception:
     """The trainops error for one API refusal (never includes credentials)."""
     status = exc.status_code
     message = api_message(exc.body) or exc.response.reason_phrase or "no message"
@@ -208,7 +208,7 @@ def redacting(
     async def call() -> T:
         try:
             return await fn()
-        except APIStatusError as exc:
+        except StatusError as exc:
             exc.body = _redact(exc.body, secrets)
             raise
 
@@ -233,7 +233,7 @@ def gone_ok(fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[objec
     async def call() -> object:
         try:
             return await fn()
-        except APIStatusError as exc:
+        except StatusError as exc:
             if exc.status_code == 404:
                 return None
             raise

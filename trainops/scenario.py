@@ -1,30 +1,28 @@
-"""The one adapter over `scenario-sdk`: auth, timeouts, bounded concurrency, paging, and the
+"""The one adapter over the Scenario API: auth, timeouts, bounded concurrency, paging, and the
 retry policy per call kind (`read`, `idempotent`, `create`; see `trainops.retry`).
 
-The SDK's own retries are off (`max_retries=0`): it retries every method, including the
-non-idempotent ones, and it retries quota 429s that can never succeed (contract §1.3, §9).
-Methods return plain JSON dicts (camelCase, as on the wire) so no SDK type leaks past
-`live`/`apply`. `Scenario.requests` counts every HTTP request sent (retries included) by
-`request_kind`, for the benchmark.
+It speaks plain httpx (`trainops.wire`), not `scenario-sdk`: importing the SDK cost ~1.35 s
+(~140 pydantic modules) plus ~0.4 s on first use of `resources.models`, most of a 500-model
+re-plan with nothing to do (~3.2 s as a process, ~0.5 s of planning). The SDK stays the ground
+truth in tests: `tests/test_scenario_wire.py` checks that every method sends the request the
+SDK sends for the same call. We never retried through the SDK either: it retries every method,
+including the non-idempotent ones, and quota 429s that can never succeed (contract §1.3, §9).
+Methods return plain JSON dicts (camelCase, as on the wire). `Scenario.requests` counts every
+HTTP request sent (retries included) by `request_kind`, for the benchmark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import functools
-import re
-import ssl
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from scenario_sdk import APIConnectionError, APIStatusError, AsyncScenario, omit
-from scenario_sdk.pagination import AsyncJobsCursor
 
 from trainops.errors import ApiError, ConfigError
 from trainops.retry import (
@@ -41,6 +39,18 @@ from trainops.retry import (
     redacting,
     retry_after,
     secret_values,
+)
+from trainops.wire import (
+    JOB_FILTERS,
+    StatusError,
+    api_headers,
+    json_object,
+    member,
+    query,
+    request_kind,
+    segment,
+    send,
+    tls,
 )
 
 __all__ = ["AmbiguousWriteError", "DryRun", "Json", "RetryPolicy", "Scenario", "request_kind"]
@@ -67,30 +77,6 @@ class DryRun:
     details: Mapping[str, float] = field(default_factory=dict)  # costDetails, e.g. train-model
 
 
-# Path segments following these words are ids, except for the literal sub-resources listed.
-_ID_AFTER = {"models", "jobs", "training-images", "assets", "uploads", "files"}
-_LITERAL = {"get-bulk", "pairs"}
-
-
-def request_kind(method: str, url: httpx.URL) -> str:
-    """`PUT /models/{id}/train?dryRun`: the counter key for one request (ids folded away)."""
-    parts = [p for p in url.path.split("/") if p]
-    if parts and re.fullmatch(r"v\d+", parts[0]):
-        parts = parts[1:]
-    out: list[str] = []
-    for i, part in enumerate(parts):
-        prev = parts[i - 1] if i else ""
-        out.append("{id}" if prev in _ID_AFTER and part not in _LITERAL else part)
-    suffix = "?dryRun" if "dryRun" in url.params else ""
-    return f"{method} /{'/'.join(out)}{suffix}"
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    # httpx builds a TLS context per client (~40 ms, loading the CA bundle); one per process.
-    return httpx.create_ssl_context()
-
-
 class Scenario:
     """An async Scenario API client with trainops's retry policy. Use as `async with`."""
 
@@ -108,22 +94,16 @@ class Scenario:
         self.requests: Counter[str] = Counter()
         self._retry = retry
         self._sem = asyncio.Semaphore(max(1, parallelism))
+        self._headers = api_headers(api_key, api_secret)
         self._http = httpx.AsyncClient(
             transport=transport,
-            verify=_tls(),
+            base_url=base_url,
+            verify=tls(),
             timeout=timeout,
             # Unbounded: the semaphore is the bound, and `set_parallelism` may raise it later.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
             follow_redirects=True,
             event_hooks={"request": [self._count]},
-        )
-        self._sdk = AsyncScenario(
-            api_key=api_key,
-            api_secret=api_secret,
-            base_url=base_url,
-            http_client=self._http,
-            timeout=timeout,
-            max_retries=0,
         )
 
     @classmethod
@@ -214,49 +194,59 @@ class Scenario:
             try:
                 async with self._sem:
                     return await fn()
-            except APIStatusError as exc:
+            except StatusError as exc:
                 failure = on_status(self._retry, kind, what, exc, attempt)
-            except APIConnectionError as exc:
+            except httpx.RequestError as exc:
+                # Not only TransportError: a reply that cannot be decoded or too many redirects
+                # were "connection errors" to the SDK too, and for a create just as ambiguous.
                 failure = on_transport(self._retry, kind, what, exc, attempt)
             if failure.delay is None:
                 raise failure.error
             # Sleep outside the semaphore so a backing-off call does not block the others.
             await asyncio.sleep(failure.delay)
 
+    def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        body: object = None,
+    ) -> Callable[[], Awaitable[httpx.Response]]:
+        """One API request as a thunk for `_call`, which sends it again on a retry."""
+        encoded = query(params) if params else None
+
+        async def call() -> httpx.Response:
+            return await send(
+                self._http, method, path, headers=self._headers, params=encoded, body=body
+            )
+
+        return call
+
     # --- models --------------------------------------------------------------------------------
 
     async def list_models(self) -> list[Json]:
         """Every private model of the team, all pages (the API cannot filter private by tag)."""
-        models: list[Json] = []
+        return [m async for page in self.model_pages() for m in page]
+
+    async def model_pages(self) -> AsyncIterator[list[Json]]:
+        """The models of `list_models`, a page at a time, so a caller can work on one page while
+        the next is fetched."""
         token: str | None = None
         while True:
-            page = await self._call("read", "list models", self._models_page(token))
-            models.extend(m for m in page.get("models") or [] if isinstance(m, dict))
+            params = {"pageSize": LIST_PAGE_SIZE, "paginationToken": token}
+            get = self._api("GET", "/models", params=params)
+            page = json_object(await self._call("read", "list models", get))
+            yield [m for m in page.get("models") or [] if isinstance(m, dict)]
             token = page.get("nextPaginationToken") or None
             if not token:
-                return models
-
-    def _models_page(self, token: str | None) -> Callable[[], Awaitable[Json]]:
-        # The raw JSON: building SDK objects for 500 models and dumping them back to dicts
-        # cost more than the request itself (~0.4 s per page).
-        async def call() -> Json:
-            raw = await self._sdk.models.with_raw_response.list(
-                page_size=LIST_PAGE_SIZE, pagination_token=token or omit
-            )
-            body = await raw.json()
-            return body if isinstance(body, dict) else {}
-
-        return call
+                return
 
     async def get_model(self, model_id: str) -> Json:
-        async def call() -> Json:
-            # Raw JSON, like the listing: SDK objects for every image cost more than the request.
-            raw = await self._sdk.models.with_raw_response.retrieve(model_id)
-            body = await raw.json()
-            model = body.get("model") if isinstance(body, dict) else None
-            return model if isinstance(model, dict) else {}
-
-        return await self._call("read", f"read model {model_id}", call)
+        path = f"/models/{segment(model_id)}"
+        reply = await self._call("read", f"read model {model_id}", self._api("GET", path))
+        model = json_object(reply).get("model")
+        return model if isinstance(model, dict) else {}
 
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None
@@ -266,12 +256,9 @@ class Scenario:
             body["name"] = name
         if short_description is not None:
             body["shortDescription"] = short_description
-        res = await self._call(
-            "create",
-            f"create model {name or type}",
-            lambda: self._sdk.models.create(extra_body=body),
-        )
-        return res.model.to_dict(mode="json")
+        what = f"create model {name or type}"
+        reply = await self._call("create", what, self._api("POST", "/models", body=body))
+        return member(reply, "model")
 
     async def update_model(
         self,
@@ -288,13 +275,10 @@ class Scenario:
             body["shortDescription"] = short_description
         if parameters is not None:
             body["parameters"] = dict(parameters)
-        secrets = secret_values(parameters)
-        res = await self._call(
-            "idempotent",
-            f"update model {model_id}",
-            redacting(secrets, lambda: self._sdk.models.update(model_id, extra_body=body)),
-        )
-        return res.model.to_dict(mode="json")
+        put = self._api("PUT", f"/models/{segment(model_id)}", body=body)
+        what = f"update model {model_id}"
+        reply = await self._call("idempotent", what, redacting(secret_values(parameters), put))
+        return member(reply, "model")
 
     async def update_tags(
         self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
@@ -302,20 +286,19 @@ class Scenario:
         """Add and remove some tags, keeping the others (never replaces the whole set)."""
         if not add and not delete:
             return
+        body = {"add": list(add), "delete": list(delete), "strict": False}
         await self._call(
             "idempotent",
             f"update tags of model {model_id}",
-            # Raw: the reply (the whole model) is not needed, so it is not parsed into objects.
-            lambda: self._sdk.models.with_raw_response.update_tags(
-                model_id, add=list(add), delete=list(delete), strict=False
-            ),
+            # The reply (the whole model) is not needed, so it is not decoded.
+            self._api("PUT", f"/models/{segment(model_id)}/tags", body=body),
         )
 
     async def delete_model(self, model_id: str) -> None:
         await self._call(
             "idempotent",
             f"delete model {model_id}",
-            gone_ok(lambda: self._sdk.models.delete(model_id)),
+            gone_ok(self._api("DELETE", f"/models/{segment(model_id)}")),
         )
 
     # --- training images -----------------------------------------------------------------------
@@ -325,12 +308,11 @@ class Scenario:
     ) -> Json:
         """Upload one file as a data URL. Not retried on ambiguity: re-read the model instead."""
         url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-        res = await self._call(
-            "create",
-            f"upload {name} to model {model_id}",
-            lambda: self._sdk.models.training_images.add(model_id, data=url, name=name),
+        post = self._api(
+            "POST", f"/models/{segment(model_id)}/training-images", body={"data": url, "name": name}
         )
-        image = res.training_image.to_dict(mode="json")
+        reply = await self._call("create", f"upload {name} to model {model_id}", post)
+        image = member(reply, "trainingImage")
         if description is not None and image.get("description") != description:
             await self.set_image_description(model_id, str(image["id"]), description)
             image["description"] = description
@@ -342,14 +324,15 @@ class Scenario:
         await self._call(
             "idempotent",
             f"set the caption of image {image_id} of model {model_id}",
-            lambda: self._sdk.assets.update(image_id, description=description),
+            self._api("PUT", f"/assets/{segment(image_id)}", body={"description": description}),
         )
 
     async def delete_training_image(self, model_id: str, image_id: str) -> None:
+        path = segment(model_id)
         await self._call(
             "idempotent",
             f"delete image {image_id} of model {model_id}",
-            gone_ok(lambda: self._sdk.models.training_images.delete(image_id, model_id=model_id)),
+            gone_ok(self._api("DELETE", f"/models/{path}/training-images/{segment(image_id)}")),
         )
 
     async def replace_pairs(self, model_id: str, pairs: Sequence[Mapping[str, str]]) -> None:
@@ -357,7 +340,7 @@ class Scenario:
         await self._call(
             "idempotent",
             f"set the training pairs of model {model_id}",
-            lambda: self._sdk.models.training_images.replace_pairs(model_id, body=body),  # type: ignore[arg-type]
+            self._api("PUT", f"/models/{segment(model_id)}/training-images/pairs", body=body),
         )
 
     async def download(self, url: str) -> bytes:
@@ -399,17 +382,12 @@ class Scenario:
 
     async def train(self, model_id: str, parameters: Mapping[str, object]) -> str:
         """Trigger a training; returns the job id. Never retried on ambiguity (double billing)."""
-        res = await self._call(
-            "create",
-            f"train model {model_id}",
-            redacting(
-                secret_values(parameters),
-                lambda: self._sdk.models.train.trigger(
-                    model_id, extra_body={"parameters": dict(parameters)}
-                ),
-            ),
+        put = self._api(
+            "PUT", f"/models/{segment(model_id)}/train", body={"parameters": dict(parameters)}
         )
-        return str(res.job.job_id)
+        what = f"train model {model_id}"
+        reply = await self._call("create", what, redacting(secret_values(parameters), put))
+        return str(member(reply, "job").get("jobId"))
 
     async def dry_run(
         self,
@@ -421,27 +399,21 @@ class Scenario:
         """Price a training (dryRun=true, HTTP 269). `training_images_count` only counts when the
         model has no images yet (the API ignores it otherwise)."""
         what = f"price the training of model {model_id}"
-
-        async def call() -> Json:
-            raw = await self._sdk.models.train.with_raw_response.trigger(
-                model_id,
-                dry_run="true",
-                training_images_count=(
-                    omit if training_images_count is None else training_images_count
-                ),
-                extra_body={"parameters": dict(parameters)},
+        put = self._api(
+            "PUT",
+            f"/models/{segment(model_id)}/train",
+            params={"dryRun": "true", "trainingImagesCount": training_images_count},
+            body={"parameters": dict(parameters)},
+        )
+        reply = await self._call("read", what, redacting(secret_values(parameters), put))
+        if reply.status_code != DRY_RUN_STATUS:
+            raise ApiError(
+                f"{what}: the API answered {reply.status_code} instead of {DRY_RUN_STATUS} "
+                "to a dry run, so it may have started a real training",
+                status=reply.status_code,
+                hint=f"check model {model_id} and its jobs before running apply",
             )
-            if raw.status_code != DRY_RUN_STATUS:
-                raise ApiError(
-                    f"{what}: the API answered {raw.status_code} instead of {DRY_RUN_STATUS} "
-                    "to a dry run, so it may have started a real training",
-                    status=raw.status_code,
-                    hint=f"check model {model_id} and its jobs before running apply",
-                )
-            body = await raw.json()
-            return body if isinstance(body, dict) else {}
-
-        body = await self._call("read", what, redacting(secret_values(parameters), call))
+        body = json_object(reply)
         details = body.get("costDetails") or {}
         return DryRun(
             cost=number(body.get("creativeUnitsCost")),
@@ -450,39 +422,33 @@ class Scenario:
         )
 
     async def cancel_training(self, model_id: str) -> Json:
-        res = await self._call(
+        reply = await self._call(
             "create",
             f"cancel the training of model {model_id}",
-            lambda: self._sdk.models.train.action(model_id, action="cancel"),
+            self._api(
+                "POST", f"/models/{segment(model_id)}/train/action", body={"action": "cancel"}
+            ),
         )
-        return res.model.to_dict(mode="json")
+        return member(reply, "model")
 
     async def get_job(self, job_id: str) -> Json:
-        res = await self._call(
-            "read", f"read job {job_id}", lambda: self._sdk.jobs.retrieve(job_id)
-        )
-        return res.job.to_dict(mode="json")
+        get = self._api("GET", f"/jobs/{segment(job_id)}")
+        return member(await self._call("read", f"read job {job_id}", get), "job")
 
     async def list_jobs(self, **filters: Any) -> list[Json]:
-        """All jobs matching `filters` (SDK snake_case names). Pages may be empty with a token:
-        keep going until the token is absent (the SDK's own pager stops early)."""
+        """All jobs matching `filters` (the SDK's snake_case names, e.g. `author_id`). Pages may be
+        empty with a token: keep going until the token is absent (the SDK's pager stops early)."""
+        unknown = sorted(set(filters) - set(JOB_FILTERS))
+        if unknown:
+            raise TypeError(f"list_jobs() got unexpected filters: {', '.join(unknown)}")
+        params = {JOB_FILTERS[k]: v for k, v in filters.items()}
+        params["pageSize"] = JOBS_PAGE_SIZE
         jobs: list[Json] = []
-        token: str | None = None
         while True:
-            page = await self._call("read", "list jobs", self._jobs_page(filters, token))
-            jobs.extend(j.to_dict(mode="json") for j in page.jobs or [])
-            token = page.next_pagination_token
+            get = self._api("GET", "/jobs", params=params)
+            page = json_object(await self._call("read", "list jobs", get))
+            jobs.extend(j for j in page.get("jobs") or [] if isinstance(j, dict))
+            token = page.get("nextPaginationToken")
             if not token:
                 return jobs
-
-    def _jobs_page(
-        self, filters: Mapping[str, Any], token: str | None
-    ) -> Callable[[], Awaitable[AsyncJobsCursor[Any]]]:
-        query = {**filters, "page_size": JOBS_PAGE_SIZE}
-        if token:
-            query["pagination_token"] = token
-
-        async def call() -> AsyncJobsCursor[Any]:
-            return await self._sdk.jobs.list(**query)
-
-        return call
+            params = {**params, "paginationToken": token}
