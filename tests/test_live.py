@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,9 @@ from starlette.applications import Starlette
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
 from trainops.errors import ApiError
 from trainops.live import Live, fingerprint_tag, identity_tag, image_name, pending_tag
-from trainops.reader import LiveStateError, read_live
+from trainops.reader import LiveStateError, Pages, read_live
 from trainops.sandbox import create_app
-from trainops.scenario import RetryPolicy, Scenario
+from trainops.scenario import Json, RetryPolicy, Scenario
 
 WS = "shop"
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
@@ -248,3 +249,59 @@ def test_a_pending_trigger_is_read_in_full_with_its_job(app: Starlette, clock: C
     (m,) = live.models
     assert m.job is not None
     assert (m.job.status, m.recorded.pending_at) == ("success", 1_800_000_000)
+
+
+# --- the listing, page by page ----------------------------------------------------------------
+
+
+async def _one_model_a_page(client: Scenario, reads_sent: list[int]) -> AsyncIterator[list[Json]]:
+    """The listing one model a page. Before handing over the next page, waits (up to 5 s) for
+    the full read of the model on the last one: it must be under way before more arrives."""
+    for n, model in enumerate(await client.list_models()):
+        if n:
+            deadline = time.monotonic() + 5
+            while client.requests["GET /models/{id}"] < n and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            reads_sent.append(client.requests["GET /models/{id}"])
+        yield [model]
+
+
+def test_a_page_is_planned_and_its_full_reads_sent_before_the_next_page(
+    app: Starlette, clock: Clock
+) -> None:
+    models = [_desired(key) for key in ("alpha", "beta", "gamma")]
+    _seed(app, *models)
+    clock.now += 3600
+    changed = _workspace(*(_desired(m.key, fp="2") for m in models))  # all three: full reads
+    reads_sent: list[int] = []
+
+    async def go() -> Live:
+        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+            pages = Pages(_one_model_a_page(client, reads_sent))
+            return await read_live(client, changed, pages=pages)
+
+    live: Live = run(go())
+    assert reads_sent == [1, 2]
+    assert [m.complete for m in live.models] == [True, True, True]
+
+
+async def _failing_after_one_page(client: Scenario) -> AsyncIterator[list[Json]]:
+    yield (await client.list_models())[:1]
+    raise ApiError("list models: HTTP 500", status=500)
+
+
+def test_a_listing_that_fails_midway_raises_and_leaves_no_read_running(
+    app: Starlette, clock: Clock
+) -> None:
+    models = [_desired(key) for key in ("alpha", "beta")]
+    _seed(app, *models)
+    clock.now += 3600
+    changed = _workspace(*(_desired(m.key, fp="2") for m in models))
+
+    async def go() -> list[asyncio.Task[Any]]:
+        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+            with pytest.raises(ApiError, match="HTTP 500"):
+                await read_live(client, changed, pages=Pages(_failing_after_one_page(client)))
+            return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert run(go()) == []

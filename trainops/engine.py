@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,9 +24,9 @@ from trainops.live import Live
 from trainops.manifest import load_desired
 from trainops.plan import Plan
 from trainops.pricing import price
-from trainops.reader import read_live
+from trainops.reader import Pages, read_live
 from trainops.repo import changed_since, head_commit
-from trainops.scenario import Json, Scenario
+from trainops.scenario import Scenario
 
 SANDBOX_DB = Path(".trainops") / "sandbox.db"
 T = TypeVar("T")
@@ -108,16 +108,15 @@ async def load_and_plan(
     fans out. A load error wins over whatever the listing did (the manifests are what the user
     is editing); the listing is cancelled.
     """
-    listing = asyncio.create_task(client.list_models())
+    pages = Pages(client.model_pages())
     try:
         desired, warnings, partial = await asyncio.to_thread(load)
     except BaseException:
-        listing.cancel()
-        await asyncio.gather(listing, return_exceptions=True)
+        await pages.cancel()
         raise
     client.set_parallelism(parallelism or desired.workspace.parallelism)
     return await make_plan(
-        desired, client, partial=partial, probe=probe, warnings=warnings, listing=listing
+        desired, client, partial=partial, probe=probe, warnings=warnings, pages=pages
     )
 
 
@@ -128,12 +127,12 @@ async def make_plan(
     partial: bool = False,
     probe: bool = True,
     warnings: tuple[Diagnostic, ...] = (),
-    listing: Awaitable[list[Json]] | None = None,
+    pages: Pages | None = None,
 ) -> Planned:
     """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
     # Asking git (and importing gitpython) overlaps the wait for the model list.
     commit = asyncio.create_task(asyncio.to_thread(head_commit, desired.workspace.root))
-    live = await read_live(client, desired, listed=listing)
+    live = await read_live(client, desired, pages=pages)
     plan = diff(
         desired,
         live,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
@@ -37,31 +37,77 @@ class LiveStateError(TrainopsError):
     """The live models are ambiguous for this workspace (e.g. two claim the same key)."""
 
 
-async def read_live(
-    client: Scenario, desired: Desired, *, listed: Awaitable[list[Json]] | None = None
-) -> Live:
+class Pages:
+    """The model list (`Scenario.model_pages()`) fetched ahead, page by page, in a task of its
+    own from the moment this is created: the first page is in flight while the manifests load
+    (see `engine.load_and_plan`), and the next while `read_live` works on the last. Iterate it
+    once; `cancel` it if it will not be."""
+
+    def __init__(self, source: AsyncIterable[list[Json]]) -> None:
+        self._queue: asyncio.Queue[list[Json] | Exception | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._fetch(source))
+
+    async def _fetch(self, source: AsyncIterable[list[Json]]) -> None:
+        try:
+            async for page in source:
+                self._queue.put_nowait(page)
+        except Exception as exc:  # raised where the pages are read, not lost in this task
+            self._queue.put_nowait(exc)
+        else:
+            self._queue.put_nowait(None)
+
+    async def __aiter__(self) -> AsyncIterator[list[Json]]:
+        while (item := await self._queue.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    async def cancel(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None = None) -> Live:
     """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
 
-    `listed` is `client.list_models()` already under way (see `engine.load_and_plan`)."""
+    Each page of the model list is planned as it arrives: the models of one page are built, and
+    the full reads they need started, while the next page is on its way. `pages` is the list
+    when its fetch was started earlier.
+    """
+    pages = pages if pages is not None else Pages(client.model_pages())
     workspace = desired.workspace.name
-    listing = await (listed if listed is not None else client.list_models())
     adopted = {m.model_id: m for m in desired.models if m.model_id}
-    relevant = [m for m in listing if _claimed_by(m, workspace) or m.get("id") in adopted]
-    listed_ids = {str(m["id"]) for m in relevant}
-    relevant += await _fetch_adopted(
-        client, {i: m for i, m in adopted.items() if i not in listed_ids}
-    )
-    _check_unique(relevant, workspace, desired)
     by_key = desired.by_key()
+    listing: list[Json] = []
+    relevant: list[Json] = []
     models: list[LiveModel] = []
-    tasks = []
-    for raw in relevant:
-        d = adopted.get(str(raw["id"])) or _keyed(raw, workspace, by_key)
+    reads: list[asyncio.Task[LiveModel | None]] = []
+
+    def take(raw: Json, d: DesiredModel | None) -> None:
+        relevant.append(raw)
         if may_have_changed(raw, d) or _needs_job(raw):
-            tasks.append(_read_one(client, raw, d))
+            reads.append(asyncio.create_task(_read_one(client, raw, d)))
         else:  # the common case of a re-plan: no request, and no task to schedule either
             models.append(to_live_model(raw, complete=False))
-    models += [m for m in await asyncio.gather(*tasks) if m is not None]
+
+    try:
+        async for page in pages:
+            listing += page
+            for raw in page:
+                if raw.get("id") in adopted:
+                    take(raw, adopted[raw["id"]])
+                elif _claimed_by(raw, workspace):
+                    take(raw, _keyed(raw, workspace, by_key))
+        listed_ids = {str(m["id"]) for m in relevant}
+        missing = {i: m for i, m in adopted.items() if i not in listed_ids}
+        for raw in await _fetch_adopted(client, missing):
+            take(raw, adopted[str(raw["id"])])
+        _check_unique(relevant, workspace, desired)
+        models += [m for m in await asyncio.gather(*reads) if m is not None]
+    finally:  # on an error: no request left running, and none of their errors left unretrieved
+        for task in reads:
+            task.cancel()
+        await asyncio.gather(pages.cancel(), *reads, return_exceptions=True)
     return Live(
         workspace=workspace,
         models=tuple(sorted(models, key=lambda m: m.id)),
