@@ -15,7 +15,7 @@ from benchmarks.scale import Config, Phase, run, table
 from benchmarks.synth import SIDE, change, generate, png
 from trainops.hashcache import read_facts
 
-CFG = Config(models=50, images=3, latency=0.0, parallelism=8, changed=10)
+CFG = Config(models=50, images=3, latency=0.0, parallelism=8, changed=10, repeat=3)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,14 @@ def test_warm_and_cold_plans_list_models_in_pages_only(phases: dict[str, Phase])
     assert phases["cold plan"].by_kind == snapshot({"GET /models": 1})
     assert phases["warm plan"].by_kind == snapshot({"GET /models": 1})
     assert phases["cold plan"].actions == phases["warm plan"].actions == {"none": 50}
+
+
+def test_warm_phases_are_repeated_and_show_their_median_run(phases: dict[str, Phase]) -> None:
+    for name in ("warm plan", "warm plan (CLI process)"):
+        phase = phases[name]
+        assert len(phase.walls) == 3
+        assert phase.wall_s == sorted(phase.walls)[1]
+    assert phases["apply 10"].walls == ()  # changes state: run once
 
 
 def test_the_cli_process_sends_what_the_library_sends(phases: dict[str, Phase]) -> None:
