@@ -87,10 +87,24 @@ class Phase:
     by_kind: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)  # plan: entries per action
     walls: tuple[float, ...] = ()  # every run's wall time, when the phase was repeated
+    chain: int = 0  # dependent round trips (see round_trips, APPLY_CHAIN)
 
     @property
     def ratio(self) -> float:
         return self.wall_s / self.lower_bound_s if self.lower_bound_s > 0 else float("inf")
+
+    @property
+    def api_s(self) -> float:
+        """The sandbox's own time on one dependent chain of requests: its CPU in the phase,
+        shared evenly by the phase's requests, times the chain's length. A request that needs
+        the answer of another waits for the server's work as well as for the latency, and no
+        client can avoid either."""
+        return self.server_cpu_s * self.chain / self.requests if self.requests else 0.0
+
+    @property
+    def ratio_with_api(self) -> float:
+        bound = self.lower_bound_s + self.api_s
+        return self.wall_s / bound if bound > 0 else float("inf")
 
 
 # --- floors ------------------------------------------------------------------------------------
@@ -178,6 +192,7 @@ def _plan_phase(
         peak_rss_mb(),
         dict(sorted(by_kind.items())),
         _actions(plan),
+        chain=round_trips(by_kind),
     )
     return phase, plan, desired
 
@@ -211,10 +226,11 @@ def _cli_phase(cfg: Config, repo: Repo, server: Served, warm: Phase, floor: floa
         float("nan"),  # inside the child process: not measured
         server.cpu_s() - cpu,
         requests,
-        lower_bound(cfg, requests, round_trips(Counter(warm.by_kind)), floor),
+        lower_bound(cfg, requests, warm.chain, floor),
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         warm.by_kind,
         warm.actions,
+        chain=warm.chain,
     )
 
 
@@ -254,6 +270,7 @@ def _apply_phase(
         peak_rss_mb(),
         dict(sorted(by_kind.items())),
         results,
+        chain=chain,
     )
     return phase, outcome
 
@@ -322,6 +339,8 @@ def table(phases: Sequence[Phase]) -> str:
         "requests",
         "lower bound s",
         "ratio",
+        "API s",
+        "ratio with API",
         "peak RSS MiB",
     )
     rows = [
@@ -333,6 +352,8 @@ def table(phases: Sequence[Phase]) -> str:
             str(p.requests),
             f"{p.lower_bound_s:.2f}",
             f"{p.ratio:.2f}",
+            f"{p.api_s:.2f}",
+            f"{p.ratio_with_api:.2f}",
             f"{p.peak_rss_mb:.0f}",
         )
         for p in phases
@@ -350,6 +371,8 @@ def to_json(cfg: Config, phases: Sequence[Phase]) -> dict[str, object]:
                 **asdict(p),
                 "local_s": None if math.isnan(p.local_s) else p.local_s,
                 "ratio": round(p.ratio, 3),
+                "api_s": round(p.api_s, 3),
+                "ratio_with_api": round(p.ratio_with_api, 3),
             }
             for p in phases
         ],

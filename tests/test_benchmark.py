@@ -76,12 +76,22 @@ def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
             "requests",
             "lower bound s",
             "ratio",
+            "API s",
+            "ratio with API",
             "peak RSS MiB",
         ]
     )
     assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == snapshot(
         ["cold plan", "warm plan", "warm plan (CLI process)", "plan after 10 changes", "apply 10"]
     )
+
+
+def test_the_api_share_of_the_bound_is_the_server_time_of_one_dependent_chain() -> None:
+    pages = Phase("warm", 0.3, 0.1, 0.1, 2, 0.2, 100.0, chain=2)  # both requests in the chain
+    assert (pages.api_s, round(pages.ratio_with_api, 3)) == (0.1, 1.0)
+    apply = Phase("apply", 0.4, 0.0, 0.12, 60, 0.3, 100.0, chain=6)  # 10 chains side by side
+    assert round(apply.api_s, 3) == 0.012
+    assert Phase("none", 0.1, 0.0, 0.0, 0, 0.0, 100.0).ratio_with_api == float("inf")
 
 
 def test_synthetic_pngs_are_valid_distinct_and_1024_px(tmp_path: Path) -> None:
