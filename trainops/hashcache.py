@@ -185,7 +185,8 @@ class HashCache:
         """Write atomically (temp file + rename) so a crash never leaves half a cache."""
         if not self.dirty:
             return
-        body = json.dumps({"version": CACHE_VERSION, "entries": self.entries}, sort_keys=True)
+        # Unsorted: a cache needs no stable order, and sorting 10,000 entries doubled the time.
+        body = json.dumps({"version": CACHE_VERSION, "entries": self.entries})
         with contextlib.suppress(OSError):  # a read-only checkout still validates
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".hash-cache.", dir=self.file.parent)
