@@ -21,7 +21,7 @@ from trainops.desired import Desired, DesiredModel
 from trainops.diff import diff
 from trainops.errors import Diagnostic
 from trainops.live import Live
-from trainops.manifest import load_desired
+from trainops.loadcache import Memo
 from trainops.plan import Plan
 from trainops.pricing import price
 from trainops.reader import Pages, read_live
@@ -70,12 +70,24 @@ Loaded = tuple[Desired, tuple[Diagnostic, ...], bool]  # what `load` returns
 def load(paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None) -> Loaded:
     """The desired state (only manifests touched since `changed` when given) and warnings;
     the flag says whether it is partial (then orphans cannot be judged)."""
-    desired, warnings = load_desired(list(paths) or ["."], cwd=cwd)
+    desired, warnings = _load_desired(paths, cwd)
     if changed is None:
         return desired, tuple(warnings), False
     touched = changed_since(desired.workspace.root, changed)
     keep = tuple(m for m in desired.models if _touched(m, desired.workspace.root, cwd, touched))
     return dataclasses.replace(desired, models=keep), tuple(warnings), True
+
+
+def _load_desired(paths: Sequence[str | Path], cwd: Path) -> tuple[Desired, list[Diagnostic]]:
+    # A re-plan with nothing changed is a hit of the load cache: answered without importing
+    # the validation (trainops.manifest builds the pydantic models: ~0.2 s of start-up).
+    memo = Memo.of(paths, cwd, strict=False)
+    hit = memo.lookup()
+    if hit is not None:
+        return hit
+    from trainops.manifest import load_desired
+
+    return load_desired(paths, cwd=cwd, missed=memo)
 
 
 def _touched(m: DesiredModel, root: Path, cwd: Path, touched: frozenset[Path]) -> bool:

@@ -101,6 +101,11 @@ class Memo:
         self._entries: dict[tuple[str, bool], Json] = {}
         self._fresh: dict[tuple[str, bool], bool] = {}
 
+    @classmethod
+    def of(cls, paths: Sequence[str | Path], cwd: Path, strict: bool) -> Memo:
+        """The memo of `load_desired(paths, cwd=cwd, strict=strict)`."""
+        return cls([Path(p) for p in paths] or [Path(".")], cwd.resolve(), strict)
+
     def lookup(self) -> tuple[Desired, list[Diagnostic]] | None:
         for directory in self.candidates:
             raw = self._read(directory / CACHE_DIR / self.name)

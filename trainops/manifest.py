@@ -248,18 +248,20 @@ def load_desired(
     strict: bool = False,
     cache: bool = True,
     stats: LoadStats | None = None,
+    missed: Memo | None = None,
 ) -> tuple[Desired, list[Diagnostic]]:
     """Load and validate every manifest under `paths` (default: the current directory).
 
     Returns the desired state and its warnings; raises ManifestError with every problem.
     With `strict`, warnings count as errors. With `cache`, a result whose inputs are all
     unchanged since an earlier identical call is reused, or else each unchanged manifest
-    file's share of it (see `loadcache`); `stats` says which.
+    file's share of it (see `loadcache`); `stats` says which. `missed` is this call's memo
+    when the caller already looked the whole result up in it, in vain (see `engine.load`).
     """
     cwd = (cwd or Path.cwd()).resolve()
     given = [Path(p) for p in paths] or [Path(".")]
-    memo = Memo(given, cwd, strict) if cache else None
-    hit = memo.lookup() if memo else None
+    memo = (missed or Memo(given, cwd, strict)) if cache else None
+    hit = memo.lookup() if memo is not None and missed is None else None
     if stats is not None:
         stats.cache_hit = hit is not None
     if hit is not None:
