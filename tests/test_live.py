@@ -305,3 +305,24 @@ def test_a_listing_that_fails_midway_raises_and_leaves_no_read_running(
             return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
 
     assert run(go()) == []
+
+
+async def _every_model_twice(client: Scenario) -> AsyncIterator[list[Json]]:
+    listed = await client.list_models()
+    yield listed
+    yield listed[:1]  # the next page repeats one: another client's write shifted the pages
+
+
+def test_a_model_listed_twice_is_read_once(app: Starlette, clock: Clock) -> None:
+    a, b = _desired("alpha"), _desired("beta")
+    _seed(app, a, b)
+    clock.now += 3600
+
+    async def go() -> Live:
+        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+            return await read_live(
+                client, _workspace(a, b), pages=Pages(_every_model_twice(client))
+            )
+
+    live: Live = run(go())
+    assert sorted(m.recorded.key or "" for m in live.models) == ["alpha", "beta"]

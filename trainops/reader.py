@@ -83,8 +83,12 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
     relevant: list[Json] = []
     models: list[LiveModel] = []
     reads: list[asyncio.Task[LiveModel | None]] = []
+    taken: set[object] = set()
 
     def take(raw: Json, d: DesiredModel | None) -> None:
+        if raw["id"] in taken:
+            return  # listed twice: pages shifted under a concurrent write
+        taken.add(raw["id"])
         relevant.append(raw)
         if may_have_changed(raw, d) or _needs_job(raw):
             reads.append(asyncio.create_task(_read_one(client, raw, d)))
