@@ -107,8 +107,7 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
                     # Let the loop run: the next page's request (and the full reads just
                     # started) get sent now, not after this whole page was worked through.
                     await asyncio.sleep(0)
-        listed_ids = {str(m["id"]) for m in relevant}
-        missing = {i: m for i, m in adopted.items() if i not in listed_ids}
+        missing = {i: m for i, m in adopted.items() if i not in taken}
         for raw in await _fetch_adopted(client, missing):
             take(raw, adopted[str(raw["id"])])
         _check_unique(relevant, workspace, desired)
