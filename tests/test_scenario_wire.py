@@ -100,17 +100,22 @@ async def _drain(pages: AsyncIterator[list[dict[str, Any]]]) -> None:
         pass
 
 
+_JOB_FILTERS: dict[str, Any] = {
+    "type": "flux-model-training",
+    "types": ["model-training", "flux-model-training"],
+    "status": "in-progress",
+    "author_id": "u1",
+    "hide_results": False,
+    "created_after": "2025-01-01T00:00:00Z",
+    "updated_after": "2025-01-02T00:00:00Z",
+    "project_id": "p1",
+    "workflow_id": "w1",
+}
+
+
 def _filtered_jobs(**page: Any) -> SdkCall:
     return lambda s: s.jobs.list(
-        type="flux-model-training",
-        types=["model-training", "flux-model-training"],
-        status="in-progress",
-        author_id="u1",
-        hide_results=False,
-        created_after="2025-01-01T00:00:00Z",
-        updated_after="2025-01-02T00:00:00Z",
-        project_id="p1",
-        workflow_id="w1",
+        **_JOB_FILTERS,
         page_size=100,
         **page,
     )
@@ -246,17 +251,7 @@ CASES: dict[str, tuple[Callable[[Scenario], Awaitable[object]], list[SdkCall]]] 
         ],
     ),
     "list_jobs_filtered": (
-        lambda c: c.list_jobs(
-            type="flux-model-training",
-            types=["model-training", "flux-model-training"],
-            status="in-progress",
-            author_id="u1",
-            hide_results=False,
-            created_after="2025-01-01T00:00:00Z",
-            updated_after="2025-01-02T00:00:00Z",
-            project_id="p1",
-            workflow_id="w1",
-        ),
+        lambda c: c.list_jobs(**_JOB_FILTERS),
         [_filtered_jobs(), _filtered_jobs(pagination_token="t1")],
     ),
     "an id that needs escaping": (
