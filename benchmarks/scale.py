@@ -49,13 +49,13 @@ from benchmarks.server import (
     served,
 )
 from benchmarks.synth import Repo, change, generate
-from trainops import engine
+from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
+from trainops.cache.load import CACHE_DIR
 from trainops.desired import Desired
-from trainops.loadcache import CACHE_DIR
 from trainops.plan import Outcome, Plan
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
-from trainops.scenario import Scenario
+from trainops.sandbox.client import sandbox_client
 
 T = TypeVar("T")
 # What applying a model whose training file changed needs, each step after the previous one:
@@ -169,17 +169,17 @@ def _plan_phase(
     cpu = server.cpu_s()
     local: list[float] = []
 
-    def load() -> engine.Loaded:
-        loaded, seconds = _timed(lambda: engine.load(["."], cwd=repo.root))
+    def load() -> pipeline.Loaded:
+        loaded, seconds = _timed(lambda: pipeline.load(["."], cwd=repo.root))
         local.append(seconds)
         return loaded
 
-    async def go() -> tuple[engine.Planned, Counter[str]]:
+    async def go() -> tuple[pipeline.Planned, Counter[str]]:
         # As `trainops plan` does: the manifests load while the first list page is in flight.
         async with http_client(server.url, cfg.parallelism) as client:
-            return await engine.load_and_plan(client, load), client.requests
+            return await pipeline.load_and_plan(client, load), client.requests
 
-    (planned, by_kind), wall = _timed(lambda: engine.run(go()))
+    (planned, by_kind), wall = _timed(lambda: pipeline.run(go()))
     plan, desired = planned.plan, planned.desired
     total = sum(by_kind.values())
     phase = Phase(
@@ -256,7 +256,7 @@ def _apply_phase(
         async with http_client(server.url, cfg.parallelism) as client:
             return await apply_plan(plan, desired, client, ApplyOptions()), client.requests
 
-    (outcome, by_kind), wall = _timed(lambda: engine.run(go()))
+    (outcome, by_kind), wall = _timed(lambda: pipeline.run(go()))
     total = sum(by_kind.values())
     chain = APPLY_CHAIN if any(m.will_train for m in plan.models) else 1
     results = {str(k): v for k, v in sorted(Counter(m.result for m in outcome.models).items())}
@@ -280,12 +280,12 @@ def setup(repo: Repo, db: Path, parallelism: int) -> None:
 
     async def go() -> Outcome:
         app = sandbox_app(db)
-        async with Scenario.sandbox(db, app=app, parallelism=parallelism) as client:
-            desired, _, _ = engine.load(["."], cwd=repo.root)
-            planned = await engine.make_plan(desired, client)
+        async with sandbox_client(db, app=app, parallelism=parallelism) as client:
+            desired, _, _ = pipeline.load(["."], cwd=repo.root)
+            planned = await pipeline.make_plan(desired, client)
             return await apply_plan(planned.plan, desired, client, ApplyOptions())
 
-    failed = [m for m in engine.run(go()).models if m.result != "done"]
+    failed = [m for m in pipeline.run(go()).models if m.result != "done"]
     if failed:
         raise RuntimeError(f"setup: {len(failed)} model(s) not created, e.g. {failed[0]}")
     time.sleep(0.2)  # trainings at SPEED end within milliseconds of wall time

@@ -19,7 +19,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits, create_app
-from trainops.scenario import Scenario
+from trainops.scenario.client import Scenario
 
 # Room for every image of the synthetic repo and every training it launches at once.
 LIMITS = Limits(max_dataset_images=10**7, max_parallel_trainings=10**6)

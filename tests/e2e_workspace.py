@@ -16,14 +16,15 @@ from typing import Any
 import git
 from starlette.applications import Starlette
 
-from trainops import engine
+from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
 from trainops.live import PROBE_PREFIX
 from trainops.plan import Outcome, Plan
-from trainops.retry import RetryPolicy
 from trainops.sandbox import Fault, Limits, create_app
-from trainops.scenario import Scenario
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import Scenario
+from trainops.scenario.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
 SIDE = 1024
@@ -113,19 +114,19 @@ def app_for(
     limits: Limits | None = None,
 ) -> Starlette:
     """The sandbox app over the workspace's `--sandbox` state file (shared with the CLI)."""
-    db = root / engine.SANDBOX_DB
+    db = root / pipeline.SANDBOX_DB
     return create_app(db, speed=speed, faults=faults, clock=clock, limits=limits)
 
 
 @asynccontextmanager
 async def client_for(app: Starlette, root: Path) -> AsyncIterator[Scenario]:
-    async with Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST) as client:
+    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
         yield client
 
 
 async def plan(root: Path, client: Scenario, *, probe: bool = True) -> tuple[Desired, Plan]:
-    desired, _warnings, _partial = engine.load([], cwd=root)
-    return desired, (await engine.make_plan(desired, client, probe=probe)).plan
+    desired, _warnings, _partial = pipeline.load([], cwd=root)
+    return desired, (await pipeline.make_plan(desired, client, probe=probe)).plan
 
 
 async def plan_and_apply(

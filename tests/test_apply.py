@@ -39,7 +39,7 @@ from tests.sandbox_helpers import Clock, served
 from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
 from trainops.live import pending_tag
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits
-from trainops.scenario import Scenario
+from trainops.scenario.client import Scenario
 
 T = TypeVar("T")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

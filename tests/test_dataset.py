@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from trainops.dataset import FileProblem, HashCache, expand, fingerprint, read_caption
+from trainops.cache.hashes import image_size, sniff
 from trainops.desired import DesiredImage, DesiredPair, SecretRef
-from trainops.hashcache import image_size, sniff
-from trainops.manifest import load_desired
+from trainops.manifest.files import FileProblem, HashCache, expand, fingerprint, read_caption
+from trainops.manifest.load import load_desired
 
 IMAGES = Path(__file__).parent / "manifests" / "images"
 MODEL = """\

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e_workspace import actions, app_for, client_for, edit, make_workspace
-from trainops import engine
+from trainops import pipeline
 from trainops.errors import ApiError, ManifestError
 from trainops.sandbox import Fault
-from trainops.scenario import Scenario
+from trainops.scenario.client import Scenario
 
 
 class Costly:
@@ -33,7 +33,7 @@ def test_run_returns_the_result_without_ever_formatting_it() -> None:
         return Costly()
 
     Costly.reprs = 0
-    out = engine.run(main())
+    out = pipeline.run(main())
     assert isinstance(out, Costly)
     assert Costly.reprs == 0
 
@@ -43,20 +43,20 @@ def test_run_keeps_what_existed_before_out_of_the_collector_and_restores_it() ->
         return gc.get_freeze_count()
 
     assert gc.get_freeze_count() == 0
-    assert engine.run(main()) > 0
+    assert pipeline.run(main()) > 0
     assert gc.get_freeze_count() == 0
 
 
 # --- load_and_plan: the manifests load while the first list page is in flight -----------------
 
 
-def _listing_in_flight(root: Path, client: Scenario, seen: list[int]) -> engine.Loaded:
+def _listing_in_flight(root: Path, client: Scenario, seen: list[int]) -> pipeline.Loaded:
     # A load that waits, up to 10 s, for the event loop to send the list request meanwhile.
     deadline = time.monotonic() + 10
     while not client.requests["GET /models"] and time.monotonic() < deadline:
         time.sleep(0.01)
     seen.append(client.requests["GET /models"])
-    return engine.load([], cwd=root)
+    return pipeline.load([], cwd=root)
 
 
 def test_the_model_list_is_requested_while_the_manifests_load(tmp_path: Path) -> None:
@@ -64,13 +64,13 @@ def test_the_model_list_is_requested_while_the_manifests_load(tmp_path: Path) ->
     app = app_for(root, faults=(Fault("GET", r"/models$", "latency", seconds=0.3),))
     seen: list[int] = []
 
-    async def go() -> engine.Planned:
+    async def go() -> pipeline.Planned:
         async with client_for(app, root) as client:
-            return await engine.load_and_plan(
+            return await pipeline.load_and_plan(
                 client, lambda: _listing_in_flight(root, client, seen)
             )
 
-    planned = engine.run(go())
+    planned = pipeline.run(go())
     assert seen == [1]  # requested before the load returned, and only once in all
     assert actions(planned.plan) == {"alpha": "create", "beta": "create"}
 
@@ -80,13 +80,13 @@ def test_a_manifest_error_is_raised_at_once_and_the_listing_cancelled(tmp_path: 
     edit(root / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: -1")
     app = app_for(root, faults=(Fault("GET", r"/models$", "latency", seconds=30),))
 
-    async def go() -> engine.Planned:
+    async def go() -> pipeline.Planned:
         async with client_for(app, root) as client:
-            return await engine.load_and_plan(client, lambda: engine.load([], cwd=root))
+            return await pipeline.load_and_plan(client, lambda: pipeline.load([], cwd=root))
 
     start = time.monotonic()
     with pytest.raises(ManifestError) as caught:
-        engine.run(go())
+        pipeline.run(go())
     assert [d.field for d in caught.value.diagnostics] == ["spec.parameters.maxTrainSteps"]
     assert time.monotonic() - start < 10  # not waiting for the 30 s listing
 
@@ -95,10 +95,10 @@ def test_a_listing_error_is_raised_once_the_manifests_are_loaded(tmp_path: Path)
     root = make_workspace(tmp_path / "ws")
     app = app_for(root, faults=(Fault("GET", r"/models$", "500"),))
 
-    async def go() -> engine.Planned:
+    async def go() -> pipeline.Planned:
         async with client_for(app, root) as client:
-            return await engine.load_and_plan(client, lambda: engine.load([], cwd=root))
+            return await pipeline.load_and_plan(client, lambda: pipeline.load([], cwd=root))
 
     with pytest.raises(ApiError) as caught:
-        engine.run(go())
+        pipeline.run(go())
     assert caught.value.status == 500

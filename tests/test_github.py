@@ -23,7 +23,7 @@ from trainops.github import (
     reviewed_fingerprint,
     upsert_plan_comment,
 )
-from trainops.markdown import render_markdown
+from trainops.render.markdown import render_markdown
 
 MARKER = comment_marker("examples")
 PLAN = (

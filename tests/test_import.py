@@ -15,17 +15,18 @@ from inline_snapshot import snapshot
 
 from tests.sandbox_helpers import Clock
 from tests.test_status import FAST, png
-from trainops import cli, engine
-from trainops.adopt import file_name, scalar, unique_names
-from trainops.commands.adopt import ImportRequest, import_model
+from trainops import cli, pipeline
+from trainops.commands.import_ import ImportRequest, import_model
 from trainops.commands.status import read_status
 from trainops.errors import ApiError, ConfigError
 from trainops.live import LiveImage, image_name
-from trainops.manifest import load_desired
-from trainops.render import render_text
+from trainops.manifest.emit import file_name, scalar, unique_names
+from trainops.manifest.load import load_desired
+from trainops.render.status import render_status_text
+from trainops.render.text import render_text
 from trainops.sandbox import create_app
-from trainops.scenario import Scenario
-from trainops.status import render_status_text
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import Scenario
 
 WANDB = "wandb-secret-0123456789"
 
@@ -39,8 +40,8 @@ def root(tmp_path: Path) -> Path:
 
 
 def _client(root: Path) -> Scenario:
-    app = create_app(root / engine.SANDBOX_DB, clock=Clock())
-    return Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST)
+    app = create_app(root / pipeline.SANDBOX_DB, clock=Clock())
+    return sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST)
 
 
 async def _hand_made_model(client: Scenario) -> str:
@@ -81,8 +82,8 @@ def test_import_writes_a_manifest_that_validates_and_plans_as_adopted(root: Path
             model_id = await _hand_made_model(client)
             done = await import_model(client, ImportRequest(model_id), cwd=root)
             assert done.manifest == root / "hero" / "model.yaml"
-            desired, _, _ = engine.load([], cwd=root)
-            plan = (await engine.make_plan(desired, client)).plan
+            desired, _, _ = pipeline.load([], cwd=root)
+            plan = (await pipeline.make_plan(desired, client)).plan
             (entry,) = plan.models
             assert entry.model_id == model_id
             plan_text = _masked(render_text(plan, color=False), model_id)
@@ -221,7 +222,7 @@ def test_cli_import_against_the_sandbox_state_file(
     root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def make() -> str:
-        async with Scenario.sandbox(root / engine.SANDBOX_DB, retry=FAST) as client:
+        async with sandbox_client(root / pipeline.SANDBOX_DB, retry=FAST) as client:
             return await _hand_made_model(client)
 
     model_id = asyncio.run(make())

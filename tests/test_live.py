@@ -15,9 +15,10 @@ from starlette.applications import Starlette
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
 from trainops.errors import ApiError
 from trainops.live import Live, fingerprint_tag, identity_tag, image_name, pending_tag
-from trainops.reader import LiveStateError, Pages, read_live
+from trainops.read import LiveStateError, Pages, read_live
 from trainops.sandbox import create_app
-from trainops.scenario import Json, RetryPolicy, Scenario
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import Json, RetryPolicy, Scenario
 
 WS = "shop"
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
@@ -89,7 +90,7 @@ async def _managed(client: Scenario, model: DesiredModel, *, train: bool = True)
 
 def _read(app: Starlette, desired: Desired) -> tuple[Live, Counter[str]]:
     async def go() -> tuple[Live, Counter[str]]:
-        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             return await read_live(client, desired), client.requests
 
     result: tuple[Live, Counter[str]] = run(go())
@@ -98,7 +99,7 @@ def _read(app: Starlette, desired: Desired) -> tuple[Live, Counter[str]]:
 
 def _seed(app: Starlette, *models: DesiredModel, train: bool = True) -> list[str]:
     async def go() -> list[str]:
-        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+        async with sandbox_client(Path("unused.db"), app=app) as client:
             return [await _managed(client, m, train=train) for m in models]
 
     ids: list[str] = run(go())
@@ -163,7 +164,7 @@ def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
     (orphan,) = _seed(app, _desired("gone"))
 
     async def others() -> None:
-        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+        async with sandbox_client(Path("unused.db"), app=app) as client:
             theirs = str((await client.create_model(type="flux.1-lora"))["id"])
             await client.update_tags(theirs, add=[identity_tag("elsewhere", "gone")])
             await client.create_model(type="flux.1-lora", name="made by hand")
@@ -178,7 +179,7 @@ def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
 
 def test_a_model_adopted_by_id_is_read_even_without_a_tag(app: Starlette, clock: Clock) -> None:
     async def by_hand() -> str:
-        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+        async with sandbox_client(Path("unused.db"), app=app) as client:
             return str((await client.create_model(type="flux.1-lora", name="legacy"))["id"])
 
     model_id = run(by_hand())
@@ -223,7 +224,7 @@ def test_an_image_added_by_hand_shows_in_the_listing_and_forces_a_full_read(
     clock.now += 3600
 
     async def swap() -> None:
-        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+        async with sandbox_client(Path("unused.db"), app=app) as client:
             (image,) = (await client.get_model(model_id))["trainingImages"]
             await client.delete_training_image(model_id, str(image["id"]))
             await client.add_training_image(model_id, name="a.png", data=b"x", mime="image/png")
@@ -240,7 +241,7 @@ def test_a_pending_trigger_is_read_in_full_with_its_job(app: Starlette, clock: C
     clock.now += 3600
 
     async def mark() -> None:
-        async with Scenario.sandbox(Path("unused.db"), app=app) as client:
+        async with sandbox_client(Path("unused.db"), app=app) as client:
             await client.update_tags(model_id, add=[pending_tag(a.fingerprint, 1_800_000_000)])
 
     run(mark())
@@ -276,7 +277,7 @@ def test_a_page_is_planned_and_its_full_reads_sent_before_the_next_page(
     reads_sent: list[int] = []
 
     async def go() -> Live:
-        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             pages = Pages(_one_model_a_page(client, reads_sent))
             return await read_live(client, changed, pages=pages)
 
@@ -299,7 +300,7 @@ def test_a_listing_that_fails_midway_raises_and_leaves_no_read_running(
     changed = _workspace(*(_desired(m.key, fp="2") for m in models))
 
     async def go() -> list[asyncio.Task[Any]]:
-        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             with pytest.raises(ApiError, match="HTTP 500"):
                 await read_live(client, changed, pages=Pages(_failing_after_one_page(client)))
             return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -319,7 +320,7 @@ def test_a_model_listed_twice_is_read_once(app: Starlette, clock: Clock) -> None
     clock.now += 3600
 
     async def go() -> Live:
-        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             return await read_live(
                 client, _workspace(a, b), pages=Pages(_every_model_twice(client))
             )

@@ -16,10 +16,10 @@ from pathlib import Path
 import git
 import pytest
 
+from trainops.cache.load import CACHE_DIR, RACY_NS, LoadStats
 from trainops.desired import Desired
 from trainops.errors import Diagnostic, ManifestError
-from trainops.loadcache import CACHE_DIR, RACY_NS, LoadStats
-from trainops.manifest import load_desired
+from trainops.manifest.load import load_desired
 
 IMAGES = Path(__file__).parent / "manifests" / "images"
 MODEL = """\

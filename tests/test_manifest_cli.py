@@ -9,7 +9,7 @@ import pytest
 from inline_snapshot import snapshot
 
 from trainops.cli import main
-from trainops.manifest import json_schema
+from trainops.manifest.schema import json_schema
 
 FIXTURES = Path(__file__).parent / "manifests"
 REPO = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ import pytest
 from inline_snapshot import snapshot
 
 from trainops.errors import ManifestError
-from trainops.manifest import load_desired
-from trainops.yamlmarks import YamlSyntaxError, load_documents
+from trainops.manifest.load import load_desired
+from trainops.manifest.yamlmarks import YamlSyntaxError, load_documents
 
 IMAGES = Path(__file__).parent / "manifests" / "images"
 HEAD = "apiVersion: trainops/v1\nkind: Model\nmetadata:\n  name: m\nspec:\n"

@@ -5,7 +5,7 @@ from pathlib import Path
 import git
 import pytest
 
-from trainops.manifest import load_desired
+from trainops.manifest.load import load_desired
 
 MODEL = """\
 apiVersion: trainops/v1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trainops.parameters import (
+from trainops.manifest.parameters import (
     MODEL_TYPES,
     PARAMETERS,
     check_parameter,

@@ -16,9 +16,10 @@ from trainops.errors import UnsafePlanError
 from trainops.live import Live
 from trainops.plan import Action, ModelPlan, Plan
 from trainops.pricing import UNPRICED_NOTE, check_budget, price
-from trainops.reader import to_live_model
+from trainops.read import to_live_model
 from trainops.sandbox import create_app
-from trainops.scenario import RetryPolicy, Scenario
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import RetryPolicy, Scenario
 
 
 def _plan(*costs: tuple[str, float | None]) -> Plan:
@@ -128,7 +129,7 @@ def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette)
     }
 
     async def go() -> tuple[Plan, Counter[str]]:
-        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             ids = {}
             for key in ("uploaded", "empty", "meta", "bad"):
                 ids[key] = str((await client.create_model(type="flux.1-lora", name=key))["id"])
@@ -179,7 +180,7 @@ def test_a_create_without_a_stand_in_is_priced_at_apply_without_any_request(
     plan = Plan(workspace=WS, models=(_entry("fresh", "create", None),))
 
     async def go() -> tuple[Plan, Counter[str]]:
-        async with Scenario.sandbox(Path("unused.db"), app=app, retry=FAST) as client:
+        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             return await price(plan, client, desired, live=Live(WS, ())), client.requests
 
     priced, requests = run(go())

@@ -20,7 +20,7 @@ from plan_builders import (
 from trainops.desired import SecretRef
 from trainops.diff import diff
 from trainops.plan import ModelOutcome, Outcome, Plan
-from trainops.render import (
+from trainops.render.text import (
     escape,
     render_json,
     render_markdown,

@@ -468,8 +468,6 @@ def test_public_surface_is_pinned() -> None:
     import trainops.sandbox as sandbox
 
     assert sorted(sandbox.__all__) == [
-        "DEFAULT_API_KEY",
-        "DEFAULT_API_SECRET",
         "Fault",
         "Limits",
         "SANDBOX_API_KEY",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timezone
 
-from trainops.sandbox.wire import iso
+from trainops.sandbox.payloads import iso
 
 
 def _reference(t: float) -> str:

@@ -16,16 +16,17 @@ from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
 from trainops.errors import ApiError, ConfigError, QuotaError
-from trainops.retry import status_error
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, create_app
-from trainops.scenario import (
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import (
     AmbiguousWriteError,
     DryRun,
     RetryPolicy,
     Scenario,
     request_kind,
 )
-from trainops.wire import StatusError
+from trainops.scenario.retry import status_error
+from trainops.scenario.wire import StatusError
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
 
@@ -172,7 +173,7 @@ def app(tmp_path: Path) -> Starlette:
 
 
 def _client(app: Starlette, retry: RetryPolicy = FAST) -> Scenario:
-    return Scenario.sandbox(Path("unused.db"), app=app, retry=retry)
+    return sandbox_client(Path("unused.db"), app=app, retry=retry)
 
 
 def _faults(app: Starlette, *faults: Fault) -> None:
@@ -446,7 +447,7 @@ def test_parallelism_bounds_concurrent_calls(app: Starlette) -> None:
     _faults(app, Fault("GET", r"/models/", "latency", seconds=0.2))
 
     async def go(parallelism: int) -> float:
-        async with Scenario.sandbox(
+        async with sandbox_client(
             Path("unused.db"), app=app, parallelism=parallelism, retry=FAST
         ) as client:
             start = time.monotonic()
@@ -465,7 +466,7 @@ def test_set_parallelism_bounds_the_calls_made_after_it(app: Starlette) -> None:
     _faults(app, Fault("GET", r"/models/", "latency", seconds=0.2))
 
     async def go(before: int, after: int) -> float:
-        async with Scenario.sandbox(
+        async with sandbox_client(
             Path("unused.db"), app=app, parallelism=before, retry=FAST
         ) as client:
             await client.list_models()  # not delayed
@@ -531,7 +532,7 @@ def test_a_dry_run_not_answered_with_269_is_an_error() -> None:
 
 def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-        async with Scenario.sandbox(tmp_path / "state" / "sandbox.db", retry=FAST) as client:
+        async with sandbox_client(tmp_path / "state" / "sandbox.db", retry=FAST) as client:
             model = await client.create_model(type="flux.1-kontext-lora", short_description="d")
             model_id = str(model["id"])
             ids = [

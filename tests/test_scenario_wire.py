@@ -20,8 +20,8 @@ import pytest
 from scenario_sdk import APIStatusError, AsyncScenario
 
 from trainops import __version__
-from trainops.scenario import RetryPolicy, Scenario
-from trainops.wire import StatusError
+from trainops.scenario.client import RetryPolicy, Scenario
+from trainops.scenario.wire import StatusError
 
 KEY, SECRET = "key_abc", "secret:with/odd+chars"
 BASIC = "Basic a2V5X2FiYzpzZWNyZXQ6d2l0aC9vZGQrY2hhcnM="
@@ -339,7 +339,7 @@ def test_the_cli_and_plan_do_not_import_the_sdk() -> None:
     # The SDK's import alone cost ~1.35 s per process; only the tests use it now.
     code = (
         "import sys, trainops.cli, trainops.commands.plan, trainops.commands.apply, "
-        "trainops.commands.status, trainops.scenario; "
+        "trainops.commands.status, trainops.scenario.client; "
         "assert 'scenario_sdk' not in sys.modules, sorted(sys.modules)"
     )
     root = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from trainops.loadcache import RACY_NS
+from trainops.cache.load import RACY_NS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -29,9 +29,9 @@ def test_a_warm_load_never_imports_the_manifest_validation(tmp_path: Path) -> No
     shutil.copytree(EXAMPLES, tmp_path / "ws")
     time.sleep(RACY_NS / 1e9)  # copied files are new: a load does not trust them before
     code = (
-        "import sys; from pathlib import Path; from trainops import engine; "
-        f"engine.load([], cwd=Path({str(tmp_path / 'ws')!r})); "
-        "print('trainops.schema' in sys.modules, 'pydantic.main' in sys.modules)"
+        "import sys; from pathlib import Path; from trainops import pipeline; "
+        f"pipeline.load([], cwd=Path({str(tmp_path / 'ws')!r})); "
+        "print('trainops.manifest.schema' in sys.modules, 'pydantic.main' in sys.modules)"
     )
 
     def fresh_process() -> str:

@@ -13,14 +13,15 @@ import pytest
 from inline_snapshot import snapshot
 
 from tests.e2e_workspace import MODEL, png
-from trainops import cli, engine
+from trainops import cli, pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status
-from trainops.reader import to_live_job, to_live_model
-from trainops.retry import RetryPolicy
+from trainops.read import to_live_job, to_live_model
+from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.sandbox import create_app
-from trainops.scenario import Scenario
-from trainops.status import Report, build_report, render_status_json, render_status_text
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import Scenario
+from trainops.scenario.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -53,15 +54,15 @@ def root(tmp_path: Path) -> Path:
 
 
 async def _apply(root: Path, client: Scenario, clock: Clock) -> None:
-    desired, _, _ = engine.load([], cwd=root)
-    plan = (await engine.make_plan(desired, client)).plan
+    desired, _, _ = pipeline.load([], cwd=root)
+    plan = (await pipeline.make_plan(desired, client)).plan
     options = ApplyOptions(commit=COMMIT, clock=clock)
     outcome = await apply_plan(plan, desired, client, options)
     assert not outcome.failed
 
 
 async def _status(root: Path, client: Scenario) -> Report:
-    desired, _, _ = engine.load([], cwd=root)
+    desired, _, _ = pipeline.load([], cwd=root)
     return await read_status(client, desired)
 
 
@@ -86,8 +87,8 @@ retired  <retired-id>  trained   -                            no manifest  01234
 
 async def _every_kind(root: Path) -> tuple[str, dict[str, int]]:
     clock = Clock()
-    app = create_app(root / engine.SANDBOX_DB, clock=clock)
-    async with Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST) as client:
+    app = create_app(root / pipeline.SANDBOX_DB, clock=clock)
+    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
         for n, key in enumerate(("alpha", "beta", "gamma", "retired")):
             write_model(root, key, shade=10 * n)
         await _apply(root, client, clock)
@@ -145,8 +146,8 @@ def test_status_json_is_versioned_and_names_every_state(root: Path) -> None:
 
 async def _warming_up(root: Path) -> dict[str, Any]:
     clock = Clock()
-    app = create_app(root / engine.SANDBOX_DB, clock=clock)
-    async with Scenario.sandbox(root / engine.SANDBOX_DB, app=app, retry=FAST) as client:
+    app = create_app(root / pipeline.SANDBOX_DB, clock=clock)
+    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
         write_model(root, "alpha", shade=0)
         await _apply(root, client, clock)
         clock.now += 4  # training, a third done
@@ -188,7 +189,7 @@ alpha  -   -       -           not created  -
 
 def test_a_failed_training_shows_its_error_on_one_line(root: Path) -> None:
     write_model(root, "alpha", shade=0)
-    desired, _, _ = engine.load([], cwd=root)
+    desired, _, _ = pipeline.load([], cwd=root)
     job = {
         "jobId": "job_1",
         "status": "failure",

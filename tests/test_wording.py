@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from trainops.plan import Change, TrainingStatus
-from trainops.wording import clean, describe_change, describe_training
+from trainops.render.phrases import clean, describe_change, describe_training
 
 
 @pytest.mark.parametrize(

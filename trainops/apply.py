@@ -43,10 +43,10 @@ from trainops.live import (
 )
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
-from trainops.reader import to_live_job
-from trainops.scenario import AmbiguousWriteError, Json, Scenario
+from trainops.read import to_live_job
+from trainops.render.phrases import remaining_text
+from trainops.scenario.client import AmbiguousWriteError, Json, Scenario
 from trainops.sync import sync_files
-from trainops.wording import remaining_text
 
 Progress = Callable[[str], None]
 

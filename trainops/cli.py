@@ -1,12 +1,5 @@
-"""The command line: argument parsing, the one error handler, exit codes. No logic lives here.
-
-Exit codes (a documented contract, see README "Exit codes"):
-  0    success; with --detailed-exitcode: no changes
-  1    a user-fixable error (invalid manifest, API refusal, failed training, ...)
-  2    with --detailed-exitcode: the plan has changes
-  3    an internal bug in trainops
-  130  interrupted
-"""
+"""The command line: argument parsing and the one error handler. No logic lives here: each
+command's module in `trainops.commands` does the work; the exit codes are defined there."""
 
 from __future__ import annotations
 
@@ -18,16 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainops import __version__
+from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
 from trainops.errors import ManifestError, TrainopsError
 
 if TYPE_CHECKING:
     from trainops.commands.common import Target
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-EXIT_BUG = 3
-EXIT_INTERRUPTED = 130
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -72,33 +60,9 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import json
-    from dataclasses import asdict
+    from trainops.commands.validate import run_validate
 
-    from trainops.manifest import load_desired
-
-    try:
-        desired, warnings = load_desired(args.paths, strict=args.strict)
-    except ManifestError as exc:
-        if args.format != "json":
-            raise
-        doc = {"valid": False, "diagnostics": [asdict(d) for d in exc.diagnostics]}
-        print(json.dumps(doc, indent=2, sort_keys=True))
-        return EXIT_ERROR
-    if args.format == "json":
-        doc = {
-            "valid": True,
-            "workspace": desired.workspace.name,
-            "models": [m.key for m in desired.models],
-            "diagnostics": [asdict(d) for d in warnings],
-        }
-        print(json.dumps(doc, indent=2, sort_keys=True))
-        return EXIT_OK
-    for w in warnings:
-        _err(f"warning: {w}")
-    n = len(desired.models)
-    print(f"ok: {n} model{'s' if n != 1 else ''} valid in workspace {desired.workspace.name}")
-    return EXIT_OK
+    return run_validate(args.paths, strict=args.strict, fmt=args.format)
 
 
 def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,12 +71,9 @@ def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _schema(_args: argparse.Namespace) -> int:
-    import json
+    from trainops.commands.schema import run_schema
 
-    from trainops.manifest import json_schema
-
-    print(json.dumps(json_schema(), indent=2))
-    return EXIT_OK
+    return run_schema()
 
 
 def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,24 +91,18 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
     import os
-    from pathlib import Path
 
-    from trainops.sandbox import serve
+    from trainops.commands.sandbox import run_sandbox_serve
 
-    config = serve.resolve(
+    return run_sandbox_serve(
         host=args.host,
         port=args.port,
         db=Path(args.db),
         speed=args.speed,
         api_key=args.api_key,
         api_secret=args.api_secret,
-        env=os.environ,
+        environ=os.environ,
     )
-    creds = "documented default credentials" if config.default_credentials else "your credentials"
-    print(f"sandbox API on {config.url} (state: {config.db}, speed x{config.speed:g}, {creds})")
-    print("costs are simulated; press Ctrl+C to stop", flush=True)
-    serve.serve(config)
-    return EXIT_OK
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
@@ -346,7 +301,7 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _import(args: argparse.Namespace) -> int:
     import os
 
-    from trainops.commands.adopt import ImportRequest, run_import
+    from trainops.commands.import_ import ImportRequest, run_import
 
     request = ImportRequest(
         model_id=args.model_id,

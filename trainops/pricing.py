@@ -21,7 +21,7 @@ from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ApiError, QuotaError, UnsafePlanError
 from trainops.live import Live, LiveModel, probe_name, probe_tag
 from trainops.plan import ModelPlan, Plan
-from trainops.scenario import Scenario
+from trainops.scenario.client import Scenario
 
 Priced = tuple[float | None, str | None]  # (estimated cost, note)
 

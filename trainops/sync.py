@@ -18,8 +18,8 @@ from typing import TypeVar, cast
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import StalePlanError
 from trainops.live import LiveImage, LiveModel, image_name
-from trainops.reader import to_live_image, to_live_model
-from trainops.scenario import AmbiguousWriteError, Scenario
+from trainops.read import to_live_image, to_live_model
+from trainops.scenario.client import AmbiguousWriteError, Scenario
 
 T = TypeVar("T")
 _MIME = {

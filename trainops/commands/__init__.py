@@ -1,2 +1,16 @@
 """One module per command: typed keyword arguments in, an exit code out. They print; the core
-modules they call never do."""
+modules they call never do.
+
+The exit codes are a documented contract (README "Exit codes"), defined here once:
+  0    success; with --detailed-exitcode: no changes
+  1    a user-fixable error (invalid manifest, API refusal, failed training, ...)
+  2    with --detailed-exitcode: the plan has changes
+  3    an internal bug in trainops
+  130  interrupted
+"""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130

@@ -10,26 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
 
-from trainops import engine
+from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
-from trainops.commands.common import (
-    EXIT_ERROR,
-    EXIT_OK,
-    Target,
-    check_secrets,
-    err,
-    marker_path,
-    warn_all,
-)
+from trainops.commands import EXIT_ERROR, EXIT_OK
+from trainops.commands.common import Target, check_secrets, err, marker_path, warn_all
 from trainops.desired import Desired
 from trainops.errors import ConfigError
-from trainops.markdown import render_outcome_markdown
 from trainops.plan import Outcome, Plan, load_plan
 from trainops.pricing import check_budget
-from trainops.reader import read_live
-from trainops.render import render_outcome_text, render_text
+from trainops.read import read_live
+from trainops.render.markdown import render_outcome_markdown
+from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
-from trainops.scenario import Scenario
+from trainops.scenario.client import Scenario
 from trainops.staleness import check_fresh
 
 
@@ -58,14 +51,14 @@ def run_apply(
     interactive: bool = False,
     confirm: Callable[[str], bool] = lambda _q: False,
 ) -> int:
-    load = functools.partial(engine.load, target.paths, cwd=target.cwd)
-    return engine.run(_apply(target, flags, load, color, interactive, confirm))
+    load = functools.partial(pipeline.load, target.paths, cwd=target.cwd)
+    return pipeline.run(_apply(target, flags, load, color, interactive, confirm))
 
 
 async def _apply(
     target: Target,
     flags: ApplyFlags,
-    load: Callable[[], engine.Loaded],
+    load: Callable[[], pipeline.Loaded],
     color: bool,
     interactive: bool,
     confirm: Callable[[str], bool],
@@ -95,10 +88,10 @@ async def _apply(
 
 
 async def _the_plan(
-    client: Scenario, load: Callable[[], engine.Loaded], flags: ApplyFlags, target: Target
+    client: Scenario, load: Callable[[], pipeline.Loaded], flags: ApplyFlags, target: Target
 ) -> tuple[Desired, Plan]:
     if flags.plan_file is None:
-        planned = await engine.load_and_plan(
+        planned = await pipeline.load_and_plan(
             client, load, parallelism=target.parallelism, probe=flags.probe
         )
         warn_all(planned.warnings)

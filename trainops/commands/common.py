@@ -7,16 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainops import engine
+from trainops import pipeline
 from trainops.desired import Desired, SecretRef
 from trainops.errors import ConfigError, Diagnostic
-from trainops.markdown import render_markdown
 from trainops.plan import Plan
-from trainops.scenario import DEFAULT_PARALLELISM, Scenario
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
+from trainops.render.markdown import render_markdown
+from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 
 
 @dataclass(frozen=True)
@@ -32,15 +28,15 @@ class Target:
     def client(self, desired: Desired | None = None) -> Scenario:
         """The API client, bounded by --parallelism, else the workspace's (when known)."""
         ws = desired.workspace.parallelism if desired is not None else DEFAULT_PARALLELISM
-        return engine.open_client(
+        return pipeline.open_client(
             sandbox=self.sandbox,
             root=self.cwd,
             environ=self.environ,
             parallelism=self.parallelism or ws,
         )
 
-    def client_before(self, load: Callable[[], engine.Loaded]) -> Scenario:
-        """The client, opened before the manifests are loaded (see `engine.load_and_plan`).
+    def client_before(self, load: Callable[[], pipeline.Loaded]) -> Scenario:
+        """The client, opened before the manifests are loaded (see `pipeline.load_and_plan`).
         Missing credentials are reported only after the manifests' own errors, if any: those
         come first, as when the manifests were loaded first."""
         try:

@@ -6,20 +6,13 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from trainops import engine
-from trainops.commands.common import (
-    EXIT_CHANGES,
-    EXIT_OK,
-    Target,
-    comment_plan,
-    err,
-    missing_secrets,
-    warn_all,
-)
-from trainops.markdown import render_markdown
+from trainops import pipeline
+from trainops.commands import EXIT_CHANGES, EXIT_OK
+from trainops.commands.common import Target, comment_plan, err, missing_secrets, warn_all
 from trainops.plan import Plan, save_plan
 from trainops.pricing import check_budget
-from trainops.render import render_json, render_text
+from trainops.render.markdown import render_markdown
+from trainops.render.text import render_json, render_text
 
 Format = Literal["text", "markdown", "json"]
 
@@ -44,15 +37,15 @@ def run_plan(
     comment: bool = False,
     probe: bool = True,
 ) -> int:
-    load = functools.partial(engine.load, target.paths, cwd=target.cwd, changed=changed_since)
+    load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, changed=changed_since)
 
-    async def go() -> engine.Planned:
+    async def go() -> pipeline.Planned:
         async with target.client_before(load) as client:
-            return await engine.load_and_plan(
+            return await pipeline.load_and_plan(
                 client, load, parallelism=target.parallelism, probe=probe
             )
 
-    planned = engine.run(go())
+    planned = pipeline.run(go())
     desired, plan = planned.desired, planned.plan
     warn_all(planned.warnings)
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")

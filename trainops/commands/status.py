@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from trainops import engine
-from trainops.commands.common import EXIT_OK, Target, warn_all
+from trainops import pipeline
+from trainops.commands import EXIT_OK
+from trainops.commands.common import Target, warn_all
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ApiError
 from trainops.live import LiveModel, parse_recorded
-from trainops.reader import to_live_job, to_live_model
-from trainops.scenario import Json, Scenario
-from trainops.status import Report, build_report, render_status_json, render_status_text
+from trainops.read import to_live_job, to_live_model
+from trainops.render.status import Report, build_report, render_status_json, render_status_text
+from trainops.scenario.client import Json, Scenario
 
 Format = Literal["text", "json"]
 
@@ -26,14 +27,14 @@ _JOB_WORTH_READING = frozenset({"training", "failed"})
 
 
 def run_status(target: Target, *, fmt: Format = "text") -> int:
-    desired, warnings, _ = engine.load(target.paths, cwd=target.cwd)
+    desired, warnings, _ = pipeline.load(target.paths, cwd=target.cwd)
     warn_all(warnings)
 
     async def go() -> Report:
         async with target.client(desired) as client:
             return await read_status(client, desired)
 
-    report = engine.run(go())
+    report = pipeline.run(go())
     print(render_status_json(report) if fmt == "json" else render_status_text(report), end="")
     if fmt == "json":
         print()

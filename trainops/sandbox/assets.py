@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.sandbox import wire
+from trainops.sandbox import payloads
 from trainops.sandbox.context import Sandbox, base_url
 from trainops.sandbox.images import _b64, decode_data_url, new_asset
 from trainops.sandbox.replies import bad_request, json_object, not_found, reply
@@ -38,14 +38,14 @@ def routes(sb: Sandbox) -> list[Route]:
         mime, data = _image_payload(body.get("image"))
         with sb.store.write() as tx:
             a = new_asset(tx, sb.now(), name, mime, data)
-        return reply({"asset": wire.asset(a, base_url(request))})
+        return reply({"asset": payloads.asset(a, base_url(request))})
 
     async def retrieve(request: Request) -> Response:
         with sb.store.read() as tx:
             a = tx.asset(request.path_params["asset_id"])
         if a is None:
             raise not_found("Asset", request.path_params["asset_id"])
-        return reply({"asset": wire.asset(a, base_url(request))})
+        return reply({"asset": payloads.asset(a, base_url(request))})
 
     async def update(request: Request) -> Response:
         body = await json_object(request)
@@ -62,7 +62,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 tx.set_asset_description(asset_id, description or "", now)
                 tx.touch_models_with_asset(asset_id, now)
                 a = a._replace(description=description or "", updated_at=now)
-        return reply({"asset": wire.asset(a, base_url(request))})
+        return reply({"asset": payloads.asset(a, base_url(request))})
 
     return [
         Route("/assets", upload, methods=["POST"]),

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from trainops.sandbox import wire
+from trainops.sandbox import payloads
 from trainops.sandbox.faults import FaultBox
 from trainops.sandbox.lifecycle import JobState, job_state
 from trainops.sandbox.limits import Limits
@@ -53,9 +53,9 @@ class Sandbox:
 
     def model_json(self, tx: Tx, request: Request, m: ModelRow, *, full: bool = True) -> Any:
         now = self.now()
-        images = tx.images(m.id, -1 if full else wire.LIST_IMAGE_LIMIT)
+        images = tx.images(m.id, -1 if full else payloads.LIST_IMAGE_LIMIT)
         count = len(images) if full else tx.image_counts([m.id])[m.id]
-        return wire.model(m, images, count, self.latest(tx, m, now), now, base_url(request))
+        return payloads.model(m, images, count, self.latest(tx, m, now), now, base_url(request))
 
 
 def base_url(request: Request) -> str:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from trainops.parameters import MODEL_TYPES, default_max_train_steps
+from trainops.manifest.parameters import MODEL_TYPES, default_max_train_steps
 
 # family -> (base CU, CU per training step)
 _RATES: dict[str, tuple[float, float]] = {

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.sandbox import wire
+from trainops.sandbox import payloads
 from trainops.sandbox.context import Sandbox, base_url, new_id
 from trainops.sandbox.replies import (
     HttpError,
@@ -100,7 +100,7 @@ def _image_json(tx: Tx, request: Request, model_id: str, asset_id: str) -> dict[
     img = tx.image(model_id, asset_id)
     if img is None:  # just attached in this transaction: never, but not worth a 500
         raise not_found("Training image", asset_id)
-    return {"trainingImage": wire.training_image(img, base_url(request))}
+    return {"trainingImage": payloads.training_image(img, base_url(request))}
 
 
 def _pairs(body: Any, image_ids: set[str]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from trainops.sandbox import wire
+from trainops.sandbox import payloads
 from trainops.sandbox.context import Sandbox, base_url
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.replies import bad_request, query_int
@@ -133,21 +133,25 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
         entries = []
         for k in keys:
             st = latest.get(k.job_id or "")
-            status = wire.model_status(st[1] if st else None)
+            status = payloads.model_status(st[1] if st else None)
             if not _status_matches(k.deleted_at, status, query.status, now):
                 continue
             if query.created_in_range(k.created_at):
                 j, state = st if st else (None, None)
-                stamp = wire.model_updated_at(k.updated_at, j, state) if by_update else k.created_at
+                stamp = (
+                    payloads.model_updated_at(k.updated_at, j, state) if by_update else k.created_at
+                )
                 entries.append((stamp, k))
         page, token = paginate(entries, lambda e: (e[0], e[1].id), request, query.size, query.desc)
         if not every_state:
             latest = _latest(sb, tx, [k.job_id for _, k in page], now)
         ids = [k.id for _, k in page]
         rows, counts = tx.models(ids), tx.image_counts(ids)
-        previews = tx.image_previews(ids, wire.LIST_IMAGE_LIMIT)
+        previews = tx.image_previews(ids, payloads.LIST_IMAGE_LIMIT)
         models = [
-            wire.model(rows[i], previews[i], counts[i], latest.get(rows[i].job_id or ""), now, url)
+            payloads.model(
+                rows[i], previews[i], counts[i], latest.get(rows[i].job_id or ""), now, url
+            )
             for i in ids
         ]
     out: dict[str, Any] = {"models": models}
@@ -196,7 +200,7 @@ def list_jobs(sb: Sandbox, request: Request) -> dict[str, Any]:
         size,
         _direction(request),
     )
-    out: dict[str, Any] = {"jobs": [wire.job(j, st) for j, st in page]}
+    out: dict[str, Any] = {"jobs": [payloads.job(j, st) for j, st in page]}
     if token:
         out["nextPaginationToken"] = token
     return out

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.parameters import check_parameters
-from trainops.sandbox import listing, wire
+from trainops.manifest.parameters import check_parameters
+from trainops.sandbox import listing, payloads
 from trainops.sandbox.context import Sandbox, base_url, new_id
 from trainops.sandbox.enums import ACCEPTED_MODEL_TYPES
 from trainops.sandbox.replies import bad_request, json_object, opt_str, reply, str_list
@@ -150,7 +150,7 @@ def _update_columns(
     cols: dict[str, Any] = {}
     now = sb.now()
     latest = sb.latest(tx, m, now)
-    status = wire.model_status(latest[1] if latest else None)
+    status = payloads.model_status(latest[1] if latest else None)
     if "type" in body and body["type"] != m.type:
         if status != "new":
             raise bad_request(
@@ -172,7 +172,7 @@ def _update_columns(
         extra["thumbnail"] = (
             None
             if thumb is None
-            else {"assetId": thumb, "url": wire.file_url(base_url(request), thumb)}
+            else {"assetId": thumb, "url": payloads.file_url(base_url(request), thumb)}
         )
     if extra != m.extra:
         cols["extra"] = extra

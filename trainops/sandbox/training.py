@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.parameters import MODEL_TYPES, TypeInfo
-from trainops.sandbox import cost, listing, wire
+from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
+from trainops.sandbox import cost, listing, payloads
 from trainops.sandbox.context import Sandbox, new_id
 from trainops.sandbox.enums import TRAINING_JOB_TYPES
 from trainops.sandbox.lifecycle import JobState
@@ -107,13 +107,16 @@ def routes(sb: Sandbox) -> list[Route]:
             )
             if dry:
                 preview = JobState("pending", 0.0, (("pending", now),), None, None, spans.total)
-                out = {"job": wire.job(j, preview), "model": sb.model_json(tx, request, m)}
+                out = {"job": payloads.job(j, preview), "model": sb.model_json(tx, request, m)}
                 return reply({**out, **_cost_fields(cu)}, DRY_RUN_STATUS)
             _check_launch(sb, tx, m, now)
             tx.insert_job(j)
             tx.update_model(m.id, now, job_id=j.id, parameters=params, epoch=None)
             fresh = sb.model_or_404(tx, m.id)
-            out = {"job": wire.job(j, sb.state(j, now)), "model": sb.model_json(tx, request, fresh)}
+            out = {
+                "job": payloads.job(j, sb.state(j, now)),
+                "model": sb.model_json(tx, request, fresh),
+            }
             return reply({**out, **_cost_fields(cu)})
 
     async def train_action(request: Request) -> Response:
@@ -134,7 +137,7 @@ def routes(sb: Sandbox) -> list[Route]:
             j = tx.job(request.path_params["job_id"])
         if j is None:
             raise not_found("Job", request.path_params["job_id"])
-        return reply({"job": wire.job(j, sb.state(j, sb.now()))})
+        return reply({"job": payloads.job(j, sb.state(j, sb.now()))})
 
     async def job_action(request: Request) -> Response:
         body = await json_object(request)
@@ -149,7 +152,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 raise bad_request(f"Job {j.id} is already {sb.state(j, now).status}")
             tx.cancel_job(j.id, now)
         canceled = j._replace(canceled_at=now)
-        return reply({"job": wire.job(canceled, sb.state(canceled, now))})
+        return reply({"job": payloads.job(canceled, sb.state(canceled, now))})
 
     async def list_jobs(request: Request) -> Response:
         return reply(listing.list_jobs(sb, request))

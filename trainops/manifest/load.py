@@ -11,11 +11,15 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from trainops import dataset, lint, schema
-from trainops.dataset import HashCache
+from trainops.cache.load import FileRecord, LoadStats, Memo
+from trainops.cache.stats import Inputs
 from trainops.desired import Desired, DesiredModel, Source, Workspace
 from trainops.errors import Diagnostic, ManifestError
-from trainops.inputs import (
+from trainops.manifest import files as dataset
+from trainops.manifest import lint, schema
+from trainops.manifest.files import HashCache
+from trainops.manifest.parameters import MODEL_TYPES
+from trainops.manifest.resolve import (
     Located,
     check_file_fields,
     check_sample_lengths,
@@ -24,21 +28,13 @@ from trainops.inputs import (
     resolve_pairs,
     resolve_parameters,
 )
-from trainops.loadcache import FileRecord, LoadStats, Memo
-from trainops.loadinputs import Inputs
-from trainops.parameters import MODEL_TYPES
-from trainops.schema import API_VERSION, ModelDoc
-from trainops.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
-from trainops.yamlmarks import Document, YamlSyntaxError, load_documents
+from trainops.manifest.schema import API_VERSION, ModelDoc
+from trainops.manifest.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
+from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
 
-__all__ = ["find_manifest_files", "json_schema", "load_desired"]
+__all__ = ["find_manifest_files", "load_desired"]
 
 _SUFFIXES = (".yaml", ".yml")
-
-
-def json_schema() -> dict[str, object]:
-    """The JSON Schema of manifest documents (what `trainops schema` prints)."""
-    return schema.json_schema()
 
 
 def _walk(directory: Path, inputs: Inputs) -> Iterator[Path]:

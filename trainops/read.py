@@ -27,7 +27,7 @@ from trainops.live import (
     probe_name,
     probe_tag,
 )
-from trainops.scenario import Json, Scenario
+from trainops.scenario.client import Json, Scenario
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 _JOB_STATUSES = frozenset({"training", "failed"})

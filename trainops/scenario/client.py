@@ -1,7 +1,7 @@
 """The one adapter over the Scenario API: auth, timeouts, bounded concurrency, paging, and the
-retry policy per call kind (`read`, `idempotent`, `create`; see `trainops.retry`).
+retry policy per call kind (`read`, `idempotent`, `create`; see `trainops.scenario.retry`).
 
-It speaks plain httpx (`trainops.wire`), not `scenario-sdk`: importing the SDK cost ~1.35 s
+It speaks plain httpx (`trainops.scenario.wire`), not `scenario-sdk`: importing the SDK cost ~1.35 s
 (~140 pydantic modules) plus ~0.4 s on first use of `resources.models`, most of a 500-model
 re-plan with nothing to do (~3.2 s as a process, ~0.5 s of planning). The SDK stays the ground
 truth in tests: `tests/test_scenario_wire.py` checks that every method sends the request the
@@ -18,14 +18,13 @@ import base64
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from trainops.errors import ApiError, ConfigError
-from trainops.retry import (
+from trainops.scenario.retry import (
     DEFAULT_POLICY,
     AmbiguousWriteError,
     CallKind,
@@ -40,7 +39,7 @@ from trainops.retry import (
     retry_after,
     secret_values,
 )
-from trainops.wire import (
+from trainops.scenario.wire import (
     JOB_FILTERS,
     StatusError,
     api_headers,
@@ -133,31 +132,6 @@ class Scenario:
             base_url=environ.get("SCENARIO_BASE_URL") or DEFAULT_BASE_URL,
             parallelism=parallelism,
             transport=transport,
-            retry=retry,
-        )
-
-    @classmethod
-    def sandbox(
-        cls,
-        db_path: Path,
-        *,
-        app: Any = None,
-        parallelism: int = DEFAULT_PARALLELISM,
-        retry: RetryPolicy = DEFAULT_POLICY,
-    ) -> Scenario:
-        """The embedded sandbox, in-process: no server to start, state in `db_path`."""
-        # Imported here only: the core must not depend on the sandbox.
-        from trainops import sandbox
-
-        if app is None:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            app = sandbox.create_app(db_path)
-        return cls(
-            api_key=sandbox.DEFAULT_API_KEY,
-            api_secret=sandbox.DEFAULT_API_SECRET,
-            base_url="http://sandbox.invalid/v1",
-            parallelism=parallelism,
-            transport=httpx.ASGITransport(app=app),
             retry=retry,
         )
 

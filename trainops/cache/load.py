@@ -30,9 +30,7 @@ import pydantic
 import yaml
 
 import trainops
-from trainops.desired import Desired, DesiredModel
-from trainops.errors import Diagnostic
-from trainops.loadcodec import (
+from trainops.cache.codec import (
     decode_diagnostic,
     decode_model,
     decode_workspace,
@@ -40,7 +38,9 @@ from trainops.loadcodec import (
     encode_model,
     encode_workspace,
 )
-from trainops.loadinputs import Inputs, Stat, code_sigs, fresh, pack, racy, tree_sigs
+from trainops.cache.stats import Inputs, Stat, code_sigs, fresh, pack, racy, tree_sigs
+from trainops.desired import Desired, DesiredModel
+from trainops.errors import Diagnostic
 
 __all__ = ["CACHE_DIR", "FileRecord", "LoadStats", "Memo"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from trainops.desired import Workspace
 from trainops.errors import Diagnostic
-from trainops.schema import WorkspaceDoc, validate
-from trainops.yamlmarks import Document, YamlSyntaxError, load_documents
+from trainops.manifest.schema import WorkspaceDoc, validate
+from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
 
 SETTINGS_FILE = "trainops.yaml"
 

@@ -3,7 +3,8 @@
 Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `…` wait, `-` orphan),
 one block per model that changes with the why, unchanged models collapsed to a count, an explicit
 sentence for an empty plan, one summary line. Colour only when asked. Markdown (pull requests)
-is built in `trainops.markdown` and re-exported here; JSON is `Plan.data()` (see `trainops.plan`).
+is built in `trainops.render.markdown` and re-exported here; JSON is `Plan.data()`
+(see `trainops.plan`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Protocol
 
-from trainops.markdown import escape, render_markdown, render_outcome_markdown
 from trainops.plan import Change, ModelPlan, Outcome, Plan
-from trainops.wording import (
+from trainops.render.markdown import escape, render_markdown, render_outcome_markdown
+from trainops.render.phrases import (
     OP_SYMBOLS,
     RESULT_SYMBOLS,
     SYMBOLS,

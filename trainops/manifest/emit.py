@@ -20,10 +20,10 @@ import yaml
 
 from trainops.desired import SECRET_PARAMETERS
 from trainops.live import LiveImage, LiveModel
-from trainops.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
-from trainops.schema import API_VERSION, KEY_PATTERN
+from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
+from trainops.manifest.schema import API_VERSION, KEY_PATTERN
 
-# The extension a file of each sniffed format gets (`trainops.hashcache.sniff` kinds).
+# The extension a file of each sniffed format gets (`trainops.cache.hashes.sniff` kinds).
 EXTENSIONS: Mapping[str, tuple[str, ...]] = {
     "png": (".png",),
     "jpeg": (".jpg", ".jpeg"),

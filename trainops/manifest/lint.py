@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from trainops.desired import ParamValue
-from trainops.inputs import Located, TrainingFile
-from trainops.parameters import FAMILY_LABELS, SAMPLE_PROMPT_CAPS, TypeInfo
-from trainops.schema import Loc
+from trainops.manifest.parameters import FAMILY_LABELS, SAMPLE_PROMPT_CAPS, TypeInfo
+from trainops.manifest.resolve import Located, TrainingFile
+from trainops.manifest.schema import Loc
 
 MIN_SIDE = 1024
 SWEET_SPOT = (5, 15)

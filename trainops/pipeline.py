@@ -17,16 +17,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from trainops.cache.load import Memo
 from trainops.desired import Desired, DesiredModel
 from trainops.diff import diff
 from trainops.errors import Diagnostic
 from trainops.live import Live
-from trainops.loadcache import Memo
 from trainops.plan import Plan
 from trainops.pricing import price
-from trainops.reader import Pages, read_live
+from trainops.read import Pages, read_live
 from trainops.repo import changed_since, head_commit
-from trainops.scenario import Scenario
+from trainops.scenario.client import Scenario
 
 SANDBOX_DB = Path(".trainops") / "sandbox.db"
 T = TypeVar("T")
@@ -80,12 +80,12 @@ def load(paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None) 
 
 def _load_desired(paths: Sequence[str | Path], cwd: Path) -> tuple[Desired, list[Diagnostic]]:
     # A re-plan with nothing changed is a hit of the load cache: answered without importing
-    # the validation (trainops.manifest builds the pydantic models: ~0.2 s of start-up).
+    # the validation (trainops.manifest.load builds the pydantic models: ~0.2 s of start-up).
     memo = Memo.of(paths, cwd, strict=False)
     hit = memo.lookup()
     if hit is not None:
         return hit
-    from trainops.manifest import load_desired
+    from trainops.manifest.load import load_desired
 
     return load_desired(paths, cwd=cwd, missed=memo)
 
@@ -102,7 +102,10 @@ def open_client(
     *, sandbox: bool, root: Path, environ: Mapping[str, str], parallelism: int
 ) -> Scenario:
     if sandbox:
-        return Scenario.sandbox(root / SANDBOX_DB, parallelism=parallelism)
+        # Imported here only: the core must not depend on the sandbox.
+        from trainops.sandbox.client import sandbox_client
+
+        return sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
     return Scenario.from_env(environ, parallelism=parallelism)
 
 

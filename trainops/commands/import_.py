@@ -15,8 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainops import engine
-from trainops.adopt import (
+from trainops import pipeline
+from trainops.cache.hashes import sniff
+from trainops.commands import EXIT_OK
+from trainops.commands.common import err, warn_all
+from trainops.errors import ApiError, ConfigError, Diagnostic
+from trainops.live import LiveImage, LiveModel
+from trainops.manifest.emit import (
     ImportedFile,
     ImportedPair,
     ManifestInput,
@@ -25,16 +30,12 @@ from trainops.adopt import (
     manifest_text,
     plan_files,
 )
-from trainops.commands.common import EXIT_OK, err, warn_all
-from trainops.errors import ApiError, ConfigError, Diagnostic
-from trainops.hashcache import sniff
-from trainops.live import LiveImage, LiveModel
-from trainops.manifest import load_desired
-from trainops.parameters import MODEL_TYPES, TypeInfo
-from trainops.reader import to_live_model
-from trainops.scenario import DEFAULT_PARALLELISM, Scenario
-from trainops.schema import KEY_PATTERN
-from trainops.workspace import shown_path
+from trainops.manifest.load import load_desired
+from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
+from trainops.manifest.schema import KEY_PATTERN
+from trainops.manifest.workspace import shown_path
+from trainops.read import to_live_model
+from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 
 MAX_LISTED = 5
 
@@ -71,13 +72,13 @@ class _Layout:
 
 def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str]) -> int:
     async def go() -> Imported:
-        client = engine.open_client(
+        client = pipeline.open_client(
             sandbox=request.sandbox, root=cwd, environ=environ, parallelism=request.parallelism
         )
         async with client:
             return await import_model(client, request, cwd=cwd)
 
-    done = engine.run(go())
+    done = pipeline.run(go())
     warn_all(done.warnings)
     for note in done.notes:
         err(f"note: {note}")

@@ -2,7 +2,7 @@
 JSON Schema editors use, and the translation of pydantic errors into located diagnostics.
 
 Only the document's shape lives here; rules that need the files or the API's parameter table
-(`trainops.parameters`) are checked by `manifest`.
+(`trainops.manifest.parameters`) are checked by `manifest`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from trainops.errors import Diagnostic
-from trainops.parameters import MODEL_TYPES, PARAMETERS, ParamSpec, family_label
-from trainops.yamlmarks import Document as YamlDoc
+from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, ParamSpec, family_label
+from trainops.manifest.yamlmarks import Document as YamlDoc
 
 API_VERSION = "trainops/v1"
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"

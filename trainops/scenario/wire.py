@@ -7,7 +7,8 @@ Why not the SDK: `import scenario_sdk` builds ~140 pydantic modules (~1.35 s, pl
 ground truth: every `Scenario` method must send the request the SDK sends for the same call.
 
 What we do not copy: the SDK's `X-Stainless-*` and `x-stainless-retry-count` headers (telemetry),
-its `Content-Type` on requests without a body, and its retries (ours are in `trainops.retry`).
+its `Content-Type` on requests without a body, and its retries (ours are in
+`trainops.scenario.retry`).
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from trainops import dataset
-from trainops.dataset import FileFacts, FileProblem, HashCache
+from trainops.cache.stats import Inputs
 from trainops.desired import DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.errors import Diagnostic
-from trainops.loadinputs import Inputs
-from trainops.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
-from trainops.schema import (
+from trainops.manifest import files as dataset
+from trainops.manifest.files import FileFacts, FileProblem, HashCache
+from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
+from trainops.manifest.schema import (
     ENV_PATTERN,
     FileEntry,
     Loc,
@@ -25,7 +25,7 @@ from trainops.schema import (
     did_you_mean,
     field_name,
 )
-from trainops.yamlmarks import Document
+from trainops.manifest.yamlmarks import Document
 
 _SPEC: Loc = ("spec",)
 

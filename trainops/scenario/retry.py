@@ -1,6 +1,6 @@
 """The retry policy per call kind, and how API failures become trainops errors.
 
-Call kinds (see `trainops.scenario`):
+Call kinds (see `trainops.scenario.client`):
 
 - `read`        GET, dryRun: retried on transient 429, 408, 5xx, timeouts and connection errors.
 - `idempotent`  writes that set values (PUT model, PUT tags strict=false, PUT pairs, PUT asset,
@@ -26,7 +26,7 @@ import httpx
 
 from trainops.desired import SECRET_PARAMETERS
 from trainops.errors import ApiError, ConfigError, QuotaError
-from trainops.wire import StatusError
+from trainops.scenario.wire import StatusError
 
 T = TypeVar("T")
 CallKind = Literal["read", "idempotent", "create"]

@@ -16,8 +16,8 @@ import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from trainops.cache.hashes import FileFacts, HashCache
 from trainops.desired import SECRET_PARAMETERS, DesiredImage, DesiredPair, ParamValue, SecretRef
-from trainops.hashcache import FileFacts, HashCache
 
 __all__ = [
     "AUDIO_FORMATS",

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import trainops
-from trainops.dataset import caption_file
 from trainops.desired import DesiredImage, DesiredModel
+from trainops.manifest.files import caption_file
 
 __all__ = ["Inputs", "Sig", "code_sigs", "fresh", "pack", "racy", "sig", "tree_sigs"]
 

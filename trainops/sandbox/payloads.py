@@ -8,7 +8,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from trainops.parameters import MODEL_TYPES
+from trainops.manifest.parameters import MODEL_TYPES
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
 

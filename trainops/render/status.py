@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from trainops.desired import DesiredModel
 from trainops.live import FP_LEN, LiveModel
-from trainops.wording import clean, remaining_text
+from trainops.render.phrases import clean, remaining_text
 
 FORMAT_VERSION = "1.0"
 

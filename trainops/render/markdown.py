@@ -10,7 +10,7 @@ code spans, where a backtick could end the span.
 from __future__ import annotations
 
 from trainops.plan import Change, ModelOutcome, ModelPlan, Outcome, Plan, format_cu
-from trainops.wording import (
+from trainops.render.phrases import (
     OP_SYMBOLS,
     clean,
     cost_text,

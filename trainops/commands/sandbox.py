@@ -1,0 +1,35 @@
+"""`trainops sandbox serve`: the sandbox API over HTTP until interrupted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from trainops.commands import EXIT_OK
+from trainops.sandbox import serve
+
+
+def run_sandbox_serve(
+    *,
+    host: str,
+    port: int,
+    db: Path,
+    speed: float,
+    api_key: str | None,
+    api_secret: str | None,
+    environ: Mapping[str, str],
+) -> int:
+    config = serve.resolve(
+        host=host,
+        port=port,
+        db=db,
+        speed=speed,
+        api_key=api_key,
+        api_secret=api_secret,
+        env=environ,
+    )
+    creds = "documented default credentials" if config.default_credentials else "your credentials"
+    print(f"sandbox API on {config.url} (state: {config.db}, speed x{config.speed:g}, {creds})")
+    print("costs are simulated; press Ctrl+C to stop", flush=True)
+    serve.serve(config)
+    return EXIT_OK
