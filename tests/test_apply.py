@@ -20,7 +20,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.e2e_workspace import (
+from tests.support.paths import EXAMPLES
+from tests.support.sandbox import Clock, served
+from tests.support.workspace import (
     FAST,
     actions,
     app_for,
@@ -35,14 +37,12 @@ from tests.e2e_workspace import (
     png,
     results,
 )
-from tests.sandbox_helpers import Clock, served
 from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
 from trainops.live import pending_tag
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits
 from trainops.scenario.client import Scenario
 
 T = TypeVar("T")
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TRAIN = "PUT /models/{id}/train"
 TRIGGER = re.compile(r"/models/[^/]+/train$")
 

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
-from tests.e2e_workspace import (
+from tests.support.paths import EXAMPLES
+from tests.support.sandbox import served
+from tests.support.workspace import (
     app_for,
     client_for,
     commit,
@@ -30,12 +32,9 @@ from tests.e2e_workspace import (
     png,
     write_model,
 )
-from tests.sandbox_helpers import served
 from trainops.apply import wait_for_trainings
 from trainops.cli import main
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def scrub(text: str) -> str:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from inline_snapshot import snapshot
-from plan_builders import (
+
+from tests.support.builders import (
     WS,
     desired,
     foreign_image,
@@ -19,7 +20,6 @@ from plan_builders import (
     retag,
     sha,
 )
-
 from trainops.desired import SecretRef
 from trainops.diff import diff, inputs_digest
 from trainops.errors import ConfigError, ManifestError, StalePlanError, TrainopsError

@@ -8,9 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.paths import EXAMPLES
 from trainops.cache.load import RACY_NS
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # Each costs >= 0.1 s to import and is needed only off the common path (a plan with changes).
 LAZY = ("deepdiff",)

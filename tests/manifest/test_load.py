@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
+from tests.support.paths import FIXTURES, REPO
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.files import MAX_IMAGE_BYTES
 from trainops.manifest.load import load_desired
 from trainops.manifest.schema import json_schema
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "manifests"
 EXAMPLES = REPO / "examples"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sandbox_helpers import Clock, http_client, image, run
+from tests.support.sandbox import Clock, http_client, image, run
 from trainops.sandbox import create_app
 
 Json = dict[str, Any]

@@ -10,7 +10,7 @@ import pytest
 import scenario_sdk
 from starlette.applications import Starlette
 
-from tests.sandbox_helpers import AUTH, http_client, image, run, sdk_client, served
+from tests.support.sandbox import AUTH, http_client, image, run, sdk_client, served
 from trainops.sandbox import Fault, create_app
 
 

@@ -32,7 +32,7 @@ from scenario_sdk.types.models import (
     TrainTriggerResponse,
 )
 
-from tests.sandbox_helpers import Clock, image, run, sdk_client, served
+from tests.support.sandbox import Clock, image, run, sdk_client, served
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits, create_app
 from trainops.sandbox.enums import MODEL_TYPE_NAMES, TRAINING_JOB_TYPES
 

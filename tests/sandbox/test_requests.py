@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.sandbox_helpers import Clock, http_client, image, run
+from tests.support.sandbox import Clock, http_client, image, run
 from trainops.sandbox import create_app
 
 M, IMG, J, A = "{model}", "{image}", "{job}", "{asset}"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_workspace import app_for, client_for, edit, jobs_by_model, make_workspace
-from tests.fake_github import FakeGithub, serve_fake_github
-from tests.github_env import TOKEN, environ, pr_event
+from tests.support.fake_github import FakeGithub, serve_fake_github
+from tests.support.github_env import TOKEN, environ, pr_event
+from tests.support.workspace import app_for, client_for, edit, jobs_by_model, make_workspace
 from trainops.cli import main
 
 MERGE_SHA = "fedcba9876543210fedcba9876543210fedcba98"  # GITHUB_SHA in github_env.environ

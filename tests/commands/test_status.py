@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from inline_snapshot import snapshot
 
-from tests.e2e_workspace import MODEL, png
+from tests.support.workspace import MODEL, png
 from trainops import cli, pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
+from tests.support.paths import IMAGES
 from trainops.errors import ManifestError
 from trainops.manifest.load import load_desired
 from trainops.manifest.yamlmarks import YamlSyntaxError, load_documents
 
-IMAGES = Path(__file__).parent / "manifests" / "images"
 HEAD = "apiVersion: trainops/v1\nkind: Model\nmetadata:\n  name: m\nspec:\n"
 
 

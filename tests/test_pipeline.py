@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_workspace import actions, app_for, client_for, edit, make_workspace
+from tests.support.workspace import actions, app_for, client_for, edit, make_workspace
 from trainops import pipeline
 from trainops.errors import ApiError, ManifestError
 from trainops.sandbox import Fault

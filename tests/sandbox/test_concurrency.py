@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.sandbox_helpers import AUTH, image, served
+from tests.support.sandbox import AUTH, image, served
 from trainops.sandbox import create_app
 
 CLIENTS = 50

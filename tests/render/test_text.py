@@ -6,7 +6,8 @@ import re
 
 import pytest
 from inline_snapshot import external_file
-from plan_builders import (
+
+from tests.support.builders import (
     desired,
     foreign_image,
     image,
@@ -16,7 +17,6 @@ from plan_builders import (
     model,
     sha,
 )
-
 from trainops.desired import SecretRef
 from trainops.diff import diff
 from trainops.plan import ModelOutcome, Outcome, Plan

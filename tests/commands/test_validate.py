@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
+from tests.support.paths import FIXTURES, REPO
 from trainops.cli import main
 from trainops.manifest.schema import json_schema
-
-FIXTURES = Path(__file__).parent / "manifests"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fake_github import FakeGithub
+from tests.support.fake_github import FakeGithub
 
 TOKEN = "ghs_S3cretTokenValue0123456789"
 FP = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
-from tests.sandbox_helpers import Clock
-from tests.test_status import FAST, png
+from tests.commands.test_status import FAST, png
+from tests.support.sandbox import Clock
 from trainops import cli, pipeline
 from trainops.commands.import_ import ImportRequest, import_model
 from trainops.commands.status import read_status

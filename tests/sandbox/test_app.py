@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.sandbox_helpers import Clock, data_url, http_client, image, run
+from tests.support.sandbox import Clock, data_url, http_client, image, run
 from trainops.sandbox import Limits, create_app
 
 

@@ -342,5 +342,5 @@ def test_the_cli_and_plan_do_not_import_the_sdk() -> None:
         "trainops.commands.status, trainops.scenario.client; "
         "assert 'scenario_sdk' not in sys.modules, sorted(sys.modules)"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

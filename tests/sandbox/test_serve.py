@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sandbox_helpers import free_port, http_client, run
+from tests.support.sandbox import free_port, http_client, run
 from trainops.cli import main
 from trainops.errors import ConfigError
 from trainops.sandbox import create_app, serve

@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import BOT, FakeGithub, serve_fake_github
-from github_env import FP, HEAD, TOKEN, details, environ, pr_event
 from inline_snapshot import snapshot
-from plan_builders import desired, image, live, model
 
+from tests.support.builders import desired, image, live, model
+from tests.support.fake_github import BOT, FakeGithub, serve_fake_github
+from tests.support.github_env import FP, HEAD, TOKEN, details, environ, pr_event
 from trainops.diff import diff
 from trainops.errors import ApiError, ConfigError, UnsafePlanError
 from trainops.github import (

@@ -5,6 +5,7 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.support.paths import IMAGES
 from trainops.manifest.load import load_desired
 
 MODEL = """\
@@ -16,7 +17,6 @@ spec:
   type: flux.1-lora
   trainingImages: [{images}]
 """
-IMAGES = Path(__file__).parent / "manifests" / "images"
 
 
 def write_model(directory: Path, name: str) -> None:

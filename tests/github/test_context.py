@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from github_env import FP, HEAD, environ, pr_event
 from inline_snapshot import snapshot
 
+from tests.support.github_env import FP, HEAD, environ, pr_event
 from trainops.errors import ConfigError, UnsafePlanError
 from trainops.github import (
     GithubContext,

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO as ROOT
+
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 STEPS = {s.get("id", s["name"]): s for s in ACTION["runs"]["steps"]}
 

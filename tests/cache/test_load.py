@@ -16,12 +16,12 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.support.paths import IMAGES
 from trainops.cache.load import CACHE_DIR, RACY_NS, LoadStats
 from trainops.desired import Desired
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.load import load_desired
 
-IMAGES = Path(__file__).parent / "manifests" / "images"
 MODEL = """\
 apiVersion: trainops/v1
 kind: Model
