@@ -37,10 +37,11 @@ from tests.support.workspace import (
     png,
     results,
 )
-from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
-from trainops.live import pending_tag
+from trainops.apply import ApplyOptions, apply_plan
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits
 from trainops.scenario.client import Scenario
+from trainops.tags import pending_tag
+from trainops.watch import wait_for_trainings
 
 T = TypeVar("T")
 TRAIN = "PUT /models/{id}/train"
@@ -666,7 +667,7 @@ def test_live_lines_redraw_one_line_per_model_in_place() -> None:
 
 
 def test_progress_lines_extrapolate_the_time_left_from_the_progress_rate() -> None:
-    from trainops.apply import _progress_line
+    from trainops.watch import _progress_line
 
     raw = {"jobId": "job_1", "status": "in-progress", "progress": 0.5}
     assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == (
@@ -678,7 +679,7 @@ def test_progress_lines_extrapolate_the_time_left_from_the_progress_rate() -> No
 
 
 def test_a_finalizing_job_shows_no_time_left() -> None:
-    from trainops.apply import _progress_line
+    from trainops.watch import _progress_line
 
     raw = {"jobId": "job_1", "status": "finalizing", "progress": 1.0}
     assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == "alpha: finalizing 100%"

@@ -13,7 +13,7 @@ from inline_snapshot import snapshot
 
 from benchmarks.scale import Config, Phase, run, table
 from benchmarks.synth import SIDE, change, generate, png
-from trainops.cache.hashes import read_facts
+from trainops.manifest.media import read_facts
 
 CFG = Config(models=50, images=3, latency=0.0, parallelism=8, changed=10, repeat=3)
 

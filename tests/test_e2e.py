@@ -32,9 +32,9 @@ from tests.support.workspace import (
     png,
     write_model,
 )
-from trainops.apply import wait_for_trainings
 from trainops.cli import main
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits
+from trainops.watch import wait_for_trainings
 
 
 def scrub(text: str) -> str:

@@ -23,11 +23,6 @@ from tests.support.builders import (
 from trainops.desired import SecretRef
 from trainops.diff import diff, inputs_digest
 from trainops.errors import ConfigError, ManifestError, StalePlanError, TrainopsError
-from trainops.live import (
-    fingerprint_tag,
-    identity_tag,
-    pending_tag,
-)
 from trainops.plan import (
     Change,
     ModelOutcome,
@@ -39,6 +34,7 @@ from trainops.plan import (
     save_plan,
 )
 from trainops.staleness import check_fresh
+from trainops.tags import fingerprint_tag, identity_tag, pending_tag
 
 
 def only(plan: Plan) -> ModelPlan:

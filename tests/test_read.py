@@ -14,11 +14,12 @@ from starlette.applications import Starlette
 
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
 from trainops.errors import ApiError
-from trainops.live import Live, fingerprint_tag, identity_tag, image_name, pending_tag
+from trainops.live import Live
 from trainops.read import LiveStateError, Pages, read_live
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Json, RetryPolicy, Scenario
+from trainops.tags import fingerprint_tag, identity_tag, image_name, pending_tag
 
 WS = "shop"
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 
 from trainops.desired import SECRET_PARAMETERS, DesiredModel, ParamValue, SecretRef
-from trainops.live import LiveModel, identity_tag
+from trainops.live import LiveModel
 from trainops.plan import Change, freeze
+from trainops.tags import identity_tag
 
 
 def is_busy(m: LiveModel) -> bool:

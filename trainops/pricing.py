@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 
 from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ApiError, QuotaError, UnsafePlanError
-from trainops.live import Live, LiveModel, probe_name, probe_tag
+from trainops.live import Live, LiveModel
 from trainops.plan import ModelPlan, Plan
 from trainops.scenario.client import Scenario
+from trainops.tags import probe_name, probe_tag
 
 Priced = tuple[float | None, str | None]  # (estimated cost, note)
 

@@ -15,19 +15,9 @@ from typing import Any
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, TrainopsError
-from trainops.live import (
-    FP_LEN,
-    Live,
-    LiveImage,
-    LiveJob,
-    LiveModel,
-    LivePair,
-    parse_image_name,
-    parse_recorded,
-    probe_name,
-    probe_tag,
-)
+from trainops.live import Live, LiveImage, LiveJob, LiveModel, LivePair
 from trainops.scenario.client import Json, Scenario
+from trainops.tags import FP_LEN, parse_image_name, parse_recorded, probe_name, probe_tag
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 _JOB_STATUSES = frozenset({"training", "failed"})

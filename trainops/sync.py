@@ -17,9 +17,10 @@ from typing import TypeVar, cast
 
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import StalePlanError
-from trainops.live import LiveImage, LiveModel, image_name
+from trainops.live import LiveImage, LiveModel
 from trainops.read import to_live_image, to_live_model
 from trainops.scenario.client import AmbiguousWriteError, Scenario
+from trainops.tags import image_name
 
 T = TypeVar("T")
 _MIME = {

@@ -19,7 +19,7 @@ from trainops import cli, pipeline
 from trainops.commands.import_ import ImportRequest, import_model
 from trainops.commands.status import read_status
 from trainops.errors import ApiError, ConfigError
-from trainops.live import LiveImage, image_name
+from trainops.live import LiveImage
 from trainops.manifest.emit import file_name, scalar, unique_names
 from trainops.manifest.load import load_desired
 from trainops.render.status import render_status_text
@@ -27,6 +27,7 @@ from trainops.render.text import render_text
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
+from trainops.tags import image_name
 
 WANDB = "wandb-secret-0123456789"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import IMAGES
-from trainops.cache.hashes import image_size, sniff
+from trainops.manifest.media import image_size, sniff
 from trainops.desired import DesiredImage, DesiredPair, SecretRef
 from trainops.manifest.files import FileProblem, HashCache, expand, fingerprint, read_caption
 from trainops.manifest.load import load_desired

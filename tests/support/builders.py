@@ -18,16 +18,8 @@ from trainops.desired import (
     Source,
     Workspace,
 )
-from trainops.live import (
-    Live,
-    LiveImage,
-    LiveJob,
-    LiveModel,
-    LivePair,
-    fingerprint_tag,
-    identity_tag,
-    parse_recorded,
-)
+from trainops.live import Live, LiveImage, LiveJob, LiveModel, LivePair
+from trainops.tags import fingerprint_tag, identity_tag, parse_recorded
 
 WS = "acme"
 

@@ -19,12 +19,12 @@ from starlette.applications import Starlette
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
-from trainops.live import PROBE_PREFIX
 from trainops.plan import Outcome, Plan
 from trainops.sandbox import Fault, Limits, create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.scenario.retry import RetryPolicy
+from trainops.tags import PROBE_PREFIX
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
 SIDE = 1024

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from trainops import pipeline
-from trainops.apply import ApplyOptions, apply_plan, wait_for_trainings
+from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.commands.common import Target, check_secrets, err, marker_path, warn_all
 from trainops.desired import Desired
@@ -24,6 +24,7 @@ from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
 from trainops.scenario.client import Scenario
 from trainops.staleness import check_fresh
+from trainops.watch import wait_for_trainings
 
 
 @dataclass(frozen=True)

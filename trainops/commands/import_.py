@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainops import pipeline
-from trainops.cache.hashes import sniff
+from trainops.manifest.media import sniff
 from trainops.commands import EXIT_OK
 from trainops.commands.common import err, warn_all
 from trainops.errors import ApiError, ConfigError, Diagnostic

@@ -15,10 +15,11 @@ from trainops.commands import EXIT_OK
 from trainops.commands.common import Target, warn_all
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ApiError
-from trainops.live import LiveModel, parse_recorded
+from trainops.live import LiveModel
 from trainops.read import to_live_job, to_live_model
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.scenario.client import Json, Scenario
+from trainops.tags import parse_recorded
 
 Format = Literal["text", "json"]
 

@@ -16,7 +16,8 @@ import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from trainops.cache.hashes import FileFacts, HashCache
+from trainops.cache.hashes import HashCache
+from trainops.manifest.media import FileFacts
 from trainops.desired import SECRET_PARAMETERS, DesiredImage, DesiredPair, ParamValue, SecretRef
 
 __all__ = [

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from trainops.desired import DesiredModel
-from trainops.live import FP_LEN, LiveModel
+from trainops.live import LiveModel
 from trainops.render.phrases import clean, remaining_text
+from trainops.tags import FP_LEN
 
 FORMAT_VERSION = "1.0"
 

@@ -1,0 +1,87 @@
+"""Following trainings to their end (`apply --wait`): one line per change of state, and each
+model's outcome made final from its job (a failed training becomes `failed`)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable
+
+from trainops.errors import TrainopsError
+from trainops.live import TERMINAL_JOB_STATUSES
+from trainops.plan import ModelOutcome, Outcome
+from trainops.read import to_live_job
+from trainops.render.phrases import remaining_text
+from trainops.scenario.client import Json, Scenario
+
+Progress = Callable[[str], None]
+
+
+async def wait_for_trainings(
+    client: Scenario,
+    outcome: Outcome,
+    progress: Progress,
+    *,
+    interval: float = 5.0,
+    timeout: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Follow every training apply started until it ends; a failed one becomes `failed`."""
+    jobs = {m.job_id: m for m in outcome.models if m.job_id and m.result == "done"}
+    ended: dict[str, Json] = {}
+    seen: dict[str, str] = {}
+    first: dict[str, tuple[float, float]] = {}  # job -> (time, progress) first seen moving
+    start = clock()
+    while len(ended) < len(jobs):
+        for job_id in sorted(set(jobs) - set(ended)):
+            raw = await client.get_job(job_id)
+            since = first.setdefault(job_id, (clock(), 0.0))
+            line = _progress_line(jobs[job_id].key, raw, since, clock())
+            if not first[job_id][1] and _progress(raw):  # the rate is measured from here
+                first[job_id] = (clock(), _progress(raw))
+            if seen.get(job_id) != line:
+                progress(line)
+                seen[job_id] = line
+            if raw.get("status") in TERMINAL_JOB_STATUSES:
+                ended[job_id] = raw
+        if len(ended) < len(jobs):
+            if timeout is not None and clock() - start > timeout:
+                raise TrainopsError(
+                    f"--wait gave up after {timeout:g} s; the trainings go on",
+                    hint="follow them with `trainops status`",
+                )
+            await asyncio.sleep(interval)
+    return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
+
+
+def _progress(raw: Json) -> float:
+    value = raw.get("progress")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _progress_line(
+    key: str, raw: Json, since: tuple[float, float], now: float | None = None
+) -> str:
+    """`key: in-progress 41%, about 2 min left`; the time left is extrapolated from the progress
+    made since this job was first seen moving (the API's own estimate is on the model, which
+    would cost another request per poll)."""
+    job = to_live_job(raw)
+    pct = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
+    left = ""
+    t0, p0 = since
+    p = _progress(raw)
+    if job.running and 1 > p > p0 > 0 and now is not None and now > t0:
+        left = f", {remaining_text((now - t0) / (p - p0) * (1 - p) * 1000)}"
+    return f"{key}: {job.status}{pct}{left}"
+
+
+def _finished(m: ModelOutcome, raw: Json | None) -> ModelOutcome:
+    if raw is None:
+        return m
+    job = to_live_job(raw)
+    cost = job.cost if job.cost is not None else m.cost
+    if job.status == "success":
+        return dataclasses.replace(m, detail="trained", cost=cost)
+    why = f": {job.error}" if job.error else ""
+    return dataclasses.replace(m, result="failed", detail=f"training {job.status}{why}", cost=cost)
