@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import IMAGES
-from trainops.manifest.media import image_size, sniff
 from trainops.desired import DesiredImage, DesiredPair, SecretRef
 from trainops.manifest.files import FileProblem, HashCache, expand, fingerprint, read_caption
 from trainops.manifest.load import load_desired
+from trainops.manifest.media import image_size, sniff
 
 MODEL = """\
 apiVersion: trainops/v1

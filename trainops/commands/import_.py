@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainops import pipeline
-from trainops.manifest.media import sniff
 from trainops.commands import EXIT_OK
 from trainops.commands.common import err, warn_all
 from trainops.errors import ApiError, ConfigError, Diagnostic
@@ -31,6 +30,7 @@ from trainops.manifest.emit import (
     plan_files,
 )
 from trainops.manifest.load import load_desired
+from trainops.manifest.media import sniff
 from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
 from trainops.manifest.schema import KEY_PATTERN
 from trainops.manifest.workspace import shown_path

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from trainops.cache.hashes import HashCache
-from trainops.manifest.media import FileFacts
 from trainops.desired import SECRET_PARAMETERS, DesiredImage, DesiredPair, ParamValue, SecretRef
+from trainops.manifest.media import FileFacts
 
 __all__ = [
     "AUDIO_FORMATS",
