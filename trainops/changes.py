@@ -5,9 +5,13 @@ Pure helpers of `trainops.diff`; see its docstring for the rules that decide the
 
 from __future__ import annotations
 
-import math
-
-from trainops.desired import SECRET_PARAMETERS, DesiredModel, ParamValue, SecretRef
+from trainops.desired import (
+    SECRET_PARAMETERS,
+    DesiredModel,
+    canonical_parameters,
+    canonical_value,
+    is_secret,
+)
 from trainops.live import LiveModel
 from trainops.plan import Change, freeze
 from trainops.tags import identity_tag
@@ -16,19 +20,6 @@ from trainops.tags import identity_tag
 def is_busy(m: LiveModel) -> bool:
     """Training now (or being copied): nothing may start another training on it."""
     return m.status in ("training", "copying") or (m.job is not None and m.job.running)
-
-
-def _secret(key: str, value: ParamValue) -> bool:
-    return key in SECRET_PARAMETERS or isinstance(value, SecretRef)
-
-
-def canonical(value: object) -> object:
-    # 800 and 800.0 train the same model; the API types every number as float.
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    return value
 
 
 def input_changes(d: DesiredModel, m: LiveModel) -> tuple[Change, ...]:
@@ -45,12 +36,12 @@ def _type_change(d: DesiredModel, m: LiveModel) -> list[Change]:
 
 
 def _param_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
-    want = {k: canonical(v) for k, v in d.parameters.items() if not _secret(k, v)}
+    want = canonical_parameters(d.parameters)
     # Only declared parameters are compared: the API fills in defaults for the others.
-    have = {k: canonical(v) for k, v in m.parameters.items() if k in want and v is not None}
+    have = {k: canonical_value(v) for k, v in m.parameters.items() if k in want and v is not None}
     if have == want:  # the common case, and much cheaper than a DeepDiff
         return []
-    # Imported here: it costs ~0.15 s of start-up, and a re-plan with no change never needs it.
+    # Imported here: a re-plan with no change never needs it, and it is slow to import.
     from deepdiff import DeepDiff
 
     changed = DeepDiff(have, want, ignore_numeric_type_changes=True).affected_root_keys
@@ -68,7 +59,7 @@ def _param_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
 
 def secret_changes(d: DesiredModel, m: LiveModel | None) -> tuple[Change, ...]:
     """Secrets are sent with every training; only their presence is ever compared."""
-    declared = {k for k, v in d.parameters.items() if _secret(k, v)}
+    declared = {k for k, v in d.parameters.items() if is_secret(k, v)}
     have = set() if m is None else {k for k in SECRET_PARAMETERS if m.parameters.get(k)}
     return (
         *(Change("parameter", "add", k, sensitive=True) for k in sorted(declared - have)),
@@ -80,7 +71,7 @@ def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
     if not m.complete:
         return []
     files = sorted(d.training_files, key=lambda f: (f.name, f.path))
-    want = {f.sha256[:16]: f for f in files}
+    want = {f.sha_prefix: f for f in files}
     have = {}
     extra: list[Change] = []
     for img in sorted(m.images, key=lambda i: (i.name, i.id)):
@@ -113,7 +104,7 @@ def _pair_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
         return (img.sha_prefix, img.name) if img else (None, "?")
 
     want = {
-        (p.source.sha256[:16], p.target.sha256[:16], p.instruction): (p.source.name, p.target.name)
+        (p.source.sha_prefix, p.target.sha_prefix, p.instruction): (p.source.name, p.target.name)
         for p in d.pairs
     }
     have = {}
@@ -195,9 +186,9 @@ def count_drift(d: DesiredModel, m: LiveModel) -> tuple[str, ...]:
 def create_changes(d: DesiredModel, ws: str) -> tuple[Change, ...]:
     """Everything a new model receives: parameters, files, pairs, tags."""
     params = [
-        Change("parameter", "add", k, new=freeze(canonical(v)))
+        Change("parameter", "add", k, new=freeze(canonical_value(v)))
         for k, v in sorted(d.parameters.items())
-        if not _secret(k, v)
+        if not is_secret(k, v)
     ]
     images = [
         Change("image", "add", f.name, new=f.path, ref=f.sha256)

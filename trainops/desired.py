@@ -7,12 +7,14 @@ last moment, so no plan, render or fingerprint can ever contain one.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops.errors import ConfigError
+from trainops.tags import sha_prefix
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,26 @@ class SecretRef:
 ParamValue = str | int | float | bool | list[str] | SecretRef
 
 SECRET_PARAMETERS = frozenset({"wandbKey"})
+
+
+def is_secret(name: str, value: object) -> bool:
+    return name in SECRET_PARAMETERS or isinstance(value, SecretRef)
+
+
+def canonical_value(value: object) -> object:
+    """The form in which two parameter values that train the same model are equal: 800 and
+    800.0 (or 1e-4 and 0.0001) are one number, as the API types every number as float."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, (list, tuple)):
+        return [canonical_value(v) for v in value]
+    return value
+
+
+def canonical_parameters(parameters: Mapping[str, object]) -> dict[str, object]:
+    """What counts of a model's parameters, for its fingerprint and for the diff: secrets never
+    do (they are sent with every training, never compared by value)."""
+    return {k: canonical_value(v) for k, v in sorted(parameters.items()) if not is_secret(k, v)}
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,11 @@ class DesiredImage:
     sha256: str
     size: int
     caption: str | None  # the training caption (`description`); None = let the API caption it
+
+    @property
+    def sha_prefix(self) -> str:
+        """What the live image uploaded from this file carries in its name."""
+        return sha_prefix(self.sha256)
 
 
 @dataclass(frozen=True)

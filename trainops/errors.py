@@ -6,8 +6,7 @@ TrainopsError                 any user-fixable failure (exit 1)
 ├── ApiError                  the API (or sandbox) refused or failed a call
 │   └── QuotaError            a team limit or cooldown (429 naming a limit): not transient
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
-├── StalePlanError            a saved plan no longer matches manifests, images or live state
-└── ApplyError                one or more models failed during apply
+└── StalePlanError            a saved plan no longer matches manifests, images or live state
 """
 
 from __future__ import annotations
@@ -81,8 +80,4 @@ class UnsafePlanError(TrainopsError):
 
 
 class StalePlanError(TrainopsError):
-    pass
-
-
-class ApplyError(TrainopsError):
     pass

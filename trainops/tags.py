@@ -27,7 +27,8 @@ FP_PREFIX = "trainops-fp:"
 COMMIT_PREFIX = "trainops-commit:"
 PENDING_PREFIX = "trainops-pending:"
 PROBE_PREFIX = "trainops-probe:"
-_IMAGE_NAME = re.compile(r"^(?P<sha>[0-9a-f]{16})-(?P<name>.+)$")
+SHA_PREFIX_LEN = 16  # of an uploaded image's sha256, in its name
+_IMAGE_NAME = re.compile(rf"^(?P<sha>[0-9a-f]{{{SHA_PREFIX_LEN}}})-(?P<name>.+)$")
 
 NO_JOB = "none"
 
@@ -60,8 +61,13 @@ def is_trainops_tag(tag: str) -> bool:
     return tag.startswith((IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX, PROBE_PREFIX))
 
 
+def sha_prefix(sha256: str) -> str:
+    """The part of a content hash an uploaded image's name carries (`LiveImage.sha_prefix`)."""
+    return sha256[:SHA_PREFIX_LEN]
+
+
 def image_name(sha256: str, file_name: str) -> str:
-    return f"{sha256[:16]}-{file_name}"
+    return f"{sha_prefix(sha256)}-{file_name}"
 
 
 def parse_image_name(name: str) -> tuple[str | None, str]:

@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 
 from trainops.errors import Diagnostic
 from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, ParamSpec, family_label
-from trainops.manifest.yamlmarks import Document as YamlDoc
+from trainops.manifest.yamlmarks import Document
 
 API_VERSION = "trainops/v1"
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
@@ -156,12 +156,12 @@ class WorkspaceDoc(_Strict):
     budget: float | None = Field(default=None, gt=0, description="max creative units per plan")
 
 
-Document = Annotated[ModelDoc | WorkspaceDoc, Field(discriminator="kind")]
+AnyDoc = Annotated[ModelDoc | WorkspaceDoc, Field(discriminator="kind")]
 
 
 def json_schema() -> dict[str, object]:
     """The JSON Schema of a trainops YAML document (Model or Workspace), for editors."""
-    schema = TypeAdapter(Document).json_schema(by_alias=True)
+    schema = TypeAdapter(AnyDoc).json_schema(by_alias=True)
     return {"$schema": SCHEMA_URL, "title": "trainops manifest", **schema}
 
 
@@ -219,7 +219,7 @@ def field_name(loc: Loc) -> str:
 M = TypeVar("M", bound=BaseModel)
 
 
-def validate(cls: type[M], doc: YamlDoc, shown: str) -> tuple[M | None, list[Diagnostic]]:
+def validate(cls: type[M], doc: Document, shown: str) -> tuple[M | None, list[Diagnostic]]:
     """The document as `cls`, or None and one located diagnostic per problem."""
     try:
         return cls.model_validate(doc.data), []
