@@ -222,8 +222,8 @@ def _canonical_json(value: object) -> str:
 
 @functools.cache
 def _models_adapter() -> TypeAdapter[tuple[ModelPlan, ...]]:
-    # Built on first use: pydantic and this adapter cost ~0.15 s of start-up, and only reading
-    # a saved plan (`apply --plan`) needs them.
+    # Built on first use: pydantic and this adapter are slow to set up, and only reading a saved
+    # plan (`apply --plan`) needs them.
     from pydantic import TypeAdapter
 
     return TypeAdapter(tuple[ModelPlan, ...])

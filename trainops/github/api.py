@@ -157,7 +157,7 @@ class GithubApi:
 
 @functools.cache
 def _tls() -> ssl.SSLContext:
-    # Building a TLS context costs ~30 ms; one per process is enough for our handful of calls.
+    # Building a TLS context loads the CA bundle; one per process is enough for our few calls.
     return ssl.create_default_context(cafile=certifi.where())
 
 

@@ -1,4 +1,5 @@
-"""Team limits the real API enforces (contract section 9), each configurable per server."""
+"""Team limits the real API enforces (concurrent trainings, a launch cooldown, a dataset ceiling),
+each configurable per server."""
 
 from __future__ import annotations
 

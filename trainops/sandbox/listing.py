@@ -191,7 +191,8 @@ def list_jobs(sb: Sandbox, request: Request) -> dict[str, Any]:
         found = [(j, sb.state(j, now)) for j in tx.jobs()]
     found = [(j, st) for j, st in found if (not types or j.job_type in types)]
     found = [(j, st) for j, st in found if status is None or st.status == status]
-    # Filtered listings are ordered by update date, unfiltered ones by creation (contract 2.4).
+    # The API orders a job listing filtered by status or type by update date, others by creation
+    # date (the SDK's `jobs.list` documents `updatedAfter` / `createdAfter` to match).
     by_update = bool(status or types)
     page, token = paginate(
         found,

@@ -128,7 +128,8 @@ def _stats(j: JobRow, st: JobState) -> dict[str, Any]:
 
 
 def _epochs(j: JobRow, base_url: str) -> list[dict[str, Any]]:
-    """One checkpoint per epoch only when sample prompts were given (contract section 9)."""
+    """One checkpoint per epoch only when sample prompts were given (Scenario's training guide:
+    epochs are sampled with `samplePrompts`)."""
     prompts = j.parameters.get("samplePrompts") or []
     epochs = j.parameters.get("nbEpochs", 1) if prompts else 1
     out = []
