@@ -30,10 +30,8 @@ from trainops.plan import (
     Outcome,
     Plan,
     format_cu,
-    load_plan,
-    save_plan,
 )
-from trainops.staleness import check_fresh
+from trainops.planfile import check_fresh, load_plan, save_plan
 from trainops.tags import fingerprint_tag, identity_tag, pending_tag
 
 

@@ -49,7 +49,7 @@ from trainops.desired import Desired, DesiredModel
 from trainops.errors import Diagnostic, ManifestError, TrainopsError
 from trainops.live import Live, LiveModel, epoch_seconds
 from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
-from trainops.staleness import inputs_digest
+from trainops.planfile import inputs_digest
 from trainops.tags import FP_LEN, identity_tag
 
 __all__ = ["diff", "inputs_digest"]

@@ -37,20 +37,13 @@ only add keys; a reader refuses an unknown major version. Keys are sorted.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 from typing_extensions import TypeAliasType
-
-from trainops.errors import ConfigError
-
-if TYPE_CHECKING:
-    from pydantic import TypeAdapter
 
 FORMAT_VERSION = "1.0"
 
@@ -215,82 +208,6 @@ def format_cu(value: float) -> str:
 
 def _canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-# --- plan files ---------------------------------------------------------------------------
-
-
-@functools.cache
-def _models_adapter() -> TypeAdapter[tuple[ModelPlan, ...]]:
-    # Built on first use: pydantic and this adapter are slow to set up, and only reading a saved
-    # plan (`apply --plan`) needs them.
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(tuple[ModelPlan, ...])
-
-
-def save_plan(plan: Plan, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(plan.data(), sort_keys=True, indent=2, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
-
-
-def load_plan(path: Path) -> Plan:
-    """Read a plan file written by `save_plan`; refuses edited or incompatible files."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad_file(path, str(exc)) from exc
-    if not isinstance(data, dict):
-        raise _bad_file(path, "not a JSON object")
-    plan = plan_from_data(data, path)
-    if plan.fingerprint() != data.get("plan_fingerprint"):
-        raise ConfigError(
-            f"{path}: the plan file was modified after it was saved (plan_fingerprint differs)",
-            hint="run `trainops plan --out FILE` again instead of editing a plan file",
-        )
-    return plan
-
-
-def plan_from_data(data: dict[str, object], path: Path | str = "<plan>") -> Plan:
-    version = str(data.get("format_version", ""))
-    if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-        raise ConfigError(
-            f"{path}: plan format_version {version or '(missing)'} is not supported "
-            f"(this trainops reads {FORMAT_VERSION.split('.')[0]}.x)",
-            hint="plan again with this version of trainops",
-        )
-    raw_models = data.get("models")
-    if not isinstance(raw_models, list):
-        raise _bad_file(path, "models: expected a list")
-    if not all(isinstance(m, dict) for m in raw_models):
-        raise _bad_file(path, "models: expected a list of objects")
-    renamed = [{"key": m.get("name"), **m} for m in raw_models]
-    from pydantic import ValidationError
-
-    try:
-        models = _models_adapter().validate_python(renamed)
-    except ValidationError as exc:
-        raise _bad_file(path, str(exc)) from exc
-    return Plan(
-        workspace=str(data.get("workspace", "")),
-        models=models,
-        commit=_opt_str(data.get("commit")),
-        created_at=str(data.get("created_at") or ""),
-        inputs_digest=str(data.get("inputs_digest") or ""),
-        format_version=version,
-    )
-
-
-def _opt_str(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _bad_file(path: Path | str, why: str) -> ConfigError:
-    return ConfigError(
-        f"{path}: not a valid trainops plan file: {why}",
-        hint="write plan files with `trainops plan --out FILE`",
-    )
 
 
 # --- apply outcome ----------------------------------------------------------------------------

@@ -16,14 +16,14 @@ from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.commands.common import Target, check_secrets, err, marker_path, warn_all
 from trainops.desired import Desired
 from trainops.errors import ConfigError
-from trainops.plan import Outcome, Plan, load_plan
+from trainops.plan import Outcome, Plan
+from trainops.planfile import check_fresh, load_plan
 from trainops.pricing import check_budget
 from trainops.read import read_live
 from trainops.render.markdown import render_outcome_markdown
 from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
 from trainops.scenario.client import Scenario
-from trainops.staleness import check_fresh
 from trainops.watch import wait_for_trainings
 
 

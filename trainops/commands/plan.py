@@ -9,7 +9,8 @@ from typing import Literal
 from trainops import pipeline
 from trainops.commands import EXIT_CHANGES, EXIT_OK
 from trainops.commands.common import Target, comment_plan, err, missing_secrets, warn_all
-from trainops.plan import Plan, save_plan
+from trainops.plan import Plan
+from trainops.planfile import save_plan
 from trainops.pricing import check_budget
 from trainops.render.markdown import render_markdown
 from trainops.render.text import render_json, render_text
