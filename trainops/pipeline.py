@@ -1,9 +1,15 @@
-"""The pipeline shared by `plan`, `apply` and the GitHub flow: desired -> live -> diff -> price.
+"""The steps of a run, shared by `plan`, `apply` and the GitHub flow:
 
-    manifests --load--> Desired     API --read--> Live     diff(Desired, Live) --> Plan
-    price(Plan) via dryRun --> Plan with costs --> budget gate
+    1. open the client, and start listing the live models (`read.Pages`): the first page is in
+       flight while the manifests load
+    2. load the manifests into `Desired` (through the load cache, `cache.load`), in a thread;
+       with `--changed-since`, keep the models whose inputs changed
+    3. bound the client's parallelism by the workspace's setting
+    4. read the live state (`read.read_live`): the pages as they come, full reads where needed
+    5. diff desired and live into a `Plan` (`diff.diff`, pure)
+    6. price the trainings with the API's dry run (`pricing.price`)
 
-Nothing here prints or parses arguments; the CLI renders what it returns.
+The budget gate, rendering and apply are the caller's. Nothing here prints or parses arguments.
 """
 
 from __future__ import annotations
