@@ -97,3 +97,12 @@ def served(app: Starlette) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def api_env(base_url: str) -> dict[str, str]:
+    """The environment that points `trainops` (without `--sandbox`) at a served sandbox."""
+    return {
+        "SCENARIO_API_KEY": SANDBOX_API_KEY,
+        "SCENARIO_API_SECRET": SANDBOX_API_SECRET,
+        "SCENARIO_BASE_URL": base_url,
+    }
