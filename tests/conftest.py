@@ -10,7 +10,7 @@ imports another test module); fixtures one folder alone uses live in that folder
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.support.cli import UNSET, Cli
-from tests.support.sandbox import Clock, served
+from tests.support.sandbox import Clock, Serve, served
 from tests.support.workspace import make_workspace
 from trainops.sandbox import create_app
 
@@ -47,6 +47,6 @@ def sandbox(tmp_path: Path, clock: Clock) -> Starlette:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Starlette], str]]:
+def serve() -> Iterator[Serve]:
     with ExitStack() as servers:
         yield lambda app: servers.enter_context(served(app))

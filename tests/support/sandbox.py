@@ -73,6 +73,9 @@ def sdk_client(app: Starlette, **kw: Any) -> AsyncScenario:
     )
 
 
+Serve = Callable[[Starlette], str]  # the `serve` fixture: serve(app) -> base URL (…/v1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
