@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -62,6 +63,14 @@ class Cli:
             self.code = _exit_code(argv)
             self.out, self.err = self._capsys.readouterr()
         return self.code
+
+
+def scrub(text: str) -> str:
+    """Whole outputs are compared; only ids, hashes and times differ from run to run (ids also
+    in their markdown form, `model&#95;…`)."""
+    text = re.sub(r"\b(model|job|asset)(_|&#95;)[A-Za-z0-9]+", r"\1\2ID", text)
+    text = re.sub(r"training: [^,]+, \d+%, [^,]+, [^,]+ left,", "training: STATUS,", text)
+    return re.sub(r"\b([0-9a-f]{12}|[0-9a-f]{16,64})\b", "HASH", text)  # commits, plans
 
 
 def _exit_code(argv: tuple[str, ...]) -> int:
