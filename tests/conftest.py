@@ -1,7 +1,11 @@
 """Fixtures shared by every folder. Helpers to import live in tests/support/ (a test module never
-imports another test module); fixtures one folder alone uses live in that folder's conftest.py.
+imports another test module); fixtures one folder alone uses live in that folder's conftest.py
+(the fake GitHub, `fake_github`, in tests/github/conftest.py).
 
-- `cli`: `trainops ...` in-process; `cli("plan", "--sandbox", cwd=root) == 2`, then `cli.out`.
+- `cli`: `trainops ...` in-process (tests/support/cli.py): `cli("plan", "--sandbox", cwd=root)`
+  returns the exit code; `cli.out` and `cli.err` hold what it printed. Credentials and other
+  variables go in `cli.env` (or `env=` for one call), never through monkeypatch.setenv: the
+  fixture clears SCENARIO_*, WANDB_KEY, GITHUB_* and sets NO_COLOR when it is created.
 - `ws`: a small real workspace (models alpha and beta) committed in a git repository.
 - `clock`: a clock the test moves by hand (`clock.advance(5)`).
 - `sandbox`: the in-process sandbox app, its state in this test's tmp dir, on `clock`.

@@ -39,7 +39,8 @@ class Cli:
     keeps the exit code and what it printed (`code`, `out`, `err`) until the next call.
 
     `cli.cwd` and `cli.env` are the defaults of every call; `cwd=` and `env=` override them for
-    one call. In `env`, None unsets a variable. Both are undone when the call returns.
+    one call. In `env`, None unsets a variable. Both are undone when the call returns. A call
+    starts by draining capsys, so anything the test printed before it is dropped.
     """
 
     def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
