@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-import pytest
-
-from trainops.cli import main
+from tests.support.cli import Cli
 
 
-def test_version_prints_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--version"])
-    assert exc.value.code == 0
-    assert capsys.readouterr().out == "trainops 0.1.0\n"
+def test_version_prints_and_exits_zero(cli: Cli) -> None:
+    assert cli("--version") == 0
+    assert (cli.out, cli.err) == ("trainops 0.1.0\n", "")

@@ -8,41 +8,32 @@ CLI's `--sandbox` opens, so no test waits for a simulated training.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from inline_snapshot import snapshot
 
+from tests.support.aio import synchronous
+from tests.support.cli import Cli, scrub
 from tests.support.paths import EXAMPLES
-from tests.support.sandbox import served
+from tests.support.sandbox import Serve, api_env
 from tests.support.workspace import (
+    all_models,
     app_for,
     client_for,
     commit,
     edit,
     init_repo,
-    jobs_by_model,
-    make_workspace,
-    plan_and_apply,
+    jobs,
     png,
+    train_all,
     write_model,
 )
-from trainops.cli import main
-from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits
-from trainops.watch import wait_for_trainings
-
-
-def scrub(text: str) -> str:
-    """Whole outputs are compared; only ids, hashes and times differ from run to run."""
-    text = re.sub(r"\b(model|job|asset)_[A-Za-z0-9]+", r"\1_ID", text)
-    text = re.sub(r"(commit|plan) [0-9a-f]{12}\b", r"\1 HASH", text)
-    text = re.sub(r"training: [^,]+, \d+%, [^,]+, [^,]+ left,", "training: STATUS,", text)
-    return re.sub(r"\b[0-9a-f]{16,64}\b", "HASH", text)
+from trainops.sandbox import Limits
 
 
 def outcome(out: str) -> str:
@@ -50,53 +41,11 @@ def outcome(out: str) -> str:
     return out[out.index("\n", out.index("\nPlan: ") + 1) + 1 :]
 
 
-class Cli:
-    """Runs `trainops ...` in the workspace and keeps what it printed."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-        self.out = self.err = ""
-
-    def __call__(self, *argv: str) -> int:
-        code = main(list(argv))
-        captured = self.capsys.readouterr()
-        self.out, self.err = captured.out, captured.err
-        return code
-
-
 @pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = make_workspace(tmp_path / "ws")
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("NO_COLOR", "1")
-    for name in ("SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_BASE_URL", "WANDB_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    return root
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(capsys)
-
-
-def train_all(root: Path) -> dict[str, int]:
-    """Apply and finish every training in the `--sandbox` state file; the jobs per model."""
-
-    async def go() -> dict[str, int]:
-        async with client_for(app_for(root), root) as client:
-            outcome = await plan_and_apply(root, client)
-            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
-            return await jobs_by_model(client)
-
-    return asyncio.run(go())
-
-
-def jobs(root: Path) -> dict[str, int]:
-    async def go() -> dict[str, int]:
-        async with client_for(app_for(root), root) as client:
-            return await jobs_by_model(client)
-
-    return asyncio.run(go())
+def cli(cli: Cli, ws: Path) -> Cli:
+    """`trainops ...` run in the workspace."""
+    cli.cwd = ws
+    return cli
 
 
 @pytest.fixture
@@ -106,13 +55,25 @@ def trained(ws: Path) -> Path:
 
 
 @pytest.fixture
-def http_sandbox(ws: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def http_sandbox(ws: Path, cli: Cli, serve: Serve) -> str:
     """A served sandbox (fast trainings) the CLI reaches over HTTP with credentials from env."""
-    with served(app_for(ws, speed=1000.0)) as base_url:
-        monkeypatch.setenv("SCENARIO_API_KEY", SANDBOX_API_KEY)
-        monkeypatch.setenv("SCENARIO_API_SECRET", SANDBOX_API_SECRET)
-        monkeypatch.setenv("SCENARIO_BASE_URL", base_url)
-        yield base_url
+    base_url = serve(app_for(ws, speed=1000.0))
+    cli.env.update(api_env(base_url))
+    return base_url
+
+
+@synchronous
+async def change_by_hand(
+    root: Path, model: str, *, image: bytes | None = None, **fields: Any
+) -> None:
+    """What someone does in the web app: edits the live model named `model` outside trainops."""
+    async with client_for(app_for(root), root) as client:
+        found = next(m for m in await client.list_models() if m["name"] == model)
+        await client.update_model(found["id"], **fields)
+        if image is not None:
+            await client.add_training_image(
+                found["id"], name="by-hand.png", data=image, mime="image/png"
+            )
 
 
 # --- the whole cycle --------------------------------------------------------------------------
@@ -173,21 +134,15 @@ Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cos
     assert jobs(ws) == {"Alpha": 1, "Beta": 1}
 
 
-def test_the_examples_apply_and_end_up_up_to_date(
-    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_examples_apply_and_end_up_up_to_date(tmp_path: Path, cli: Cli, serve: Serve) -> None:
     """The quickstart: every kind of model (captions, pairs, voice) through the whole cycle."""
     root = tmp_path / "examples"
     shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".trainops"))
     init_repo(root)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("NO_COLOR", "1")
-    with served(app_for(root, speed=1000.0)) as base_url:
-        monkeypatch.setenv("SCENARIO_API_KEY", SANDBOX_API_KEY)
-        monkeypatch.setenv("SCENARIO_API_SECRET", SANDBOX_API_SECRET)
-        monkeypatch.setenv("SCENARIO_BASE_URL", base_url)
-        assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
-        assert scrub(outcome(cli.out)) == snapshot("""\
+    cli.cwd = root
+    cli.env.update(api_env(serve(app_for(root, speed=1000.0))))
+    assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
+    assert scrub(outcome(cli.out)) == snapshot("""\
   ✓ day-to-night: create done — trained (job job_ID, 95 CU)
   ✓ hero-character: create done — trained (job job_ID, 50 CU)
   ✓ narrator-voice: create done — trained (job job_ID, 50 CU)
@@ -195,8 +150,8 @@ def test_the_examples_apply_and_end_up_up_to_date(
 
 Apply: 4 done, 0 failed, 0 skipped. Cost: 232 CU.
 """)
-        assert cli("plan", "--detailed-exitcode") == 0
-        assert scrub(cli.out) == snapshot("""\
+    assert cli("plan", "--detailed-exitcode") == 0
+    assert scrub(cli.out) == snapshot("""\
 Workspace examples · commit HASH · plan HASH
 
 4 models up to date.
@@ -279,15 +234,7 @@ Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cos
 
 
 def test_drift_made_by_hand_is_shown_on_the_model(trained: Path, cli: Cli) -> None:
-    async def change_alpha_by_hand() -> None:
-        async with client_for(app_for(trained), trained) as client:
-            alpha = next(m for m in await client.list_models() if m["name"] == "Alpha")
-            await client.update_model(alpha["id"], parameters={"maxTrainSteps": 999})
-            await client.add_training_image(
-                alpha["id"], name="by-hand.png", data=png(123), mime="image/png"
-            )
-
-    asyncio.run(change_alpha_by_hand())
+    change_by_hand(trained, "Alpha", parameters={"maxTrainSteps": 999}, image=png(123))
     assert cli("plan", "--sandbox", "--detailed-exitcode") == 2
     assert scrub(cli.out) == snapshot("""\
 Workspace e2e · commit HASH · plan HASH
@@ -394,25 +341,22 @@ Apply: 1 done, 0 failed, 1 skipped. Cost: 30 CU.
 
 
 def test_one_model_failing_does_not_stop_the_other_and_a_rerun_completes(
-    ws: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    ws: Path, cli: Cli, serve: Serve
 ) -> None:
     app = app_for(ws, speed=1000.0, limits=Limits(launch_cooldown_s=600))
-    with served(app) as base_url:
-        monkeypatch.setenv("SCENARIO_API_KEY", SANDBOX_API_KEY)
-        monkeypatch.setenv("SCENARIO_API_SECRET", SANDBOX_API_SECRET)
-        monkeypatch.setenv("SCENARIO_BASE_URL", base_url)
-        # The cooldown lets one training start and refuses the other (either one).
-        assert cli("apply", "--yes") == 1
-        lines = sorted(scrub(outcome(cli.out)).splitlines())
-        assert [line[:4] for line in lines] == ["", "  ✓ ", "  ✗ ", "Appl"]
-        assert re.search(r"cooldown", lines[2])
-        assert lines[3] == "Apply: 1 done, 1 failed, 0 skipped. Cost: 15 CU." or lines[3] == (
-            "Apply: 1 done, 1 failed, 0 skipped. Cost: 20 CU."
-        )
-        app.state.sandbox.limits = Limits()
-        assert cli("apply", "--yes") == 0
-        assert jobs(ws) == {"Alpha": 1, "Beta": 1}
-        assert cli("plan", "--detailed-exitcode") == 0
+    cli.env.update(api_env(serve(app)))
+    # The cooldown lets one training start and refuses the other (either one).
+    assert cli("apply", "--yes") == 1
+    lines = sorted(scrub(outcome(cli.out)).splitlines())
+    assert [line[:4] for line in lines] == ["", "  ✓ ", "  ✗ ", "Appl"]
+    assert re.search(r"cooldown", lines[2])
+    assert lines[3] == "Apply: 1 done, 1 failed, 0 skipped. Cost: 15 CU." or lines[3] == (
+        "Apply: 1 done, 1 failed, 0 skipped. Cost: 20 CU."
+    )
+    app.state.sandbox.limits = Limits()
+    assert cli("apply", "--yes") == 0
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1}
+    assert cli("plan", "--detailed-exitcode") == 0
 
 
 # --- saved plans ------------------------------------------------------------------------------
@@ -474,13 +418,7 @@ hint: run `trainops plan --out FILE` again, review it, and apply the new plan
 def test_a_saved_plan_is_refused_when_a_live_model_changed(trained: Path, cli: Cli) -> None:
     edit(trained / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 250")
     assert cli("plan", "--sandbox", "--out", "plan.json") == 0
-
-    async def rename_alpha_outside_trainops() -> None:
-        async with client_for(app_for(trained), trained) as client:
-            alpha = next(m for m in await client.list_models() if m["name"] == "Alpha")
-            await client.update_model(alpha["id"], name="Alpha (renamed by hand)")
-
-    asyncio.run(rename_alpha_outside_trainops())
+    change_by_hand(trained, "Alpha", name="Alpha (renamed by hand)")
     assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 1
     assert scrub(cli.err) == snapshot("""\
 error: the saved plan is stale: the live models changed since it was computed
@@ -573,16 +511,14 @@ hint: review the plan above and pass --yes (CI), or run in a terminal
 SECRET = "wandb-SECRET-0123456789abcdef"
 
 
-def test_a_secret_never_appears_in_any_output(
-    trained: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_secret_never_appears_in_any_output(trained: Path, cli: Cli) -> None:
     # A trained model, so the plan prices the training with a dry run that carries the secret.
     edit(
         trained / "alpha" / "model.yaml",
         "maxTrainSteps: 100",
         "maxTrainSteps: 110\n    wandbKey: {env: WANDB_KEY}",
     )
-    monkeypatch.setenv("WANDB_KEY", SECRET)
+    cli.env["WANDB_KEY"] = SECRET
     seen: list[str] = []
     for fmt in ("text", "markdown", "json"):
         assert cli("plan", "--sandbox", "--format", fmt, "--out", f"{fmt}.plan") == 0
@@ -620,26 +556,18 @@ hint: export them (e.g. from your CI secrets) and run apply again
     assert jobs(ws) == {}
 
 
-def _all_models(root: Path) -> list[dict[str, object]]:
-    async def go() -> list[dict[str, object]]:
-        async with client_for(app_for(root), root) as client:
-            return await client.list_models()
-
-    return asyncio.run(go())
-
-
 def test_plan_prices_new_models_on_one_reusable_empty_probe_per_type(ws: Path, cli: Cli) -> None:
     assert cli("plan", "--sandbox", "--format", "json") == 0
     first = json.loads(cli.out)
     assert first["summary"]["total_cost"] == 35
     assert first["summary"]["unpriced_trainings"] == 0
-    probes = _all_models(ws)
+    probes = all_models(ws)
     assert [(m["name"], m["status"], m["trainingImagesNumber"], m["tags"]) for m in probes] == [
         ("trainops price probe (flux.1-lora)", "new", 0, ["trainops-probe:e2e"])
     ]
     assert cli("plan", "--sandbox", "--format", "json") == 0
     assert json.loads(cli.out)["plan_fingerprint"] == first["plan_fingerprint"]
-    assert len(_all_models(ws)) == 1  # reused, not created again
+    assert len(all_models(ws)) == 1  # reused, not created again
     assert cli("apply", "--sandbox", "--yes", "--wait", "--poll-interval", "0.05") == 0
     assert cli("plan", "--sandbox", "--detailed-exitcode") == 0  # the probe is no orphan
     assert cli("status", "--sandbox") == 0
@@ -660,7 +588,7 @@ def test_a_plan_over_max_cost_changes_nothing_when_new_models_are_priced(
 def test_no_probe_leaves_new_models_unpriced_and_creates_nothing(ws: Path, cli: Cli) -> None:
     assert cli("plan", "--sandbox", "--no-probe", "--format", "json") == 0
     assert json.loads(cli.out)["summary"]["unpriced_trainings"] == 2
-    assert _all_models(ws) == []
+    assert all_models(ws) == []
 
 
 # --- which error first ------------------------------------------------------------------------

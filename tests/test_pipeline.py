@@ -1,14 +1,17 @@
-"""The pipeline driver: the parts of `engine` that no command test pins on its own."""
+"""The pipeline driver (trainops.pipeline): what no command test pins on its own."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
+import weakref
 from pathlib import Path
 
 import pytest
 
-from tests.support.workspace import actions, app_for, client_for, edit, make_workspace
+from tests.support.aio import synchronous
+from tests.support.workspace import actions, app_for, client_for, edit
 from trainops import pipeline
 from trainops.errors import ApiError, ManifestError
 from trainops.sandbox import Fault
@@ -38,13 +41,28 @@ def test_run_returns_the_result_without_ever_formatting_it() -> None:
     assert Costly.reprs == 0
 
 
-def test_run_keeps_what_existed_before_out_of_the_collector_and_restores_it() -> None:
-    async def main() -> int:
-        return gc.get_freeze_count()
+class Cycle:
+    """Garbage only the cycle collector frees: it refers to itself."""
 
-    assert gc.get_freeze_count() == 0
-    assert pipeline.run(main()) > 0
-    assert gc.get_freeze_count() == 0
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def fails() -> None:
+    raise ApiError("GET /models: 500", status=500)
+
+
+def test_run_leaves_what_existed_before_it_collectable_after_it() -> None:
+    # However run keeps the collector off its start-up objects, it must give them back: a
+    # long-lived caller (the GitHub flow, a test session) would otherwise never free them.
+    before = Cycle(), Cycle()
+    refs = [weakref.ref(c) for c in before]
+    assert pipeline.run(asyncio.sleep(0, "done")) == "done"
+    with pytest.raises(ApiError):
+        pipeline.run(fails())
+    del before
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
 
 
 # --- load_and_plan: the manifests load while the first list page is in flight -----------------
@@ -59,46 +77,32 @@ def _listing_in_flight(root: Path, client: Scenario, seen: list[int]) -> pipelin
     return pipeline.load([], cwd=root)
 
 
-def test_the_model_list_is_requested_while_the_manifests_load(tmp_path: Path) -> None:
-    root = make_workspace(tmp_path / "ws")
-    app = app_for(root, faults=(Fault("GET", r"/models$", "latency", seconds=0.3),))
+@synchronous
+async def test_the_model_list_is_requested_while_the_manifests_load(ws: Path) -> None:
+    app = app_for(ws, faults=(Fault("GET", r"/models$", "latency", seconds=0.3),))
     seen: list[int] = []
-
-    async def go() -> pipeline.Planned:
-        async with client_for(app, root) as client:
-            return await pipeline.load_and_plan(
-                client, lambda: _listing_in_flight(root, client, seen)
-            )
-
-    planned = pipeline.run(go())
+    async with client_for(app, ws) as client:
+        planned = await pipeline.load_and_plan(client, lambda: _listing_in_flight(ws, client, seen))
     assert seen == [1]  # requested before the load returned, and only once in all
     assert actions(planned.plan) == {"alpha": "create", "beta": "create"}
 
 
-def test_a_manifest_error_is_raised_at_once_and_the_listing_cancelled(tmp_path: Path) -> None:
-    root = make_workspace(tmp_path / "ws")
-    edit(root / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: -1")
-    app = app_for(root, faults=(Fault("GET", r"/models$", "latency", seconds=30),))
-
-    async def go() -> pipeline.Planned:
-        async with client_for(app, root) as client:
-            return await pipeline.load_and_plan(client, lambda: pipeline.load([], cwd=root))
-
+@synchronous
+async def test_a_manifest_error_is_raised_at_once_and_the_listing_cancelled(ws: Path) -> None:
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: -1")
+    app = app_for(ws, faults=(Fault("GET", r"/models$", "latency", seconds=30),))
     start = time.monotonic()
     with pytest.raises(ManifestError) as caught:
-        pipeline.run(go())
+        async with client_for(app, ws) as client:
+            await pipeline.load_and_plan(client, lambda: pipeline.load([], cwd=ws))
     assert [d.field for d in caught.value.diagnostics] == ["spec.parameters.maxTrainSteps"]
     assert time.monotonic() - start < 10  # not waiting for the 30 s listing
 
 
-def test_a_listing_error_is_raised_once_the_manifests_are_loaded(tmp_path: Path) -> None:
-    root = make_workspace(tmp_path / "ws")
-    app = app_for(root, faults=(Fault("GET", r"/models$", "500"),))
-
-    async def go() -> pipeline.Planned:
-        async with client_for(app, root) as client:
-            return await pipeline.load_and_plan(client, lambda: pipeline.load([], cwd=root))
-
+@synchronous
+async def test_a_listing_error_is_raised_once_the_manifests_are_loaded(ws: Path) -> None:
+    app = app_for(ws, faults=(Fault("GET", r"/models$", "500"),))
     with pytest.raises(ApiError) as caught:
-        pipeline.run(go())
+        async with client_for(app, ws) as client:
+            await pipeline.load_and_plan(client, lambda: pipeline.load([], cwd=ws))
     assert caught.value.status == 500

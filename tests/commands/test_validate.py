@@ -8,37 +8,29 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
-from tests.support.paths import FIXTURES, REPO
-from trainops.cli import main
+from tests.support.cli import Cli
+from tests.support.paths import EXAMPLES, FIXTURES
 from trainops.manifest.schema import json_schema
 
 
 @pytest.fixture
-def fixtures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "manifests"
-    shutil.copytree(FIXTURES, root)
-    monkeypatch.chdir(root)
-    return root
+def cli(tmp_path: Path, cli: Cli) -> Cli:
+    """`trainops ...` in a copy of tests/fixtures (a workspace named `fixtures`)."""
+    cli.cwd = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, cli.cwd)
+    return cli
 
 
-def test_validate_examples_exits_zero(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(REPO)
-    assert main(["validate", "examples"]) == 0
-    assert capsys.readouterr() == (
-        snapshot("ok: 4 models valid in workspace examples\n"),
-        "",
-    )
+def test_validate_examples_exits_zero(tmp_path: Path, cli: Cli) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=shutil.ignore_patterns(".trainops"))
+    assert cli("validate", "examples", cwd=tmp_path) == 0
+    assert (cli.out, cli.err) == (snapshot("ok: 4 models valid in workspace examples\n"), "")
 
 
-def test_validate_prints_every_error_and_exits_one(
-    fixtures: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(["validate", "invalid/parameter-range.yaml", "invalid/unknown-field.yaml"])
-    out, err = capsys.readouterr()
-    assert (code, out) == (1, "")
-    assert err == snapshot("""\
+def test_validate_prints_every_error_and_exits_one(cli: Cli) -> None:
+    code = cli("validate", "invalid/parameter-range.yaml", "invalid/unknown-field.yaml")
+    assert (code, cli.out) == (1, "")
+    assert cli.err == snapshot("""\
 invalid/parameter-range.yaml:9: spec.parameters.maxTrainSteps: must be at most 10000 for Flux LoRA, got 20000
 invalid/parameter-range.yaml:10: spec.parameters.rank: must be at most 64 for Flux LoRA, got 128
 invalid/parameter-range.yaml:11: spec.parameters.learningRate: must be greater than 0, got 0
@@ -51,11 +43,9 @@ error: 6 error(s) in manifests
 """)
 
 
-def test_validate_prints_warnings_and_still_passes(
-    fixtures: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["validate", "lint/few-images.yaml"]) == 0
-    assert capsys.readouterr() == snapshot(
+def test_validate_prints_warnings_and_still_passes(cli: Cli) -> None:
+    assert cli("validate", "lint/few-images.yaml") == 0
+    assert (cli.out, cli.err) == snapshot(
         (
             "ok: 1 model valid in workspace fixtures\n",
             "warning: lint/few-images.yaml:7: spec.trainingImages: only 2 training images: too few to generalise; 5-15 images is the sweet spot (styles up to about 20)\n",
@@ -63,18 +53,17 @@ def test_validate_prints_warnings_and_still_passes(
     )
 
 
-def test_validate_strict_fails_on_warnings(
-    fixtures: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["validate", "--strict", "lint/few-images.yaml"]) == 1
-    assert capsys.readouterr().err.endswith("error: 1 error(s) in manifests\n")
+def test_validate_strict_fails_on_warnings(cli: Cli) -> None:
+    assert cli("validate", "--strict", "lint/few-images.yaml") == 1
+    assert cli.err == snapshot("""\
+lint/few-images.yaml:7: spec.trainingImages: only 2 training images: too few to generalise; 5-15 images is the sweet spot (styles up to about 20)
+error: 1 error(s) in manifests
+""")
 
 
-def test_validate_json_reports_diagnostics(
-    fixtures: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["validate", "--format", "json", "invalid/unknown-type.yaml"]) == 1
-    assert json.loads(capsys.readouterr().out) == snapshot(
+def test_validate_json_reports_diagnostics(cli: Cli) -> None:
+    assert cli("validate", "--format", "json", "invalid/unknown-type.yaml") == 1
+    assert json.loads(cli.out) == snapshot(
         {
             "diagnostics": [
                 {
@@ -91,13 +80,27 @@ def test_validate_json_reports_diagnostics(
     )
 
 
-def test_validate_json_when_valid(fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "--format", "json", "lint/learning-rate.yaml"]) == 0
-    doc = json.loads(capsys.readouterr().out)
-    assert (doc["valid"], doc["workspace"], doc["models"]) == (True, "fixtures", ["lint-lr"])
-    assert [d["severity"] for d in doc["diagnostics"]] == ["warning"]
+def test_validate_json_when_valid(cli: Cli) -> None:
+    assert cli("validate", "--format", "json", "lint/learning-rate.yaml") == 0
+    assert json.loads(cli.out) == snapshot(
+        {
+            "diagnostics": [
+                {
+                    "field": "spec.parameters.learningRate",
+                    "file": "lint/learning-rate.yaml",
+                    "hint": None,
+                    "line": 9,
+                    "message": "learningRate 0.001 is far from the guidance of 5e-05 for 6 training examples (5-10: 5e-05, 10-25: 0.0001, 25-50: 0.0002): too high overfits, too low underfits",
+                    "severity": "warning",
+                }
+            ],
+            "models": ["lint-lr"],
+            "valid": True,
+            "workspace": "fixtures",
+        }
+    )
 
 
-def test_schema_prints_the_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schema"]) == 0
-    assert json.loads(capsys.readouterr().out) == json_schema()
+def test_schema_prints_the_json_schema(cli: Cli) -> None:
+    assert cli("schema") == 0
+    assert json.loads(cli.out) == json_schema()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -8,8 +7,9 @@ import pytest
 from inline_snapshot import snapshot
 
 from tests.support.builders import desired, image, live, model
-from tests.support.fake_github import BOT, FakeGithub, serve_fake_github
+from tests.support.fake_github import BOT, FakeGithub
 from tests.support.github_env import FP, HEAD, TOKEN, details, environ, pr_event
+from tests.support.sandbox import free_port
 from trainops.diff import diff
 from trainops.errors import ApiError, ConfigError, UnsafePlanError
 from trainops.github import (
@@ -32,12 +32,6 @@ PLAN = (
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGithub]:
-    with serve_fake_github(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 
@@ -47,8 +41,12 @@ def retry(sleeps: list[float]) -> RetryPolicy:
     return RetryPolicy(sleep=sleeps.append, clock=lambda: 1_000_000.0)
 
 
-def context(tmp_path: Path, fake: FakeGithub, event: dict[str, Any] | None = None) -> GithubContext:
-    return GithubContext.from_env(environ(tmp_path, fake, pr_event() if event is None else event))
+def context(
+    tmp_path: Path, fake_github: FakeGithub, event: dict[str, Any] | None = None
+) -> GithubContext:
+    return GithubContext.from_env(
+        environ(tmp_path, fake_github, pr_event() if event is None else event)
+    )
 
 
 def upsert(ctx: GithubContext, retry: RetryPolicy, full: str = PLAN, **kw: Any) -> Any:
@@ -65,11 +63,11 @@ def upsert(ctx: GithubContext, retry: RetryPolicy, full: str = PLAN, **kw: Any) 
 
 
 def test_first_plan_creates_one_comment(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    result = upsert(context(tmp_path, fake), retry)
+    result = upsert(context(tmp_path, fake_github), retry)
     assert (result.action, result.form) == ("created", "full")
-    [comment] = fake.comments[7]
+    [comment] = fake_github.comments[7]
     assert comment["body"] == snapshot(
         "<!-- trainops:plan path=examples -->\n"
         '<!-- trainops:meta {"fingerprint": '
@@ -82,61 +80,63 @@ def test_first_plan_creates_one_comment(
 |---|---|---|---|
 """
     )
-    assert [c.headers["authorization"] for c in fake.writes()] == [f"Bearer {TOKEN}"]
+    assert [c.headers["authorization"] for c in fake_github.writes()] == [f"Bearer {TOKEN}"]
 
 
 def test_second_plan_updates_same_comment_past_pages_of_others(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    fake.page_size = 10
-    ctx = context(tmp_path, fake)
+    fake_github.page_size = 10
+    ctx = context(tmp_path, fake_github)
     upsert(ctx, retry)
     for i in range(25):
-        fake.add_comment(7, f"review comment {i}", BOT if i % 2 else None)
+        fake_github.add_comment(7, f"review comment {i}", BOT if i % 2 else None)
     result = upsert(ctx, retry, full=PLAN + "| a | train | $1.20 | new images |\n")
     assert result.action == "updated"
-    assert [(c.method, c.path) for c in fake.writes()] == [
+    assert [(c.method, c.path) for c in fake_github.writes()] == [
         ("POST", "/repos/acme/models/issues/7/comments"),
         ("PATCH", f"/repos/acme/models/issues/comments/{result.comment_id}"),
     ]
-    ours = [c for c in fake.comments[7] if c["body"].startswith(MARKER)]
+    ours = [c for c in fake_github.comments[7] if c["body"].startswith(MARKER)]
     assert len(ours) == 1
     assert "new images" in ours[0]["body"]
 
 
 def test_identical_plan_is_not_rewritten(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    ctx = context(tmp_path, fake)
+    ctx = context(tmp_path, fake_github)
     upsert(ctx, retry)
     assert upsert(ctx, retry).action == "unchanged"
-    assert len(fake.writes()) == 1
+    assert len(fake_github.writes()) == 1
 
 
 def test_each_workspace_path_gets_its_own_comment(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    ctx = context(tmp_path, fake)
+    ctx = context(tmp_path, fake_github)
     upsert(ctx, retry)
     upsert(ctx, retry, marker=comment_marker("voices"))
     upsert(ctx, retry, marker=comment_marker("voices"), full="changed")
-    assert [c["body"].split("\n")[0] for c in fake.comments[7]] == [
+    assert [c["body"].split("\n")[0] for c in fake_github.comments[7]] == [
         MARKER,
         comment_marker("voices"),
     ]
 
 
 def test_plan_comment_needs_a_pull_request(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     with pytest.raises(ConfigError, match="needs a pull request"):
-        upsert(context(tmp_path, fake, {"ref": "refs/heads/main"}), retry)
-    assert fake.calls == []
+        upsert(context(tmp_path, fake_github, {"ref": "refs/heads/main"}), retry)
+    assert fake_github.calls == []
 
 
-def test_bad_fingerprint_is_refused(tmp_path: Path, fake: FakeGithub, retry: RetryPolicy) -> None:
+def test_bad_fingerprint_is_refused(
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
+) -> None:
     with pytest.raises(ValueError, match="not a plan fingerprint"):
-        upsert(context(tmp_path, fake), retry, plan_fingerprint="x --> <b>")
+        upsert(context(tmp_path, fake_github), retry, plan_fingerprint="x --> <b>")
 
 
 # --- spoofing ---------------------------------------------------------------------------------
@@ -147,22 +147,22 @@ def forged_header(fingerprint: str) -> str:
 
 
 def test_marker_comment_from_a_person_is_not_trusted(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    fake.add_comment(7, forged_header("f" * 64) + "looks reviewed to me")
-    ctx = context(tmp_path, fake)
+    fake_github.add_comment(7, forged_header("f" * 64) + "looks reviewed to me")
+    ctx = context(tmp_path, fake_github)
     assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) is None
     assert upsert(ctx, retry).action == "created"
     assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
 
 
 def test_plan_content_cannot_spoof_the_fingerprint(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     evil = forged_header("e" * 64) + "<details><summary>x</summary>\n\n<!-- unclosed\n"
-    ctx = context(tmp_path, fake)
+    ctx = context(tmp_path, fake_github)
     upsert(ctx, retry, full=evil)
-    body = fake.comments[7][0]["body"]
+    body = fake_github.comments[7][0]["body"]
     assert body.startswith(f"{MARKER}\n<!-- trainops:meta {{")
     assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
 
@@ -178,18 +178,18 @@ def test_plan_content_cannot_spoof_the_fingerprint(
     ],
 )
 def test_damaged_header_reads_as_no_reviewed_plan(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, header: str
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy, header: str
 ) -> None:
-    fake.add_comment(7, header + "\nrest", BOT)
-    assert reviewed_fingerprint(context(tmp_path, fake), 7, MARKER, retry=retry) is None
+    fake_github.add_comment(7, header + "\nrest", BOT)
+    assert reviewed_fingerprint(context(tmp_path, fake_github), 7, MARKER, retry=retry) is None
 
 
 def test_personal_token_trusts_only_its_own_login(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    fake.user = fake.poster = {"login": "trainops-bot", "type": "User"}
-    fake.add_comment(7, forged_header("b" * 64), {"login": "other[bot]", "type": "Bot"})
-    ctx = context(tmp_path, fake)
+    fake_github.user = fake_github.poster = {"login": "trainops-bot", "type": "User"}
+    fake_github.add_comment(7, forged_header("b" * 64), {"login": "other[bot]", "type": "Bot"})
+    ctx = context(tmp_path, fake_github)
     assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) is None
     upsert(ctx, retry)
     assert reviewed_fingerprint(ctx, 7, MARKER, retry=retry) == FP
@@ -199,12 +199,12 @@ def test_personal_token_trusts_only_its_own_login(
 
 
 def test_oversized_plan_falls_back_to_compact(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     full = PLAN + "".join(details(i) for i in range(100))
-    result = upsert(context(tmp_path, fake), retry, full=full, compact_markdown=PLAN)
+    result = upsert(context(tmp_path, fake_github), retry, full=full, compact_markdown=PLAN)
     assert result.form == "compact"
-    assert fake.comments[7][0]["body"].split("\n\n", 2)[2] == snapshot(
+    assert fake_github.comments[7][0]["body"].split("\n\n", 2)[2] == snapshot(
         """\
 | model | action | cost | why |
 |---|---|---|---|
@@ -215,11 +215,11 @@ def test_oversized_plan_falls_back_to_compact(
 
 
 def test_oversized_compact_plan_is_truncated_without_breaking_html(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     huge = PLAN + "".join(details(i) for i in range(100))
-    result = upsert(context(tmp_path, fake), retry, full=huge, compact_markdown=huge)
-    body = fake.comments[7][0]["body"]
+    result = upsert(context(tmp_path, fake_github), retry, full=huge, compact_markdown=huge)
+    body = fake_github.comments[7][0]["body"]
     assert result.form == "truncated"
     assert 60_000 < len(body) <= 65536
     assert body.count("<details>") == body.count("</details>")
@@ -229,49 +229,49 @@ def test_oversized_compact_plan_is_truncated_without_breaking_html(
         "plan is in the [job summary](https://github.com/acme/models/actions/runs/42).\n\n"
         "<sub>planned at `0123456` · plan fingerprint `9f86d081884c`</sub>\n"
     )
-    assert reviewed_fingerprint(context(tmp_path, fake), 7, MARKER, retry=retry) == FP
+    assert reviewed_fingerprint(context(tmp_path, fake_github), 7, MARKER, retry=retry) == FP
 
 
 # --- apply on merge ---------------------------------------------------------------------------
 
 
 def test_apply_outcome_goes_to_the_merged_pull_request(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     sha = "fedcba9876543210fedcba9876543210fedcba98"
-    fake.pulls_by_commit[sha] = [
+    fake_github.pulls_by_commit[sha] = [
         {"number": 3, "merged_at": None, "merge_commit_sha": "1" * 40},
         {"number": 5, "merged_at": "2026-11-27T05:00:00Z", "merge_commit_sha": "2" * 40},
         {"number": 9, "merged_at": "2026-11-27T05:00:00Z", "merge_commit_sha": sha},
     ]
-    ctx = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    ctx = context(tmp_path, fake_github, {"ref": "refs/heads/main"})
     assert find_merged_pr(ctx, sha, retry=retry) == 9
     assert find_merged_pr(ctx, "0" * 40, retry=retry) is None
     result = comment_outcome(ctx, 9, "**applied**: 1 training started", retry=retry)
-    assert fake.comments[9][0]["body"] == snapshot(
+    assert fake_github.comments[9][0]["body"] == snapshot(
         "<!-- trainops:outcome -->\n**applied**: 1 training started\n"
     )
     assert result.action == "created"
 
 
 def test_oversized_outcome_is_truncated(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    ctx = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    ctx = context(tmp_path, fake_github, {"ref": "refs/heads/main"})
     comment_outcome(ctx, 9, "".join(details(i) for i in range(100)), retry=retry)
-    body = fake.comments[9][0]["body"]
+    body = fake_github.comments[9][0]["body"]
     assert len(body) <= 65536
     assert body.count("<details>") == body.count("</details>")
     assert body.endswith("the full outcome is in the job log.\n")
 
 
 def test_merge_gate_finds_the_pr_and_its_reviewed_plan(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    upsert(context(tmp_path, fake), retry)  # the plan job on PR 7
-    push = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    upsert(context(tmp_path, fake_github), retry)  # the plan job on PR 7
+    push = context(tmp_path, fake_github, {"ref": "refs/heads/main"})
     assert push.sha is not None
-    fake.pulls_by_commit[push.sha] = [{"number": 7, "merged_at": "2026-11-27T05:00:00Z"}]
+    fake_github.pulls_by_commit[push.sha] = [{"number": 7, "merged_at": "2026-11-27T05:00:00Z"}]
     check = check_merge(push, marker=MARKER, current_fingerprint=FP, mode="fail", retry=retry)
     assert check == MergeCheck(pr_number=7, warning=None)
     with pytest.raises(UnsafePlanError, match="differs from the plan reviewed"):
@@ -279,9 +279,9 @@ def test_merge_gate_finds_the_pr_and_its_reviewed_plan(
 
 
 def test_merge_gate_on_a_direct_push_has_no_reviewed_plan(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    push = context(tmp_path, fake, {"ref": "refs/heads/main"})
+    push = context(tmp_path, fake_github, {"ref": "refs/heads/main"})
     check = check_merge(push, marker=MARKER, current_fingerprint=FP, mode="warn", retry=retry)
     assert check.pr_number is None
     assert check.warning is not None
@@ -292,48 +292,48 @@ def test_merge_gate_on_a_direct_push_has_no_reviewed_plan(
 
 
 def test_5xx_then_success_is_retried(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy, sleeps: list[float]
 ) -> None:
-    fake.fail_next(502, times=2)
-    assert upsert(context(tmp_path, fake), retry).action == "created"
+    fake_github.fail_next(502, times=2)
+    assert upsert(context(tmp_path, fake_github), retry).action == "created"
     assert sleeps == [1.0, 2.0]
-    assert len(fake.comments[7]) == 1
+    assert len(fake_github.comments[7]) == 1
 
 
 def test_lost_create_response_does_not_duplicate_the_comment(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy, sleeps: list[float]
 ) -> None:
-    fake.fail_next(502, method="POST", after_write=True)
-    assert upsert(context(tmp_path, fake), retry).action == "created"
-    assert len(fake.comments[7]) == 1
-    assert [c.method for c in fake.writes()] == ["POST"]
+    fake_github.fail_next(502, method="POST", after_write=True)
+    assert upsert(context(tmp_path, fake_github), retry).action == "created"
+    assert len(fake_github.comments[7]) == 1
+    assert [c.method for c in fake_github.writes()] == ["POST"]
     assert sleeps == []
 
 
 def test_failed_create_is_posted_again_after_looking(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
-    fake.fail_next(503, method="POST")
-    assert upsert(context(tmp_path, fake), retry).action == "created"
-    assert len(fake.comments[7]) == 1
-    assert [c.method for c in fake.writes()] == ["POST", "POST"]
+    fake_github.fail_next(503, method="POST")
+    assert upsert(context(tmp_path, fake_github), retry).action == "created"
+    assert len(fake_github.comments[7]) == 1
+    assert [c.method for c in fake_github.writes()] == ["POST", "POST"]
 
 
 def test_secondary_rate_limit_honours_retry_after(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy, sleeps: list[float]
 ) -> None:
-    fake.fail_next(403, {"retry-after": "7"})
-    fake.fail_next(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000003"})
-    assert upsert(context(tmp_path, fake), retry).action == "created"
+    fake_github.fail_next(403, {"retry-after": "7"})
+    fake_github.fail_next(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000003"})
+    assert upsert(context(tmp_path, fake_github), retry).action == "created"
     assert sleeps == [7.0, 3.0]
 
 
 def test_long_rate_limit_fails_fast_with_reset_time(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy, sleeps: list[float]
 ) -> None:
-    fake.fail_next(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1003600"})
+    fake_github.fail_next(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1003600"})
     with pytest.raises(ApiError) as exc:
-        upsert(context(tmp_path, fake), retry)
+        upsert(context(tmp_path, fake_github), retry)
     assert (exc.value.status, exc.value.hint) == (
         403,
         "GitHub rate limit reached; it resets at unix time 1003600",
@@ -342,12 +342,12 @@ def test_long_rate_limit_fails_fast_with_reset_time(
 
 
 def test_permission_denied_is_not_retried(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy, sleeps: list[float]
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy, sleeps: list[float]
 ) -> None:
-    fake.fail_next(200)  # /user: let the listing be the call that is refused
-    fake.fail_next(403, message=f"token {TOKEN} lacks pull-requests: write")
+    fake_github.fail_next(200)  # /user: let the listing be the call that is refused
+    fake_github.fail_next(403, message=f"token {TOKEN} lacks pull-requests: write")
     with pytest.raises(ApiError) as exc:
-        upsert(context(tmp_path, fake), retry)
+        upsert(context(tmp_path, fake_github), retry)
     assert str(exc.value) == snapshot(
         "GitHub GET /repos/acme/models/issues/7/comments failed: "
         "403 token *** lacks pull-requests: write"
@@ -355,11 +355,14 @@ def test_permission_denied_is_not_retried(
     assert sleeps == []
 
 
-def test_token_never_appears_in_errors(tmp_path: Path, retry: RetryPolicy) -> None:
-    with serve_fake_github("another-token") as wrong:
-        with pytest.raises(ApiError) as refused:
-            upsert(context(tmp_path, wrong), retry)
-        gone = context(tmp_path, wrong)
+def test_token_never_appears_in_errors(
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
+) -> None:
+    fake_github.token = "another-token"  # the server refuses ours
+    with pytest.raises(ApiError) as refused:
+        upsert(context(tmp_path, fake_github), retry)
+    env = environ(tmp_path, fake_github, pr_event())
+    gone = GithubContext.from_env({**env, "GITHUB_API_URL": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(ApiError) as unreachable:
         upsert(gone, RetryPolicy(attempts=2, sleep=lambda _: None))
     for exc in (refused.value, unreachable.value):
@@ -371,7 +374,7 @@ def test_token_never_appears_in_errors(tmp_path: Path, retry: RetryPolicy) -> No
 
 
 def test_rendered_plan_with_hostile_names_round_trips_at_any_size(
-    tmp_path: Path, fake: FakeGithub, retry: RetryPolicy
+    tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     evil = "</details><!-- <img src=x onerror=alert(1)> trainops:plan path=examples -->"
     models = [
@@ -381,11 +384,11 @@ def test_rendered_plan_with_hostile_names_round_trips_at_any_size(
     plan = diff(desired(*models), live(), commit=HEAD, created_at="2026-11-27T05:00:00Z")
     full, compact = render_markdown(plan), render_markdown(plan, details=False)
     assert len(full) > 65536
-    ctx = context(tmp_path, fake)
+    ctx = context(tmp_path, fake_github)
     result = upsert(
         ctx, retry, full=full, compact_markdown=compact, plan_fingerprint=plan.fingerprint()
     )
-    body = fake.comments[7][0]["body"]
+    body = fake_github.comments[7][0]["body"]
     assert result.form in ("compact", "truncated")
     assert len(body) <= 65536
     assert body.count("<details>") == body.count("</details>")

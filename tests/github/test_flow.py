@@ -1,111 +1,148 @@
+# ruff: noqa: E501  (snapshots hold whole comment lines)
 """The pull-request flow end to end: `trainops plan --comment` on a pull request, then `trainops
 apply --verify-reviewed --comment-outcome` on the merge commit, through the CLI, against the
-embedded sandbox and a fake GitHub API over real HTTP."""
+embedded sandbox and a fake_github GitHub API over real HTTP."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from inline_snapshot import snapshot
 
-from tests.support.fake_github import FakeGithub, serve_fake_github
+from tests.support.cli import Cli, scrub
+from tests.support.fake_github import FakeGithub
 from tests.support.github_env import TOKEN, environ, pr_event
-from tests.support.workspace import app_for, client_for, edit, jobs_by_model, make_workspace
-from trainops.cli import main
+from tests.support.workspace import edit, jobs
 
 MERGE_SHA = "fedcba9876543210fedcba9876543210fedcba98"  # GITHUB_SHA in github_env.environ
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGithub]:
-    with serve_fake_github(TOKEN) as server:
-        yield server
+def cli(cli: Cli, ws: Path) -> Cli:
+    cli.cwd = ws
+    return cli
 
 
-@pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = make_workspace(tmp_path / "ws")
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("NO_COLOR", "1")
-    for name in ("SCENARIO_API_KEY", "SCENARIO_API_SECRET", "WANDB_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    return root
+def on_pull_request(cli: Cli, tmp_path: Path, fake_github: FakeGithub) -> None:
+    cli.env.update(environ(tmp_path, fake_github, pr_event(7)))
 
 
-def _on_pull_request(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeGithub) -> None:
-    for k, v in environ(tmp_path, fake, pr_event(7)).items():
-        monkeypatch.setenv(k, v)
-
-
-def _on_merge(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeGithub) -> None:
-    fake.pulls_by_commit[MERGE_SHA] = [
+def on_merge(cli: Cli, tmp_path: Path, fake_github: FakeGithub) -> None:
+    fake_github.pulls_by_commit[MERGE_SHA] = [
         {"number": 7, "merged_at": "2026-11-27T06:00:00Z", "merge_commit_sha": MERGE_SHA}
     ]
-    monkeypatch.delenv("GITHUB_EVENT_PATH", raising=False)
-    for k, v in environ(tmp_path, fake, None).items():
-        monkeypatch.setenv(k, v)
-
-
-def _jobs(root: Path) -> dict[str, int]:
-    async def go() -> dict[str, int]:
-        async with client_for(app_for(root), root) as client:
-            return await jobs_by_model(client)
-
-    return asyncio.run(go())
+    cli.env.update({**environ(tmp_path, fake_github, None), "GITHUB_EVENT_PATH": None})
 
 
 def test_one_plan_comment_per_pull_request_then_apply_on_merge_comments_the_outcome(
-    ws: Path, tmp_path: Path, fake: FakeGithub, monkeypatch: pytest.MonkeyPatch
+    ws: Path, tmp_path: Path, fake_github: FakeGithub, cli: Cli
 ) -> None:
-    _on_pull_request(monkeypatch, tmp_path, fake)
-    assert main(["plan", "--sandbox", "--comment", "--detailed-exitcode"]) == 2
-    assert main(["plan", "--sandbox", "--comment", "--format", "markdown"]) == 0
-    assert len(fake.comments[7]) == 1  # updated in place, never a second one
-    body = fake.comments[7][0]["body"]
-    assert "alpha" in body
-    assert "beta" in body
-    assert (tmp_path / "summary.md").read_text().count("alpha") >= 1
+    on_pull_request(cli, tmp_path, fake_github)
+    assert cli("plan", "--sandbox", "--comment", "--detailed-exitcode") == 2
+    assert cli("plan", "--sandbox", "--comment", "--format", "markdown") == 0
+    [plan] = fake_github.comments[7]  # updated in place, never a second one
+    assert scrub(plan["body"]) == snapshot("""\
+<!-- trainops:plan path=. -->
+<!-- trainops:meta {"fingerprint": "HASH", "form": "full", "sha": "HASH", "version": 1} -->
 
-    _on_merge(monkeypatch, tmp_path, fake)
-    code = main(["apply", "--sandbox", "--yes", "--comment-outcome", "--verify-reviewed", "fail"])
-    assert code == 0
-    assert len(fake.comments[7]) == 2
-    assert "alpha" in fake.comments[7][1]["body"]
-    assert _jobs(ws) == {"Alpha": 1, "Beta": 1}
+### trainops plan for <code>e2e</code>
+
+🏋️ **2 trainings, estimated 35 CU**
+
+| Model | Action | Cost (CU) | Why |
+|---|---|---|---|
+| alpha | ➕ create | 15 | no live model: create it, upload 5 training files and train |
+| beta | ➕ create | 20 | no live model: create it, upload 5 training files and train |
+
+<details><summary><b>alpha</b> · create · estimated cost: 15 CU &#40;estimated with a dry run on the workspace&#39;s empty price probe model&#95;ID&#41;</summary>
+
+flux.1-lora · alpha/model.yaml:1
+
+**Why**
+- no live model: create it, upload 5 training files and train
+
+**Changes**
+- `+` parameter conceptPrompt = &#34;alpha&#34;
+- `+` parameter maxTrainSteps = 100
+- `+` image alpha-1.png
+- `+` image alpha-2.png
+- `+` image alpha-3.png
+- `+` image alpha-4.png
+- `+` image alpha-5.png
+- `+` name = &#34;Alpha&#34;
+- `+` tag trainops:e2e/alpha
+
+</details>
+
+<details><summary><b>beta</b> · create · estimated cost: 20 CU &#40;estimated with a dry run on the workspace&#39;s empty price probe model&#95;ID&#41;</summary>
+
+flux.1-lora · beta/model.yaml:1
+
+**Why**
+- no live model: create it, upload 5 training files and train
+
+**Changes**
+- `+` parameter conceptPrompt = &#34;beta&#34;
+- `+` parameter maxTrainSteps = 200
+- `+` image beta-1.png
+- `+` image beta-2.png
+- `+` image beta-3.png
+- `+` image beta-4.png
+- `+` image beta-5.png
+- `+` name = &#34;Beta&#34;
+- `+` tag trainops:e2e/beta
+
+</details>
+
+<sub>Plan: 2 to create, 0 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 35 CU. · commit <code>HASH</code> · plan fingerprint <code>HASH</code></sub>
+""")
+    # The job summary has the same plan, once per run, without the comment's hidden header.
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary == 2 * (plan["body"].split("\n\n", 1)[1] + "\n")
+
+    on_merge(cli, tmp_path, fake_github)
+    assert cli("apply", "--sandbox", "--yes", "--comment-outcome", "--verify-reviewed", "fail") == 0
+    assert fake_github.comments[7][0] is plan  # the plan comment stays; the outcome follows it
+    assert scrub(fake_github.comments[7][1]["body"]) == snapshot("""\
+<!-- trainops:outcome -->
+### trainops apply
+
+✅ **Applied: 2 done, 0 skipped**
+
+| Model | Action | Result | Detail | Job | Cost (CU) |
+|---|---|---|---|---|---|
+| alpha | create | ✅ done | training started | <code>job&#95;ID</code> | 15 |
+| beta | create | ✅ done | training started | <code>job&#95;ID</code> | 20 |
+
+<sub>Apply: 2 done, 0 failed, 0 skipped. Cost: 35 CU.</sub>
+""")
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1}
     assert TOKEN not in (tmp_path / "summary.md").read_text()
 
 
 def test_apply_on_merge_refuses_a_plan_that_is_not_the_reviewed_one(
-    ws: Path,
-    tmp_path: Path,
-    fake: FakeGithub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    ws: Path, tmp_path: Path, fake_github: FakeGithub, cli: Cli
 ) -> None:
-    _on_pull_request(monkeypatch, tmp_path, fake)
-    assert main(["plan", "--sandbox", "--comment"]) == 0
+    on_pull_request(cli, tmp_path, fake_github)
+    assert cli("plan", "--sandbox", "--comment") == 0
     edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
-    _on_merge(monkeypatch, tmp_path, fake)
-    capsys.readouterr()
-    code = main(["apply", "--sandbox", "--yes", "--comment-outcome", "--verify-reviewed", "fail"])
-    assert code == 1
-    err = capsys.readouterr().err
-    assert "differs from the plan reviewed in the pull request" in err
-    assert _jobs(ws) == {}  # nothing was created or trained
-    assert len(fake.comments[7]) == 1
+    on_merge(cli, tmp_path, fake_github)
+    assert cli("apply", "--sandbox", "--yes", "--comment-outcome", "--verify-reviewed", "fail") == 1
+    assert scrub(cli.err) == snapshot("""\
+error: the plan at merge (HASH) differs from the plan reviewed in the pull request (HASH): manifests, images, live models or prices changed after the review
+hint: open a pull request to re-plan and review the current changes, or pass `--verify-reviewed warn` (action input `on-mismatch: warn`) to apply anyway
+""")
+    assert jobs(ws) == {}  # nothing was created or trained
+    assert len(fake_github.comments[7]) == 1
 
 
 def test_plan_comment_on_a_fork_says_why_and_posts_nothing(
-    ws: Path,
-    tmp_path: Path,
-    fake: FakeGithub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, fake_github: FakeGithub, cli: Cli
 ) -> None:
-    for k, v in environ(tmp_path, fake, pr_event(7, head_repo="someone/fork")).items():
-        monkeypatch.setenv(k, v)
-    assert main(["plan", "--sandbox", "--comment"]) == 0
-    assert "fork" in capsys.readouterr().err
-    assert fake.writes() == []
+    cli.env.update(environ(tmp_path, fake_github, pr_event(7, head_repo="someone/fork")))
+    assert cli("plan", "--sandbox", "--comment") == 0
+    assert cli.err == snapshot(
+        "trainops: this pull request comes from a fork. GitHub gives workflows triggered by forks no secrets, so the plan cannot be computed against the Scenario API here. Nothing failed: a maintainer can review the manifests and push the branch to this repository to get a priced plan.\n"
+    )
+    assert fake_github.writes() == []

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.sandbox import AUTH, image, served
+from tests.support.aio import synchronous
+from tests.support.sandbox import AUTH, Serve, image
 from trainops.sandbox import create_app
 
 CLIENTS = 50
@@ -29,18 +30,19 @@ async def _one_client(base_url: str, shared_model: str, n: int) -> tuple[str, in
         return model_id, race.status_code
 
 
-def test_fifty_parallel_clients_leave_a_consistent_database(tmp_path: Path) -> None:
+@synchronous
+async def _all_clients(bases: tuple[str, str], shared_model: str) -> list[tuple[str, int]]:
+    urls = [bases[n % 2] for n in range(CLIENTS)]
+    return await asyncio.gather(*(_one_client(u, shared_model, n) for n, u in enumerate(urls)))
+
+
+def test_fifty_parallel_clients_leave_a_consistent_database(tmp_path: Path, serve: Serve) -> None:
     db = tmp_path / "sandbox.db"
-    with served(create_app(db, speed=0.01)) as a, served(create_app(db, speed=0.01)) as b:
-        with httpx.Client(base_url=a, auth=AUTH) as c:
-            shared = c.post("/models", json={"name": "shared"}).json()["model"]["id"]
-            c.post(f"/models/{shared}/training-images", json={"data": image(99), "name": "s.png"})
-
-        async def all_clients() -> list[tuple[str, int]]:
-            bases = [a if n % 2 else b for n in range(CLIENTS)]
-            return await asyncio.gather(*(_one_client(u, shared, n) for n, u in enumerate(bases)))
-
-        results = asyncio.run(all_clients())
+    a, b = serve(create_app(db, speed=0.01)), serve(create_app(db, speed=0.01))
+    with httpx.Client(base_url=a, auth=AUTH) as c:
+        shared = c.post("/models", json={"name": "shared"}).json()["model"]["id"]
+        c.post(f"/models/{shared}/training-images", json={"data": image(99), "name": "s.png"})
+    results = _all_clients((b, a), shared)
 
     assert sorted(status for _, status in results).count(200) == 1
     assert {status for _, status in results} == {200, 400}

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.support.sandbox import Clock, http_client, image, run
+from tests.support.aio import synchronous
+from tests.support.sandbox import Clock, http_client, image
 from trainops.sandbox import create_app
 
 M, IMG, J, A = "{model}", "{image}", "{job}", "{asset}"
@@ -72,31 +72,34 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
 def test_refusals_name_what_to_fix(
     shared_app: Starlette, method: str, path: str, kw: dict[str, Any], status: int, message: str
 ) -> None:
-    app = shared_app
-
-    async def go() -> httpx.Response:
-        async with http_client(app) as c:
-            model = (await c.post("/models", json={})).json()["model"]["id"]
-            add = {"data": image(0), "name": "a.png"}
-            img = (await c.post(f"/models/{model}/training-images", json=add)).json()
-            upload = await c.post("/assets", json={"name": "b.png", "image": image(2)})
-            job = (await c.put(f"/models/{model}/train", json={})).json()["job"]["jobId"]
-            ids = {
-                M: model,
-                IMG: img["trainingImage"]["id"],
-                J: job,
-                A: upload.json()["asset"]["id"],
-            }
-            filled = {k: _fill(v, ids) for k, v in kw.items()}
-            url = path
-            for marker, value in ids.items():
-                url = url.replace(marker, value)
-            return await c.request(method, url, **filled)
-
-    r = run(go)
+    r = request_against_live_objects(shared_app, method, path, kw)
     body = r.json()
     assert (r.status_code, body["message"]) == (status, message)
     assert isinstance(body["apiError"], str)
+
+
+@synchronous
+async def request_against_live_objects(
+    app: Starlette, method: str, path: str, kw: dict[str, Any]
+) -> httpx.Response:
+    """The request, its markers replaced by the ids of a fresh model, image, job and asset."""
+    async with http_client(app) as c:
+        model = (await c.post("/models", json={})).json()["model"]["id"]
+        add = {"data": image(0), "name": "a.png"}
+        img = (await c.post(f"/models/{model}/training-images", json=add)).json()
+        upload = await c.post("/assets", json={"name": "b.png", "image": image(2)})
+        job = (await c.put(f"/models/{model}/train", json={})).json()["job"]["jobId"]
+        ids = {
+            M: model,
+            IMG: img["trainingImage"]["id"],
+            J: job,
+            A: upload.json()["asset"]["id"],
+        }
+        filled = {k: _fill(v, ids) for k, v in kw.items()}
+        url = path
+        for marker, value in ids.items():
+            url = url.replace(marker, value)
+        return await c.request(method, url, **filled)
 
 
 def _fill(value: Any, ids: dict[str, str]) -> Any:
@@ -109,23 +112,18 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
-def test_sample_images_and_sorting_by_update(tmp_path: Path) -> None:
-    clock = Clock()
-    app = create_app(tmp_path / "s.db", clock=clock)
-
-    async def go() -> None:
-        async with http_client(app) as c:
-            first = (await c.post("/models", json={})).json()["model"]["id"]
-            clock.advance(1)
-            second = (await c.post("/models", json={})).json()["model"]["id"]
-            clock.advance(1)
-            await c.put(f"/models/{first}", json={"name": "touched", "thumbnail": "asset_x"})
-            listed = await c.get("/models", params={"sortBy": "updatedAt"})
-            assert [m["id"] for m in listed.json()["models"]] == [first, second]
-            assert listed.json()["models"][0]["thumbnail"]["assetId"] == "asset_x"
-            after = await c.get("/models", params={"createdAfter": "2027-01-15T08:00:00.500Z"})
-            assert [m["id"] for m in after.json()["models"]] == [second]
-            sample = await c.get("/files/sample.png")
-            assert sample.headers["content-type"] == "image/png"
-
-    run(go)
+@synchronous
+async def test_sample_images_and_sorting_by_update(sandbox: Starlette, clock: Clock) -> None:
+    async with http_client(sandbox) as c:
+        first = (await c.post("/models", json={})).json()["model"]["id"]
+        clock.advance(1)
+        second = (await c.post("/models", json={})).json()["model"]["id"]
+        clock.advance(1)
+        await c.put(f"/models/{first}", json={"name": "touched", "thumbnail": "asset_x"})
+        listed = await c.get("/models", params={"sortBy": "updatedAt"})
+        assert [m["id"] for m in listed.json()["models"]] == [first, second]
+        assert listed.json()["models"][0]["thumbnail"]["assetId"] == "asset_x"
+        after = await c.get("/models", params={"createdAfter": "2027-01-15T08:00:00.500Z"})
+        assert [m["id"] for m in after.json()["models"]] == [second]
+        sample = await c.get("/files/sample.png")
+        assert sample.headers["content-type"] == "image/png"

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
-from tests.support.sandbox import free_port, http_client, run
-from trainops.cli import main
+from tests.support.aio import synchronous
+from tests.support.cli import Cli
+from tests.support.sandbox import free_port, http_client
 from trainops.errors import ConfigError
 from trainops.sandbox import create_app, serve
 
@@ -44,22 +46,18 @@ def test_loopback_hosts(host: str) -> None:
     assert serve.is_loopback(host)
 
 
-def test_cli_refuses_public_bind_with_default_credentials(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(serve.ENV_KEY, raising=False)
-    monkeypatch.delenv(serve.ENV_SECRET, raising=False)
-    assert main(["sandbox", "serve", "--host", "0.0.0.0"]) == 1
-    assert capsys.readouterr().err == (
+def test_cli_refuses_public_bind_with_default_credentials(cli: Cli) -> None:
+    assert cli("sandbox", "serve", "--host", "0.0.0.0") == 1
+    assert cli.err == (
         "error: refusing to serve on 0.0.0.0 with the documented default credentials\n"
         "hint: pass --api-key and --api-secret (or set TRAINOPS_SANDBOX_API_KEY and "
         "TRAINOPS_SANDBOX_API_SECRET), or bind a loopback address such as 127.0.0.1\n"
     )
 
 
-def test_cli_rejects_bad_speed(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sandbox", "serve", "--speed", "0"]) == 1
-    assert capsys.readouterr().err == "error: --speed must be greater than 0, got 0\n"
+def test_cli_rejects_bad_speed(cli: Cli) -> None:
+    assert cli("sandbox", "serve", "--speed", "0") == 1
+    assert cli.err == "error: --speed must be greater than 0, got 0\n"
 
 
 @contextmanager
@@ -109,9 +107,11 @@ def test_serve_over_http_and_state_survives_a_restart(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0
 
-    async def models_after_restart() -> list[str]:
-        # a second server on the same file, in-process: spawning one costs seconds
-        async with http_client(create_app(db)) as c:
-            return [m["name"] for m in (await c.get("/models")).json()["models"]]
+    # a second server on the same file, in-process: spawning one costs seconds
+    assert model_names(create_app(db)) == ["kept"]
 
-    assert run(models_after_restart) == ["kept"]
+
+@synchronous
+async def model_names(app: Starlette) -> list[str]:
+    async with http_client(app) as c:
+        return [m["name"] for m in (await c.get("/models")).json()["models"]]

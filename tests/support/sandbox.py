@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import socket
 import threading
@@ -16,6 +15,7 @@ import uvicorn
 from scenario_sdk import AsyncScenario
 from starlette.applications import Starlette
 
+from tests.support.aio import synchronous
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
 
 T = TypeVar("T")
@@ -49,10 +49,13 @@ class Clock:
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """The older form of `tests.support.aio.synchronous`: `run(go)` is `synchronous(go)()`."""
+
+    @synchronous
     async def wrapped() -> T:
         return await coro_fn()
 
-    return asyncio.run(wrapped())
+    return wrapped()
 
 
 def http_client(app: Starlette, *, auth: Any = AUTH) -> httpx.AsyncClient:
@@ -68,6 +71,9 @@ def sdk_client(app: Starlette, **kw: Any) -> AsyncScenario:
         http_client=http,
         **kw,
     )
+
+
+Serve = Callable[[Starlette], str]  # the `serve` fixture: serve(app) -> base URL (…/v1)
 
 
 def free_port() -> int:
@@ -94,3 +100,12 @@ def served(app: Starlette) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def api_env(base_url: str) -> dict[str, str]:
+    """The environment that points `trainops` (without `--sandbox`) at a served sandbox."""
+    return {
+        "SCENARIO_API_KEY": SANDBOX_API_KEY,
+        "SCENARIO_API_SECRET": SANDBOX_API_SECRET,
+        "SCENARIO_BASE_URL": base_url,
+    }

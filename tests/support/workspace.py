@@ -16,6 +16,7 @@ from typing import Any
 import git
 from starlette.applications import Starlette
 
+from tests.support.aio import synchronous
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
@@ -25,6 +26,7 @@ from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.scenario.retry import RetryPolicy
 from trainops.tags import PROBE_PREFIX
+from trainops.watch import wait_for_trainings
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
 SIDE = 1024
@@ -164,3 +166,29 @@ async def jobs_by_model(client: Scenario) -> dict[str, int]:
         if name is not None:
             counts[name] += 1
     return counts
+
+
+# --- the same, synchronously, on the workspace's `--sandbox` state file (for the CLI tests) ----
+
+
+@synchronous
+async def train_all(root: Path) -> dict[str, int]:
+    """Apply the workspace and finish every training; the jobs per model name."""
+    async with client_for(app_for(root), root) as client:
+        outcome = await plan_and_apply(root, client)
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        return await jobs_by_model(client)
+
+
+@synchronous
+async def jobs(root: Path) -> dict[str, int]:
+    """How many training jobs each model (by name) has had in the workspace's sandbox."""
+    async with client_for(app_for(root), root) as client:
+        return await jobs_by_model(client)
+
+
+@synchronous
+async def all_models(root: Path) -> list[dict[str, Any]]:
+    """Every live model in the workspace's sandbox, price probes included."""
+    async with client_for(app_for(root), root) as client:
+        return await client.list_models()
