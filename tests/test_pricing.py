@@ -16,10 +16,10 @@ from trainops.errors import UnsafePlanError
 from trainops.live import Live
 from trainops.plan import Action, ModelPlan, Plan
 from trainops.pricing import UNPRICED_NOTE, check_budget, price
-from trainops.read import to_live_model
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import RetryPolicy, Scenario
+from trainops.scenario.parse import parse_model
 
 
 def _plan(*costs: tuple[str, float | None]) -> Plan:
@@ -136,7 +136,7 @@ def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette)
             for key in ("uploaded", "bad", "meta"):
                 await client.add_training_image(ids[key], name="x.png", data=b"x", mime="image/png")
             raws = [await client.get_model(i) for i in ids.values()]
-            live = Live(WS, tuple(to_live_model(r, complete=True) for r in raws))
+            live = Live(WS, tuple(parse_model(r, complete=True) for r in raws))
             plan = Plan(
                 workspace=WS,
                 models=(

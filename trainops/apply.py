@@ -28,10 +28,11 @@ from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ApiError, TrainopsError, UnsafePlanError
-from trainops.live import LiveModel, epoch_seconds
+from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
 from trainops.scenario.client import AmbiguousWriteError, Scenario
+from trainops.scenario.parse import timestamp
 from trainops.sync import sync_files
 from trainops.tags import (
     COMMIT_PREFIX,
@@ -142,7 +143,7 @@ class _Runner:
         """After an ambiguous create: the model it may have made (same type and name, untagged,
         new, created after we asked). Adopting it avoids a duplicate model."""
         for raw in await self.client.list_models():
-            created = epoch_seconds(str(raw.get("createdAt") or ""))
+            created = timestamp(raw.get("createdAt"))
             untagged = not any(is_trainops_tag(str(t)) for t in raw.get("tags") or [])
             if (
                 raw.get("type") == d.type

@@ -47,7 +47,7 @@ from trainops.changes import (
 )
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import Diagnostic, ManifestError, TrainopsError
-from trainops.live import Live, LiveModel, epoch_seconds
+from trainops.live import Live, LiveModel
 from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
 from trainops.staleness import inputs_digest
 from trainops.tags import FP_LEN, identity_tag
@@ -305,7 +305,7 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
         return False
     if r.pending_after_job is not None:  # exact: any job but the one before the trigger
         return job.id != r.pending_after_job
-    started = epoch_seconds(job.created_at)  # a tag without the previous job: fall back to time
+    started = job.created_at  # a tag without the previous job: fall back to time
     return started is not None and started >= r.pending_at - CLOCK_SKEW_S
 
 

@@ -9,14 +9,16 @@ most 3 images, which is enough to prove "nothing changed" but not enough to say 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, TrainopsError
-from trainops.live import Live, LiveImage, LiveJob, LiveModel, LivePair
+from trainops.live import Live, LiveModel
 from trainops.scenario.client import Json, Scenario
+from trainops.scenario.parse import parse_job, parse_model
 from trainops.tags import FP_LEN, parse_image_name, parse_recorded, probe_name, probe_tag
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
@@ -83,7 +85,7 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
         if may_have_changed(raw, d) or _needs_job(raw):
             reads.append(asyncio.create_task(_read_one(client, raw, d)))
         else:  # the common case of a re-plan: no request, and no task to schedule either
-            models.append(to_live_model(raw, complete=False))
+            models.append(parse_model(raw, complete=False))
 
     try:
         async for page in pages:
@@ -189,8 +191,10 @@ async def _read_one(client: Scenario, raw: Json, desired: DesiredModel | None) -
                 return None  # deleted between the listing and now: it is absent
             raise
         complete = True
-    job = to_live_job(await client.get_job(str(raw["jobId"]))) if _needs_job(raw) else None
-    return to_live_model(raw, complete=complete, job=job)
+    model = parse_model(raw, complete=complete)
+    if _needs_job(raw):
+        model = dataclasses.replace(model, job=parse_job(await client.get_job(str(raw["jobId"]))))
+    return model
 
 
 def _needs_job(raw: Json) -> bool:
@@ -234,65 +238,3 @@ def _parameters_differ(live: Mapping[str, Any], desired: DesiredModel) -> bool:
 
 def _tags(raw: Json) -> list[str]:
     return [str(t) for t in raw.get("tags") or []]
-
-
-def to_live_model(raw: Json, *, complete: bool, job: LiveJob | None = None) -> LiveModel:
-    progress = raw.get("trainingProgress") or {}
-    tags = tuple(_tags(raw))
-    return LiveModel(
-        id=str(raw["id"]),
-        type=str(raw.get("type") or ""),
-        status=str(raw.get("status") or ""),
-        name=raw.get("name"),
-        short_description=raw.get("shortDescription"),
-        tags=tags,
-        parameters=dict(raw.get("parameters") or {}),
-        # A listing's preview of at most 3 images is never compared (see changes._image_changes).
-        images=tuple(to_live_image(i) for i in raw.get("trainingImages") or []) if complete else (),
-        images_count=int(raw.get("trainingImagesNumber") or 0),
-        complete=complete,
-        pairs=tuple(
-            LivePair(p.get("sourceId"), p.get("targetId"), p.get("instruction"))
-            for p in raw.get("trainingImagePairs") or []
-        ),
-        job=job,
-        progress=_float(progress.get("progress")),
-        stage=progress.get("stage"),
-        remaining_ms=_float(progress.get("remainingTimeMs")),
-        updated_at=str(raw.get("updatedAt") or ""),
-        recorded=parse_recorded(tags),
-        job_id=str(raw["jobId"]) if raw.get("jobId") else None,
-    )
-
-
-def to_live_image(raw: Json) -> LiveImage:
-    sha, name = parse_image_name(str(raw.get("name") or ""))
-    return LiveImage(
-        id=str(raw["id"]),
-        name=name,
-        sha_prefix=sha,
-        description=str(raw.get("description") or ""),
-        automatic_captioning=str(raw.get("automaticCaptioning") or ""),
-        download_url=str(raw.get("downloadUrl") or ""),
-    )
-
-
-def to_live_job(raw: Json) -> LiveJob:
-    billing = raw.get("billing") or {}
-    metadata = raw.get("metadata") or {}
-    error = metadata.get("error")
-    return LiveJob(
-        id=str(raw["jobId"]),
-        status=str(raw.get("status") or ""),
-        progress=_float(raw.get("progress")),
-        created_at=str(raw.get("createdAt") or ""),
-        updated_at=str(raw.get("updatedAt") or ""),
-        cost=_float(billing.get("cuCost")),
-        error=str(error) if error else None,
-    )
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)

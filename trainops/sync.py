@@ -18,8 +18,8 @@ from typing import TypeVar, cast
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import StalePlanError
 from trainops.live import LiveImage, LiveModel
-from trainops.read import to_live_image, to_live_model
 from trainops.scenario.client import AmbiguousWriteError, Scenario
+from trainops.scenario.parse import parse_image, parse_model
 from trainops.tags import image_name
 
 T = TypeVar("T")
@@ -37,7 +37,7 @@ _MIME = {
 
 
 async def read_full(client: Scenario, model_id: str) -> LiveModel:
-    return to_live_model(await client.get_model(model_id), complete=True)
+    return parse_model(await client.get_model(model_id), complete=True)
 
 
 def read_file(root: Path, f: DesiredImage) -> bytes:
@@ -102,7 +102,7 @@ async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) 
         raw = await client.add_training_image(
             model_id, name=name, data=data, mime=mime, description=f.caption
         )
-        return to_live_image(raw)
+        return parse_image(raw)
     except AmbiguousWriteError:
         # The upload may have landed: only send it again if the model does not have it.
         live = await read_full(client, model_id)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from trainops.errors import TrainopsError
 from trainops.live import TERMINAL_JOB_STATUSES
 from trainops.plan import ModelOutcome, Outcome
-from trainops.read import to_live_job
 from trainops.render.phrases import remaining_text
 from trainops.scenario.client import Json, Scenario
+from trainops.scenario.parse import parse_job
 
 Progress = Callable[[str], None]
 
@@ -66,7 +66,7 @@ def _progress_line(
     """`key: in-progress 41%, about 2 min left`; the time left is extrapolated from the progress
     made since this job was first seen moving (the API's own estimate is on the model, which
     would cost another request per poll)."""
-    job = to_live_job(raw)
+    job = parse_job(raw)
     pct = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
     left = ""
     t0, p0 = since
@@ -79,7 +79,7 @@ def _progress_line(
 def _finished(m: ModelOutcome, raw: Json | None) -> ModelOutcome:
     if raw is None:
         return m
-    job = to_live_job(raw)
+    job = parse_job(raw)
     cost = job.cost if job.cost is not None else m.cost
     if job.status == "success":
         return dataclasses.replace(m, detail="trained", cost=cost)

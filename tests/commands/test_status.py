@@ -16,11 +16,11 @@ from tests.support.workspace import MODEL, png
 from trainops import cli, pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status
-from trainops.read import to_live_job, to_live_model
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
+from trainops.scenario.parse import parse_job, parse_model
 from trainops.scenario.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
@@ -203,7 +203,7 @@ def test_a_failed_training_shows_its_error_on_one_line(root: Path) -> None:
         "tags": ["trainops:shop/alpha", "trainops-fp:" + "0" * 32],
         "jobId": "job_1",
     }
-    live = to_live_model(raw, complete=False, job=to_live_job(job))
+    live = replace(parse_model(raw, complete=False), job=parse_job(job))
     report = build_report("shop", desired.models, [live])
     assert render_status_text(report) == snapshot("""\
 Workspace shop

@@ -34,8 +34,8 @@ from trainops.manifest.media import sniff
 from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
 from trainops.manifest.schema import KEY_PATTERN
 from trainops.manifest.workspace import shown_path
-from trainops.read import to_live_model
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
+from trainops.scenario.parse import parse_model
 
 MAX_LISTED = 5
 
@@ -131,7 +131,7 @@ async def _read(client: Scenario, model_id: str) -> LiveModel:
             status=404,
             hint="check the id (model_...) and the API key's team",
         ) from exc
-    return to_live_model(raw, complete=True)
+    return parse_model(raw, complete=True)
 
 
 def _claimed_notes(model: LiveModel, workspace: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ fetches a model in full: status needs no image lists.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Literal
 
 from trainops import pipeline
@@ -16,9 +17,9 @@ from trainops.commands.common import Target, warn_all
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ApiError
 from trainops.live import LiveModel
-from trainops.read import to_live_job, to_live_model
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.scenario.client import Json, Scenario
+from trainops.scenario.parse import parse_job, parse_model
 from trainops.tags import parse_recorded
 
 Format = Literal["text", "json"]
@@ -74,11 +75,11 @@ async def _with_job(client: Scenario, raw: Json) -> LiveModel:
     job_id = raw.get("jobId")
     if job_id and raw.get("status") in _JOB_WORTH_READING:
         try:
-            job = to_live_job(await client.get_job(str(job_id)))
+            job = parse_job(await client.get_job(str(job_id)))
         except ApiError as exc:
             if exc.status != 404:
                 raise
-    return to_live_model(raw, complete=False, job=job)
+    return dataclasses.replace(parse_model(raw, complete=False), job=job)
 
 
 def _tags(raw: Json) -> list[str]:

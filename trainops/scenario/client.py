@@ -17,13 +17,14 @@ import asyncio
 import base64
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from trainops.errors import ApiError, ConfigError
+from trainops.live import DryRun
+from trainops.scenario.parse import parse_dry_run
 from trainops.scenario.retry import (
     DEFAULT_POLICY,
     AmbiguousWriteError,
@@ -32,7 +33,6 @@ from trainops.scenario.retry import (
     RetryPolicy,
     backoff,
     gone_ok,
-    number,
     on_status,
     on_transport,
     redacting,
@@ -67,13 +67,6 @@ _CREDENTIALS_HINT = (
     "export SCENARIO_API_KEY and SCENARIO_API_SECRET (or SCENARIO_SDK_API_KEY and "
     "SCENARIO_SDK_API_SECRET), or run with --sandbox"
 )
-
-
-@dataclass(frozen=True)
-class DryRun:
-    cost: float | None  # creativeUnitsCost
-    discount: float | None
-    details: Mapping[str, float] = field(default_factory=dict)  # costDetails, e.g. train-model
 
 
 class Scenario:
@@ -387,13 +380,7 @@ class Scenario:
                 status=reply.status_code,
                 hint=f"check model {model_id} and its jobs before running apply",
             )
-        body = json_object(reply)
-        details = body.get("costDetails") or {}
-        return DryRun(
-            cost=number(body.get("creativeUnitsCost")),
-            discount=number(body.get("creativeUnitsDiscount")),
-            details={str(k): float(v) for k, v in details.items() if number(v) is not None},
-        )
+        return parse_dry_run(json_object(reply))
 
     async def cancel_training(self, model_id: str) -> Json:
         reply = await self._call(
