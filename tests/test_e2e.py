@@ -33,6 +33,7 @@ from tests.support.workspace import (
     write_model,
 )
 from trainops.cli import main
+from trainops.live import LiveModel
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits
 from trainops.watch import wait_for_trainings
 
@@ -281,10 +282,10 @@ Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cos
 def test_drift_made_by_hand_is_shown_on_the_model(trained: Path, cli: Cli) -> None:
     async def change_alpha_by_hand() -> None:
         async with client_for(app_for(trained), trained) as client:
-            alpha = next(m for m in await client.list_models() if m["name"] == "Alpha")
-            await client.update_model(alpha["id"], parameters={"maxTrainSteps": 999})
+            alpha = next(m for m in await client.list_models() if m.name == "Alpha")
+            await client.update_model(alpha.id, parameters={"maxTrainSteps": 999})
             await client.add_training_image(
-                alpha["id"], name="by-hand.png", data=png(123), mime="image/png"
+                alpha.id, name="by-hand.png", data=png(123), mime="image/png"
             )
 
     asyncio.run(change_alpha_by_hand())
@@ -477,8 +478,8 @@ def test_a_saved_plan_is_refused_when_a_live_model_changed(trained: Path, cli: C
 
     async def rename_alpha_outside_trainops() -> None:
         async with client_for(app_for(trained), trained) as client:
-            alpha = next(m for m in await client.list_models() if m["name"] == "Alpha")
-            await client.update_model(alpha["id"], name="Alpha (renamed by hand)")
+            alpha = next(m for m in await client.list_models() if m.name == "Alpha")
+            await client.update_model(alpha.id, name="Alpha (renamed by hand)")
 
     asyncio.run(rename_alpha_outside_trainops())
     assert cli("apply", "--sandbox", "--yes", "--plan", "plan.json") == 1
@@ -620,8 +621,8 @@ hint: export them (e.g. from your CI secrets) and run apply again
     assert jobs(ws) == {}
 
 
-def _all_models(root: Path) -> list[dict[str, object]]:
-    async def go() -> list[dict[str, object]]:
+def _all_models(root: Path) -> list[LiveModel]:
+    async def go() -> list[LiveModel]:
         async with client_for(app_for(root), root) as client:
             return await client.list_models()
 
@@ -634,7 +635,7 @@ def test_plan_prices_new_models_on_one_reusable_empty_probe_per_type(ws: Path, c
     assert first["summary"]["total_cost"] == 35
     assert first["summary"]["unpriced_trainings"] == 0
     probes = _all_models(ws)
-    assert [(m["name"], m["status"], m["trainingImagesNumber"], m["tags"]) for m in probes] == [
+    assert [(m.name, m.status, m.images_count, list(m.tags)) for m in probes] == [
         ("trainops price probe (flux.1-lora)", "new", 0, ["trainops-probe:e2e"])
     ]
     assert cli("plan", "--sandbox", "--format", "json") == 0

@@ -19,7 +19,6 @@ from trainops.pricing import UNPRICED_NOTE, check_budget, price
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import RetryPolicy, Scenario
-from trainops.scenario.parse import parse_model
 
 
 def _plan(*costs: tuple[str, float | None]) -> Plan:
@@ -132,11 +131,10 @@ def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette)
         async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             ids = {}
             for key in ("uploaded", "empty", "meta", "bad"):
-                ids[key] = str((await client.create_model(type="flux.1-lora", name=key))["id"])
+                ids[key] = (await client.create_model(type="flux.1-lora", name=key)).id
             for key in ("uploaded", "bad", "meta"):
                 await client.add_training_image(ids[key], name="x.png", data=b"x", mime="image/png")
-            raws = [await client.get_model(i) for i in ids.values()]
-            live = Live(WS, tuple(parse_model(r, complete=True) for r in raws))
+            live = Live(WS, tuple([await client.get_model(i) for i in ids.values()]))
             plan = Plan(
                 workspace=WS,
                 models=(

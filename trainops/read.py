@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import defaultdict
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, TrainopsError
 from trainops.live import Live, LiveModel
-from trainops.scenario.client import Json, Scenario
-from trainops.scenario.parse import parse_job, parse_model
-from trainops.tags import FP_LEN, parse_image_name, parse_recorded, probe_name, probe_tag
+from trainops.scenario.client import Scenario
+from trainops.tags import FP_LEN, probe_name, probe_tag
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 _JOB_STATUSES = frozenset({"training", "failed"})
@@ -36,11 +34,11 @@ class Pages:
     (see `engine.load_and_plan`), and the next while `read_live` works on the last. Iterate it
     once; `cancel` it if it will not be."""
 
-    def __init__(self, source: AsyncIterable[list[Json]]) -> None:
-        self._queue: asyncio.Queue[list[Json] | Exception | None] = asyncio.Queue()
+    def __init__(self, source: AsyncIterable[list[LiveModel]]) -> None:
+        self._queue: asyncio.Queue[list[LiveModel] | Exception | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._fetch(source))
 
-    async def _fetch(self, source: AsyncIterable[list[Json]]) -> None:
+    async def _fetch(self, source: AsyncIterable[list[LiveModel]]) -> None:
         try:
             async for page in source:
                 self._queue.put_nowait(page)
@@ -49,7 +47,7 @@ class Pages:
         else:
             self._queue.put_nowait(None)
 
-    async def __aiter__(self) -> AsyncIterator[list[Json]]:
+    async def __aiter__(self) -> AsyncIterator[list[LiveModel]]:
         while (item := await self._queue.get()) is not None:
             if isinstance(item, Exception):
                 raise item
@@ -63,7 +61,7 @@ class Pages:
 async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None = None) -> Live:
     """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
 
-    Each page of the model list is planned as it arrives: the models of one page are built, and
+    Each page of the model list is planned as it arrives: the models of one page are taken, and
     the full reads they need started, while the next page is on its way. `pages` is the list
     when its fetch was started earlier.
     """
@@ -71,80 +69,66 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     by_key = desired.by_key()
-    listing: list[Json] = []
-    relevant: list[Json] = []
-    models: list[LiveModel] = []
-    reads: list[asyncio.Task[LiveModel | None]] = []
-    taken: set[object] = set()
+    listing: list[LiveModel] = []
+    taken: dict[str, LiveModel] = {}
+    reads: dict[str, asyncio.Task[LiveModel | None]] = {}  # model id -> its full read
 
-    def take(raw: Json, d: DesiredModel | None) -> None:
-        if raw["id"] in taken:
+    def take(m: LiveModel, d: DesiredModel | None) -> None:
+        if m.id in taken:
             return  # listed twice: pages shifted under a concurrent write
-        taken.add(raw["id"])
-        relevant.append(raw)
-        if may_have_changed(raw, d) or _needs_job(raw):
-            reads.append(asyncio.create_task(_read_one(client, raw, d)))
-        else:  # the common case of a re-plan: no request, and no task to schedule either
-            models.append(parse_model(raw, complete=False))
+        taken[m.id] = m
+        if may_have_changed(m, d) or _job_to_read(m):
+            reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
     try:
         async for page in pages:
             listing += page
-            for n, raw in enumerate(page, 1):
-                if raw.get("id") in adopted:
-                    take(raw, adopted[raw["id"]])
-                elif _claimed_by(raw, workspace):
-                    take(raw, _keyed(raw, workspace, by_key))
+            for n, m in enumerate(page, 1):
+                if m.id in adopted:
+                    take(m, adopted[m.id])
+                elif m.recorded.workspace == workspace:
+                    take(m, by_key.get(m.recorded.key) if m.recorded.key else None)
                 if n % _SLICE == 0:
                     # Let the loop run: the next page's request (and the full reads just
                     # started) get sent now, not after this whole page was worked through.
                     await asyncio.sleep(0)
         missing = {i: m for i, m in adopted.items() if i not in taken}
-        for raw in await _fetch_adopted(client, missing):
-            take(raw, adopted[str(raw["id"])])
-        _check_unique(relevant, workspace, desired)
-        models += [m for m in await asyncio.gather(*reads) if m is not None]
+        for m in await _fetch_adopted(client, missing):
+            take(m, adopted[m.id])
+        _check_unique(taken.values(), workspace, desired)
+        done = await asyncio.gather(*reads.values())
     finally:  # on an error: no request left running, and none of their errors left unretrieved
-        for task in reads:
+        for task in reads.values():
             task.cancel()
-        await asyncio.gather(pages.cancel(), *reads, return_exceptions=True)
+        await asyncio.gather(pages.cancel(), *reads.values(), return_exceptions=True)
+    # A model read again is that read, or gone when it was deleted meanwhile.
+    fresh = dict(zip(reads, done, strict=True))
+    models = [fresh.get(i, m) for i, m in taken.items()]
     return Live(
         workspace=workspace,
-        models=tuple(sorted(models, key=lambda m: m.id)),
+        models=tuple(sorted((m for m in models if m is not None), key=lambda m: m.id)),
         probes=_probes(listing, workspace),
     )
 
 
-def _probes(listing: Sequence[Json], workspace: str) -> dict[str, str]:
+def _probes(listing: Sequence[LiveModel], workspace: str) -> dict[str, str]:
     """This workspace's price probes by type: still empty and never trained, so a dry run on one
     honours `trainingImagesCount` exactly."""
     tag = probe_tag(workspace)
     out: dict[str, str] = {}
-    for raw in sorted(listing, key=lambda m: str(m.get("id"))):
-        usable = raw.get("status") == "new" and not raw.get("trainingImagesNumber")
-        tags = _tags(raw)
+    for m in sorted(listing, key=lambda m: m.id):
+        usable = m.status == "new" and not m.images_count
         # Untagged with the probe's name: a probe whose create timed out before it was tagged.
-        ours = tag in tags or (not tags and raw.get("name") == probe_name(str(raw.get("type"))))
+        ours = tag in m.tags or (not m.tags and m.name == probe_name(m.type))
         if usable and ours:
-            out.setdefault(str(raw.get("type")), str(raw["id"]))
+            out.setdefault(m.type, m.id)
     return out
 
 
-def _claimed_by(raw: Json, workspace: str) -> bool:
-    return parse_recorded(_tags(raw)).workspace == workspace
-
-
-def _keyed(raw: Json, workspace: str, by_key: Mapping[str, DesiredModel]) -> DesiredModel | None:
-    recorded = parse_recorded(_tags(raw))
-    if recorded.workspace != workspace or recorded.key is None:
-        return None
-    return by_key.get(recorded.key)
-
-
-async def _fetch_adopted(client: Scenario, models: Mapping[str, DesiredModel]) -> list[Json]:
+async def _fetch_adopted(client: Scenario, models: Mapping[str, DesiredModel]) -> list[LiveModel]:
     """Adopted models missing from the listing (another project, or a wrong id)."""
 
-    async def one(model_id: str, m: DesiredModel) -> Json:
+    async def one(model_id: str, m: DesiredModel) -> LiveModel:
         try:
             return await client.get_model(model_id)
         except ApiError as exc:
@@ -159,16 +143,16 @@ async def _fetch_adopted(client: Scenario, models: Mapping[str, DesiredModel]) -
     return list(await asyncio.gather(*(one(i, m) for i, m in models.items())))
 
 
-def _check_unique(relevant: Sequence[Json], workspace: str, desired: Desired) -> None:
-    """Two live models claiming one key is an error naming both, never a silent pick."""
+def _check_unique(models: Iterable[LiveModel], workspace: str, desired: Desired) -> None:
+    """Two live models claiming one key is an error naming both, never a silent pick. A claim
+    is the identity tag, or a manifest's `spec.modelId` for its key."""
     claims: dict[str, set[str]] = defaultdict(set)
-    for raw in relevant:
-        recorded = parse_recorded(_tags(raw))
-        if recorded.workspace == workspace and recorded.key:
-            claims[recorded.key].add(str(raw["id"]))
-    for m in desired.models:
-        if m.model_id:
-            claims[m.key].add(m.model_id)
+    for m in models:
+        if m.recorded.workspace == workspace and m.recorded.key:
+            claims[m.recorded.key].add(m.id)
+    for d in desired.models:
+        if d.model_id:
+            claims[d.key].add(d.model_id)
     for key, ids in sorted(claims.items()):
         if len(ids) > 1:
             listed = " and ".join(sorted(ids))
@@ -181,60 +165,52 @@ def _check_unique(relevant: Sequence[Json], workspace: str, desired: Desired) ->
             )
 
 
-async def _read_one(client: Scenario, raw: Json, desired: DesiredModel | None) -> LiveModel | None:
-    complete = False
-    if may_have_changed(raw, desired):
+async def _read_one(
+    client: Scenario, listed: LiveModel, desired: DesiredModel | None
+) -> LiveModel | None:
+    model = listed
+    if not listed.complete and may_have_changed(listed, desired):
         try:
-            raw = await client.get_model(str(raw["id"]))
+            model = await client.get_model(listed.id)
         except ApiError as exc:
             if exc.status == 404:
                 return None  # deleted between the listing and now: it is absent
             raise
-        complete = True
-    model = parse_model(raw, complete=complete)
-    if _needs_job(raw):
-        model = dataclasses.replace(model, job=parse_job(await client.get_job(str(raw["jobId"]))))
+    if job_id := _job_to_read(model):
+        model = dataclasses.replace(model, job=await client.get_job(job_id))
     return model
 
 
-def _needs_job(raw: Json) -> bool:
-    """Whether the model's latest job must be read: its progress (training), its error
+def _job_to_read(m: LiveModel) -> str | None:
+    """The model's latest job when it must be read: its progress (training), its error
     (failed), or whether the training a crashed apply marked pending was ever launched."""
-    if not raw.get("jobId"):
-        return False
-    return (
-        raw.get("status") in _JOB_STATUSES
-        or parse_recorded(_tags(raw)).pending_fingerprint is not None
-    )
+    if m.job_id and (m.status in _JOB_STATUSES or m.recorded.pending_fingerprint is not None):
+        return m.job_id
+    return None
 
 
-def may_have_changed(raw: Json, desired: DesiredModel | None) -> bool:
+def may_have_changed(m: LiveModel, desired: DesiredModel | None) -> bool:
     """Whether a listed model needs a full read before it can be planned."""
     if desired is None:
         return False  # an orphan is reported from its listing alone
-    recorded = parse_recorded(_tags(raw))
     files = desired.training_files
     shas = {f.sha256[:16] for f in files}
-    preview = [parse_image_name(str(i.get("name", "")))[0] for i in raw.get("trainingImages") or []]
+    shown = m.images if m.complete else m.preview
     return (
-        raw.get("status") != "trained"
-        or raw.get("type") != desired.type
-        or recorded.fingerprint != desired.fingerprint[:FP_LEN]
-        or recorded.pending_fingerprint is not None
-        or raw.get("trainingImagesNumber") != len(files)
-        or any(sha not in shas for sha in preview)
-        or _parameters_differ(raw.get("parameters") or {}, desired)
+        m.status != "trained"
+        or m.type != desired.type
+        or m.recorded.fingerprint != desired.fingerprint[:FP_LEN]
+        or m.recorded.pending_fingerprint is not None
+        or m.images_count != len(files)
+        or any(i.sha_prefix not in shas for i in shown)
+        or _parameters_differ(m.parameters, desired)
     )
 
 
-def _parameters_differ(live: Mapping[str, Any], desired: DesiredModel) -> bool:
+def _parameters_differ(live: Mapping[str, object], desired: DesiredModel) -> bool:
     # Only the declared keys: the API fills in defaults for the rest.
     return any(
         live.get(k) != v
         for k, v in desired.public_parameters().items()
         if k not in SECRET_PARAMETERS
     )
-
-
-def _tags(raw: Json) -> list[str]:
-    return [str(t) for t in raw.get("tags") or []]

@@ -18,9 +18,7 @@ from trainops.desired import Desired, DesiredModel
 from trainops.errors import ApiError
 from trainops.live import LiveModel
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
-from trainops.scenario.client import Json, Scenario
-from trainops.scenario.parse import parse_job, parse_model
-from trainops.tags import parse_recorded
+from trainops.scenario.client import Scenario
 
 Format = Literal["text", "json"]
 
@@ -47,20 +45,16 @@ async def read_status(client: Scenario, desired: Desired) -> Report:
     workspace = desired.workspace.name
     listing = await client.list_models()
     adopted = {m.model_id: m for m in desired.models if m.model_id}
-    relevant = [
-        raw
-        for raw in listing
-        if str(raw.get("id")) in adopted or parse_recorded(_tags(raw)).workspace == workspace
-    ]
-    listed = {str(raw["id"]) for raw in relevant}
+    relevant = [m for m in listing if m.id in adopted or m.recorded.workspace == workspace]
+    listed = {m.id for m in relevant}
     missing = [m for i, m in adopted.items() if i not in listed]
     fetched = await asyncio.gather(*(_fetch_adopted(client, m) for m in missing))
-    relevant += [raw for raw in fetched if raw is not None]
-    live = await asyncio.gather(*(_with_job(client, raw) for raw in relevant))
+    relevant += [m for m in fetched if m is not None]
+    live = await asyncio.gather(*(_with_job(client, m) for m in relevant))
     return build_report(workspace, desired.models, live)
 
 
-async def _fetch_adopted(client: Scenario, m: DesiredModel) -> Json | None:
+async def _fetch_adopted(client: Scenario, m: DesiredModel) -> LiveModel | None:
     """An adopted model missing from the listing (another project, or a wrong id)."""
     try:
         return await client.get_model(str(m.model_id))
@@ -70,17 +64,12 @@ async def _fetch_adopted(client: Scenario, m: DesiredModel) -> Json | None:
         raise
 
 
-async def _with_job(client: Scenario, raw: Json) -> LiveModel:
-    job = None
-    job_id = raw.get("jobId")
-    if job_id and raw.get("status") in _JOB_WORTH_READING:
-        try:
-            job = parse_job(await client.get_job(str(job_id)))
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-    return dataclasses.replace(parse_model(raw, complete=False), job=job)
-
-
-def _tags(raw: Json) -> list[str]:
-    return [str(t) for t in raw.get("tags") or []]
+async def _with_job(client: Scenario, m: LiveModel) -> LiveModel:
+    if m.job_id is None or m.status not in _JOB_WORTH_READING:
+        return m
+    try:
+        return dataclasses.replace(m, job=await client.get_job(m.job_id))
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return m
