@@ -19,6 +19,7 @@ from trainops.read import LiveStateError, Pages, read_live
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import RetryPolicy, Scenario
+from trainops.scenario.parse import parse_model
 from trainops.tags import fingerprint_tag, identity_tag, image_name, pending_tag
 
 WS = "shop"
@@ -287,6 +288,34 @@ def test_a_page_is_planned_and_its_full_reads_sent_before_the_next_page(
     live: Live = run(go())
     assert reads_sent == [1, 2]
     assert [m.complete for m in live.models] == [True, True, True]
+
+
+async def _one_page_of(n: int) -> AsyncIterator[list[LiveModel]]:
+    yield [parse_model({"id": f"model_{i:03}"}, complete=False) for i in range(n)]
+
+
+def test_work_started_during_a_long_page_runs_before_the_page_is_worked_through() -> None:
+    # What the reader starts while taking a page's first models (their full reads), and the
+    # next page's request, must not wait until every model of the page (up to 500) is taken.
+    async def go() -> tuple[int, int]:
+        taken = 0
+        ran_after: list[int] = []
+
+        async def started() -> None:
+            ran_after.append(taken)
+
+        tasks = []
+        async for models in Pages(_one_page_of(100)):
+            for _ in models:
+                taken += 1
+                if taken == 1:
+                    tasks.append(asyncio.create_task(started()))
+        await asyncio.gather(*tasks)
+        return ran_after[0], taken
+
+    ran_after, taken = run(go())
+    assert taken == 100
+    assert ran_after < taken
 
 
 async def _failing_after_one_page(client: Scenario) -> AsyncIterator[list[LiveModel]]:

@@ -21,7 +21,7 @@ from trainops.tags import FP_LEN, probe_name, probe_tag
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 _JOB_STATUSES = frozenset({"training", "failed"})
-_SLICE = 25  # listed models planned between two turns of the event loop (~2 ms)
+_SLICE = 25  # listed models handed over between two turns of the event loop (see `Pages`)
 
 
 class LiveStateError(TrainopsError):
@@ -31,8 +31,14 @@ class LiveStateError(TrainopsError):
 class Pages:
     """The model list (`Scenario.model_pages()`) fetched ahead, page by page, in a task of its
     own from the moment this is created: the first page is in flight while the manifests load
-    (see `engine.load_and_plan`), and the next while `read_live` works on the last. Iterate it
-    once; `cancel` it if it will not be."""
+    (see `pipeline.load_and_plan`), and the next while `read_live` works on the last. Iterate it
+    once; `cancel` it if it will not be.
+
+    A page comes out in slices of `_SLICE` models with a turn of the event loop between two, so
+    that what the caller starts while working through a slice (the full reads), and the next
+    page's request, are sent at once rather than after the whole page (up to 500 models) was
+    worked through. `benchmarks/scale.py` ("plan after N changes") measures the effect.
+    """
 
     def __init__(self, source: AsyncIterable[list[LiveModel]]) -> None:
         self._queue: asyncio.Queue[list[LiveModel] | Exception | None] = asyncio.Queue()
@@ -48,10 +54,13 @@ class Pages:
             self._queue.put_nowait(None)
 
     async def __aiter__(self) -> AsyncIterator[list[LiveModel]]:
-        while (item := await self._queue.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
-            yield item
+        while (page := await self._queue.get()) is not None:
+            if isinstance(page, Exception):
+                raise page
+            for start in range(0, len(page), _SLICE):
+                if start:
+                    await asyncio.sleep(0)
+                yield page[start : start + _SLICE]
 
     async def cancel(self) -> None:
         self._task.cancel()
@@ -81,17 +90,13 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
             reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
     try:
-        async for page in pages:
-            listing += page
-            for n, m in enumerate(page, 1):
+        async for batch in pages:
+            listing += batch
+            for m in batch:
                 if m.id in adopted:
                     take(m, adopted[m.id])
                 elif m.recorded.workspace == workspace:
                     take(m, by_key.get(m.recorded.key) if m.recorded.key else None)
-                if n % _SLICE == 0:
-                    # Let the loop run: the next page's request (and the full reads just
-                    # started) get sent now, not after this whole page was worked through.
-                    await asyncio.sleep(0)
         missing = {i: m for i, m in adopted.items() if i not in taken}
         for m in await _fetch_adopted(client, missing):
             take(m, adopted[m.id])
