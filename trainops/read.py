@@ -4,6 +4,8 @@ and fetch a model in full (GET /models/{id}) only when its listing shows it may 
 A warm re-plan of unchanged trained models therefore costs only the list pages: a listing carries
 status, tags (so the recorded fingerprint), parameters, `trainingImagesNumber` and a preview of at
 most 3 images, which is enough to prove "nothing changed" but not enough to say *what* changed.
+
+`trainops status` reads through here too, the listing alone (`full=False`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from trainops.scenario.client import Scenario
 from trainops.tags import FP_LEN, probe_name, probe_tag
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
-_JOB_STATUSES = frozenset({"training", "failed"})
+JOB_STATUSES = frozenset({"training", "failed"})
 _SLICE = 25  # listed models handed over between two turns of the event loop (see `Pages`)
 
 
@@ -67,12 +69,18 @@ class Pages:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
-async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None = None) -> Live:
+async def read_live(
+    client: Scenario, desired: Desired, *, pages: Pages | None = None, full: bool = True
+) -> Live:
     """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
 
     Each page of the model list is planned as it arrives: the models of one page are taken, and
     the full reads they need started, while the next page is on its way. `pages` is the list
     when its fetch was started earlier.
+
+    `full=False` is the listing alone, as `trainops status` shows it: no model is read in full
+    and no job is read, and nothing a plan must refuse is refused (an adopted id that does not
+    exist is left out; two models claiming one key are both kept).
     """
     pages = pages if pages is not None else Pages(client.model_pages())
     workspace = desired.workspace.name
@@ -86,7 +94,7 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
         if m.id in taken:
             return  # listed twice: pages shifted under a concurrent write
         taken[m.id] = m
-        if may_have_changed(m, d) or _job_to_read(m):
+        if full and (may_have_changed(m, d) or _job_to_read(m)):
             reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
     try:
@@ -98,9 +106,10 @@ async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None =
                 elif m.recorded.workspace == workspace:
                     take(m, by_key.get(m.recorded.key) if m.recorded.key else None)
         missing = {i: m for i, m in adopted.items() if i not in taken}
-        for m in await _fetch_adopted(client, missing):
+        for m in await _fetch_adopted(client, missing, strict=full):
             take(m, adopted[m.id])
-        _check_unique(taken.values(), workspace, desired)
+        if full:
+            _check_unique(taken.values(), workspace, desired)
         done = await asyncio.gather(*reads.values())
     finally:  # on an error: no request left running, and none of their errors left unretrieved
         for task in reads.values():
@@ -130,22 +139,27 @@ def _probes(listing: Sequence[LiveModel], workspace: str) -> dict[str, str]:
     return out
 
 
-async def _fetch_adopted(client: Scenario, models: Mapping[str, DesiredModel]) -> list[LiveModel]:
+async def _fetch_adopted(
+    client: Scenario, models: Mapping[str, DesiredModel], *, strict: bool
+) -> list[LiveModel]:
     """Adopted models missing from the listing (another project, or a wrong id)."""
 
-    async def one(model_id: str, m: DesiredModel) -> LiveModel:
+    async def one(model_id: str, m: DesiredModel) -> LiveModel | None:
         try:
             return await client.get_model(model_id)
         except ApiError as exc:
             if exc.status != 404:
                 raise
+            if not strict:
+                return None
             raise ApiError(
                 f"{m.source}: spec.modelId: no model {model_id} in this team",
                 status=404,
                 hint="check the id, or remove spec.modelId to let trainops create the model",
             ) from exc
 
-    return list(await asyncio.gather(*(one(i, m) for i, m in models.items())))
+    found = await asyncio.gather(*(one(i, m) for i, m in models.items()))
+    return [m for m in found if m is not None]
 
 
 def _check_unique(models: Iterable[LiveModel], workspace: str, desired: Desired) -> None:
@@ -189,7 +203,7 @@ async def _read_one(
 def _job_to_read(m: LiveModel) -> str | None:
     """The model's latest job when it must be read: its progress (training), its error
     (failed), or whether the training a crashed apply marked pending was ever launched."""
-    if m.job_id and (m.status in _JOB_STATUSES or m.recorded.pending_fingerprint is not None):
+    if m.job_id and (m.status in JOB_STATUSES or m.recorded.pending_fingerprint is not None):
         return m.job_id
     return None
 
