@@ -40,6 +40,7 @@ from tests.support.workspace import (
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, Limits
 from trainops.scenario.client import Scenario
+from trainops.scenario.parse import parse_job
 from trainops.tags import pending_tag
 from trainops.watch import wait_for_trainings
 
@@ -422,8 +423,8 @@ async def _live_images(client: Scenario) -> dict[str, list[str]]:
     """Each model's training image names (content-hash prefixed), in full."""
     out: dict[str, list[str]] = {}
     for listed in await managed_models(client):
-        raw = await client.get_model(str(listed["id"]))
-        out[str(raw["name"])] = sorted(str(i["name"])[17:] for i in raw["trainingImages"])
+        model = await client.get_model(listed.id)
+        out[str(model.name)] = sorted(i.name for i in model.images)
     return out
 
 
@@ -522,11 +523,11 @@ def test_metadata_changes_update_without_training_and_keep_hand_added_tags(ws: P
             }
             _, after = await plan(ws, client)
             assert actions(after) == {"alpha": "none", "beta": "none"}
-            raw = await client.get_model(model_id)
-            assert raw["name"] == "Alpha v2"
+            model = await client.get_model(model_id)
+            assert model.name == "Alpha v2"
             # `two`, dropped from the manifest, stays: trainops records no list of the tags it
             # set, so it cannot tell a dropped tag from one added by hand (which must survive).
-            assert sorted(t for t in raw["tags"] if ":" not in t) == [
+            assert sorted(t for t in model.tags if ":" not in t) == [
                 "added-by-hand",
                 "one",
                 "three",
@@ -559,7 +560,7 @@ def test_drift_made_by_hand_is_shown_and_undone(ws: Path) -> None:
             client.requests.clear()
             assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
             assert client.requests[TRAIN] == 0
-            assert (await client.get_model(ids["alpha"]))["parameters"]["maxTrainSteps"] == 100
+            assert (await client.get_model(ids["alpha"])).parameters["maxTrainSteps"] == 100
             images = await _live_images(client)
             assert "by-hand.png" not in " ".join(images["Beta"])
             assert len(images["Beta"]) == 5
@@ -617,8 +618,8 @@ def test_a_changed_pair_instruction_retrains_and_sets_the_pairs(tmp_path: Path) 
             await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
             _, after = await plan(ws, client)
             assert actions(after) == {"day-to-night": "none"}
-            raw = await client.get_model(str(changed.models[0].model_id))
-            assert sorted(p["instruction"] for p in raw["trainingImagePairs"]) == [
+            model = await client.get_model(str(changed.models[0].model_id))
+            assert sorted(str(p.instruction) for p in model.pairs) == [
                 "make it a rainy night",
                 *["make it night"] * 4,
             ]
@@ -669,20 +670,20 @@ def test_live_lines_redraw_one_line_per_model_in_place() -> None:
 def test_progress_lines_extrapolate_the_time_left_from_the_progress_rate() -> None:
     from trainops.watch import _progress_line
 
-    raw = {"jobId": "job_1", "status": "in-progress", "progress": 0.5}
-    assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == (
+    job = parse_job({"jobId": "job_1", "status": "in-progress", "progress": 0.5})
+    assert _progress_line("alpha", job, (100.0, 0.25), 160.0) == (
         "alpha: in-progress 50%, about 2 min left"  # 60 s for 25%: 120 s for the 50% left
     )
-    assert _progress_line("alpha", raw, (100.0, 0.0), 160.0) == "alpha: in-progress 50%"
-    done = {"jobId": "job_1", "status": "success", "progress": 1.0}
+    assert _progress_line("alpha", job, (100.0, 0.0), 160.0) == "alpha: in-progress 50%"
+    done = parse_job({"jobId": "job_1", "status": "success", "progress": 1.0})
     assert _progress_line("alpha", done, (100.0, 0.25), 160.0) == "alpha: success 100%"
 
 
 def test_a_finalizing_job_shows_no_time_left() -> None:
     from trainops.watch import _progress_line
 
-    raw = {"jobId": "job_1", "status": "finalizing", "progress": 1.0}
-    assert _progress_line("alpha", raw, (100.0, 0.25), 160.0) == "alpha: finalizing 100%"
+    job = parse_job({"jobId": "job_1", "status": "finalizing", "progress": 1.0})
+    assert _progress_line("alpha", job, (100.0, 0.25), 160.0) == "alpha: finalizing 100%"
 
 
 class SomeoneTrainsFirst:

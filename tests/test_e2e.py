@@ -68,11 +68,11 @@ async def change_by_hand(
 ) -> None:
     """What someone does in the web app: edits the live model named `model` outside trainops."""
     async with client_for(app_for(root), root) as client:
-        found = next(m for m in await client.list_models() if m["name"] == model)
-        await client.update_model(found["id"], **fields)
+        found = next(m for m in await client.list_models() if m.name == model)
+        await client.update_model(found.id, **fields)
         if image is not None:
             await client.add_training_image(
-                found["id"], name="by-hand.png", data=image, mime="image/png"
+                found.id, name="by-hand.png", data=image, mime="image/png"
             )
 
 
@@ -562,7 +562,7 @@ def test_plan_prices_new_models_on_one_reusable_empty_probe_per_type(ws: Path, c
     assert first["summary"]["total_cost"] == 35
     assert first["summary"]["unpriced_trainings"] == 0
     probes = all_models(ws)
-    assert [(m["name"], m["status"], m["trainingImagesNumber"], m["tags"]) for m in probes] == [
+    assert [(m.name, m.status, m.images_count, list(m.tags)) for m in probes] == [
         ("trainops price probe (flux.1-lora)", "new", 0, ["trainops-probe:e2e"])
     ]
     assert cli("plan", "--sandbox", "--format", "json") == 0

@@ -22,7 +22,7 @@ from tests.support.builders import (
 )
 from trainops.desired import SecretRef
 from trainops.diff import diff, inputs_digest
-from trainops.errors import ConfigError, ManifestError, StalePlanError, TrainopsError
+from trainops.errors import ConfigError, ManifestError, StalePlanError
 from trainops.plan import (
     Change,
     ModelOutcome,
@@ -102,13 +102,6 @@ def test_diff_refuses_two_manifests_managing_one_live_model() -> None:
         "models/b.yaml:1: metadata.name: model model_x is already managed by a (models/a.yaml:1)\n"
         "  hint: give each live model exactly one manifest"
     ]
-
-
-def test_diff_refuses_two_live_models_claiming_one_key() -> None:
-    d = model()
-    with pytest.raises(TrainopsError) as exc:
-        diff(desired(d), live(live_of(d, id="model_b"), live_of(d, id="model_a")))
-    assert exc.value.message == 'two live models claim "acme/hero": model_a and model_b'
 
 
 def test_diff_ignores_models_of_other_workspaces() -> None:

@@ -16,7 +16,6 @@ from trainops.errors import UnsafePlanError
 from trainops.live import Live
 from trainops.plan import Action, ModelPlan, Plan
 from trainops.pricing import UNPRICED_NOTE, check_budget, price
-from trainops.read import to_live_model
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import RetryPolicy, Scenario
@@ -132,11 +131,10 @@ def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette)
         async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
             ids = {}
             for key in ("uploaded", "empty", "meta", "bad"):
-                ids[key] = str((await client.create_model(type="flux.1-lora", name=key))["id"])
+                ids[key] = (await client.create_model(type="flux.1-lora", name=key)).id
             for key in ("uploaded", "bad", "meta"):
                 await client.add_training_image(ids[key], name="x.png", data=b"x", mime="image/png")
-            raws = [await client.get_model(i) for i in ids.values()]
-            live = Live(WS, tuple(to_live_model(r, complete=True) for r in raws))
+            live = Live(WS, tuple([await client.get_model(i) for i in ids.values()]))
             plan = Plan(
                 workspace=WS,
                 models=(

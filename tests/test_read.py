@@ -14,11 +14,12 @@ from starlette.applications import Starlette
 
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
 from trainops.errors import ApiError
-from trainops.live import Live
+from trainops.live import Live, LiveModel
 from trainops.read import LiveStateError, Pages, read_live
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
-from trainops.scenario.client import Json, RetryPolicy, Scenario
+from trainops.scenario.client import RetryPolicy, Scenario
+from trainops.scenario.parse import parse_model
 from trainops.tags import fingerprint_tag, identity_tag, image_name, pending_tag
 
 WS = "shop"
@@ -77,7 +78,7 @@ def _workspace(*models: DesiredModel) -> Desired:
 
 async def _managed(client: Scenario, model: DesiredModel, *, train: bool = True) -> str:
     """A model as apply leaves it: identity tag, content-named images, trained, recorded."""
-    model_id = str((await client.create_model(type=model.type, name=model.name))["id"])
+    model_id = (await client.create_model(type=model.type, name=model.name)).id
     await client.update_tags(model_id, add=[identity_tag(WS, model.key)])
     for img in model.images:
         _, data = _image(img.name)
@@ -166,7 +167,7 @@ def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
 
     async def others() -> None:
         async with sandbox_client(Path("unused.db"), app=app) as client:
-            theirs = str((await client.create_model(type="flux.1-lora"))["id"])
+            theirs = (await client.create_model(type="flux.1-lora")).id
             await client.update_tags(theirs, add=[identity_tag("elsewhere", "gone")])
             await client.create_model(type="flux.1-lora", name="made by hand")
 
@@ -181,7 +182,7 @@ def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
 def test_a_model_adopted_by_id_is_read_even_without_a_tag(app: Starlette, clock: Clock) -> None:
     async def by_hand() -> str:
         async with sandbox_client(Path("unused.db"), app=app) as client:
-            return str((await client.create_model(type="flux.1-lora", name="legacy"))["id"])
+            return (await client.create_model(type="flux.1-lora", name="legacy")).id
 
     model_id = run(by_hand())
     live, requests = _read(app, _workspace(_desired("alpha", model_id=model_id)))
@@ -226,8 +227,8 @@ def test_an_image_added_by_hand_shows_in_the_listing_and_forces_a_full_read(
 
     async def swap() -> None:
         async with sandbox_client(Path("unused.db"), app=app) as client:
-            (image,) = (await client.get_model(model_id))["trainingImages"]
-            await client.delete_training_image(model_id, str(image["id"]))
+            (image,) = (await client.get_model(model_id)).images
+            await client.delete_training_image(model_id, image.id)
             await client.add_training_image(model_id, name="a.png", data=b"x", mime="image/png")
 
     run(swap())
@@ -256,7 +257,9 @@ def test_a_pending_trigger_is_read_in_full_with_its_job(app: Starlette, clock: C
 # --- the listing, page by page ----------------------------------------------------------------
 
 
-async def _one_model_a_page(client: Scenario, reads_sent: list[int]) -> AsyncIterator[list[Json]]:
+async def _one_model_a_page(
+    client: Scenario, reads_sent: list[int]
+) -> AsyncIterator[list[LiveModel]]:
     """The listing one model a page. Before handing over the next page, waits (up to 5 s) for
     the full read of the model on the last one: it must be under way before more arrives."""
     for n, model in enumerate(await client.list_models()):
@@ -287,7 +290,35 @@ def test_a_page_is_planned_and_its_full_reads_sent_before_the_next_page(
     assert [m.complete for m in live.models] == [True, True, True]
 
 
-async def _failing_after_one_page(client: Scenario) -> AsyncIterator[list[Json]]:
+async def _one_page_of(n: int) -> AsyncIterator[list[LiveModel]]:
+    yield [parse_model({"id": f"model_{i:03}"}, complete=False) for i in range(n)]
+
+
+def test_work_started_during_a_long_page_runs_before_the_page_is_worked_through() -> None:
+    # What the reader starts while taking a page's first models (their full reads), and the
+    # next page's request, must not wait until every model of the page (up to 500) is taken.
+    async def go() -> tuple[int, int]:
+        taken = 0
+        ran_after: list[int] = []
+
+        async def started() -> None:
+            ran_after.append(taken)
+
+        tasks = []
+        async for models in Pages(_one_page_of(100)):
+            for _ in models:
+                taken += 1
+                if taken == 1:
+                    tasks.append(asyncio.create_task(started()))
+        await asyncio.gather(*tasks)
+        return ran_after[0], taken
+
+    ran_after, taken = run(go())
+    assert taken == 100
+    assert ran_after < taken
+
+
+async def _failing_after_one_page(client: Scenario) -> AsyncIterator[list[LiveModel]]:
     yield (await client.list_models())[:1]
     raise ApiError("list models: HTTP 500", status=500)
 
@@ -309,7 +340,7 @@ def test_a_listing_that_fails_midway_raises_and_leaves_no_read_running(
     assert run(go()) == []
 
 
-async def _every_model_twice(client: Scenario) -> AsyncIterator[list[Json]]:
+async def _every_model_twice(client: Scenario) -> AsyncIterator[list[LiveModel]]:
     listed = await client.list_models()
     yield listed
     yield listed[:1]  # the next page repeats one: another client's write shifted the pages

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ApiError, TrainopsError, UnsafePlanError
-from trainops.live import LiveModel, epoch_seconds
+from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
 from trainops.scenario.client import AmbiguousWriteError, Scenario
@@ -124,35 +124,34 @@ class _Runner:
     async def _create(self, d: DesiredModel) -> str:
         started = self.opt.clock()
         try:
-            raw = await self.client.create_model(
+            model = await self.client.create_model(
                 type=d.type, name=d.name, short_description=d.short_description
             )
         except AmbiguousWriteError:
             found = await self._find_created(d, started)
             if found is None:
                 raise
-            raw = found
-        model_id = str(raw["id"])
+            model = found
+        model_id = model.id
         # The identity tag first: a crash after this point leaves a model the next plan finds.
         await self.client.update_tags(model_id, add=[identity_tag(self.ws, d.key), *d.tags])
         self.say(f"{d.key}: created {model_id}")
         return model_id
 
-    async def _find_created(self, d: DesiredModel, since: float) -> dict[str, object] | None:
+    async def _find_created(self, d: DesiredModel, since: float) -> LiveModel | None:
         """After an ambiguous create: the model it may have made (same type and name, untagged,
         new, created after we asked). Adopting it avoids a duplicate model."""
-        for raw in await self.client.list_models():
-            created = epoch_seconds(str(raw.get("createdAt") or ""))
-            untagged = not any(is_trainops_tag(str(t)) for t in raw.get("tags") or [])
+        for m in await self.client.list_models():
+            created = m.created_at
             if (
-                raw.get("type") == d.type
-                and raw.get("name") == d.name
-                and raw.get("status") == "new"
-                and untagged
+                m.type == d.type
+                and m.name == d.name
+                and m.status == "new"
+                and not any(is_trainops_tag(t) for t in m.tags)
                 and created is not None
                 and created >= since - 5
             ):
-                return raw
+                return m
         return None
 
     async def _metadata(self, e: ModelPlan, d: DesiredModel, live: LiveModel) -> None:
@@ -215,14 +214,14 @@ class _Runner:
         return cost
 
     async def _trigger(
-        self, model_id: str, params: Mapping[str, object], job_before: object, pending: str
+        self, model_id: str, params: Mapping[str, object], job_before: str | None, pending: str
     ) -> str:
         try:
             return await self.client.train(model_id, params)
         except AmbiguousWriteError:
-            raw = await self.client.get_model(model_id)
-            job_id = raw.get("jobId")
-            if raw.get("status") == "training" or (job_id and job_id != job_before):
+            now = await self.client.get_model(model_id)
+            job_id = now.job_id
+            if now.status == "training" or (job_id and job_id != job_before):
                 self.say(f"{model_id}: the trigger timed out but was accepted (job {job_id})")
                 return str(job_id)
             # Not accepted: the model is unchanged, so one more send cannot double-bill.
@@ -246,7 +245,7 @@ class _Runner:
     async def _until_stopped(self, model_id: str, tries: int = 60) -> None:
         """A cancel may take a moment to land: wait until the model no longer trains."""
         for _ in range(tries):
-            if (await self.client.get_model(model_id)).get("status") != "training":
+            if (await self.client.get_model(model_id)).status != "training":
                 return
             await asyncio.sleep(self.opt.cancel_poll)
         raise TrainopsError(

@@ -3,8 +3,9 @@
 Decision rules, per manifest, in order:
 
 1. Match. A manifest finds its live model by `spec.modelId` first, else by the identity tag
-   `trainops:<workspace>/<key>`. A `spec.modelId` that is not live is a manifest error; two live
-   models carrying the same identity tag are an error naming both. No live model -> `create`.
+   `trainops:<workspace>/<key>`. A `spec.modelId` that is not live is a manifest error, and so
+   are two manifests matching one live model. (Two live models claiming one key never get here:
+   the reader refuses them, see `trainops.read`.) No live model -> `create`.
 2. `wait`: the model is training (status `training`, or its latest job is not terminal) or being
    copied: never trigger another training. When the running training's fingerprint (the pending
    tag, else the recorded one) is not the desired one, say it runs on other inputs: it becomes
@@ -46,11 +47,11 @@ from trainops.changes import (
     secret_changes,
 )
 from trainops.desired import Desired, DesiredModel
-from trainops.errors import Diagnostic, ManifestError, TrainopsError
-from trainops.live import Live, LiveModel, epoch_seconds
+from trainops.errors import Diagnostic, ManifestError
+from trainops.live import Live, LiveModel
 from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
 from trainops.planfile import inputs_digest
-from trainops.tags import FP_LEN, identity_tag
+from trainops.tags import FP_LEN
 
 __all__ = ["diff", "inputs_digest"]
 
@@ -93,19 +94,12 @@ def diff(
 
 
 def _tagged(live: Live, ws: str) -> dict[str, LiveModel]:
-    out: dict[str, LiveModel] = {}
-    for m in sorted(live.models, key=lambda m: m.id):
-        key = m.recorded.key
-        if m.recorded.workspace != ws or not key:
-            continue
-        if key in out:
-            tag = identity_tag(ws, key)
-            raise TrainopsError(
-                f'two live models claim "{ws}/{key}": {out[key].id} and {m.id}',
-                hint=f"delete one of them, or remove the tag {tag} from the one to leave alone",
-            )
-        out[key] = m
-    return out
+    """The workspace's live models by key: one each, as the reader refused two claiming one."""
+    return {
+        m.recorded.key: m
+        for m in live.models
+        if m.recorded.workspace == ws and m.recorded.key is not None
+    }
 
 
 def _match_all(
@@ -305,7 +299,7 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
         return False
     if r.pending_after_job is not None:  # exact: any job but the one before the trigger
         return job.id != r.pending_after_job
-    started = epoch_seconds(job.created_at)  # a tag without the previous job: fall back to time
+    started = job.created_at  # a tag without the previous job: fall back to time
     return started is not None and started >= r.pending_at - CLOCK_SKEW_S
 
 

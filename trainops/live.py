@@ -1,22 +1,16 @@
-"""The live state: frozen values read from the API (recorded state parsed per `trainops.tags`)."""
+"""The live state: frozen values read from the API (recorded state parsed per `trainops.tags`).
+
+`trainops.scenario.parse` builds them from the API's JSON; nothing else sees that JSON.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from trainops.tags import Recorded, is_trainops_tag
 
 TERMINAL_JOB_STATUSES = frozenset({"success", "failure", "canceled"})
-
-
-def epoch_seconds(iso: str) -> float | None:
-    """An API ISO timestamp (`2023-02-03T11:19:41.579Z`) as epoch seconds, None if unreadable."""
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -41,10 +35,11 @@ class LiveJob:
     id: str
     status: str  # pending|queued|warming-up|in-progress|finalizing|success|failure|canceled
     progress: float | None
-    created_at: str  # ISO
-    updated_at: str
+    created_at: float | None  # epoch seconds; None when unreadable
+    updated_at: float | None
     cost: float | None  # billing.cuCost
     error: str | None  # metadata.error
+    model_id: str | None = None  # metadata.outputModelId: the model it trains
 
     @property
     def running(self) -> bool:
@@ -60,7 +55,7 @@ class LiveModel:
     short_description: str | None
     tags: tuple[str, ...]  # all tags, trainops's included
     parameters: Mapping[str, object]
-    images: tuple[LiveImage, ...]  # every training image when complete, else none
+    images: tuple[LiveImage, ...]  # every training image when complete, else none (see preview)
     images_count: int  # trainingImagesNumber: the truth even when `images` is empty
     complete: bool  # True when read in full; False when known from a listing only
     pairs: tuple[LivePair, ...]
@@ -68,13 +63,26 @@ class LiveModel:
     progress: float | None  # trainingProgress.progress
     stage: str | None  # trainingProgress.stage
     remaining_ms: float | None
-    updated_at: str
+    updated_at: str  # as the API wrote it: compared, never computed with
     recorded: Recorded
     job_id: str | None = None  # the latest training job's id (`jobId`), without reading the job
+    created_at: float | None = None  # epoch seconds
+    # A listing's first few images (`trainingImages` there is a preview): enough to see a file
+    # that trainops did not upload, never the full list, so never compared as one.
+    preview: tuple[LiveImage, ...] = ()
 
     @property
     def user_tags(self) -> tuple[str, ...]:
         return tuple(t for t in self.tags if not is_trainops_tag(t))
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """The price of a training, from a dry run (`PUT /models/{id}/train?dryRun=true`)."""
+
+    cost: float | None  # creativeUnitsCost
+    discount: float | None
+    details: Mapping[str, float] = field(default_factory=dict)  # costDetails, e.g. train-model
 
 
 @dataclass(frozen=True)

@@ -76,14 +76,13 @@ class _Probes:
         return self.ids[model_type]
 
     async def _create(self, model_type: str) -> str:
-        raw = await self.client.create_model(
+        probe = await self.client.create_model(
             type=model_type,
             name=probe_name(model_type),
             short_description="Empty model trainops dry-runs new models on. Never trained.",
         )
-        model_id = str(raw["id"])
-        await self.client.update_tags(model_id, add=[probe_tag(self.workspace)])
-        return model_id
+        await self.client.update_tags(probe.id, add=[probe_tag(self.workspace)])
+        return probe.id
 
 
 async def _price_entry(

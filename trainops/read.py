@@ -4,24 +4,26 @@ and fetch a model in full (GET /models/{id}) only when its listing shows it may 
 A warm re-plan of unchanged trained models therefore costs only the list pages: a listing carries
 status, tags (so the recorded fingerprint), parameters, `trainingImagesNumber` and a preview of at
 most 3 images, which is enough to prove "nothing changed" but not enough to say *what* changed.
+
+`trainops status` reads through here too, the listing alone (`full=False`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, TrainopsError
-from trainops.live import Live, LiveImage, LiveJob, LiveModel, LivePair
-from trainops.scenario.client import Json, Scenario
-from trainops.tags import FP_LEN, parse_image_name, parse_recorded, probe_name, probe_tag
+from trainops.live import Live, LiveModel
+from trainops.scenario.client import Scenario
+from trainops.tags import FP_LEN, probe_name, probe_tag
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
-_JOB_STATUSES = frozenset({"training", "failed"})
-_SLICE = 25  # listed models planned between two turns of the event loop (~2 ms)
+JOB_STATUSES = frozenset({"training", "failed"})
+_SLICE = 25  # listed models handed over between two turns of the event loop (see `Pages`)
 
 
 class LiveStateError(TrainopsError):
@@ -31,14 +33,20 @@ class LiveStateError(TrainopsError):
 class Pages:
     """The model list (`Scenario.model_pages()`) fetched ahead, page by page, in a task of its
     own from the moment this is created: the first page is in flight while the manifests load
-    (see `engine.load_and_plan`), and the next while `read_live` works on the last. Iterate it
-    once; `cancel` it if it will not be."""
+    (see `pipeline.load_and_plan`), and the next while `read_live` works on the last. Iterate it
+    once; `cancel` it if it will not be.
 
-    def __init__(self, source: AsyncIterable[list[Json]]) -> None:
-        self._queue: asyncio.Queue[list[Json] | Exception | None] = asyncio.Queue()
+    A page comes out in slices of `_SLICE` models with a turn of the event loop between two, so
+    that what the caller starts while working through a slice (the full reads), and the next
+    page's request, are sent at once rather than after the whole page (up to 500 models) was
+    worked through. `benchmarks/scale.py` ("plan after N changes") measures the effect.
+    """
+
+    def __init__(self, source: AsyncIterable[list[LiveModel]]) -> None:
+        self._queue: asyncio.Queue[list[LiveModel] | Exception | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._fetch(source))
 
-    async def _fetch(self, source: AsyncIterable[list[Json]]) -> None:
+    async def _fetch(self, source: AsyncIterable[list[LiveModel]]) -> None:
         try:
             async for page in source:
                 self._queue.put_nowait(page)
@@ -47,126 +55,123 @@ class Pages:
         else:
             self._queue.put_nowait(None)
 
-    async def __aiter__(self) -> AsyncIterator[list[Json]]:
-        while (item := await self._queue.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
-            yield item
+    async def __aiter__(self) -> AsyncIterator[list[LiveModel]]:
+        while (page := await self._queue.get()) is not None:
+            if isinstance(page, Exception):
+                raise page
+            for start in range(0, len(page), _SLICE):
+                if start:
+                    await asyncio.sleep(0)
+                yield page[start : start + _SLICE]
 
     async def cancel(self) -> None:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
 
 
-async def read_live(client: Scenario, desired: Desired, *, pages: Pages | None = None) -> Live:
+async def read_live(
+    client: Scenario, desired: Desired, *, pages: Pages | None = None, full: bool = True
+) -> Live:
     """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
 
-    Each page of the model list is planned as it arrives: the models of one page are built, and
+    Each page of the model list is planned as it arrives: the models of one page are taken, and
     the full reads they need started, while the next page is on its way. `pages` is the list
     when its fetch was started earlier.
+
+    `full=False` is the listing alone, as `trainops status` shows it: no model is read in full
+    and no job is read, and nothing a plan must refuse is refused (an adopted id that does not
+    exist is left out; two models claiming one key are both kept).
     """
     pages = pages if pages is not None else Pages(client.model_pages())
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     by_key = desired.by_key()
-    listing: list[Json] = []
-    relevant: list[Json] = []
-    models: list[LiveModel] = []
-    reads: list[asyncio.Task[LiveModel | None]] = []
-    taken: set[object] = set()
+    listing: list[LiveModel] = []
+    taken: dict[str, LiveModel] = {}
+    reads: dict[str, asyncio.Task[LiveModel | None]] = {}  # model id -> its full read
 
-    def take(raw: Json, d: DesiredModel | None) -> None:
-        if raw["id"] in taken:
+    def take(m: LiveModel, d: DesiredModel | None) -> None:
+        if m.id in taken:
             return  # listed twice: pages shifted under a concurrent write
-        taken.add(raw["id"])
-        relevant.append(raw)
-        if may_have_changed(raw, d) or _needs_job(raw):
-            reads.append(asyncio.create_task(_read_one(client, raw, d)))
-        else:  # the common case of a re-plan: no request, and no task to schedule either
-            models.append(to_live_model(raw, complete=False))
+        taken[m.id] = m
+        if full and (may_have_changed(m, d) or _job_to_read(m)):
+            reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
     try:
-        async for page in pages:
-            listing += page
-            for n, raw in enumerate(page, 1):
-                if raw.get("id") in adopted:
-                    take(raw, adopted[raw["id"]])
-                elif _claimed_by(raw, workspace):
-                    take(raw, _keyed(raw, workspace, by_key))
-                if n % _SLICE == 0:
-                    # Let the loop run: the next page's request (and the full reads just
-                    # started) get sent now, not after this whole page was worked through.
-                    await asyncio.sleep(0)
+        async for batch in pages:
+            listing += batch
+            for m in batch:
+                if m.id in adopted:
+                    take(m, adopted[m.id])
+                elif m.recorded.workspace == workspace:
+                    take(m, by_key.get(m.recorded.key) if m.recorded.key else None)
         missing = {i: m for i, m in adopted.items() if i not in taken}
-        for raw in await _fetch_adopted(client, missing):
-            take(raw, adopted[str(raw["id"])])
-        _check_unique(relevant, workspace, desired)
-        models += [m for m in await asyncio.gather(*reads) if m is not None]
+        for m in await _fetch_adopted(client, missing, strict=full):
+            take(m, adopted[m.id])
+        if full:
+            _check_unique(taken.values(), workspace, desired)
+        done = await asyncio.gather(*reads.values())
     finally:  # on an error: no request left running, and none of their errors left unretrieved
-        for task in reads:
+        for task in reads.values():
             task.cancel()
-        await asyncio.gather(pages.cancel(), *reads, return_exceptions=True)
+        await asyncio.gather(pages.cancel(), *reads.values(), return_exceptions=True)
+    # A model read again is that read, or gone when it was deleted meanwhile.
+    fresh = dict(zip(reads, done, strict=True))
+    models = [fresh.get(i, m) for i, m in taken.items()]
     return Live(
         workspace=workspace,
-        models=tuple(sorted(models, key=lambda m: m.id)),
+        models=tuple(sorted((m for m in models if m is not None), key=lambda m: m.id)),
         probes=_probes(listing, workspace),
     )
 
 
-def _probes(listing: Sequence[Json], workspace: str) -> dict[str, str]:
+def _probes(listing: Sequence[LiveModel], workspace: str) -> dict[str, str]:
     """This workspace's price probes by type: still empty and never trained, so a dry run on one
     honours `trainingImagesCount` exactly."""
     tag = probe_tag(workspace)
     out: dict[str, str] = {}
-    for raw in sorted(listing, key=lambda m: str(m.get("id"))):
-        usable = raw.get("status") == "new" and not raw.get("trainingImagesNumber")
-        tags = _tags(raw)
+    for m in sorted(listing, key=lambda m: m.id):
+        usable = m.status == "new" and not m.images_count
         # Untagged with the probe's name: a probe whose create timed out before it was tagged.
-        ours = tag in tags or (not tags and raw.get("name") == probe_name(str(raw.get("type"))))
+        ours = tag in m.tags or (not m.tags and m.name == probe_name(m.type))
         if usable and ours:
-            out.setdefault(str(raw.get("type")), str(raw["id"]))
+            out.setdefault(m.type, m.id)
     return out
 
 
-def _claimed_by(raw: Json, workspace: str) -> bool:
-    return parse_recorded(_tags(raw)).workspace == workspace
-
-
-def _keyed(raw: Json, workspace: str, by_key: Mapping[str, DesiredModel]) -> DesiredModel | None:
-    recorded = parse_recorded(_tags(raw))
-    if recorded.workspace != workspace or recorded.key is None:
-        return None
-    return by_key.get(recorded.key)
-
-
-async def _fetch_adopted(client: Scenario, models: Mapping[str, DesiredModel]) -> list[Json]:
+async def _fetch_adopted(
+    client: Scenario, models: Mapping[str, DesiredModel], *, strict: bool
+) -> list[LiveModel]:
     """Adopted models missing from the listing (another project, or a wrong id)."""
 
-    async def one(model_id: str, m: DesiredModel) -> Json:
+    async def one(model_id: str, m: DesiredModel) -> LiveModel | None:
         try:
             return await client.get_model(model_id)
         except ApiError as exc:
             if exc.status != 404:
                 raise
+            if not strict:
+                return None
             raise ApiError(
                 f"{m.source}: spec.modelId: no model {model_id} in this team",
                 status=404,
                 hint="check the id, or remove spec.modelId to let trainops create the model",
             ) from exc
 
-    return list(await asyncio.gather(*(one(i, m) for i, m in models.items())))
+    found = await asyncio.gather(*(one(i, m) for i, m in models.items()))
+    return [m for m in found if m is not None]
 
 
-def _check_unique(relevant: Sequence[Json], workspace: str, desired: Desired) -> None:
-    """Two live models claiming one key is an error naming both, never a silent pick."""
+def _check_unique(models: Iterable[LiveModel], workspace: str, desired: Desired) -> None:
+    """Two live models claiming one key is an error naming both, never a silent pick. A claim
+    is the identity tag, or a manifest's `spec.modelId` for its key."""
     claims: dict[str, set[str]] = defaultdict(set)
-    for raw in relevant:
-        recorded = parse_recorded(_tags(raw))
-        if recorded.workspace == workspace and recorded.key:
-            claims[recorded.key].add(str(raw["id"]))
-    for m in desired.models:
-        if m.model_id:
-            claims[m.key].add(m.model_id)
+    for m in models:
+        if m.recorded.workspace == workspace and m.recorded.key:
+            claims[m.recorded.key].add(m.id)
+    for d in desired.models:
+        if d.model_id:
+            claims[d.key].add(d.model_id)
     for key, ids in sorted(claims.items()):
         if len(ids) > 1:
             listed = " and ".join(sorted(ids))
@@ -179,120 +184,52 @@ def _check_unique(relevant: Sequence[Json], workspace: str, desired: Desired) ->
             )
 
 
-async def _read_one(client: Scenario, raw: Json, desired: DesiredModel | None) -> LiveModel | None:
-    complete = False
-    if may_have_changed(raw, desired):
+async def _read_one(
+    client: Scenario, listed: LiveModel, desired: DesiredModel | None
+) -> LiveModel | None:
+    model = listed
+    if not listed.complete and may_have_changed(listed, desired):
         try:
-            raw = await client.get_model(str(raw["id"]))
+            model = await client.get_model(listed.id)
         except ApiError as exc:
             if exc.status == 404:
                 return None  # deleted between the listing and now: it is absent
             raise
-        complete = True
-    job = to_live_job(await client.get_job(str(raw["jobId"]))) if _needs_job(raw) else None
-    return to_live_model(raw, complete=complete, job=job)
+    if job_id := _job_to_read(model):
+        model = dataclasses.replace(model, job=await client.get_job(job_id))
+    return model
 
 
-def _needs_job(raw: Json) -> bool:
-    """Whether the model's latest job must be read: its progress (training), its error
+def _job_to_read(m: LiveModel) -> str | None:
+    """The model's latest job when it must be read: its progress (training), its error
     (failed), or whether the training a crashed apply marked pending was ever launched."""
-    if not raw.get("jobId"):
-        return False
-    return (
-        raw.get("status") in _JOB_STATUSES
-        or parse_recorded(_tags(raw)).pending_fingerprint is not None
-    )
+    if m.job_id and (m.status in JOB_STATUSES or m.recorded.pending_fingerprint is not None):
+        return m.job_id
+    return None
 
 
-def may_have_changed(raw: Json, desired: DesiredModel | None) -> bool:
+def may_have_changed(m: LiveModel, desired: DesiredModel | None) -> bool:
     """Whether a listed model needs a full read before it can be planned."""
     if desired is None:
         return False  # an orphan is reported from its listing alone
-    recorded = parse_recorded(_tags(raw))
     files = desired.training_files
     shas = {f.sha256[:16] for f in files}
-    preview = [parse_image_name(str(i.get("name", "")))[0] for i in raw.get("trainingImages") or []]
+    shown = m.images if m.complete else m.preview
     return (
-        raw.get("status") != "trained"
-        or raw.get("type") != desired.type
-        or recorded.fingerprint != desired.fingerprint[:FP_LEN]
-        or recorded.pending_fingerprint is not None
-        or raw.get("trainingImagesNumber") != len(files)
-        or any(sha not in shas for sha in preview)
-        or _parameters_differ(raw.get("parameters") or {}, desired)
+        m.status != "trained"
+        or m.type != desired.type
+        or m.recorded.fingerprint != desired.fingerprint[:FP_LEN]
+        or m.recorded.pending_fingerprint is not None
+        or m.images_count != len(files)
+        or any(i.sha_prefix not in shas for i in shown)
+        or _parameters_differ(m.parameters, desired)
     )
 
 
-def _parameters_differ(live: Mapping[str, Any], desired: DesiredModel) -> bool:
+def _parameters_differ(live: Mapping[str, object], desired: DesiredModel) -> bool:
     # Only the declared keys: the API fills in defaults for the rest.
     return any(
         live.get(k) != v
         for k, v in desired.public_parameters().items()
         if k not in SECRET_PARAMETERS
     )
-
-
-def _tags(raw: Json) -> list[str]:
-    return [str(t) for t in raw.get("tags") or []]
-
-
-def to_live_model(raw: Json, *, complete: bool, job: LiveJob | None = None) -> LiveModel:
-    progress = raw.get("trainingProgress") or {}
-    tags = tuple(_tags(raw))
-    return LiveModel(
-        id=str(raw["id"]),
-        type=str(raw.get("type") or ""),
-        status=str(raw.get("status") or ""),
-        name=raw.get("name"),
-        short_description=raw.get("shortDescription"),
-        tags=tags,
-        parameters=dict(raw.get("parameters") or {}),
-        # A listing's preview of at most 3 images is never compared (see changes._image_changes).
-        images=tuple(to_live_image(i) for i in raw.get("trainingImages") or []) if complete else (),
-        images_count=int(raw.get("trainingImagesNumber") or 0),
-        complete=complete,
-        pairs=tuple(
-            LivePair(p.get("sourceId"), p.get("targetId"), p.get("instruction"))
-            for p in raw.get("trainingImagePairs") or []
-        ),
-        job=job,
-        progress=_float(progress.get("progress")),
-        stage=progress.get("stage"),
-        remaining_ms=_float(progress.get("remainingTimeMs")),
-        updated_at=str(raw.get("updatedAt") or ""),
-        recorded=parse_recorded(tags),
-        job_id=str(raw["jobId"]) if raw.get("jobId") else None,
-    )
-
-
-def to_live_image(raw: Json) -> LiveImage:
-    sha, name = parse_image_name(str(raw.get("name") or ""))
-    return LiveImage(
-        id=str(raw["id"]),
-        name=name,
-        sha_prefix=sha,
-        description=str(raw.get("description") or ""),
-        automatic_captioning=str(raw.get("automaticCaptioning") or ""),
-        download_url=str(raw.get("downloadUrl") or ""),
-    )
-
-
-def to_live_job(raw: Json) -> LiveJob:
-    billing = raw.get("billing") or {}
-    metadata = raw.get("metadata") or {}
-    error = metadata.get("error")
-    return LiveJob(
-        id=str(raw["jobId"]),
-        status=str(raw.get("status") or ""),
-        progress=_float(raw.get("progress")),
-        created_at=str(raw.get("createdAt") or ""),
-        updated_at=str(raw.get("updatedAt") or ""),
-        cost=_float(billing.get("cuCost")),
-        error=str(error) if error else None,
-    )
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)

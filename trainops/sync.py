@@ -18,7 +18,6 @@ from typing import TypeVar, cast
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import StalePlanError
 from trainops.live import LiveImage, LiveModel
-from trainops.read import to_live_image, to_live_model
 from trainops.scenario.client import AmbiguousWriteError, Scenario
 from trainops.tags import image_name
 
@@ -36,10 +35,6 @@ _MIME = {
 }
 
 
-async def read_full(client: Scenario, model_id: str) -> LiveModel:
-    return to_live_model(await client.get_model(model_id), complete=True)
-
-
 def read_file(root: Path, f: DesiredImage) -> bytes:
     """The file's bytes, refusing a file changed since it was hashed (the plan would lie)."""
     data = (root / f.path).read_bytes()
@@ -53,7 +48,7 @@ def read_file(root: Path, f: DesiredImage) -> bytes:
 async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: str) -> LiveModel:
     """Upload missing files, delete undeclared ones, fix captions and pairs. Returns the model
     as it is afterwards (read in full, or the first read plus what the uploads returned)."""
-    live = await read_full(client, model_id)
+    live = await client.get_model(model_id)
     want = {f.sha256[:16]: f for f in d.training_files}
     keep: dict[str, LiveImage] = {}  # sha prefix -> live image
     drop: list[str] = []
@@ -72,7 +67,7 @@ async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: st
     missing = [f for sha, f in sorted(want.items(), key=lambda kv: kv[1].path) if sha not in keep]
     added = await _all(_upload(client, root, model_id, f) for f in missing)
     if (drop or missing) and (d.pairs or None in added):
-        live = await read_full(client, model_id)  # pairs need every image id the API gave
+        live = await client.get_model(model_id)  # pairs need every image id the API gave
     elif drop or missing:
         images = (*keep.values(), *(i for i in added if i is not None))
         live = dataclasses.replace(live, images=images, images_count=len(images))
@@ -99,13 +94,12 @@ async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) 
     data = read_file(root, f)
     mime = _MIME.get(Path(f.name).suffix.lower(), "application/octet-stream")
     try:
-        raw = await client.add_training_image(
+        return await client.add_training_image(
             model_id, name=name, data=data, mime=mime, description=f.caption
         )
-        return to_live_image(raw)
     except AmbiguousWriteError:
         # The upload may have landed: only send it again if the model does not have it.
-        live = await read_full(client, model_id)
+        live = await client.get_model(model_id)
         if not any(i.sha_prefix == f.sha256[:16] for i in live.images):
             await client.add_training_image(
                 model_id, name=name, data=data, mime=mime, description=f.caption

@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable
 
 from trainops.errors import TrainopsError
-from trainops.live import TERMINAL_JOB_STATUSES
+from trainops.live import LiveJob
 from trainops.plan import ModelOutcome, Outcome
-from trainops.read import to_live_job
 from trainops.render.phrases import remaining_text
-from trainops.scenario.client import Json, Scenario
+from trainops.scenario.client import Scenario
 
 Progress = Callable[[str], None]
 
@@ -29,22 +28,22 @@ async def wait_for_trainings(
 ) -> Outcome:
     """Follow every training apply started until it ends; a failed one becomes `failed`."""
     jobs = {m.job_id: m for m in outcome.models if m.job_id and m.result == "done"}
-    ended: dict[str, Json] = {}
+    ended: dict[str, LiveJob] = {}
     seen: dict[str, str] = {}
     first: dict[str, tuple[float, float]] = {}  # job -> (time, progress) first seen moving
     start = clock()
     while len(ended) < len(jobs):
         for job_id in sorted(set(jobs) - set(ended)):
-            raw = await client.get_job(job_id)
+            job = await client.get_job(job_id)
             since = first.setdefault(job_id, (clock(), 0.0))
-            line = _progress_line(jobs[job_id].key, raw, since, clock())
-            if not first[job_id][1] and _progress(raw):  # the rate is measured from here
-                first[job_id] = (clock(), _progress(raw))
+            line = _progress_line(jobs[job_id].key, job, since, clock())
+            if not first[job_id][1] and job.progress:  # the rate is measured from here
+                first[job_id] = (clock(), job.progress)
             if seen.get(job_id) != line:
                 progress(line)
                 seen[job_id] = line
-            if raw.get("status") in TERMINAL_JOB_STATUSES:
-                ended[job_id] = raw
+            if not job.running:
+                ended[job_id] = job
         if len(ended) < len(jobs):
             if timeout is not None and clock() - start > timeout:
                 raise TrainopsError(
@@ -55,31 +54,24 @@ async def wait_for_trainings(
     return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
 
 
-def _progress(raw: Json) -> float:
-    value = raw.get("progress")
-    return float(value) if isinstance(value, int | float) else 0.0
-
-
 def _progress_line(
-    key: str, raw: Json, since: tuple[float, float], now: float | None = None
+    key: str, job: LiveJob, since: tuple[float, float], now: float | None = None
 ) -> str:
     """`key: in-progress 41%, about 2 min left`; the time left is extrapolated from the progress
     made since this job was first seen moving (the API's own estimate is on the model, which
     would cost another request per poll)."""
-    job = to_live_job(raw)
     pct = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
     left = ""
     t0, p0 = since
-    p = _progress(raw)
+    p = job.progress or 0.0
     if job.running and 1 > p > p0 > 0 and now is not None and now > t0:
         left = f", {remaining_text((now - t0) / (p - p0) * (1 - p) * 1000)}"
     return f"{key}: {job.status}{pct}{left}"
 
 
-def _finished(m: ModelOutcome, raw: Json | None) -> ModelOutcome:
-    if raw is None:
+def _finished(m: ModelOutcome, job: LiveJob | None) -> ModelOutcome:
+    if job is None:
         return m
-    job = to_live_job(raw)
     cost = job.cost if job.cost is not None else m.cost
     if job.status == "success":
         return dataclasses.replace(m, detail="trained", cost=cost)

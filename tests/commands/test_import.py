@@ -51,7 +51,7 @@ async def _hand_made_model(client: Scenario) -> str:
     model = await client.create_model(
         type="flux.1-lora", name="Hero: The Caped One", short_description="Our hero.\nCaped."
     )
-    model_id = str(model["id"])
+    model_id = model.id
     names = ["hero front.png", image_name("ab" * 32, "hero-side.png"), "Hero Front.png", "notes"]
     captions = ["hero, front view", None, "", "hero: seen\nfrom above"]
     for n, (name, caption) in enumerate(zip(names, captions, strict=True)):
@@ -344,7 +344,7 @@ def test_import_a_voice_model_writes_its_samples(root: Path) -> None:
     async def go() -> str:
         async with _client(root) as client:
             model = await client.create_model(type="elevenlabs-voice", name="Narrator")
-            model_id = str(model["id"])
+            model_id = model.id
             for n in range(3):
                 await client.add_training_image(
                     model_id, name=f"take {n}", data=_wav(6, n), mime="audio/wav"
@@ -383,13 +383,13 @@ def test_import_an_edit_model_writes_its_pairs(root: Path) -> None:
     async def go() -> str:
         async with _client(root) as client:
             model = await client.create_model(type="qwen-image-edit-lora", name="Day to Night")
-            model_id = str(model["id"])
+            model_id = model.id
             ids = []
             for n, name in enumerate(["a-day", "a-night", "b-day", "b-night", "unused"]):
                 image = await client.add_training_image(
                     model_id, name=f"{name}.png", data=png(n), mime="image/png"
                 )
-                ids.append(str(image["id"]))
+                ids.append(image.id)
             await client.replace_pairs(
                 model_id,
                 [

@@ -16,12 +16,13 @@ from tests.support.workspace import MODEL, png
 from trainops import cli, pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status
-from trainops.read import to_live_job, to_live_model
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
+from trainops.scenario.parse import parse_job, parse_model
 from trainops.scenario.retry import RetryPolicy
+from trainops.tags import identity_tag
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -105,6 +106,43 @@ async def _every_kind(root: Path) -> tuple[str, dict[str, int]]:
     rows = tuple(replace(r, model_id=r.model_id and f"<{r.key}-id>") for r in report.rows)
     text = render_status_text(replace(report, rows=rows))
     return text, dict(client.requests)
+
+
+def test_status_shows_what_a_plan_refuses(root: Path) -> None:
+    # A plan stops at two models claiming one key and at an adopted id that does not exist
+    # (see tests/test_read.py): status reads the same listing and shows both as they are.
+    text, requests = asyncio.run(_refused_by_a_plan(root))
+    assert text == snapshot("""\
+Workspace shop
+
+MODEL  ID          STATUS  LATEST JOB  MANIFEST      COMMIT
+alpha  <first>     new     -           not recorded  -
+alpha  <second>    new     -           not recorded  -
+beta   model_nope  -       -           not created   -
+
+3 models: 2 new, 1 not created.
+""")
+    assert requests == snapshot({"GET /models": 1, "GET /models/{id}": 1})
+
+
+async def _refused_by_a_plan(root: Path) -> tuple[str, dict[str, int]]:
+    app = create_app(root / pipeline.SANDBOX_DB, clock=Clock())
+    write_model(root, "alpha", shade=0)
+    beta = write_model(root, "beta", shade=10)
+    beta.write_text(beta.read_text().replace("spec:\n", "spec:\n  modelId: model_nope\n"))
+    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
+        created = {}
+        for name in ("<first>", "<second>"):
+            model = await client.create_model(type="flux.1-lora", name="Alpha")
+            await client.update_tags(model.id, add=[identity_tag("shop", "alpha")])
+            created[model.id] = name
+        client.requests.clear()
+        report = await _status(root, client)
+    rows = sorted(
+        (replace(r, model_id=created.get(r.model_id or "", r.model_id)) for r in report.rows),
+        key=lambda r: (r.key or "", r.model_id or ""),
+    )
+    return render_status_text(replace(report, rows=tuple(rows))), dict(client.requests)
 
 
 def test_status_json_is_versioned_and_names_every_state(root: Path) -> None:
@@ -203,7 +241,7 @@ def test_a_failed_training_shows_its_error_on_one_line(root: Path) -> None:
         "tags": ["trainops:shop/alpha", "trainops-fp:" + "0" * 32],
         "jobId": "job_1",
     }
-    live = to_live_model(raw, complete=False, job=to_live_job(job))
+    live = replace(parse_model(raw, complete=False), job=parse_job(job))
     report = build_report("shop", desired.models, [live])
     assert render_status_text(report) == snapshot("""\
 Workspace shop

@@ -16,6 +16,7 @@ from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
 from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.live import LiveJob, LiveModel
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import (
@@ -153,7 +154,7 @@ def test_from_env_accepts_the_sdk_variable_names() -> None:
         "SCENARIO_BASE_URL": "http://api.test/v1",
     }
 
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[LiveModel]:
         async with Scenario.from_env(env, transport=httpx.MockTransport(handler)) as client:
             return await client.list_models()
 
@@ -185,7 +186,7 @@ def _limits(app: Starlette, **changes: float) -> None:
 
 
 async def _model_with_image(client: Scenario, name: str = "m") -> str:
-    model_id = str((await client.create_model(type="flux.1-lora", name=name))["id"])
+    model_id = (await client.create_model(type="flux.1-lora", name=name)).id
     await client.add_training_image(model_id, name="a.png", data=PNG, mime="image/png")
     return model_id
 
@@ -198,7 +199,7 @@ def test_reads_retry_429_honouring_retry_after_and_500(app: Starlette) -> None:
         Fault("GET", r"/jobs$", "500", times=2),
     )
 
-    async def go() -> tuple[list[dict[str, Any]], float, Counter[str]]:
+    async def go() -> tuple[list[LiveModel], float, Counter[str]]:
         async with _client(app) as client:
             start = time.monotonic()
             models = await client.list_models()
@@ -239,7 +240,7 @@ def test_reads_give_up_after_the_attempts_of_the_policy(app: Starlette) -> None:
 
 
 def test_create_and_train_are_never_retried_on_500(app: Starlette) -> None:
-    async def go() -> tuple[Counter[str], list[dict[str, Any]]]:
+    async def go() -> tuple[Counter[str], list[LiveJob]]:
         async with _client(app) as client:
             model_id = await _model_with_image(client)
             _faults(
@@ -267,7 +268,7 @@ def test_create_and_train_are_never_retried_on_500(app: Starlette) -> None:
 
 
 def test_a_transient_429_on_train_is_retried_and_trains_exactly_once(app: Starlette) -> None:
-    async def go() -> tuple[str, Counter[str], list[dict[str, Any]]]:
+    async def go() -> tuple[str, Counter[str], list[LiveJob]]:
         async with _client(app) as client:
             model_id = await _model_with_image(client)
             _faults(app, Fault("PUT", r"/train$", "429", times=1, retry_after=0))
@@ -277,7 +278,7 @@ def test_a_transient_429_on_train_is_retried_and_trains_exactly_once(app: Starle
 
     job_id, requests, jobs = run(go())
     assert requests == {"PUT /models/{id}/train": 2}
-    assert [j["jobId"] for j in jobs] == [job_id]
+    assert [j.id for j in jobs] == [job_id]
 
 
 def test_quota_refusals_are_raised_at_once(app: Starlette) -> None:
@@ -290,7 +291,7 @@ def test_quota_refusals_are_raised_at_once(app: Starlette) -> None:
                 await client.add_training_image(first, name="b.png", data=PNG, mime="image/png")
             assert (full.value.action, full.value.limit) == ("add-training-image", 1.0)
             await client.train(first, {})
-            other = str((await client.create_model(type="flux.1-lora"))["id"])
+            other = (await client.create_model(type="flux.1-lora")).id
             _limits(app, max_dataset_images=2)
             await client.add_training_image(other, name="c.png", data=PNG, mime="image/png")
             client.requests.clear()
@@ -304,9 +305,9 @@ def test_quota_refusals_are_raised_at_once(app: Starlette) -> None:
 
 
 def test_idempotent_writes_retry_and_tags_keep_hand_added_ones(app: Starlette) -> None:
-    async def go() -> tuple[dict[str, Any], Counter[str]]:
+    async def go() -> tuple[LiveModel, Counter[str]]:
         async with _client(app) as client:
-            model_id = str((await client.create_model(type="flux.1-lora"))["id"])
+            model_id = (await client.create_model(type="flux.1-lora")).id
             await client.update_tags(model_id, add=["hand-made", "trainops:ws/old"])
             _faults(app, Fault("PUT", r"/tags$", "500", times=1))
             client.requests.clear()
@@ -314,31 +315,31 @@ def test_idempotent_writes_retry_and_tags_keep_hand_added_ones(app: Starlette) -
             return await client.get_model(model_id), client.requests
 
     model, requests = run(go())
-    assert sorted(model["tags"]) == ["hand-made", "trainops:ws/new"]
+    assert sorted(model.tags) == ["hand-made", "trainops:ws/new"]
     assert requests == {"PUT /models/{id}/tags": 2, "GET /models/{id}": 1}
 
 
 def test_captions_are_set_and_deleting_twice_is_fine(app: Starlette) -> None:
-    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+    async def go() -> tuple[LiveModel, LiveModel]:
         async with _client(app) as client:
-            model_id = str((await client.create_model(type="flux.1-lora"))["id"])
+            model_id = (await client.create_model(type="flux.1-lora")).id
             image = await client.add_training_image(
                 model_id, name="a.png", data=PNG, mime="image/png", description="a red cat"
             )
             with_caption = await client.get_model(model_id)
-            await client.delete_training_image(model_id, str(image["id"]))
-            await client.delete_training_image(model_id, str(image["id"]))
+            await client.delete_training_image(model_id, image.id)
+            await client.delete_training_image(model_id, image.id)
             return with_caption, await client.get_model(model_id)
 
     with_caption, after = run(go())
-    assert [i["description"] for i in with_caption["trainingImages"]] == ["a red cat"]
-    assert after["trainingImagesNumber"] == 0
+    assert [i.description for i in with_caption.images] == ["a red cat"]
+    assert after.images_count == 0
 
 
 def test_dry_run_prices_without_training(app: Starlette) -> None:
-    async def go() -> tuple[DryRun, DryRun, list[dict[str, Any]], dict[str, Any]]:
+    async def go() -> tuple[DryRun, DryRun, list[LiveJob], LiveModel]:
         async with _client(app) as client:
-            empty = str((await client.create_model(type="flux.1-lora"))["id"])
+            empty = (await client.create_model(type="flux.1-lora")).id
             for_8 = await client.dry_run(empty, {"maxTrainSteps": 800}, training_images_count=8)
             for_1 = await client.dry_run(empty, {"maxTrainSteps": 100}, training_images_count=1)
             return for_8, for_1, await client.list_jobs(), await client.get_model(empty)
@@ -349,7 +350,7 @@ def test_dry_run_prices_without_training(app: Starlette) -> None:
     assert for_8.cost > for_1.cost
     assert dict(for_8.details) == {"train-model": for_8.cost}
     assert jobs == []
-    assert model["status"] == "new"
+    assert model.status == "new"
 
 
 def test_wrong_credentials_are_a_config_error(app: Starlette) -> None:
@@ -397,7 +398,7 @@ def _serve(app: Starlette) -> Iterator[str]:
 def test_a_timed_out_train_is_ambiguous_because_the_server_acted(app: Starlette) -> None:
     with _serve(app) as base_url:
 
-        async def go() -> tuple[dict[str, Any], list[dict[str, Any]], Counter[str]]:
+        async def go() -> tuple[LiveModel, list[LiveJob], Counter[str]]:
             async with Scenario(
                 api_key=SANDBOX_API_KEY,
                 api_secret=SANDBOX_API_SECRET,
@@ -419,7 +420,7 @@ def test_a_timed_out_train_is_ambiguous_because_the_server_acted(app: Starlette)
                 return await client.get_model(model_id), await client.list_jobs(), client.requests
 
         model, jobs, requests = run(go())
-    assert model["status"] == "training"
+    assert model.status == "training"
     assert len(jobs) == 1
     assert requests == {"PUT /models/{id}/train": 1, "GET /models/{id}": 2, "GET /jobs": 1}
 
@@ -434,13 +435,13 @@ def test_list_jobs_keeps_paging_past_an_empty_page_with_a_token() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=pages[request.url.params.get("paginationToken")])
 
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[LiveJob]:
         async with Scenario(
             api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
         ) as client:
             return await client.list_jobs(type="flux-model-training")
 
-    assert [j["jobId"] for j in run(go())] == ["job_1", "job_2"]
+    assert [j.id for j in run(go())] == ["job_1", "job_2"]
 
 
 def test_parallelism_bounds_concurrent_calls(app: Starlette) -> None:
@@ -531,16 +532,12 @@ def test_a_dry_run_not_answered_with_269_is_an_error() -> None:
 
 
 def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
-    async def go() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    async def go() -> tuple[LiveModel, LiveModel, list[LiveModel]]:
         async with sandbox_client(tmp_path / "state" / "sandbox.db", retry=FAST) as client:
             model = await client.create_model(type="flux.1-kontext-lora", short_description="d")
-            model_id = str(model["id"])
+            model_id = model.id
             ids = [
-                str(
-                    (await client.add_training_image(model_id, name=n, data=PNG, mime="image/png"))[
-                        "id"
-                    ]
-                )
+                (await client.add_training_image(model_id, name=n, data=PNG, mime="image/png")).id
                 for n in ("s.png", "t.png")
             ]
             await client.replace_pairs(
@@ -549,7 +546,7 @@ def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
             updated = await client.update_model(
                 model_id, name="renamed", parameters={"nbEpochs": 2}
             )
-            other = str((await client.create_model(type="flux.1-lora"))["id"])
+            other = (await client.create_model(type="flux.1-lora")).id
             await client.add_training_image(other, name="a.png", data=PNG, mime="image/png")
             await client.train(other, {})
             canceled = await client.cancel_training(other)
@@ -558,29 +555,25 @@ def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
             return updated, canceled, await client.list_models()
 
     updated, canceled, remaining = run(go())
-    assert (
-        updated["name"],
-        updated["parameters"],
-        updated["trainingImagePairs"][0]["instruction"],
-    ) == (
+    assert (updated.name, updated.parameters, updated.pairs[0].instruction) == (
         "renamed",
         {"nbEpochs": 2},
         "paint it",
     )
-    assert canceled["status"] in ("training-canceled", "training")
-    assert [m["name"] for m in remaining] == ["renamed"]
+    assert canceled.status in ("training-canceled", "training")
+    assert [m.name for m in remaining] == ["renamed"]
 
 
 def test_download_fetches_image_bytes_retrying_a_500(app: Starlette) -> None:
     async def go() -> tuple[bytes, Counter[str]]:
         async with _client(app) as client:
-            model_id = str((await client.create_model(type="flux.1-lora"))["id"])
+            model_id = (await client.create_model(type="flux.1-lora")).id
             image = await client.add_training_image(
                 model_id, name="a.png", data=PNG, mime="image/png"
             )
             _faults(app, Fault("GET", r"/files/", "500", times=1))
             client.requests.clear()
-            return await client.download(str(image["downloadUrl"])), client.requests
+            return await client.download(image.download_url), client.requests
 
     data, requests = run(go())
     assert data == PNG

@@ -95,7 +95,7 @@ def _wire(request: httpx.Request) -> tuple[str, str, list[tuple[str, str]], obje
 SdkCall = Callable[[AsyncScenario], Awaitable[object]]
 
 
-async def _drain(pages: AsyncIterator[list[dict[str, Any]]]) -> None:
+async def _drain(pages: AsyncIterator[object]) -> None:
     async for _ in pages:
         pass
 

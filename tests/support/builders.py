@@ -85,8 +85,8 @@ def job(status: str = "success", **kw: Any) -> LiveJob:
         "id": "job_1",
         "status": status,
         "progress": None,
-        "created_at": "2026-11-27T05:00:00Z",
-        "updated_at": "2026-11-27T05:10:00Z",
+        "created_at": 1795755600.0,  # 2026-11-27T05:00:00Z
+        "updated_at": 1795756200.0,
         "cost": None,
         "error": None,
     }

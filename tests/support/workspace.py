@@ -20,6 +20,7 @@ from tests.support.aio import synchronous
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.desired import Desired
+from trainops.live import LiveModel
 from trainops.plan import Outcome, Plan
 from trainops.sandbox import Fault, Limits, create_app
 from trainops.sandbox.client import sandbox_client
@@ -147,22 +148,20 @@ def results(outcome: Outcome) -> dict[str, str]:
     return {m.key: m.result for m in outcome.models}
 
 
-async def managed_models(client: Scenario) -> list[dict[str, Any]]:
+async def managed_models(client: Scenario) -> list[LiveModel]:
     """Every model but the price probes (empty models plan creates to dry-run new ones)."""
     return [
-        m
-        for m in await client.list_models()
-        if not any(str(t).startswith(PROBE_PREFIX) for t in m.get("tags") or [])
+        m for m in await client.list_models() if not any(t.startswith(PROBE_PREFIX) for t in m.tags)
     ]
 
 
 async def jobs_by_model(client: Scenario) -> dict[str, int]:
     """How many training jobs each model (by name) has ever had: the count that must never
     double."""
-    names = {str(m["id"]): str(m["name"]) for m in await managed_models(client)}
+    names = {m.id: str(m.name) for m in await managed_models(client)}
     counts = dict.fromkeys(names.values(), 0)
     for job in await client.list_jobs():
-        name = names.get(str((job.get("metadata") or {}).get("outputModelId")))
+        name = names.get(str(job.model_id))
         if name is not None:
             counts[name] += 1
     return counts
@@ -188,7 +187,7 @@ async def jobs(root: Path) -> dict[str, int]:
 
 
 @synchronous
-async def all_models(root: Path) -> list[dict[str, Any]]:
+async def all_models(root: Path) -> list[LiveModel]:
     """Every live model in the workspace's sandbox, price probes included."""
     async with client_for(app_for(root), root) as client:
         return await client.list_models()

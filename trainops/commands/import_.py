@@ -34,7 +34,6 @@ from trainops.manifest.media import sniff
 from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
 from trainops.manifest.schema import KEY_PATTERN
 from trainops.manifest.workspace import shown_path
-from trainops.read import to_live_model
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 
 MAX_LISTED = 5
@@ -122,7 +121,7 @@ async def import_model(client: Scenario, request: ImportRequest, *, cwd: Path) -
 
 async def _read(client: Scenario, model_id: str) -> LiveModel:
     try:
-        raw = await client.get_model(model_id)
+        return await client.get_model(model_id)
     except ApiError as exc:
         if exc.status != 404:
             raise
@@ -131,7 +130,6 @@ async def _read(client: Scenario, model_id: str) -> LiveModel:
             status=404,
             hint="check the id (model_...) and the API key's team",
         ) from exc
-    return to_live_model(raw, complete=True)
 
 
 def _claimed_notes(model: LiveModel, workspace: str) -> tuple[str, ...]:

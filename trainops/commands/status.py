@@ -1,6 +1,7 @@
 """`trainops status`: the live state of every model of the workspace, read the cheap way.
 
-Reads only: the model listing (pages of up to 500), a GET for an adopted model missing from it,
+Reads only: the model listing (pages of up to 500) through `read_live`, as a plan does but
+without the full reads (`full=False`: a GET only for an adopted model missing from the listing),
 and the latest job of models that are training or failed (for progress or the error). It never
 fetches a model in full: status needs no image lists.
 """
@@ -8,23 +9,20 @@ fetches a model in full: status needs no image lists.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
 from trainops.commands.common import Target, warn_all
-from trainops.desired import Desired, DesiredModel
+from trainops.desired import Desired
 from trainops.errors import ApiError
 from trainops.live import LiveModel
-from trainops.read import to_live_job, to_live_model
+from trainops.read import JOB_STATUSES, read_live
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
-from trainops.scenario.client import Json, Scenario
-from trainops.tags import parse_recorded
+from trainops.scenario.client import Scenario
 
 Format = Literal["text", "json"]
-
-# Model statuses whose latest job says more than the status itself.
-_JOB_WORTH_READING = frozenset({"training", "failed"})
 
 
 def run_status(target: Target, *, fmt: Format = "text") -> int:
@@ -43,43 +41,18 @@ def run_status(target: Target, *, fmt: Format = "text") -> int:
 
 
 async def read_status(client: Scenario, desired: Desired) -> Report:
-    workspace = desired.workspace.name
-    listing = await client.list_models()
-    adopted = {m.model_id: m for m in desired.models if m.model_id}
-    relevant = [
-        raw
-        for raw in listing
-        if str(raw.get("id")) in adopted or parse_recorded(_tags(raw)).workspace == workspace
-    ]
-    listed = {str(raw["id"]) for raw in relevant}
-    missing = [m for i, m in adopted.items() if i not in listed]
-    fetched = await asyncio.gather(*(_fetch_adopted(client, m) for m in missing))
-    relevant += [raw for raw in fetched if raw is not None]
-    live = await asyncio.gather(*(_with_job(client, raw) for raw in relevant))
-    return build_report(workspace, desired.models, live)
+    live = await read_live(client, desired, full=False)
+    models = await asyncio.gather(*(_with_job(client, m) for m in live.models))
+    return build_report(live.workspace, desired.models, models)
 
 
-async def _fetch_adopted(client: Scenario, m: DesiredModel) -> Json | None:
-    """An adopted model missing from the listing (another project, or a wrong id)."""
+async def _with_job(client: Scenario, m: LiveModel) -> LiveModel:
+    """The model with its latest job when its status says the job is worth reading."""
+    if m.job_id is None or m.status not in JOB_STATUSES:
+        return m
     try:
-        return await client.get_model(str(m.model_id))
+        return dataclasses.replace(m, job=await client.get_job(m.job_id))
     except ApiError as exc:
-        if exc.status == 404:
-            return None  # shown as "not created"; `plan` names the wrong id
-        raise
-
-
-async def _with_job(client: Scenario, raw: Json) -> LiveModel:
-    job = None
-    job_id = raw.get("jobId")
-    if job_id and raw.get("status") in _JOB_WORTH_READING:
-        try:
-            job = to_live_job(await client.get_job(str(job_id)))
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-    return to_live_model(raw, complete=False, job=job)
-
-
-def _tags(raw: Json) -> list[str]:
-    return [str(t) for t in raw.get("tags") or []]
+        if exc.status != 404:
+            raise
+        return m

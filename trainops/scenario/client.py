@@ -7,23 +7,32 @@ re-plan with nothing to do (~3.2 s as a process, ~0.5 s of planning). The SDK st
 truth in tests: `tests/test_scenario_wire.py` checks that every method sends the request the
 SDK sends for the same call. We never retried through the SDK either: it retries every method,
 including the non-idempotent ones, and quota 429s that can never succeed (contract §1.3, §9).
-Methods return plain JSON dicts (camelCase, as on the wire). `Scenario.requests` counts every
-HTTP request sent (retries included) by `request_kind`, for the benchmark.
+Methods return the values of `trainops.live` (built by `trainops.scenario.parse`), ids, or None:
+the API's JSON goes no further. `Scenario.requests` counts every HTTP request sent (retries
+included) by `request_kind`, for the benchmark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from trainops.errors import ApiError, ConfigError
+from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
+from trainops.scenario.parse import (
+    parse_dry_run,
+    parse_image,
+    parse_job,
+    parse_listing,
+    parse_model,
+)
 from trainops.scenario.retry import (
     DEFAULT_POLICY,
     AmbiguousWriteError,
@@ -32,7 +41,6 @@ from trainops.scenario.retry import (
     RetryPolicy,
     backoff,
     gone_ok,
-    number,
     on_status,
     on_transport,
     redacting,
@@ -41,6 +49,7 @@ from trainops.scenario.retry import (
 )
 from trainops.scenario.wire import (
     JOB_FILTERS,
+    Json,
     StatusError,
     api_headers,
     json_object,
@@ -52,10 +61,9 @@ from trainops.scenario.wire import (
     tls,
 )
 
-__all__ = ["AmbiguousWriteError", "DryRun", "Json", "RetryPolicy", "Scenario", "request_kind"]
+__all__ = ["AmbiguousWriteError", "DryRun", "RetryPolicy", "Scenario", "request_kind"]
 
 T = TypeVar("T")
-Json = dict[str, Any]
 
 DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
 DEFAULT_PARALLELISM = 8
@@ -67,13 +75,6 @@ _CREDENTIALS_HINT = (
     "export SCENARIO_API_KEY and SCENARIO_API_SECRET (or SCENARIO_SDK_API_KEY and "
     "SCENARIO_SDK_API_SECRET), or run with --sandbox"
 )
-
-
-@dataclass(frozen=True)
-class DryRun:
-    cost: float | None  # creativeUnitsCost
-    discount: float | None
-    details: Mapping[str, float] = field(default_factory=dict)  # costDetails, e.g. train-model
 
 
 class Scenario:
@@ -199,11 +200,12 @@ class Scenario:
 
     # --- models --------------------------------------------------------------------------------
 
-    async def list_models(self) -> list[Json]:
-        """Every private model of the team, all pages (the API cannot filter private by tag)."""
+    async def list_models(self) -> list[LiveModel]:
+        """Every private model of the team, all pages (the API cannot filter private by tag).
+        Known from the listing only (`complete=False`): its images are a preview."""
         return [m async for page in self.model_pages() for m in page]
 
-    async def model_pages(self) -> AsyncIterator[list[Json]]:
+    async def model_pages(self) -> AsyncIterator[list[LiveModel]]:
         """The models of `list_models`, a page at a time, so a caller can work on one page while
         the next is fetched."""
         token: str | None = None
@@ -211,20 +213,20 @@ class Scenario:
             params = {"pageSize": LIST_PAGE_SIZE, "paginationToken": token}
             get = self._api("GET", "/models", params=params)
             page = json_object(await self._call("read", "list models", get))
-            yield [m for m in page.get("models") or [] if isinstance(m, dict)]
+            yield parse_listing(page)
             token = page.get("nextPaginationToken") or None
             if not token:
                 return
 
-    async def get_model(self, model_id: str) -> Json:
+    async def get_model(self, model_id: str) -> LiveModel:
+        """The model in full (`complete`): every training image, with no job read."""
         path = f"/models/{segment(model_id)}"
         reply = await self._call("read", f"read model {model_id}", self._api("GET", path))
-        model = json_object(reply).get("model")
-        return model if isinstance(model, dict) else {}
+        return parse_model(member(reply, "model"), complete=True)
 
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None
-    ) -> Json:
+    ) -> LiveModel:
         body: Json = {"type": type}
         if name is not None:
             body["name"] = name
@@ -232,7 +234,7 @@ class Scenario:
             body["shortDescription"] = short_description
         what = f"create model {name or type}"
         reply = await self._call("create", what, self._api("POST", "/models", body=body))
-        return member(reply, "model")
+        return parse_model(member(reply, "model"), complete=True)
 
     async def update_model(
         self,
@@ -241,7 +243,7 @@ class Scenario:
         name: str | None = None,
         short_description: str | None = None,
         parameters: Mapping[str, object] | None = None,
-    ) -> Json:
+    ) -> LiveModel:
         body: Json = {}
         if name is not None:
             body["name"] = name
@@ -252,7 +254,7 @@ class Scenario:
         put = self._api("PUT", f"/models/{segment(model_id)}", body=body)
         what = f"update model {model_id}"
         reply = await self._call("idempotent", what, redacting(secret_values(parameters), put))
-        return member(reply, "model")
+        return parse_model(member(reply, "model"), complete=True)
 
     async def update_tags(
         self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
@@ -279,17 +281,17 @@ class Scenario:
 
     async def add_training_image(
         self, model_id: str, *, name: str, data: bytes, mime: str, description: str | None = None
-    ) -> Json:
+    ) -> LiveImage:
         """Upload one file as a data URL. Not retried on ambiguity: re-read the model instead."""
         url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         post = self._api(
             "POST", f"/models/{segment(model_id)}/training-images", body={"data": url, "name": name}
         )
         reply = await self._call("create", f"upload {name} to model {model_id}", post)
-        image = member(reply, "trainingImage")
-        if description is not None and image.get("description") != description:
-            await self.set_image_description(model_id, str(image["id"]), description)
-            image["description"] = description
+        image = parse_image(member(reply, "trainingImage"))
+        if description is not None and image.description != description:
+            await self.set_image_description(model_id, image.id, description)
+            image = dataclasses.replace(image, description=description)
         return image
 
     async def set_image_description(self, model_id: str, image_id: str, description: str) -> None:
@@ -387,15 +389,9 @@ class Scenario:
                 status=reply.status_code,
                 hint=f"check model {model_id} and its jobs before running apply",
             )
-        body = json_object(reply)
-        details = body.get("costDetails") or {}
-        return DryRun(
-            cost=number(body.get("creativeUnitsCost")),
-            discount=number(body.get("creativeUnitsDiscount")),
-            details={str(k): float(v) for k, v in details.items() if number(v) is not None},
-        )
+        return parse_dry_run(json_object(reply))
 
-    async def cancel_training(self, model_id: str) -> Json:
+    async def cancel_training(self, model_id: str) -> LiveModel:
         reply = await self._call(
             "create",
             f"cancel the training of model {model_id}",
@@ -403,13 +399,13 @@ class Scenario:
                 "POST", f"/models/{segment(model_id)}/train/action", body={"action": "cancel"}
             ),
         )
-        return member(reply, "model")
+        return parse_model(member(reply, "model"), complete=True)
 
-    async def get_job(self, job_id: str) -> Json:
+    async def get_job(self, job_id: str) -> LiveJob:
         get = self._api("GET", f"/jobs/{segment(job_id)}")
-        return member(await self._call("read", f"read job {job_id}", get), "job")
+        return parse_job(member(await self._call("read", f"read job {job_id}", get), "job"))
 
-    async def list_jobs(self, **filters: Any) -> list[Json]:
+    async def list_jobs(self, **filters: Any) -> list[LiveJob]:
         """All jobs matching `filters` (the SDK's snake_case names, e.g. `author_id`). Pages may be
         empty with a token: keep going until the token is absent (the SDK's pager stops early)."""
         unknown = sorted(set(filters) - set(JOB_FILTERS))
@@ -417,11 +413,11 @@ class Scenario:
             raise TypeError(f"list_jobs() got unexpected filters: {', '.join(unknown)}")
         params = {JOB_FILTERS[k]: v for k, v in filters.items()}
         params["pageSize"] = JOBS_PAGE_SIZE
-        jobs: list[Json] = []
+        jobs: list[LiveJob] = []
         while True:
             get = self._api("GET", "/jobs", params=params)
             page = json_object(await self._call("read", "list jobs", get))
-            jobs.extend(j for j in page.get("jobs") or [] if isinstance(j, dict))
+            jobs.extend(parse_job(j) for j in page.get("jobs") or [] if isinstance(j, dict))
             token = page.get("nextPaginationToken")
             if not token:
                 return jobs

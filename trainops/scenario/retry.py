@@ -26,6 +26,7 @@ import httpx
 
 from trainops.desired import SECRET_PARAMETERS
 from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.scenario.parse import number
 from trainops.scenario.wire import StatusError
 
 T = TypeVar("T")
@@ -184,12 +185,6 @@ def ambiguous(what: str, reason: str) -> AmbiguousWriteError:
         f"{what}: {reason}; the API may or may not have done it",
         hint="run apply again: it re-reads the model and does only what is missing",
     )
-
-
-def number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def secret_values(parameters: Mapping[str, object] | None) -> tuple[str, ...]:

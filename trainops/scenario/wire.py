@@ -28,6 +28,7 @@ from trainops import __version__
 
 __all__ = [
     "JOB_FILTERS",
+    "Json",
     "StatusError",
     "api_headers",
     "json_object",

@@ -1,0 +1,127 @@
+"""The API's JSON as the frozen values of `trainops.live`: every conversion, once.
+
+Shapes as `scenario-sdk` 2.4 types them: a model (`ModelRetrieveResponse.model`, each entry of
+`ModelListResponse`), a training image (`TrainingImageAddResponse.training_image`), a job
+(`JobRetrieveResponse.job`: its id is `jobId`, its cost `billing.cuCost`, its error
+`metadata.error`) and a dry run's price (`TrainTriggerResponse`). Keys are camelCase, as on the
+wire. A field the reply leaves out becomes None, empty or zero; only an id is required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from trainops.live import DryRun, LiveImage, LiveJob, LiveModel, LivePair
+from trainops.scenario.wire import Json
+from trainops.tags import parse_image_name, parse_recorded
+
+__all__ = [
+    "number",
+    "parse_dry_run",
+    "parse_image",
+    "parse_job",
+    "parse_listing",
+    "parse_model",
+    "timestamp",
+]
+
+
+def number(value: object) -> float | None:
+    """A JSON number as a float; None for anything else (a boolean is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def timestamp(value: object) -> float | None:
+    """An ISO timestamp (`2023-02-03T11:19:41.579Z`) as epoch seconds; None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def parse_model(raw: Json, *, complete: bool) -> LiveModel:
+    """A model. `complete` when `raw` is a single model's reply (all its images); a listing's
+    entry carries a preview of its first images only, kept apart in `preview`."""
+    tags = tuple(str(t) for t in raw.get("tags") or ())
+    images = tuple(parse_image(i) for i in raw.get("trainingImages") or ())
+    progress: Mapping[str, object] = raw.get("trainingProgress") or {}
+    return LiveModel(
+        id=str(raw["id"]),
+        type=str(raw.get("type") or ""),
+        status=str(raw.get("status") or ""),
+        name=_text(raw.get("name")),
+        short_description=_text(raw.get("shortDescription")),
+        tags=tags,
+        parameters=dict(raw.get("parameters") or {}),
+        images=images if complete else (),
+        images_count=int(raw.get("trainingImagesNumber") or 0),
+        complete=complete,
+        pairs=tuple(_pair(p) for p in raw.get("trainingImagePairs") or ()),
+        job=None,
+        progress=number(progress.get("progress")),
+        stage=_text(progress.get("stage")),
+        remaining_ms=number(progress.get("remainingTimeMs")),
+        updated_at=str(raw.get("updatedAt") or ""),
+        recorded=parse_recorded(tags),
+        job_id=str(raw["jobId"]) if raw.get("jobId") else None,
+        created_at=timestamp(raw.get("createdAt")),
+        preview=() if complete else images,
+    )
+
+
+def parse_listing(page: Json) -> list[LiveModel]:
+    """The models of one page of `GET /models`."""
+    return [parse_model(m, complete=False) for m in page.get("models") or () if isinstance(m, dict)]
+
+
+def _pair(raw: Json) -> LivePair:
+    return LivePair(
+        _text(raw.get("sourceId")), _text(raw.get("targetId")), _text(raw.get("instruction"))
+    )
+
+
+def parse_image(raw: Json) -> LiveImage:
+    """A training image; trainops's content-hash prefix is split off its name."""
+    sha, name = parse_image_name(str(raw.get("name") or ""))
+    return LiveImage(
+        id=str(raw["id"]),
+        name=name,
+        sha_prefix=sha,
+        description=str(raw.get("description") or ""),
+        automatic_captioning=str(raw.get("automaticCaptioning") or ""),
+        download_url=str(raw.get("downloadUrl") or ""),
+    )
+
+
+def parse_job(raw: Json) -> LiveJob:
+    billing: Mapping[str, object] = raw.get("billing") or {}
+    metadata: Mapping[str, object] = raw.get("metadata") or {}
+    error = metadata.get("error")
+    return LiveJob(
+        id=str(raw["jobId"]),
+        status=str(raw.get("status") or ""),
+        progress=number(raw.get("progress")),
+        created_at=timestamp(raw.get("createdAt")),
+        updated_at=timestamp(raw.get("updatedAt")),
+        cost=number(billing.get("cuCost")),
+        error=str(error) if error else None,
+        model_id=_text(metadata.get("outputModelId")),
+    )
+
+
+def parse_dry_run(body: Json) -> DryRun:
+    details: Mapping[str, object] = body.get("costDetails") or {}
+    return DryRun(
+        cost=number(body.get("creativeUnitsCost")),
+        discount=number(body.get("creativeUnitsDiscount")),
+        details={str(k): n for k, v in details.items() if (n := number(v)) is not None},
+    )
