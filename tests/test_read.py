@@ -13,9 +13,9 @@ from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
-from trainops.errors import ApiError
+from trainops.errors import ApiError, LiveStateError
 from trainops.live import Live, LiveModel
-from trainops.read import LiveStateError, Pages, read_live
+from trainops.read import Pages, read_live
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import RetryPolicy, Scenario

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
-from trainops.errors import ApiError, TrainopsError, UnsafePlanError
+from trainops.errors import AmbiguousWriteError, ApiError, TrainopsError, UnsafePlanError
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
-from trainops.scenario.client import AmbiguousWriteError, Scenario
+from trainops.scenario.client import Scenario
 from trainops.sync import sync_files
 from trainops.tags import (
     COMMIT_PREFIX,

@@ -4,7 +4,9 @@ TrainopsError                 any user-fixable failure (exit 1)
 ├── ManifestError             manifests or trainops.yaml are invalid; carries every Diagnostic
 ├── ConfigError               missing credentials, bad flags, bad environment
 ├── ApiError                  the API (or sandbox) refused or failed a call
-│   └── QuotaError            a team limit or cooldown (429 naming a limit): not transient
+│   ├── QuotaError            a team limit or cooldown (429 naming a limit): not transient
+│   └── AmbiguousWriteError   a create or train failed without saying whether it was done
+├── LiveStateError            the live models are ambiguous (two claim one manifest)
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
 └── StalePlanError            a saved plan no longer matches manifests, images or live state
 """
@@ -73,6 +75,17 @@ class QuotaError(ApiError):
         self.action = action
         self.limit = limit
         self.remaining_seconds = remaining_seconds
+
+
+class AmbiguousWriteError(ApiError):
+    """A create/train call failed in a way that does not say whether the server acted.
+
+    Never retry it blindly: re-read the model (and its jobs) and decide from what is there.
+    """
+
+
+class LiveStateError(TrainopsError):
+    """The live models are ambiguous for this workspace (e.g. two claim the same key)."""
 
 
 class UnsafePlanError(TrainopsError):

@@ -3,8 +3,8 @@ the budget gate.
 
 Only entries that will train are priced, concurrently (the client bounds the concurrency).
 
-A dry run needs a model id, and nothing in the contract prices a training without one (no dryRun
-on `POST /models`), while a plan must never create anything. So a `create` entry is priced on a
+A dry run needs a model id, and the API prices no training without one (`POST /models` takes no
+`dryRun`), while a plan must never create anything. So a `create` entry is priced on a
 *stand-in*: a live model of this workspace of the same type whose dry run is exact for the new
 model, i.e. one with no images yet (the API then honours `trainingImagesCount`) or with exactly
 as many images as the manifest declares. The request carries the manifest's parameters, so the

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
-from trainops.errors import ApiError, TrainopsError
+from trainops.errors import ApiError, LiveStateError
 from trainops.live import Live, LiveModel
 from trainops.scenario.client import Scenario
 from trainops.tags import FP_LEN, probe_name, probe_tag
@@ -24,10 +24,6 @@ from trainops.tags import FP_LEN, probe_name, probe_tag
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 JOB_STATUSES = frozenset({"training", "failed"})
 _SLICE = 25  # listed models handed over between two turns of the event loop (see `Pages`)
-
-
-class LiveStateError(TrainopsError):
-    """The live models are ambiguous for this workspace (e.g. two claim the same key)."""
 
 
 class Pages:
@@ -213,7 +209,7 @@ def may_have_changed(m: LiveModel, desired: DesiredModel | None) -> bool:
     if desired is None:
         return False  # an orphan is reported from its listing alone
     files = desired.training_files
-    shas = {f.sha256[:16] for f in files}
+    shas = {f.sha_prefix for f in files}
     shown = m.images if m.complete else m.preview
     return (
         m.status != "trained"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from trainops.desired import DesiredImage, DesiredModel
-from trainops.errors import StalePlanError
+from trainops.errors import AmbiguousWriteError, StalePlanError
 from trainops.live import LiveImage, LiveModel
-from trainops.scenario.client import AmbiguousWriteError, Scenario
+from trainops.scenario.client import Scenario
 from trainops.tags import image_name
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: st
     """Upload missing files, delete undeclared ones, fix captions and pairs. Returns the model
     as it is afterwards (read in full, or the first read plus what the uploads returned)."""
     live = await client.get_model(model_id)
-    want = {f.sha256[:16]: f for f in d.training_files}
+    want = {f.sha_prefix: f for f in d.training_files}
     keep: dict[str, LiveImage] = {}  # sha prefix -> live image
     drop: list[str] = []
     for img in live.images:
@@ -100,7 +100,7 @@ async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) 
     except AmbiguousWriteError:
         # The upload may have landed: only send it again if the model does not have it.
         live = await client.get_model(model_id)
-        if not any(i.sha_prefix == f.sha256[:16] for i in live.images):
+        if not any(i.sha_prefix == f.sha_prefix for i in live.images):
             await client.add_training_image(
                 model_id, name=name, data=data, mime=mime, description=f.caption
             )
@@ -111,8 +111,8 @@ async def _sync_pairs(client: Scenario, d: DesiredModel, live: LiveModel) -> Non
     ids = {i.sha_prefix: i.id for i in live.images if i.sha_prefix}
     want = [
         {
-            "sourceId": ids[p.source.sha256[:16]],
-            "targetId": ids[p.target.sha256[:16]],
+            "sourceId": ids[p.source.sha_prefix],
+            "targetId": ids[p.target.sha_prefix],
             "instruction": p.instruction,
         }
         for p in d.pairs

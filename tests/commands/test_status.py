@@ -15,13 +15,13 @@ from inline_snapshot import snapshot
 from tests.support.workspace import MODEL, png
 from trainops import cli, pipeline
 from trainops.apply import ApplyOptions, apply_plan
+from trainops.backoff import RetryPolicy
 from trainops.commands.status import read_status
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.scenario.parse import parse_job, parse_model
-from trainops.scenario.retry import RetryPolicy
 from trainops.tags import identity_tag
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)

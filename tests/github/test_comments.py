@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from trainops.github import (
     reviewed_fingerprint,
     upsert_plan_comment,
 )
+from trainops.github.api import DEFAULT_RETRY
 from trainops.render.markdown import render_markdown
 
 MARKER = comment_marker("examples")
@@ -38,7 +40,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def retry(sleeps: list[float]) -> RetryPolicy:
-    return RetryPolicy(sleep=sleeps.append, clock=lambda: 1_000_000.0)
+    return dataclasses.replace(DEFAULT_RETRY, sleep=sleeps.append, clock=lambda: 1_000_000.0)
 
 
 def context(
@@ -364,7 +366,7 @@ def test_token_never_appears_in_errors(
     env = environ(tmp_path, fake_github, pr_event())
     gone = GithubContext.from_env({**env, "GITHUB_API_URL": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(ApiError) as unreachable:
-        upsert(gone, RetryPolicy(attempts=2, sleep=lambda _: None))
+        upsert(gone, dataclasses.replace(DEFAULT_RETRY, attempts=2, sleep=lambda _: None))
     for exc in (refused.value, unreachable.value):
         assert TOKEN not in f"{exc} {exc.hint} {exc!r} {exc.__cause__!r} {exc.__context__!r}"
     assert str(unreachable.value) == "GET /user: ConnectError"

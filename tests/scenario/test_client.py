@@ -15,12 +15,11 @@ import uvicorn
 from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
-from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
 from trainops.live import LiveJob, LiveModel
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import (
-    AmbiguousWriteError,
     DryRun,
     RetryPolicy,
     Scenario,

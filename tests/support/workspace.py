@@ -19,13 +19,13 @@ from starlette.applications import Starlette
 from tests.support.aio import synchronous
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
+from trainops.backoff import RetryPolicy
 from trainops.desired import Desired
 from trainops.live import LiveModel
 from trainops.plan import Outcome, Plan
 from trainops.sandbox import Fault, Limits, create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
-from trainops.scenario.retry import RetryPolicy
 from trainops.tags import PROBE_PREFIX
 from trainops.watch import wait_for_trainings
 

@@ -8,7 +8,7 @@ limits) → `comments` (upsert, read back, outcome) · `summary` · `review`.
 
 from __future__ import annotations
 
-from trainops.github.api import RetryPolicy
+from trainops.backoff import RetryPolicy
 from trainops.github.body import MAX_COMMENT_CHARS, comment_marker
 from trainops.github.comments import (
     CommentResult,

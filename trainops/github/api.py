@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import ssl
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,22 +18,15 @@ import certifi
 import httpx
 
 from trainops import __version__
+from trainops.backoff import RetryPolicy, backoff
 from trainops.errors import ApiError
 from trainops.github.context import GithubContext
 
 MAX_PAGES = 50  # 5000 comments: far past any real PR, bounded so a bad `Link` cannot loop
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-    clock: Callable[[], float] = field(default=time.time, compare=False)
-
-
-DEFAULT_RETRY = RetryPolicy()
+# GitHub asks clients to back off for as long as a rate limit says, without jitter.
+DEFAULT_RETRY = RetryPolicy(base_delay=1.0, max_delay=60.0, max_retry_after=60.0, jitter=False)
 
 
 class GithubApi:
@@ -134,10 +125,10 @@ class GithubApi:
             wait = _seconds(headers.get("x-ratelimit-reset", "")) - self._retry.clock()
         else:
             return None  # a plain 403: missing permission, retrying cannot help
-        return max(wait, 0.0) if wait <= self._retry.max_delay else None
+        return max(wait, 0.0) if wait <= self._retry.max_retry_after else None
 
     def _backoff(self, attempt: int) -> float:
-        return min(self._retry.base_delay * 2.0 ** (attempt - 1), self._retry.max_delay)
+        return backoff(self._retry, attempt)
 
     def _next_link(self, response: httpx.Response) -> str | None:
         nxt = response.links.get("next", {}).get("url")

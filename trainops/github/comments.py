@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import httpx
 
+from trainops.backoff import RetryPolicy
 from trainops.errors import ApiError, ConfigError
-from trainops.github.api import DEFAULT_RETRY, GithubApi, RetryPolicy, is_rate_limited
+from trainops.github.api import DEFAULT_RETRY, GithubApi, is_rate_limited
 from trainops.github.body import Form, outcome_comment, plan_comment, read_meta
 from trainops.github.context import GithubContext
 

@@ -7,8 +7,9 @@ from typing import Literal
 
 import httpx
 
+from trainops.backoff import RetryPolicy
 from trainops.errors import UnsafePlanError
-from trainops.github.api import DEFAULT_RETRY, RetryPolicy
+from trainops.github.api import DEFAULT_RETRY
 from trainops.github.comments import find_merged_pr, reviewed_fingerprint
 from trainops.github.context import GithubContext
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 
+from trainops.backoff import RetryPolicy
 from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
-from trainops.scenario.retry import DEFAULT_POLICY, RetryPolicy
+from trainops.scenario.retry import DEFAULT_POLICY
 
 
 def sandbox_client(

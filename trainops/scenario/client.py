@@ -1,12 +1,11 @@
 """The one adapter over the Scenario API: auth, timeouts, bounded concurrency, paging, and the
 retry policy per call kind (`read`, `idempotent`, `create`; see `trainops.scenario.retry`).
 
-It speaks plain httpx (`trainops.scenario.wire`), not `scenario-sdk`: importing the SDK cost ~1.35 s
-(~140 pydantic modules) plus ~0.4 s on first use of `resources.models`, most of a 500-model
-re-plan with nothing to do (~3.2 s as a process, ~0.5 s of planning). The SDK stays the ground
-truth in tests: `tests/test_scenario_wire.py` checks that every method sends the request the
-SDK sends for the same call. We never retried through the SDK either: it retries every method,
-including the non-idempotent ones, and quota 429s that can never succeed (contract §1.3, §9).
+It speaks plain httpx (`trainops.scenario.wire`), not `scenario-sdk`, whose import builds over a
+hundred pydantic modules: most of the time of a re-plan with nothing to do. The SDK stays the
+ground truth in tests: `tests/scenario/test_wire.py` checks that every method sends the request
+the SDK sends for the same call. Nor do we retry the SDK's way: it retries every method, the
+non-idempotent ones included, and 429s that name a team limit, which only time can lift.
 Methods return the values of `trainops.live` (built by `trainops.scenario.parse`), ids, or None:
 the API's JSON goes no further. `Scenario.requests` counts every HTTP request sent (retries
 included) by `request_kind`, for the benchmark.
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from trainops.backoff import RetryPolicy, backoff
 from trainops.errors import ApiError, ConfigError
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
 from trainops.scenario.parse import (
@@ -35,11 +35,8 @@ from trainops.scenario.parse import (
 )
 from trainops.scenario.retry import (
     DEFAULT_POLICY,
-    AmbiguousWriteError,
     CallKind,
     Failure,
-    RetryPolicy,
-    backoff,
     gone_ok,
     on_status,
     on_transport,
@@ -61,7 +58,7 @@ from trainops.scenario.wire import (
     tls,
 )
 
-__all__ = ["AmbiguousWriteError", "DryRun", "RetryPolicy", "Scenario", "request_kind"]
+__all__ = ["DryRun", "RetryPolicy", "Scenario", "request_kind"]
 
 T = TypeVar("T")
 

@@ -12,40 +12,25 @@ Call kinds (see `trainops.scenario.client`):
                 retried like a read.
 
 A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeconds`) raises
-`QuotaError` at once, whatever the kind: retrying cannot help (contract section 9).
+`QuotaError` at once, whatever the kind: a quick retry cannot lift it; only time can.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 import httpx
 
+from trainops.backoff import RetryPolicy, backoff
 from trainops.desired import SECRET_PARAMETERS
-from trainops.errors import ApiError, ConfigError, QuotaError
+from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
 from trainops.scenario.parse import number
 from trainops.scenario.wire import StatusError
 
 T = TypeVar("T")
 CallKind = Literal["read", "idempotent", "create"]
-
-
-class AmbiguousWriteError(ApiError):
-    """A create/train call failed in a way that does not say whether the server acted.
-
-    Never retry it blindly: re-read the model (and its jobs) and decide from what is there.
-    """
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5  # total tries for a retryable call, the first one included
-    base_delay: float = 0.5  # backoff: min(base * 2^n, max_delay) * jitter in [0.75, 1]
-    max_delay: float = 8.0
-    max_retry_after: float = 60.0  # a longer Retry-After is not waited for: the call fails
 
 
 @dataclass
@@ -57,11 +42,6 @@ class Failure:
 
 
 DEFAULT_POLICY = RetryPolicy()
-
-
-def backoff(policy: RetryPolicy, attempt: int) -> float:
-    delay = min(policy.base_delay * 2.0 ** (attempt - 1), policy.max_delay)
-    return delay * random.uniform(0.75, 1.0)
 
 
 def on_status(

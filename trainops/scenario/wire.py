@@ -1,10 +1,9 @@
 """The Scenario API on the wire, over plain httpx: the requests `scenario-sdk` 2.4 sends, and
 its error for a non-2xx reply, without importing it.
 
-Why not the SDK: `import scenario_sdk` builds ~140 pydantic modules (~1.35 s, plus ~0.4 s for
-`resources.models` on first use), which was most of a 500-model re-plan with nothing to do
-(~3.2 s as a process for ~0.5 s of planning). `tests/test_scenario_wire.py` keeps the SDK as the
-ground truth: every `Scenario` method must send the request the SDK sends for the same call.
+Why not the SDK: `import scenario_sdk` builds over a hundred pydantic modules, most of the time of
+a re-plan with nothing to do. `tests/scenario/test_wire.py` keeps the SDK as the ground truth:
+every `Scenario` method must send the request the SDK sends for the same call.
 
 What we do not copy: the SDK's `X-Stainless-*` and `x-stainless-retry-count` headers (telemetry),
 its `Content-Type` on requests without a body, and its retries (ours are in
@@ -171,5 +170,5 @@ def request_kind(method: str, url: httpx.URL) -> str:
 
 @functools.cache
 def tls() -> ssl.SSLContext:
-    # httpx builds a TLS context per client (~40 ms, loading the CA bundle); one per process.
+    # httpx builds a TLS context per client, loading the CA bundle each time; one per process.
     return httpx.create_ssl_context()
