@@ -6,22 +6,19 @@ workspace in a tmp dir; the only thing counted by hand is what the API saw.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tests.support.aio import synchronous
 from tests.support.paths import EXAMPLES
-from tests.support.sandbox import Clock, served
+from tests.support.sandbox import Clock, Serve
 from tests.support.workspace import (
     FAST,
     actions,
@@ -30,7 +27,6 @@ from tests.support.workspace import (
     edit,
     init_repo,
     jobs_by_model,
-    make_workspace,
     managed_models,
     plan,
     plan_and_apply,
@@ -44,7 +40,6 @@ from trainops.scenario.parse import parse_job
 from trainops.tags import pending_tag
 from trainops.watch import wait_for_trainings
 
-T = TypeVar("T")
 TRAIN = "PUT /models/{id}/train"
 TRIGGER = re.compile(r"/models/[^/]+/train$")
 
@@ -92,36 +87,21 @@ class DiesAfterTrigger:
         await self.app(scope, receive, send)
 
 
-def run(fn: Callable[[], Awaitable[T]]) -> T:
-    async def wrapped() -> T:
-        return await fn()
-
-    return asyncio.run(wrapped())
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    return make_workspace(tmp_path / "ws")
-
-
-def test_apply_creates_trains_and_then_has_nothing_to_do(ws: Path) -> None:
+@synchronous
+async def test_apply_creates_trains_and_then_has_nothing_to_do(ws: Path) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            _, first = await plan(ws, client)
-            assert actions(first) == {"alpha": "create", "beta": "create"}
-            outcome = await plan_and_apply(ws, client)
-            assert results(outcome) == {"alpha": "done", "beta": "done"}
-            assert client.requests[TRAIN] == 2
-            outcome = await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
-            assert [m.detail for m in outcome.models] == ["trained", "trained"]
-            _, after = await plan(ws, client)
-            assert actions(after) == {"alpha": "none", "beta": "none"}
-            assert not after.has_changes
-            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
-
-    run(go)
+    async with client_for(app, ws) as client:
+        _, first = await plan(ws, client)
+        assert actions(first) == {"alpha": "create", "beta": "create"}
+        outcome = await plan_and_apply(ws, client)
+        assert results(outcome) == {"alpha": "done", "beta": "done"}
+        assert client.requests[TRAIN] == 2
+        outcome = await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        assert [m.detail for m in outcome.models] == ["trained", "trained"]
+        _, after = await plan(ws, client)
+        assert actions(after) == {"alpha": "none", "beta": "none"}
+        assert not after.has_changes
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
 
 async def _trained(ws: Path, client: Scenario) -> None:
@@ -131,63 +111,57 @@ async def _trained(ws: Path, client: Scenario) -> None:
     client.requests.clear()
 
 
-def test_a_running_training_is_wait_and_apply_triggers_nothing(ws: Path) -> None:
+@synchronous
+async def test_a_running_training_is_wait_and_apply_triggers_nothing(ws: Path) -> None:
     app = app_for(ws, speed=1.0)  # a training lasts seconds: still running at the second apply
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await plan_and_apply(ws, client)
-            client.requests.clear()
-            _, again = await plan(ws, client)
-            assert actions(again) == {"alpha": "wait", "beta": "wait"}
-            outcome = await plan_and_apply(ws, client)
-            assert results(outcome) == {"alpha": "skipped", "beta": "skipped"}
-            assert client.requests[TRAIN] == 0
-            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await plan_and_apply(ws, client)
+        client.requests.clear()
+        _, again = await plan(ws, client)
+        assert actions(again) == {"alpha": "wait", "beta": "wait"}
+        outcome = await plan_and_apply(ws, client)
+        assert results(outcome) == {"alpha": "skipped", "beta": "skipped"}
+        assert client.requests[TRAIN] == 0
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
 
-def test_a_trigger_recorded_only_as_pending_is_wait_then_recorded_never_retrained(
+@synchronous
+async def test_a_trigger_recorded_only_as_pending_is_wait_then_recorded_never_retrained(
     ws: Path,
 ) -> None:
     clock = Clock(time.time())  # the sandbox's time, moved by hand to end trainings
     app = app_for(ws, speed=1.0, clock=clock)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await plan_and_apply(ws, client)
-            clock.advance(600)
-            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 150")
-            desired, changed = await plan(ws, client)
-            entry = next(m for m in changed.models if m.key == "alpha")
-            assert entry.action == "train"
-            assert entry.model_id is not None
-            # What apply does before it dies: the pending tag, then the trigger; no record.
-            d = desired.by_key()["alpha"]
-            pending = pending_tag(d.fingerprint, int(time.time()))
-            await client.update_tags(entry.model_id, add=[pending])
-            await client.train(entry.model_id, d.resolved_parameters({}))
-            client.requests.clear()
-            _, rerun = await plan(ws, client)
-            assert actions(rerun) == {"alpha": "wait", "beta": "none"}
-            assert results(await plan_and_apply(ws, client)) == {
-                "alpha": "skipped",
-                "beta": "skipped",
-            }
-            clock.advance(600)
-            _, ended = await plan(ws, client)
-            assert actions(ended) == {"alpha": "update", "beta": "none"}
-            assert results(await plan_and_apply(ws, client)) == {
-                "alpha": "done",
-                "beta": "skipped",
-            }
-            _, final = await plan(ws, client)
-            assert actions(final) == {"alpha": "none", "beta": "none"}
-            assert client.requests[TRAIN] == 0
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await plan_and_apply(ws, client)
+        clock.advance(600)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 150")
+        desired, changed = await plan(ws, client)
+        entry = next(m for m in changed.models if m.key == "alpha")
+        assert entry.action == "train"
+        assert entry.model_id is not None
+        # What apply does before it dies: the pending tag, then the trigger; no record.
+        d = desired.by_key()["alpha"]
+        pending = pending_tag(d.fingerprint, int(time.time()))
+        await client.update_tags(entry.model_id, add=[pending])
+        await client.train(entry.model_id, d.resolved_parameters({}))
+        client.requests.clear()
+        _, rerun = await plan(ws, client)
+        assert actions(rerun) == {"alpha": "wait", "beta": "none"}
+        assert results(await plan_and_apply(ws, client)) == {
+            "alpha": "skipped",
+            "beta": "skipped",
+        }
+        clock.advance(600)
+        _, ended = await plan(ws, client)
+        assert actions(ended) == {"alpha": "update", "beta": "none"}
+        assert results(await plan_and_apply(ws, client)) == {
+            "alpha": "done",
+            "beta": "skipped",
+        }
+        _, final = await plan(ws, client)
+        assert actions(final) == {"alpha": "none", "beta": "none"}
+        assert client.requests[TRAIN] == 0
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
 
 
 class DiesAtTrigger:
@@ -224,199 +198,179 @@ def _set_faults(app: Starlette, *faults: Fault) -> list[Fault]:
     return list(faults)
 
 
-def test_429s_and_500s_on_reads_and_writes_still_train_each_model_exactly_once(ws: Path) -> None:
+@synchronous
+async def test_429s_and_500s_on_reads_and_writes_still_train_each_model_exactly_once(
+    ws: Path,
+) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-            edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
-            (ws / "alpha" / "images" / "alpha-2.png").write_bytes(png(200))
-            (ws / "beta" / "images" / "beta-1.txt").write_text("beta from the side\n")
-            faults = _set_faults(
-                app,
-                Fault("GET", r"/models$", "429", times=2, retry_after=0.01),
-                Fault("GET", r"/models/[^/]+$", "500", times=3),
-                Fault("GET", r"/jobs/", "429", times=2, retry_after=0.01),
-                Fault("POST", r"/training-images$", "500", times=1),
-                Fault("DELETE", r"/training-images/", "429", times=1, retry_after=0.01),
-                Fault("PUT", r"/assets/", "500", times=1),
-                Fault("PUT", r"/tags$", "500", times=2),
-                Fault("PUT", r"/train$", "429", times=3, retry_after=0.01),
-            )
-            outcome = await plan_and_apply(ws, client)
-            assert results(outcome) == {"alpha": "done", "beta": "done"}
-            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
-            assert [(f.path_regex, f.hits) for f in faults] == [
-                (f.path_regex, f.times) for f in faults
-            ]
-            _, after = await plan(ws, client)
-            assert actions(after) == {"alpha": "none", "beta": "none"}
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+        edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+        (ws / "alpha" / "images" / "alpha-2.png").write_bytes(png(200))
+        (ws / "beta" / "images" / "beta-1.txt").write_text("beta from the side\n")
+        faults = _set_faults(
+            app,
+            Fault("GET", r"/models$", "429", times=2, retry_after=0.01),
+            Fault("GET", r"/models/[^/]+$", "500", times=3),
+            Fault("GET", r"/jobs/", "429", times=2, retry_after=0.01),
+            Fault("POST", r"/training-images$", "500", times=1),
+            Fault("DELETE", r"/training-images/", "429", times=1, retry_after=0.01),
+            Fault("PUT", r"/assets/", "500", times=1),
+            Fault("PUT", r"/tags$", "500", times=2),
+            Fault("PUT", r"/train$", "429", times=3, retry_after=0.01),
+        )
+        outcome = await plan_and_apply(ws, client)
+        assert results(outcome) == {"alpha": "done", "beta": "done"}
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        assert [(f.path_regex, f.hits) for f in faults] == [(f.path_regex, f.times) for f in faults]
+        _, after = await plan(ws, client)
+        assert actions(after) == {"alpha": "none", "beta": "none"}
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
 
 
-def test_a_500_on_the_trigger_before_the_api_acted_is_sent_once_more(ws: Path) -> None:
+@synchronous
+async def test_a_500_on_the_trigger_before_the_api_acted_is_sent_once_more(ws: Path) -> None:
     app = app_for(ws)  # the sandbox's 500 fault answers before the handler runs
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-            desired, the_plan = await plan(ws, client)
-            client.requests.clear()
-            _set_faults(app, Fault("PUT", r"/train$", "500", times=1))
-            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
-            assert results(outcome) == {"alpha": "done", "beta": "skipped"}
-            assert client.requests[TRAIN] == 2
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
-
-    run(go)
-
-
-def test_a_500_on_the_trigger_after_the_api_acted_is_not_sent_again(ws: Path) -> None:
-    app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
         edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-        flaky = ActsThen500(app)
-        async with client_for(flaky, ws) as client:  # type: ignore[arg-type]
-            desired, the_plan = await plan(ws, client)
-            client.requests.clear()
-            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
-            assert flaky.fired
-            assert results(outcome) == {"alpha": "done", "beta": "skipped"}
-            assert client.requests[TRAIN] == 1
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
-            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
-            _, after = await plan(ws, client)
-            assert actions(after) == {"alpha": "none", "beta": "none"}
-
-    run(go)
+        desired, the_plan = await plan(ws, client)
+        client.requests.clear()
+        _set_faults(app, Fault("PUT", r"/train$", "500", times=1))
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+        assert results(outcome) == {"alpha": "done", "beta": "skipped"}
+        assert client.requests[TRAIN] == 2
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
 
 
-def test_a_trigger_that_times_out_after_the_api_acted_is_not_sent_again(ws: Path) -> None:
+@synchronous
+async def test_a_500_on_the_trigger_after_the_api_acted_is_not_sent_again(ws: Path) -> None:
+    app = app_for(ws)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+    flaky = ActsThen500(app)
+    async with client_for(flaky, ws) as client:  # type: ignore[arg-type]
+        desired, the_plan = await plan(ws, client)
+        client.requests.clear()
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+        assert flaky.fired
+        assert results(outcome) == {"alpha": "done", "beta": "skipped"}
+        assert client.requests[TRAIN] == 1
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        _, after = await plan(ws, client)
+        assert actions(after) == {"alpha": "none", "beta": "none"}
+
+
+@synchronous
+async def test_a_trigger_that_times_out_after_the_api_acted_is_not_sent_again(
+    ws: Path, serve: Serve
+) -> None:
     app = app_for(ws)  # `slow` handles the request, then replies too late: a client timeout
-    with served(app) as base_url:
-
-        async def go() -> None:
-            async with Scenario(
-                api_key=SANDBOX_API_KEY,
-                api_secret=SANDBOX_API_SECRET,
-                base_url=base_url,
-                timeout=0.3,
-                retry=FAST,
-            ) as client:
-                await _trained(ws, client)
-                edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
-                desired, the_plan = await plan(ws, client)
-                client.requests.clear()
-                _set_faults(app, Fault("PUT", r"/train$", "slow", times=1, seconds=0.6))
-                outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
-                assert results(outcome) == {"alpha": "skipped", "beta": "done"}
-                assert client.requests[TRAIN] == 1
-                assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 2}
-
-        run(go)
+    base_url = serve(app)
+    async with Scenario(
+        api_key=SANDBOX_API_KEY,
+        api_secret=SANDBOX_API_SECRET,
+        base_url=base_url,
+        timeout=0.3,
+        retry=FAST,
+    ) as client:
+        await _trained(ws, client)
+        edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+        desired, the_plan = await plan(ws, client)
+        client.requests.clear()
+        _set_faults(app, Fault("PUT", r"/train$", "slow", times=1, seconds=0.6))
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+        assert results(outcome) == {"alpha": "skipped", "beta": "done"}
+        assert client.requests[TRAIN] == 1
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 2}
 
 
-def test_apply_killed_between_trigger_and_record_never_triggers_twice(ws: Path) -> None:
+@synchronous
+async def test_apply_killed_between_trigger_and_record_never_triggers_twice(ws: Path) -> None:
     app = app_for(ws)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+    dying = DiesAfterTrigger(app)
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        desired, the_plan = await plan(ws, client)
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+        assert dying.dead
+        assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+    async with client_for(app, ws) as client:
+        _, rerun = await plan(ws, client)
+        assert actions(rerun) == {"alpha": "update", "beta": "none"}
+        assert results(await plan_and_apply(ws, client)) == {
+            "alpha": "done",
+            "beta": "skipped",
+        }
+        _, final = await plan(ws, client)
+        assert actions(final) == {"alpha": "none", "beta": "none"}
+        assert client.requests[TRAIN] == 0
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
 
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
+
+@synchronous
+async def test_apply_killed_after_the_pending_tag_before_the_trigger_trains_on_rerun(
+    ws: Path,
+) -> None:
+    app = app_for(ws)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+    dying = DiesAtTrigger(app)
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        desired, the_plan = await plan(ws, client)
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+        assert dying.dead
+        assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+    async with client_for(app, ws) as client:
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+        _, rerun = await plan(ws, client)
+        assert actions(rerun) == {"alpha": "train", "beta": "none"}
+
+
+@synchronous
+async def test_a_refused_trigger_leaves_no_pending_tag_so_the_rerun_trains(ws: Path) -> None:
+    app = app_for(ws)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
         edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-        dying = DiesAfterTrigger(app)
-        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
-            desired, the_plan = await plan(ws, client)
-            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
-            assert dying.dead
-            assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
-        async with client_for(app, ws) as client:
-            _, rerun = await plan(ws, client)
-            assert actions(rerun) == {"alpha": "update", "beta": "none"}
-            assert results(await plan_and_apply(ws, client)) == {
-                "alpha": "done",
-                "beta": "skipped",
-            }
-            _, final = await plan(ws, client)
-            assert actions(final) == {"alpha": "none", "beta": "none"}
-            assert client.requests[TRAIN] == 0
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
-
-    run(go)
+        edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+        app.state.sandbox.limits = Limits(launch_cooldown_s=600)
+        outcome = await plan_and_apply(ws, client)
+        # Refused by the launch cooldown (a quota, not a fault): no training started.
+        assert results(outcome) == {"alpha": "failed", "beta": "failed"}
+        assert all("cooldown" in m.detail for m in outcome.models)
+        app.state.sandbox.limits = Limits()
+        _, rerun = await plan(ws, client)
+        assert actions(rerun) == {"alpha": "train", "beta": "train"}
+        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
 
 
-def test_apply_killed_after_the_pending_tag_before_the_trigger_trains_on_rerun(ws: Path) -> None:
-    app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-        dying = DiesAtTrigger(app)
-        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
-            desired, the_plan = await plan(ws, client)
-            outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
-            assert dying.dead
-            assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
-        async with client_for(app, ws) as client:
-            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
-            _, rerun = await plan(ws, client)
-            assert actions(rerun) == {"alpha": "train", "beta": "none"}
-
-    run(go)
-
-
-def test_a_refused_trigger_leaves_no_pending_tag_so_the_rerun_trains(ws: Path) -> None:
-    app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-            edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
-            app.state.sandbox.limits = Limits(launch_cooldown_s=600)
-            outcome = await plan_and_apply(ws, client)
-            # Refused by the launch cooldown (a quota, not a fault): no training started.
-            assert results(outcome) == {"alpha": "failed", "beta": "failed"}
-            assert all("cooldown" in m.detail for m in outcome.models)
-            app.state.sandbox.limits = Limits()
-            _, rerun = await plan(ws, client)
-            assert actions(rerun) == {"alpha": "train", "beta": "train"}
-            assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 2}
-
-    run(go)
-
-
-def test_wait_reports_a_canceled_training_as_failed(ws: Path) -> None:
+@synchronous
+async def test_wait_reports_a_canceled_training_as_failed(ws: Path) -> None:
     clock = Clock(time.time())
     app = app_for(ws, speed=1.0, clock=clock)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            outcome = await plan_and_apply(ws, client)
-            alpha = next(m for m in outcome.models if m.key == "alpha")
-            _, now = await plan(ws, client)
-            model_id = next(m.model_id for m in now.models if m.key == "alpha")
-            assert model_id is not None
-            await client.cancel_training(model_id)
-            clock.advance(600)
-            lines: list[str] = []
-            waited = await wait_for_trainings(client, outcome, lines.append, interval=0.01)
-            assert results(waited) == {"alpha": "failed", "beta": "done"}
-            assert waited.failed
-            assert [m.detail for m in waited.models] == ["training canceled", "trained"]
-            assert sorted(lines) == ["alpha: canceled 0%", "beta: success 100%"]
-            assert alpha.job_id is not None
-
-    run(go)
+    async with client_for(app, ws) as client:
+        outcome = await plan_and_apply(ws, client)
+        alpha = next(m for m in outcome.models if m.key == "alpha")
+        _, now = await plan(ws, client)
+        model_id = next(m.model_id for m in now.models if m.key == "alpha")
+        assert model_id is not None
+        await client.cancel_training(model_id)
+        clock.advance(600)
+        lines: list[str] = []
+        waited = await wait_for_trainings(client, outcome, lines.append, interval=0.01)
+        assert results(waited) == {"alpha": "failed", "beta": "done"}
+        assert waited.failed
+        assert [m.detail for m in waited.models] == ["training canceled", "trained"]
+        assert sorted(lines) == ["alpha: canceled 0%", "beta: success 100%"]
+        assert alpha.job_id is not None
 
 
 async def _live_images(client: Scenario) -> dict[str, list[str]]:
@@ -428,226 +382,204 @@ async def _live_images(client: Scenario) -> dict[str, list[str]]:
     return out
 
 
-def test_apply_killed_mid_upload_uploads_only_the_rest_on_rerun(ws: Path) -> None:
+@synchronous
+async def test_apply_killed_mid_upload_uploads_only_the_rest_on_rerun(ws: Path) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        dying = DiesAfterUploads(app, 3)
-        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
-            outcome = await plan_and_apply(ws, client)
-            assert dying.left == 0
-            assert "failed" in results(outcome).values()
-        async with client_for(app, ws) as client:
-            assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
-            names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
-            assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
-            assert client.requests["POST /models/{id}/training-images"] == 7
-            assert len(await managed_models(client)) == 2
-            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
-
-    run(go)
+    dying = DiesAfterUploads(app, 3)
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        outcome = await plan_and_apply(ws, client)
+        assert dying.left == 0
+        assert "failed" in results(outcome).values()
+    async with client_for(app, ws) as client:
+        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+        names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
+        assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
+        assert client.requests["POST /models/{id}/training-images"] == 7
+        assert len(await managed_models(client)) == 2
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
 
-def test_a_removed_and_an_added_image_are_synced_before_training(ws: Path) -> None:
+@synchronous
+async def test_a_removed_and_an_added_image_are_synced_before_training(ws: Path) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            (ws / "alpha" / "images" / "alpha-5.png").unlink()
-            (ws / "alpha" / "images" / "alpha-6.png").write_bytes(png(250))
-            _, changed = await plan(ws, client)
-            assert actions(changed) == {"alpha": "train", "beta": "none"}
-            assert results(await plan_and_apply(ws, client)) == {
-                "alpha": "done",
-                "beta": "skipped",
-            }
-            images = await _live_images(client)
-            assert images["Alpha"] == [f"alpha-{i}.png" for i in (1, 2, 3, 4, 6)]
-            assert client.requests["POST /models/{id}/training-images"] == 1
-            assert client.requests["DELETE /models/{id}/training-images/{id}"] == 1
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        (ws / "alpha" / "images" / "alpha-5.png").unlink()
+        (ws / "alpha" / "images" / "alpha-6.png").write_bytes(png(250))
+        _, changed = await plan(ws, client)
+        assert actions(changed) == {"alpha": "train", "beta": "none"}
+        assert results(await plan_and_apply(ws, client)) == {
+            "alpha": "done",
+            "beta": "skipped",
+        }
+        images = await _live_images(client)
+        assert images["Alpha"] == [f"alpha-{i}.png" for i in (1, 2, 3, 4, 6)]
+        assert client.requests["POST /models/{id}/training-images"] == 1
+        assert client.requests["DELETE /models/{id}/training-images/{id}"] == 1
 
 
-def test_a_create_and_an_upload_that_time_out_after_acting_are_not_duplicated(ws: Path) -> None:
+@synchronous
+async def test_a_create_and_an_upload_that_time_out_after_acting_are_not_duplicated(
+    ws: Path, serve: Serve
+) -> None:
     app = app_for(ws)
-    with served(app) as base_url:
-
-        async def go() -> None:
-            async with Scenario(
-                api_key=SANDBOX_API_KEY,
-                api_secret=SANDBOX_API_SECRET,
-                base_url=base_url,
-                timeout=0.3,
-                retry=FAST,
-            ) as client:
-                _set_faults(
-                    app,
-                    Fault("POST", r"/models$", "slow", times=1, seconds=0.6),
-                    Fault("POST", r"/training-images$", "slow", times=1, seconds=0.6),
-                )
-                # No price probe: the slow create below must be the model's own.
-                outcome = await plan_and_apply(ws, client, probe=False)
-                assert results(outcome) == {"alpha": "done", "beta": "done"}
-                names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
-                assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
-                assert len(await managed_models(client)) == 2
-                assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
-
-        run(go)
+    base_url = serve(app)
+    async with Scenario(
+        api_key=SANDBOX_API_KEY,
+        api_secret=SANDBOX_API_SECRET,
+        base_url=base_url,
+        timeout=0.3,
+        retry=FAST,
+    ) as client:
+        _set_faults(
+            app,
+            Fault("POST", r"/models$", "slow", times=1, seconds=0.6),
+            Fault("POST", r"/training-images$", "slow", times=1, seconds=0.6),
+        )
+        # No price probe: the slow create below must be the model's own.
+        outcome = await plan_and_apply(ws, client, probe=False)
+        assert results(outcome) == {"alpha": "done", "beta": "done"}
+        names = [f"{k}-{i}.png" for k in ("alpha", "beta") for i in range(1, 6)]
+        assert await _live_images(client) == {"Alpha": names[:5], "Beta": names[5:]}
+        assert len(await managed_models(client)) == 2
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
 
 
-def test_metadata_changes_update_without_training_and_keep_hand_added_tags(ws: Path) -> None:
+@synchronous
+async def test_metadata_changes_update_without_training_and_keep_hand_added_tags(ws: Path) -> None:
     app = app_for(ws)
     manifest = ws / "alpha" / "model.yaml"
     edit(manifest, "  name: Alpha\n", "  name: Alpha\n  tags: [one, two]\n")
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            _, before = await plan(ws, client)
-            model_id = next(m.model_id for m in before.models if m.key == "alpha")
-            assert model_id is not None
-            await client.update_tags(model_id, add=["added-by-hand"])
-            edit(
-                manifest,
-                "  name: Alpha\n  tags: [one, two]\n",
-                "  name: Alpha v2\n  tags: [one, three]\n",
-            )
-            _, changed = await plan(ws, client)
-            assert actions(changed) == {"alpha": "update", "beta": "none"}
-            assert results(await plan_and_apply(ws, client)) == {
-                "alpha": "done",
-                "beta": "skipped",
-            }
-            _, after = await plan(ws, client)
-            assert actions(after) == {"alpha": "none", "beta": "none"}
-            model = await client.get_model(model_id)
-            assert model.name == "Alpha v2"
-            # `two`, dropped from the manifest, stays: trainops records no list of the tags it
-            # set, so it cannot tell a dropped tag from one added by hand (which must survive).
-            assert sorted(t for t in model.tags if ":" not in t) == [
-                "added-by-hand",
-                "one",
-                "three",
-                "two",
-            ]
-            assert client.requests[TRAIN] == 0
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        _, before = await plan(ws, client)
+        model_id = next(m.model_id for m in before.models if m.key == "alpha")
+        assert model_id is not None
+        await client.update_tags(model_id, add=["added-by-hand"])
+        edit(
+            manifest,
+            "  name: Alpha\n  tags: [one, two]\n",
+            "  name: Alpha v2\n  tags: [one, three]\n",
+        )
+        _, changed = await plan(ws, client)
+        assert actions(changed) == {"alpha": "update", "beta": "none"}
+        assert results(await plan_and_apply(ws, client)) == {
+            "alpha": "done",
+            "beta": "skipped",
+        }
+        _, after = await plan(ws, client)
+        assert actions(after) == {"alpha": "none", "beta": "none"}
+        model = await client.get_model(model_id)
+        assert model.name == "Alpha v2"
+        # `two`, dropped from the manifest, stays: trainops records no list of the tags it
+        # set, so it cannot tell a dropped tag from one added by hand (which must survive).
+        assert sorted(t for t in model.tags if ":" not in t) == [
+            "added-by-hand",
+            "one",
+            "three",
+            "two",
+        ]
+        assert client.requests[TRAIN] == 0
 
 
-def test_drift_made_by_hand_is_shown_and_undone(ws: Path) -> None:
+@synchronous
+async def test_drift_made_by_hand_is_shown_and_undone(ws: Path) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            _, before = await plan(ws, client)
-            ids = {m.key: m.model_id for m in before.models}
-            assert ids["alpha"] is not None
-            assert ids["beta"] is not None
-            await client.update_model(ids["alpha"], parameters={"maxTrainSteps": 999})
-            await client.add_training_image(
-                ids["beta"], name="by-hand.png", data=png(123), mime="image/png"
-            )
-            _, drifted = await plan(ws, client)
-            assert {m.key: (m.action, bool(m.drift)) for m in drifted.models} == {
-                "alpha": ("update", True),
-                "beta": ("update", True),  # trained on the declared images: no retraining
-            }
-            client.requests.clear()
-            assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
-            assert client.requests[TRAIN] == 0
-            assert (await client.get_model(ids["alpha"])).parameters["maxTrainSteps"] == 100
-            images = await _live_images(client)
-            assert "by-hand.png" not in " ".join(images["Beta"])
-            assert len(images["Beta"]) == 5
-            outcome = await plan_and_apply(ws, client)
-            assert set(results(outcome).values()) == {"skipped"}
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        _, before = await plan(ws, client)
+        ids = {m.key: m.model_id for m in before.models}
+        assert ids["alpha"] is not None
+        assert ids["beta"] is not None
+        await client.update_model(ids["alpha"], parameters={"maxTrainSteps": 999})
+        await client.add_training_image(
+            ids["beta"], name="by-hand.png", data=png(123), mime="image/png"
+        )
+        _, drifted = await plan(ws, client)
+        assert {m.key: (m.action, bool(m.drift)) for m in drifted.models} == {
+            "alpha": ("update", True),
+            "beta": ("update", True),  # trained on the declared images: no retraining
+        }
+        client.requests.clear()
+        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+        assert client.requests[TRAIN] == 0
+        assert (await client.get_model(ids["alpha"])).parameters["maxTrainSteps"] == 100
+        images = await _live_images(client)
+        assert "by-hand.png" not in " ".join(images["Beta"])
+        assert len(images["Beta"]) == 5
+        outcome = await plan_and_apply(ws, client)
+        assert set(results(outcome).values()) == {"skipped"}
 
 
-def test_fail_fast_starts_no_training_after_a_model_failed(ws: Path) -> None:
+@synchronous
+async def test_fail_fast_starts_no_training_after_a_model_failed(ws: Path) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-            edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
-            desired, the_plan = await plan(ws, client)
-            ids = {m.key: m.model_id for m in the_plan.models}
-            _set_faults(
-                app,
-                Fault("PUT", rf"/models/{ids['alpha']}/tags$", "500"),  # alpha fails fast
-                Fault(None, rf"/models/{ids['beta']}", "latency", seconds=0.2),  # beta is slow
-            )
-            options = ApplyOptions(fail_fast=True)
-            outcome = await apply_plan(the_plan, desired, client, options)
-            assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
-            assert client.requests[TRAIN] == 0
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+        edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
+        desired, the_plan = await plan(ws, client)
+        ids = {m.key: m.model_id for m in the_plan.models}
+        _set_faults(
+            app,
+            Fault("PUT", rf"/models/{ids['alpha']}/tags$", "500"),  # alpha fails fast
+            Fault(None, rf"/models/{ids['beta']}", "latency", seconds=0.2),  # beta is slow
+        )
+        options = ApplyOptions(fail_fast=True)
+        outcome = await apply_plan(the_plan, desired, client, options)
+        assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+        assert client.requests[TRAIN] == 0
 
 
-def test_a_changed_pair_instruction_retrains_and_sets_the_pairs(tmp_path: Path) -> None:
+@synchronous
+async def test_a_changed_pair_instruction_retrains_and_sets_the_pairs(tmp_path: Path) -> None:
     ws = tmp_path / "pairs"
     shutil.copytree(EXAMPLES / "day-to-night", ws / "day-to-night")
     shutil.copy(EXAMPLES / "trainops.yaml", ws / "trainops.yaml")
     init_repo(ws)
     app = app_for(ws)
     manifest = ws / "day-to-night" / "model.yaml"
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-            edit(
-                manifest,
-                "street-05-night.png, instruction: make it night",
-                "street-05-night.png, instruction: make it a rainy night",
-            )
-            _, changed = await plan(ws, client)
-            assert actions(changed) == {"day-to-night": "train"}
-            outcome = await plan_and_apply(ws, client)
-            assert results(outcome) == {"day-to-night": "done"}
-            assert client.requests["PUT /models/{id}/training-images/pairs"] == 1
-            assert client.requests[TRAIN] == 1
-            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
-            _, after = await plan(ws, client)
-            assert actions(after) == {"day-to-night": "none"}
-            model = await client.get_model(str(changed.models[0].model_id))
-            assert sorted(str(p.instruction) for p in model.pairs) == [
-                "make it a rainy night",
-                *["make it night"] * 4,
-            ]
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        edit(
+            manifest,
+            "street-05-night.png, instruction: make it night",
+            "street-05-night.png, instruction: make it a rainy night",
+        )
+        _, changed = await plan(ws, client)
+        assert actions(changed) == {"day-to-night": "train"}
+        outcome = await plan_and_apply(ws, client)
+        assert results(outcome) == {"day-to-night": "done"}
+        assert client.requests["PUT /models/{id}/training-images/pairs"] == 1
+        assert client.requests[TRAIN] == 1
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        _, after = await plan(ws, client)
+        assert actions(after) == {"day-to-night": "none"}
+        model = await client.get_model(str(changed.models[0].model_id))
+        assert sorted(str(p.instruction) for p in model.pairs) == [
+            "make it a rainy night",
+            *["make it night"] * 4,
+        ]
 
 
-def test_a_first_apply_killed_after_its_triggers_completes_without_training_again(
+@synchronous
+async def test_a_first_apply_killed_after_its_triggers_completes_without_training_again(
     ws: Path,
 ) -> None:
     app = app_for(ws)
-
-    async def go() -> None:
-        dying = DiesAfterTrigger(app)
-        async with client_for(dying, ws) as client:  # type: ignore[arg-type]
-            outcome = await plan_and_apply(ws, client)
-            assert "failed" in results(outcome).values()
-        async with client_for(app, ws) as client:
-            before = await jobs_by_model(client)
-            outcome = await plan_and_apply(ws, client)
-            await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
-            _, final = await plan(ws, client)
-            assert actions(final) == {"alpha": "none", "beta": "none"}
-            assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
-            # The model whose trigger landed was never triggered again.
-            assert client.requests[TRAIN] == 2 - sum(before.values())
-
-    run(go)
+    dying = DiesAfterTrigger(app)
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        outcome = await plan_and_apply(ws, client)
+        assert "failed" in results(outcome).values()
+    async with client_for(app, ws) as client:
+        before = await jobs_by_model(client)
+        outcome = await plan_and_apply(ws, client)
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        _, final = await plan(ws, client)
+        assert actions(final) == {"alpha": "none", "beta": "none"}
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+        # The model whose trigger landed was never triggered again.
+        assert client.requests[TRAIN] == 2 - sum(before.values())
 
 
 def test_live_lines_redraw_one_line_per_model_in_place() -> None:
@@ -703,21 +635,18 @@ class SomeoneTrainsFirst:
         await self.app(scope, receive, send)
 
 
-def test_a_training_started_elsewhere_after_the_sync_is_skipped_not_doubled(ws: Path) -> None:
+@synchronous
+async def test_a_training_started_elsewhere_after_the_sync_is_skipped_not_doubled(ws: Path) -> None:
     app = app_for(ws, speed=1.0)  # the other training is still running when apply triggers
-
-    async def go() -> None:
-        async with client_for(app, ws) as client:
-            await _trained(ws, client)
-        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
-        racing = SomeoneTrainsFirst(app)
-        async with client_for(racing, ws) as client:
-            outcome = await plan_and_apply(ws, client)
-            assert results(outcome) == {"alpha": "skipped", "beta": "skipped"}
-            alpha = next(m for m in outcome.models if m.key == "alpha")
-            assert alpha.detail == "already training (started elsewhere): not triggered"
-            assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
-            _, after = await plan(ws, client)
-            assert actions(after)["alpha"] == "wait"  # and never a pending tag left behind
-
-    run(go)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+    racing = SomeoneTrainsFirst(app)
+    async with client_for(racing, ws) as client:
+        outcome = await plan_and_apply(ws, client)
+        assert results(outcome) == {"alpha": "skipped", "beta": "skipped"}
+        alpha = next(m for m in outcome.models if m.key == "alpha")
+        assert alpha.detail == "already training (started elsewhere): not triggered"
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+        _, after = await plan(ws, client)
+        assert actions(after)["alpha"] == "wait"  # and never a pending tag left behind

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +8,12 @@ import pytest
 from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
+from tests.support.aio import synchronous
 from trainops.desired import Desired, DesiredImage, DesiredModel, SecretRef, Source, Workspace
 from trainops.errors import UnsafePlanError
 from trainops.live import Live
 from trainops.plan import Action, ModelPlan, Plan
 from trainops.pricing import UNPRICED_NOTE, check_budget, price
-from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import RetryPolicy, Scenario
 
@@ -78,10 +75,6 @@ WS = "shop"
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 
 
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coro)
-
-
 def _desired(key: str, images: int, **params: Any) -> DesiredModel:
     files = tuple(
         DesiredImage(f"d/{key}{n}.png", f"{key}{n}.png", f"{n:064x}", 1, None)
@@ -113,12 +106,8 @@ def _entry(key: str, action: Action, model_id: str | None) -> ModelPlan:
     )
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Starlette:
-    return create_app(tmp_path / "sandbox.db")
-
-
-def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette) -> None:
+@synchronous
+async def test_price_dry_runs_only_trainings_and_stands_in_for_creates(sandbox: Starlette) -> None:
     models = {
         "fresh": _desired("fresh", 3),  # create, priced on the empty stand-in
         "uploaded": _desired("uploaded", 2),  # train: a live model with 1 image now
@@ -126,32 +115,27 @@ def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette)
         "meta": _desired("meta", 1),  # update: never priced
         "bad": _desired("bad", 1, maxTrainSteps=10**6),  # the API refuses the dry run
     }
-
-    async def go() -> tuple[Plan, Counter[str]]:
-        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
-            ids = {}
-            for key in ("uploaded", "empty", "meta", "bad"):
-                ids[key] = (await client.create_model(type="flux.1-lora", name=key)).id
-            for key in ("uploaded", "bad", "meta"):
-                await client.add_training_image(ids[key], name="x.png", data=b"x", mime="image/png")
-            live = Live(WS, tuple([await client.get_model(i) for i in ids.values()]))
-            plan = Plan(
-                workspace=WS,
-                models=(
-                    _entry("bad", "train", ids["bad"]),
-                    _entry("empty", "train", ids["empty"]),
-                    _entry("fresh", "create", None),
-                    _entry("meta", "update", ids["meta"]),
-                    _entry("uploaded", "train", ids["uploaded"]),
-                ),
-            )
-            desired = Desired(Workspace(WS, Path(".")), tuple(models[k] for k in sorted(models)))
-            client.requests.clear()
-            priced = await price(plan, client, desired, live=live)
-            return priced, client.requests
-
-    priced, requests = run(go())
-    assert requests == {"PUT /models/{id}/train?dryRun": 4}
+    async with sandbox_client(Path("unused.db"), app=sandbox, retry=FAST) as client:
+        ids = {}
+        for key in ("uploaded", "empty", "meta", "bad"):
+            ids[key] = (await client.create_model(type="flux.1-lora", name=key)).id
+        for key in ("uploaded", "bad", "meta"):
+            await client.add_training_image(ids[key], name="x.png", data=b"x", mime="image/png")
+        live = Live(WS, tuple([await client.get_model(i) for i in ids.values()]))
+        plan = Plan(
+            workspace=WS,
+            models=(
+                _entry("bad", "train", ids["bad"]),
+                _entry("empty", "train", ids["empty"]),
+                _entry("fresh", "create", None),
+                _entry("meta", "update", ids["meta"]),
+                _entry("uploaded", "train", ids["uploaded"]),
+            ),
+        )
+        desired = Desired(Workspace(WS, Path(".")), tuple(models[k] for k in sorted(models)))
+        client.requests.clear()
+        priced = await price(plan, client, desired, live=live)
+    assert client.requests == {"PUT /models/{id}/train?dryRun": 4}
     rows = [(m.key, m.estimated_cost, m.cost_note) for m in priced.models]
     stand_in = rows[2][2] or ""
     assert stand_in.startswith("estimated with a dry run on model_")
@@ -171,41 +155,35 @@ def test_price_dry_runs_only_trainings_and_stands_in_for_creates(app: Starlette)
     )
 
 
-def test_a_create_without_a_stand_in_is_priced_at_apply_without_any_request(
-    app: Starlette,
+@synchronous
+async def test_a_create_without_a_stand_in_is_priced_at_apply_without_any_request(
+    sandbox: Starlette,
 ) -> None:
     desired = Desired(Workspace(WS, Path(".")), (_desired("fresh", 2),))
     plan = Plan(workspace=WS, models=(_entry("fresh", "create", None),))
-
-    async def go() -> tuple[Plan, Counter[str]]:
-        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
-            return await price(plan, client, desired, live=Live(WS, ())), client.requests
-
-    priced, requests = run(go())
-    assert requests == {}
+    async with sandbox_client(Path("unused.db"), app=sandbox, retry=FAST) as client:
+        priced = await price(plan, client, desired, live=Live(WS, ()))
+    assert client.requests == {}
     assert [(m.estimated_cost, m.cost_note) for m in priced.models] == [(None, UNPRICED_NOTE)]
     assert (priced.total_cost, priced.unpriced) == (0.0, 1)
 
 
-def test_a_quota_refusal_while_pricing_becomes_the_note() -> None:
+@synchronous
+async def test_a_quota_refusal_while_pricing_becomes_the_note() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         body = {"message": "Trainings are launched too often", "remainingSeconds": 30}
         return httpx.Response(429, json=body)
 
     desired = Desired(Workspace(WS, Path(".")), (_desired("m", 1),))
     plan = Plan(workspace=WS, models=(_entry("m", "train", "model_1"),))
-
-    async def go() -> Plan:
-        async with Scenario(
-            api_key="k",
-            api_secret="s",
-            base_url="http://api.test/v1",
-            transport=httpx.MockTransport(api),
-            retry=FAST,
-        ) as client:
-            return await price(plan, client, desired)
-
-    (entry,) = run(go()).models
+    async with Scenario(
+        api_key="k",
+        api_secret="s",
+        base_url="http://api.test/v1",
+        transport=httpx.MockTransport(api),
+        retry=FAST,
+    ) as client:
+        (entry,) = (await price(plan, client, desired)).models
     assert (entry.estimated_cost, entry.cost_note) == snapshot(
         (None, "not priced: cooldown, 30s remaining: Trainings are launched too often")
     )

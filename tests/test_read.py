@@ -4,7 +4,7 @@ import asyncio
 import hashlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,40 +12,20 @@ import pytest
 from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
+from tests.support.aio import synchronous
+from tests.support.sandbox import Clock
+from trainops.backoff import RetryPolicy
 from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Workspace
 from trainops.errors import ApiError, LiveStateError
 from trainops.live import Live, LiveModel
 from trainops.read import Pages, read_live
-from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
-from trainops.scenario.client import RetryPolicy, Scenario
+from trainops.scenario.client import Scenario
 from trainops.scenario.parse import parse_model
 from trainops.tags import fingerprint_tag, identity_tag, image_name, pending_tag
 
 WS = "shop"
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(tmp_path: Path, clock: Clock) -> Starlette:
-    return create_app(tmp_path / "sandbox.db", clock=clock)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coro)
 
 
 def _image(name: str) -> tuple[DesiredImage, bytes]:
@@ -90,30 +70,25 @@ async def _managed(client: Scenario, model: DesiredModel, *, train: bool = True)
     return model_id
 
 
-def _read(app: Starlette, desired: Desired) -> tuple[Live, Counter[str]]:
-    async def go() -> tuple[Live, Counter[str]]:
-        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
-            return await read_live(client, desired), client.requests
-
-    result: tuple[Live, Counter[str]] = run(go())
-    return result
+async def _read(app: Starlette, desired: Desired) -> tuple[Live, Counter[str]]:
+    async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
+        return await read_live(client, desired), client.requests
 
 
-def _seed(app: Starlette, *models: DesiredModel, train: bool = True) -> list[str]:
-    async def go() -> list[str]:
-        async with sandbox_client(Path("unused.db"), app=app) as client:
-            return [await _managed(client, m, train=train) for m in models]
-
-    ids: list[str] = run(go())
-    return ids
+async def _seed(app: Starlette, *models: DesiredModel, train: bool = True) -> list[str]:
+    async with sandbox_client(Path("unused.db"), app=app) as client:
+        return [await _managed(client, m, train=train) for m in models]
 
 
-def test_unchanged_trained_models_cost_only_the_list_page(app: Starlette, clock: Clock) -> None:
+@synchronous
+async def test_unchanged_trained_models_cost_only_the_list_page(
+    sandbox: Starlette, clock: Clock
+) -> None:
     a, b = _desired("alpha"), _desired("beta", ("c.png",))
-    _seed(app, a, b)
-    clock.now += 3600  # both trainings are over
+    await _seed(sandbox, a, b)
+    clock.advance(3600)  # both trainings are over
 
-    live, requests = _read(app, _workspace(a, b))
+    live, requests = await _read(sandbox, _workspace(a, b))
     assert requests == {"GET /models": 1}
     assert sorted((m.recorded.key, m.status, m.complete, m.images_count) for m in live.models) == [
         ("alpha", "trained", False, 2),
@@ -121,14 +96,15 @@ def test_unchanged_trained_models_cost_only_the_list_page(app: Starlette, clock:
     ]
 
 
-def test_a_changed_model_is_read_in_full_with_image_names_unprefixed(
-    app: Starlette, clock: Clock
+@synchronous
+async def test_a_changed_model_is_read_in_full_with_image_names_unprefixed(
+    sandbox: Starlette, clock: Clock
 ) -> None:
     many = ("a.png", "b.png", "c.png", "d.png")
-    (model_id,) = _seed(app, _desired("alpha", many))
-    clock.now += 3600
+    (model_id,) = await _seed(sandbox, _desired("alpha", many))
+    clock.advance(3600)
 
-    live, requests = _read(app, _workspace(_desired("alpha", many, fp="2")))
+    live, requests = await _read(sandbox, _workspace(_desired("alpha", many, fp="2")))
     assert requests == {"GET /models": 1, "GET /models/{id}": 1}
     (m,) = live.models
     assert (m.id, m.complete, m.images_count, m.job) == (model_id, True, 4, None)
@@ -147,11 +123,12 @@ def test_a_changed_model_is_read_in_full_with_image_names_unprefixed(
     )
 
 
-def test_a_training_model_is_read_with_its_latest_job(app: Starlette) -> None:
+@synchronous
+async def test_a_training_model_is_read_with_its_latest_job(sandbox: Starlette) -> None:
     a = _desired("alpha")
-    _seed(app, a)
+    await _seed(sandbox, a)
 
-    live, requests = _read(app, _workspace(a))
+    live, requests = await _read(sandbox, _workspace(a))
     assert requests == {"GET /models": 1, "GET /models/{id}": 1, "GET /jobs/{id}": 1}
     (m,) = live.models
     assert m.status == "training"
@@ -160,43 +137,40 @@ def test_a_training_model_is_read_with_its_latest_job(app: Starlette) -> None:
     assert m.stage == "queued-for-train"
 
 
-def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
-    app: Starlette, clock: Clock
+@synchronous
+async def test_other_workspaces_and_unmanaged_models_are_left_out_orphans_kept(
+    sandbox: Starlette, clock: Clock
 ) -> None:
-    (orphan,) = _seed(app, _desired("gone"))
+    (orphan,) = await _seed(sandbox, _desired("gone"))
+    async with sandbox_client(Path("unused.db"), app=sandbox) as client:
+        theirs = (await client.create_model(type="flux.1-lora")).id
+        await client.update_tags(theirs, add=[identity_tag("elsewhere", "gone")])
+        await client.create_model(type="flux.1-lora", name="made by hand")
+    clock.advance(3600)
 
-    async def others() -> None:
-        async with sandbox_client(Path("unused.db"), app=app) as client:
-            theirs = (await client.create_model(type="flux.1-lora")).id
-            await client.update_tags(theirs, add=[identity_tag("elsewhere", "gone")])
-            await client.create_model(type="flux.1-lora", name="made by hand")
-
-    run(others())
-    clock.now += 3600
-
-    live, requests = _read(app, _workspace(_desired("alpha")))
+    live, requests = await _read(sandbox, _workspace(_desired("alpha")))
     assert [(m.id, m.recorded.key, m.complete) for m in live.models] == [(orphan, "gone", False)]
     assert requests == {"GET /models": 1}
 
 
-def test_a_model_adopted_by_id_is_read_even_without_a_tag(app: Starlette, clock: Clock) -> None:
-    async def by_hand() -> str:
-        async with sandbox_client(Path("unused.db"), app=app) as client:
-            return (await client.create_model(type="flux.1-lora", name="legacy")).id
+@synchronous
+async def test_a_model_adopted_by_id_is_read_even_without_a_tag(sandbox: Starlette) -> None:
+    async with sandbox_client(Path("unused.db"), app=sandbox) as client:
+        model_id = (await client.create_model(type="flux.1-lora", name="legacy")).id
 
-    model_id = run(by_hand())
-    live, requests = _read(app, _workspace(_desired("alpha", model_id=model_id)))
+    live, requests = await _read(sandbox, _workspace(_desired("alpha", model_id=model_id)))
     assert [(m.id, m.name, m.status, m.complete) for m in live.models] == [
         (model_id, "legacy", "new", True)
     ]
     assert requests == {"GET /models": 1, "GET /models/{id}": 1}
 
 
-def test_two_models_claiming_one_key_is_an_error_naming_both(app: Starlette) -> None:
-    first, second = _seed(app, _desired("alpha"), _desired("alpha"), train=False)
+@synchronous
+async def test_two_models_claiming_one_key_is_an_error_naming_both(sandbox: Starlette) -> None:
+    first, second = await _seed(sandbox, _desired("alpha"), _desired("alpha"), train=False)
 
     with pytest.raises(LiveStateError) as exc:
-        _read(app, _workspace(_desired("alpha")))
+        await _read(sandbox, _workspace(_desired("alpha")))
     low, high = sorted((first, second))
     assert (
         exc.value.message == f"models {low} and {high} both claim key 'alpha' of workspace 'shop'"
@@ -207,9 +181,10 @@ def test_two_models_claiming_one_key_is_an_error_naming_both(app: Starlette) -> 
     )
 
 
-def test_adopting_a_missing_model_names_the_manifest(app: Starlette) -> None:
+@synchronous
+async def test_adopting_a_missing_model_names_the_manifest(sandbox: Starlette) -> None:
     with pytest.raises(ApiError) as exc:
-        _read(app, _workspace(_desired("alpha", model_id="model_nope")))
+        await _read(sandbox, _workspace(_desired("alpha", model_id="model_nope")))
     assert (exc.value.message, exc.value.hint) == snapshot(
         (
             "models/alpha.yaml:1: spec.modelId: no model model_nope in this team",
@@ -218,36 +193,34 @@ def test_adopting_a_missing_model_names_the_manifest(app: Starlette) -> None:
     )
 
 
-def test_an_image_added_by_hand_shows_in_the_listing_and_forces_a_full_read(
-    app: Starlette, clock: Clock
+@synchronous
+async def test_an_image_added_by_hand_shows_in_the_listing_and_forces_a_full_read(
+    sandbox: Starlette, clock: Clock
 ) -> None:
     a = _desired("alpha", ("a.png",))
-    (model_id,) = _seed(app, a)
-    clock.now += 3600
+    (model_id,) = await _seed(sandbox, a)
+    clock.advance(3600)
+    async with sandbox_client(Path("unused.db"), app=sandbox) as client:
+        (image,) = (await client.get_model(model_id)).images
+        await client.delete_training_image(model_id, image.id)
+        await client.add_training_image(model_id, name="a.png", data=b"x", mime="image/png")
 
-    async def swap() -> None:
-        async with sandbox_client(Path("unused.db"), app=app) as client:
-            (image,) = (await client.get_model(model_id)).images
-            await client.delete_training_image(model_id, image.id)
-            await client.add_training_image(model_id, name="a.png", data=b"x", mime="image/png")
-
-    run(swap())
-    live, requests = _read(app, _workspace(a))
+    live, requests = await _read(sandbox, _workspace(a))
     assert requests == {"GET /models": 1, "GET /models/{id}": 1}
     assert [(i.name, i.sha_prefix) for i in live.models[0].images] == [("a.png", None)]
 
 
-def test_a_pending_trigger_is_read_in_full_with_its_job(app: Starlette, clock: Clock) -> None:
+@synchronous
+async def test_a_pending_trigger_is_read_in_full_with_its_job(
+    sandbox: Starlette, clock: Clock
+) -> None:
     a = _desired("alpha")
-    (model_id,) = _seed(app, a)
-    clock.now += 3600
+    (model_id,) = await _seed(sandbox, a)
+    clock.advance(3600)
+    async with sandbox_client(Path("unused.db"), app=sandbox) as client:
+        await client.update_tags(model_id, add=[pending_tag(a.fingerprint, 1_800_000_000)])
 
-    async def mark() -> None:
-        async with sandbox_client(Path("unused.db"), app=app) as client:
-            await client.update_tags(model_id, add=[pending_tag(a.fingerprint, 1_800_000_000)])
-
-    run(mark())
-    live, requests = _read(app, _workspace(a))
+    live, requests = await _read(sandbox, _workspace(a))
     assert requests == {"GET /models": 1, "GET /models/{id}": 1, "GET /jobs/{id}": 1}
     (m,) = live.models
     assert m.job is not None
@@ -271,21 +244,19 @@ async def _one_model_a_page(
         yield [model]
 
 
-def test_a_page_is_planned_and_its_full_reads_sent_before_the_next_page(
-    app: Starlette, clock: Clock
+@synchronous
+async def test_a_page_is_planned_and_its_full_reads_sent_before_the_next_page(
+    sandbox: Starlette, clock: Clock
 ) -> None:
     models = [_desired(key) for key in ("alpha", "beta", "gamma")]
-    _seed(app, *models)
-    clock.now += 3600
+    await _seed(sandbox, *models)
+    clock.advance(3600)
     changed = _workspace(*(_desired(m.key, fp="2") for m in models))  # all three: full reads
     reads_sent: list[int] = []
 
-    async def go() -> Live:
-        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
-            pages = Pages(_one_model_a_page(client, reads_sent))
-            return await read_live(client, changed, pages=pages)
-
-    live: Live = run(go())
+    async with sandbox_client(Path("unused.db"), app=sandbox, retry=FAST) as client:
+        pages = Pages(_one_model_a_page(client, reads_sent))
+        live = await read_live(client, changed, pages=pages)
     assert reads_sent == [1, 2]
     assert [m.complete for m in live.models] == [True, True, True]
 
@@ -294,28 +265,25 @@ async def _one_page_of(n: int) -> AsyncIterator[list[LiveModel]]:
     yield [parse_model({"id": f"model_{i:03}"}, complete=False) for i in range(n)]
 
 
-def test_work_started_during_a_long_page_runs_before_the_page_is_worked_through() -> None:
+@synchronous
+async def test_work_started_during_a_long_page_runs_before_the_page_is_worked_through() -> None:
     # What the reader starts while taking a page's first models (their full reads), and the
     # next page's request, must not wait until every model of the page (up to 500) is taken.
-    async def go() -> tuple[int, int]:
-        taken = 0
-        ran_after: list[int] = []
+    taken = 0
+    ran_after: list[int] = []
 
-        async def started() -> None:
-            ran_after.append(taken)
+    async def started() -> None:
+        ran_after.append(taken)
 
-        tasks = []
-        async for models in Pages(_one_page_of(100)):
-            for _ in models:
-                taken += 1
-                if taken == 1:
-                    tasks.append(asyncio.create_task(started()))
-        await asyncio.gather(*tasks)
-        return ran_after[0], taken
-
-    ran_after, taken = run(go())
+    tasks = []
+    async for models in Pages(_one_page_of(100)):
+        for _ in models:
+            taken += 1
+            if taken == 1:
+                tasks.append(asyncio.create_task(started()))
+    await asyncio.gather(*tasks)
     assert taken == 100
-    assert ran_after < taken
+    assert ran_after[0] < taken
 
 
 async def _failing_after_one_page(client: Scenario) -> AsyncIterator[list[LiveModel]]:
@@ -323,21 +291,19 @@ async def _failing_after_one_page(client: Scenario) -> AsyncIterator[list[LiveMo
     raise ApiError("list models: HTTP 500", status=500)
 
 
-def test_a_listing_that_fails_midway_raises_and_leaves_no_read_running(
-    app: Starlette, clock: Clock
+@synchronous
+async def test_a_listing_that_fails_midway_raises_and_leaves_no_read_running(
+    sandbox: Starlette, clock: Clock
 ) -> None:
     models = [_desired(key) for key in ("alpha", "beta")]
-    _seed(app, *models)
-    clock.now += 3600
+    await _seed(sandbox, *models)
+    clock.advance(3600)
     changed = _workspace(*(_desired(m.key, fp="2") for m in models))
 
-    async def go() -> list[asyncio.Task[Any]]:
-        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
-            with pytest.raises(ApiError, match="HTTP 500"):
-                await read_live(client, changed, pages=Pages(_failing_after_one_page(client)))
-            return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-
-    assert run(go()) == []
+    async with sandbox_client(Path("unused.db"), app=sandbox, retry=FAST) as client:
+        with pytest.raises(ApiError, match="HTTP 500"):
+            await read_live(client, changed, pages=Pages(_failing_after_one_page(client)))
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
 async def _every_model_twice(client: Scenario) -> AsyncIterator[list[LiveModel]]:
@@ -346,16 +312,12 @@ async def _every_model_twice(client: Scenario) -> AsyncIterator[list[LiveModel]]
     yield listed[:1]  # the next page repeats one: another client's write shifted the pages
 
 
-def test_a_model_listed_twice_is_read_once(app: Starlette, clock: Clock) -> None:
+@synchronous
+async def test_a_model_listed_twice_is_read_once(sandbox: Starlette, clock: Clock) -> None:
     a, b = _desired("alpha"), _desired("beta")
-    _seed(app, a, b)
-    clock.now += 3600
+    await _seed(sandbox, a, b)
+    clock.advance(3600)
 
-    async def go() -> Live:
-        async with sandbox_client(Path("unused.db"), app=app, retry=FAST) as client:
-            return await read_live(
-                client, _workspace(a, b), pages=Pages(_every_model_twice(client))
-            )
-
-    live: Live = run(go())
+    async with sandbox_client(Path("unused.db"), app=sandbox, retry=FAST) as client:
+        live = await read_live(client, _workspace(a, b), pages=Pages(_every_model_twice(client)))
     assert sorted(m.recorded.key or "" for m in live.models) == ["alpha", "beta"]

@@ -3,7 +3,6 @@ adopted into a manifest that validates, and the next plan matches it by id."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 import textwrap
@@ -12,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from inline_snapshot import snapshot
+from starlette.applications import Starlette
 
-from tests.commands.test_status import FAST, png
-from tests.support.sandbox import Clock
-from trainops import cli, pipeline
+from tests.support.aio import synchronous
+from tests.support.cli import Cli
+from tests.support.workspace import RETRY_ONCE, png
+from trainops import pipeline
 from trainops.commands.import_ import ImportRequest, import_model
 from trainops.commands.status import read_status
 from trainops.errors import ApiError, ConfigError
@@ -24,7 +25,6 @@ from trainops.manifest.emit import file_name, scalar, unique_names
 from trainops.manifest.load import load_desired
 from trainops.render.status import render_status_text
 from trainops.render.text import render_text
-from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.tags import image_name
@@ -34,15 +34,16 @@ WANDB = "wandb-secret-0123456789"
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    (tmp_path / "trainops.yaml").write_text(
+    root = tmp_path / "shop"  # the sandbox fixture keeps its state file outside the workspace
+    root.mkdir()
+    (root / "trainops.yaml").write_text(
         "apiVersion: trainops/v1\nkind: Workspace\nworkspace: shop\n"
     )
-    return tmp_path
+    return root
 
 
-def _client(root: Path) -> Scenario:
-    app = create_app(root / pipeline.SANDBOX_DB, clock=Clock())
-    return sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST)
+def _client(app: Starlette) -> Scenario:
+    return sandbox_client(Path("unused.db"), app=app, retry=RETRY_ONCE)
 
 
 async def _hand_made_model(client: Scenario) -> str:
@@ -77,22 +78,22 @@ def _masked(text: str, model_id: str) -> str:
     return re.sub(r"plan [0-9a-f]{12}", "plan <fingerprint>", text)
 
 
-def test_import_writes_a_manifest_that_validates_and_plans_as_adopted(root: Path) -> None:
-    async def go() -> tuple[str, str, str]:
-        async with _client(root) as client:
-            model_id = await _hand_made_model(client)
-            done = await import_model(client, ImportRequest(model_id), cwd=root)
-            assert done.manifest == root / "hero" / "model.yaml"
-            desired, _, _ = pipeline.load([], cwd=root)
-            plan = (await pipeline.make_plan(desired, client)).plan
-            (entry,) = plan.models
-            assert entry.model_id == model_id
-            plan_text = _masked(render_text(plan, color=False), model_id)
-            status = render_status_text(await read_status(client, desired))
-            plan_text += "\n" + _masked(status, model_id)
-            return done.manifest.read_text().replace(model_id, "<model-id>"), plan_text, model_id
-
-    text, plan_text, model_id = asyncio.run(go())
+@synchronous
+async def test_import_writes_a_manifest_that_validates_and_plans_as_adopted(
+    root: Path, sandbox: Starlette
+) -> None:
+    async with _client(sandbox) as client:
+        model_id = await _hand_made_model(client)
+        done = await import_model(client, ImportRequest(model_id), cwd=root)
+        assert done.manifest == root / "hero" / "model.yaml"
+        desired, _, _ = pipeline.load([], cwd=root)
+        plan = (await pipeline.make_plan(desired, client)).plan
+        (entry,) = plan.models
+        assert entry.model_id == model_id
+        plan_text = _masked(render_text(plan, color=False), model_id)
+        status = render_status_text(await read_status(client, desired))
+        plan_text += "\n" + _masked(status, model_id)
+    text = done.manifest.read_text().replace(model_id, "<model-id>")
     assert text == snapshot("""\
 # Imported from Scenario model <model-id> by `trainops import`.
 # spec.modelId adopts it: plan and apply update this model instead of creating one.
@@ -171,68 +172,62 @@ hero   <model-id>  new     -           not recorded  -
 """)
 
 
-def test_import_refuses_to_overwrite_without_force(root: Path) -> None:
-    async def go() -> None:
-        async with _client(root) as client:
-            model_id = await _hand_made_model(client)
-            request = ImportRequest(model_id, key="hero")
+@synchronous
+async def test_import_refuses_to_overwrite_without_force(root: Path, sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model_id = await _hand_made_model(client)
+        request = ImportRequest(model_id, key="hero")
+        await import_model(client, request, cwd=root)
+        (root / "hero" / "model.yaml").write_text("# edited by hand\n")
+        with pytest.raises(ConfigError) as exc:
             await import_model(client, request, cwd=root)
-            (root / "hero" / "model.yaml").write_text("# edited by hand\n")
-            with pytest.raises(ConfigError) as exc:
-                await import_model(client, request, cwd=root)
-            assert [*exc.value.message.split(", "), exc.value.hint] == snapshot(
-                [
-                    "refusing to overwrite hero/model.yaml",
-                    "hero/images/Hero Front-2.png",
-                    "hero/images/hero front.png",
-                    "hero/images/hero front.txt",
-                    "hero/images/hero-side.png and 2 more",
-                    "pass --force to overwrite, or --dir/--out to write elsewhere",
-                ]
-            )
-            assert (root / "hero" / "model.yaml").read_text() == "# edited by hand\n"
+        assert [*exc.value.message.split(", "), exc.value.hint] == snapshot(
+            [
+                "refusing to overwrite hero/model.yaml",
+                "hero/images/Hero Front-2.png",
+                "hero/images/hero front.png",
+                "hero/images/hero front.txt",
+                "hero/images/hero-side.png and 2 more",
+                "pass --force to overwrite, or --dir/--out to write elsewhere",
+            ]
+        )
+        assert (root / "hero" / "model.yaml").read_text() == "# edited by hand\n"
+        await import_model(client, ImportRequest(model_id, key="hero", force=True), cwd=root)
+        assert "modelId" in (root / "hero" / "model.yaml").read_text()
+        (root / "hero" / "images" / "stray.png").write_bytes(png(99))
+        with pytest.raises(ConfigError) as exc:
             await import_model(client, ImportRequest(model_id, key="hero", force=True), cwd=root)
-            assert "modelId" in (root / "hero" / "model.yaml").read_text()
-            (root / "hero" / "images" / "stray.png").write_bytes(png(99))
-            with pytest.raises(ConfigError) as exc:
-                await import_model(
-                    client, ImportRequest(model_id, key="hero", force=True), cwd=root
-                )
-            assert [*exc.value.message.split(": "), exc.value.hint] == snapshot(
-                [
-                    "hero/images already holds other files (stray.png)",
-                    "they would become training data",
-                    "import into an empty folder: pass --dir NEW_FOLDER",
-                ]
-            )
-
-    asyncio.run(go())
+        assert [*exc.value.message.split(": "), exc.value.hint] == snapshot(
+            [
+                "hero/images already holds other files (stray.png)",
+                "they would become training data",
+                "import into an empty folder: pass --dir NEW_FOLDER",
+            ]
+        )
 
 
-def test_import_an_unknown_model_names_the_id(root: Path) -> None:
-    async def go() -> None:
-        async with _client(root) as client:
+@synchronous
+async def test_import_an_unknown_model_names_the_id(root: Path, sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        with pytest.raises(ApiError) as exc:
             await import_model(client, ImportRequest("model_nope"), cwd=root)
-
-    with pytest.raises(ApiError) as exc:
-        asyncio.run(go())
     assert str(exc.value) == snapshot("no model model_nope in this team")
 
 
-def test_cli_import_against_the_sandbox_state_file(
-    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    async def make() -> str:
-        async with sandbox_client(root / pipeline.SANDBOX_DB, retry=FAST) as client:
-            return await _hand_made_model(client)
+@synchronous
+async def _hand_made_in_the_state_file(root: Path) -> str:
+    """A hand-made model in the workspace's `--sandbox` state file; its id."""
+    async with sandbox_client(root / pipeline.SANDBOX_DB, retry=RETRY_ONCE) as client:
+        return await _hand_made_model(client)
 
-    model_id = asyncio.run(make())
-    monkeypatch.chdir(root)
+
+def test_cli_import_against_the_sandbox_state_file(root: Path, cli: Cli) -> None:
+    model_id = _hand_made_in_the_state_file(root)
+    cli.cwd = root
     out = root / "adopted" / "hero.yaml"
-    assert cli.main(["import", model_id, "--sandbox", "--out", str(out)]) == 0
-    captured = capsys.readouterr()
+    assert cli("import", model_id, "--sandbox", "--out", str(out)) == 0
     # Wrapped only to keep lines short: the whole of stderr is compared.
-    err = captured.err.replace(model_id, "<model-id>")
+    err = cli.err.replace(model_id, "<model-id>")
     assert [textwrap.wrap(line, 72) for line in err.splitlines()] == snapshot(
         [
             [
@@ -248,12 +243,12 @@ def test_cli_import_against_the_sandbox_state_file(
             ["next: review it, commit it, and run `trainops plan adopted/hero.yaml`"],
         ]
     )
-    assert captured.out == snapshot(
+    assert cli.out == snapshot(
         "wrote adopted/hero.yaml (hero) and 4 training file(s), 2 caption(s)\n"
     )
-    assert WANDB not in captured.out + captured.err
+    assert WANDB not in cli.out + cli.err
     assert (root / "adopted" / "images").is_dir()
-    assert cli.main(["validate", str(out)]) == 0
+    assert cli("validate", str(out)) == 0
 
 
 def _image(name: str) -> LiveImage:
@@ -340,22 +335,17 @@ def _wav(seconds: float, tone: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_import_a_voice_model_writes_its_samples(root: Path) -> None:
-    async def go() -> str:
-        async with _client(root) as client:
-            model = await client.create_model(type="elevenlabs-voice", name="Narrator")
-            model_id = model.id
-            for n in range(3):
-                await client.add_training_image(
-                    model_id, name=f"take {n}", data=_wav(6, n), mime="audio/wav"
-                )
-            await client.update_model(
-                model_id, parameters={"cloneType": "instant", "language": "en"}
+@synchronous
+async def test_import_a_voice_model_writes_its_samples(root: Path, sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model = await client.create_model(type="elevenlabs-voice", name="Narrator")
+        model_id = model.id
+        for n in range(3):
+            await client.add_training_image(
+                model_id, name=f"take {n}", data=_wav(6, n), mime="audio/wav"
             )
-            await import_model(client, ImportRequest(model_id, directory=Path("voices")), cwd=root)
-            return model_id
-
-    model_id = asyncio.run(go())
+        await client.update_model(model_id, parameters={"cloneType": "instant", "language": "en"})
+        await import_model(client, ImportRequest(model_id, directory=Path("voices")), cwd=root)
     text = (root / "voices" / "model.yaml").read_text().replace(model_id, "<model-id>")
     assert text == snapshot("""\
 # Imported from Scenario model <model-id> by `trainops import`.
@@ -379,28 +369,25 @@ spec:
     )
 
 
-def test_import_an_edit_model_writes_its_pairs(root: Path) -> None:
-    async def go() -> str:
-        async with _client(root) as client:
-            model = await client.create_model(type="qwen-image-edit-lora", name="Day to Night")
-            model_id = model.id
-            ids = []
-            for n, name in enumerate(["a-day", "a-night", "b-day", "b-night", "unused"]):
-                image = await client.add_training_image(
-                    model_id, name=f"{name}.png", data=png(n), mime="image/png"
-                )
-                ids.append(image.id)
-            await client.replace_pairs(
-                model_id,
-                [
-                    {"sourceId": ids[0], "targetId": ids[1], "instruction": "make it night"},
-                    {"sourceId": ids[2], "targetId": ids[3], "instruction": "night: dark"},
-                ],
+@synchronous
+async def test_import_an_edit_model_writes_its_pairs(root: Path, sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model = await client.create_model(type="qwen-image-edit-lora", name="Day to Night")
+        model_id = model.id
+        ids = []
+        for n, name in enumerate(["a-day", "a-night", "b-day", "b-night", "unused"]):
+            image = await client.add_training_image(
+                model_id, name=f"{name}.png", data=png(n), mime="image/png"
             )
-            await import_model(client, ImportRequest(model_id), cwd=root)
-            return model_id
-
-    model_id = asyncio.run(go())
+            ids.append(image.id)
+        await client.replace_pairs(
+            model_id,
+            [
+                {"sourceId": ids[0], "targetId": ids[1], "instruction": "make it night"},
+                {"sourceId": ids[2], "targetId": ids[3], "instruction": "night: dark"},
+            ],
+        )
+        await import_model(client, ImportRequest(model_id), cwd=root)
     text = (root / "day-to-night" / "model.yaml").read_text().replace(model_id, "<model-id>")
     assert text == snapshot("""\
 # Imported from Scenario model <model-id> by `trainops import`.

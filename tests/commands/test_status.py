@@ -3,28 +3,27 @@ so a training is caught half-way, and the whole rendered output compared."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from inline_snapshot import snapshot
+from starlette.applications import Starlette
 
-from tests.support.workspace import MODEL, png
-from trainops import cli, pipeline
+from tests.support.aio import synchronous
+from tests.support.cli import Cli
+from tests.support.sandbox import Clock
+from tests.support.workspace import MODEL, RETRY_ONCE, png
+from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
-from trainops.backoff import RetryPolicy
 from trainops.commands.status import read_status
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
-from trainops.sandbox import create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.scenario.parse import parse_job, parse_model
 from trainops.tags import identity_tag
 
-FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -38,20 +37,18 @@ def write_model(root: Path, key: str, shade: int, steps: int = 100) -> Path:
     return manifest
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    (tmp_path / "trainops.yaml").write_text(
+    root = tmp_path / "shop"  # the sandbox fixture keeps its state file outside the workspace
+    root.mkdir()
+    (root / "trainops.yaml").write_text(
         "apiVersion: trainops/v1\nkind: Workspace\nworkspace: shop\n"
     )
-    return tmp_path
+    return root
+
+
+def _client(app: Starlette) -> Scenario:
+    return sandbox_client(Path("unused.db"), app=app, retry=RETRY_ONCE)
 
 
 async def _apply(root: Path, client: Scenario, clock: Clock) -> None:
@@ -67,9 +64,24 @@ async def _status(root: Path, client: Scenario) -> Report:
     return await read_status(client, desired)
 
 
-def test_status_of_every_kind_of_model(root: Path) -> None:
-    text, requests = asyncio.run(_every_kind(root))
-    assert text == snapshot("""\
+@synchronous
+async def test_status_of_every_kind_of_model(root: Path, sandbox: Starlette, clock: Clock) -> None:
+    async with _client(sandbox) as client:
+        for n, key in enumerate(("alpha", "beta", "gamma", "retired")):
+            write_model(root, key, shade=10 * n)
+        await _apply(root, client, clock)
+        clock.advance(300)  # every training done
+        write_model(root, "gamma", shade=20, steps=300)
+        await _apply(root, client, clock)  # gamma trains again
+        clock.advance(5)  # gamma half-way
+        write_model(root, "beta", shade=10, steps=200)  # changed, not applied
+        write_model(root, "delta", shade=40)  # never applied
+        (root / "retired" / "model.yaml").unlink()  # its live model is an orphan now
+        client.requests.clear()
+        report = await _status(root, client)
+    # Ids are random: name them after the key so the whole text can be compared.
+    rows = tuple(replace(r, model_id=r.model_id and f"<{r.key}-id>") for r in report.rows)
+    assert render_status_text(replace(report, rows=rows)) == snapshot("""\
 Workspace shop
 
 MODEL    ID            STATUS    LATEST JOB                   MANIFEST     COMMIT
@@ -83,54 +95,17 @@ retired  <retired-id>  trained   -                            no manifest  01234
 1 trained on other inputs than the manifests declare now: run `trainops plan` to see what changed.
 """)
     # The cheap read: the listing, and the job of the one model that is training.
-    assert requests == snapshot({"GET /models": 1, "GET /jobs/{id}": 1})
+    assert dict(client.requests) == snapshot({"GET /models": 1, "GET /jobs/{id}": 1})
 
 
-async def _every_kind(root: Path) -> tuple[str, dict[str, int]]:
-    clock = Clock()
-    app = create_app(root / pipeline.SANDBOX_DB, clock=clock)
-    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
-        for n, key in enumerate(("alpha", "beta", "gamma", "retired")):
-            write_model(root, key, shade=10 * n)
-        await _apply(root, client, clock)
-        clock.now += 300  # every training done
-        write_model(root, "gamma", shade=20, steps=300)
-        await _apply(root, client, clock)  # gamma trains again
-        clock.now += 5  # gamma half-way
-        write_model(root, "beta", shade=10, steps=200)  # changed, not applied
-        write_model(root, "delta", shade=40)  # never applied
-        (root / "retired" / "model.yaml").unlink()  # its live model is an orphan now
-        client.requests.clear()
-        report = await _status(root, client)
-    # Ids are random: name them after the key so the whole text can be compared.
-    rows = tuple(replace(r, model_id=r.model_id and f"<{r.key}-id>") for r in report.rows)
-    text = render_status_text(replace(report, rows=rows))
-    return text, dict(client.requests)
-
-
-def test_status_shows_what_a_plan_refuses(root: Path) -> None:
+@synchronous
+async def test_status_shows_what_a_plan_refuses(root: Path, sandbox: Starlette) -> None:
     # A plan stops at two models claiming one key and at an adopted id that does not exist
     # (see tests/test_read.py): status reads the same listing and shows both as they are.
-    text, requests = asyncio.run(_refused_by_a_plan(root))
-    assert text == snapshot("""\
-Workspace shop
-
-MODEL  ID          STATUS  LATEST JOB  MANIFEST      COMMIT
-alpha  <first>     new     -           not recorded  -
-alpha  <second>    new     -           not recorded  -
-beta   model_nope  -       -           not created   -
-
-3 models: 2 new, 1 not created.
-""")
-    assert requests == snapshot({"GET /models": 1, "GET /models/{id}": 1})
-
-
-async def _refused_by_a_plan(root: Path) -> tuple[str, dict[str, int]]:
-    app = create_app(root / pipeline.SANDBOX_DB, clock=Clock())
     write_model(root, "alpha", shade=0)
     beta = write_model(root, "beta", shade=10)
     beta.write_text(beta.read_text().replace("spec:\n", "spec:\n  modelId: model_nope\n"))
-    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
+    async with _client(sandbox) as client:
         created = {}
         for name in ("<first>", "<second>"):
             model = await client.create_model(type="flux.1-lora", name="Alpha")
@@ -142,11 +117,33 @@ async def _refused_by_a_plan(root: Path) -> tuple[str, dict[str, int]]:
         (replace(r, model_id=created.get(r.model_id or "", r.model_id)) for r in report.rows),
         key=lambda r: (r.key or "", r.model_id or ""),
     )
-    return render_status_text(replace(report, rows=tuple(rows))), dict(client.requests)
+    assert render_status_text(replace(report, rows=tuple(rows))) == snapshot("""\
+Workspace shop
+
+MODEL  ID          STATUS  LATEST JOB  MANIFEST      COMMIT
+alpha  <first>     new     -           not recorded  -
+alpha  <second>    new     -           not recorded  -
+beta   model_nope  -       -           not created   -
+
+3 models: 2 new, 1 not created.
+""")
+    assert dict(client.requests) == snapshot({"GET /models": 1, "GET /models/{id}": 1})
 
 
-def test_status_json_is_versioned_and_names_every_state(root: Path) -> None:
-    data = asyncio.run(_warming_up(root))
+@synchronous
+async def test_status_json_is_versioned_and_names_every_state(
+    root: Path, sandbox: Starlette, clock: Clock
+) -> None:
+    async with _client(sandbox) as client:
+        write_model(root, "alpha", shade=0)
+        await _apply(root, client, clock)
+        clock.advance(4)  # training, a third done
+        write_model(root, "beta", shade=10)
+        data = json.loads(render_status_json(await _status(root, client)))
+    for m in data["models"]:
+        m["model_id"] = m["model_id"] and "<id>"
+        if m["job"]:
+            m["job"]["id"] = "<job>"
     assert data == snapshot(
         {
             "format_version": "1.0",
@@ -182,22 +179,6 @@ def test_status_json_is_versioned_and_names_every_state(root: Path) -> None:
     )
 
 
-async def _warming_up(root: Path) -> dict[str, Any]:
-    clock = Clock()
-    app = create_app(root / pipeline.SANDBOX_DB, clock=clock)
-    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
-        write_model(root, "alpha", shade=0)
-        await _apply(root, client, clock)
-        clock.now += 4  # training, a third done
-        write_model(root, "beta", shade=10)
-        data = json.loads(render_status_json(await _status(root, client)))
-    for m in data["models"]:
-        m["model_id"] = m["model_id"] and "<id>"
-        if m["job"]:
-            m["job"]["id"] = "<job>"
-    return data
-
-
 def test_status_of_an_empty_workspace_says_so(root: Path) -> None:
     report = Report(workspace="shop", rows=())
     assert render_status_text(report) == snapshot(
@@ -205,13 +186,11 @@ def test_status_of_an_empty_workspace_says_so(root: Path) -> None:
     )
 
 
-def test_cli_status_reads_the_sandbox_state_file(
-    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_status_reads_the_sandbox_state_file(root: Path, cli: Cli) -> None:
     write_model(root, "alpha", shade=0)
-    monkeypatch.chdir(root)
-    assert cli.main(["status", "--sandbox"]) == 0
-    assert capsys.readouterr().out == snapshot("""\
+    cli.cwd = root
+    assert cli("status", "--sandbox") == 0
+    assert cli.out == snapshot("""\
 Workspace shop
 
 MODEL  ID  STATUS  LATEST JOB  MANIFEST     COMMIT
@@ -219,8 +198,8 @@ alpha  -   -       -           not created  -
 
 1 model: 1 not created.
 """)
-    assert cli.main(["status", "--sandbox", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["summary"] == snapshot(
+    assert cli("status", "--sandbox", "--format", "json") == 0
+    assert json.loads(cli.out)["summary"] == snapshot(
         {"by_status": {"not-created": 1}, "changed": 0, "models": 1}
     )
 

@@ -1,26 +1,21 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
+from tests.support.aio import synchronous
+from tests.support.sandbox import Serve
 from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
-from trainops.live import LiveJob, LiveModel
-from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault, create_app
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Fault
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import (
-    DryRun,
     RetryPolicy,
     Scenario,
     request_kind,
@@ -29,10 +24,6 @@ from trainops.scenario.retry import status_error
 from trainops.scenario.wire import StatusError
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coro)
 
 
 def _status(status: int, body: object, headers: dict[str, str] | None = None) -> StatusError:
@@ -140,7 +131,8 @@ def test_from_env_without_credentials_says_what_to_set() -> None:
     )
 
 
-def test_from_env_accepts_the_sdk_variable_names() -> None:
+@synchronous
+async def test_from_env_accepts_the_sdk_variable_names() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -152,12 +144,8 @@ def test_from_env_accepts_the_sdk_variable_names() -> None:
         "SCENARIO_SDK_API_SECRET": "secret",
         "SCENARIO_BASE_URL": "http://api.test/v1",
     }
-
-    async def go() -> list[LiveModel]:
-        async with Scenario.from_env(env, transport=httpx.MockTransport(handler)) as client:
-            return await client.list_models()
-
-    assert run(go()) == []
+    async with Scenario.from_env(env, transport=httpx.MockTransport(handler)) as client:
+        assert await client.list_models() == []
     assert str(seen[0].url) == "http://api.test/v1/models?pageSize=500"
     assert seen[0].headers["authorization"] == "Basic a2V5OnNlY3JldA=="
 
@@ -165,11 +153,6 @@ def test_from_env_accepts_the_sdk_variable_names() -> None:
 # --- against the sandbox, in-process and over real HTTP ------------------------------------
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Starlette:
-    return create_app(tmp_path / "sandbox.db")
 
 
 def _client(app: Starlette, retry: RetryPolicy = FAST) -> Scenario:
@@ -190,160 +173,140 @@ async def _model_with_image(client: Scenario, name: str = "m") -> str:
     return model_id
 
 
-def test_reads_retry_429_honouring_retry_after_and_500(app: Starlette) -> None:
+@synchronous
+async def test_reads_retry_429_honouring_retry_after_and_500(sandbox: Starlette) -> None:
     # A fault set fires all its matching faults on one request, so one kind per route.
     _faults(
-        app,
+        sandbox,
         Fault("GET", r"/models$", "429", times=1, retry_after=0.3),
         Fault("GET", r"/jobs$", "500", times=2),
     )
-
-    async def go() -> tuple[list[LiveModel], float, Counter[str]]:
-        async with _client(app) as client:
-            start = time.monotonic()
-            models = await client.list_models()
-            elapsed = time.monotonic() - start
-            assert await client.list_jobs() == []
-            return models, elapsed, client.requests
-
-    models, elapsed, requests = run(go())
+    async with _client(sandbox) as client:
+        start = time.monotonic()
+        models = await client.list_models()
+        elapsed = time.monotonic() - start
+        assert await client.list_jobs() == []
     assert models == []
-    assert requests == {"GET /models": 2, "GET /jobs": 3}
+    assert client.requests == {"GET /models": 2, "GET /jobs": 3}
     assert elapsed >= 0.3  # waited as long as Retry-After said, not the 10 ms backoff
 
 
-def test_a_retry_after_beyond_the_cap_fails_instead_of_waiting(app: Starlette) -> None:
-    _faults(app, Fault("GET", r"/models$", "429", times=1, retry_after=120))
-
-    async def go() -> Counter[str]:
-        async with _client(app) as client:
-            with pytest.raises(ApiError) as exc:
-                await client.list_models()
-            assert exc.value.status == 429
-            return client.requests
-
-    assert run(go()) == {"GET /models": 1}
+@synchronous
+async def test_a_retry_after_beyond_the_cap_fails_instead_of_waiting(sandbox: Starlette) -> None:
+    _faults(sandbox, Fault("GET", r"/models$", "429", times=1, retry_after=120))
+    async with _client(sandbox) as client:
+        with pytest.raises(ApiError) as exc:
+            await client.list_models()
+        assert exc.value.status == 429
+    assert client.requests == {"GET /models": 1}
 
 
-def test_reads_give_up_after_the_attempts_of_the_policy(app: Starlette) -> None:
-    _faults(app, Fault("GET", r"/models/", "500"))
-
-    async def go() -> Counter[str]:
-        async with _client(app) as client:
-            with pytest.raises(ApiError) as exc:
-                await client.get_model("model_x")
-            assert (exc.value.status, exc.value.hint) == (500, "the API failed: try again later")
-            return client.requests
-
-    assert run(go()) == {"GET /models/{id}": FAST.attempts}
+@synchronous
+async def test_reads_give_up_after_the_attempts_of_the_policy(sandbox: Starlette) -> None:
+    _faults(sandbox, Fault("GET", r"/models/", "500"))
+    async with _client(sandbox) as client:
+        with pytest.raises(ApiError) as exc:
+            await client.get_model("model_x")
+        assert (exc.value.status, exc.value.hint) == (500, "the API failed: try again later")
+    assert client.requests == {"GET /models/{id}": FAST.attempts}
 
 
-def test_create_and_train_are_never_retried_on_500(app: Starlette) -> None:
-    async def go() -> tuple[Counter[str], list[LiveJob]]:
-        async with _client(app) as client:
-            model_id = await _model_with_image(client)
-            _faults(
-                app,
-                Fault("POST", r"/models$", "500", times=1),
-                Fault("PUT", r"/train$", "500", times=1),
+@synchronous
+async def test_create_and_train_are_never_retried_on_500(sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model_id = await _model_with_image(client)
+        _faults(
+            sandbox,
+            Fault("POST", r"/models$", "500", times=1),
+            Fault("PUT", r"/train$", "500", times=1),
+        )
+        client.requests.clear()
+        with pytest.raises(AmbiguousWriteError):
+            await client.create_model(type="flux.1-lora", name="again")
+        with pytest.raises(AmbiguousWriteError) as exc:
+            await client.train(model_id, {})
+        assert (exc.value.message, exc.value.hint) == snapshot(
+            (
+                f"train model {model_id}: the API answered 500; "
+                "the API may or may not have done it",
+                "run apply again: it re-reads the model and does only what is missing",
             )
-            client.requests.clear()
-            with pytest.raises(AmbiguousWriteError):
-                await client.create_model(type="flux.1-lora", name="again")
-            with pytest.raises(AmbiguousWriteError) as exc:
-                await client.train(model_id, {})
-            assert (exc.value.message, exc.value.hint) == snapshot(
-                (
-                    f"train model {model_id}: the API answered 500; "
-                    "the API may or may not have done it",
-                    "run apply again: it re-reads the model and does only what is missing",
-                )
-            )
-            return Counter(client.requests), await client.list_jobs()
-
-    requests, jobs = run(go())
+        )
+        requests = Counter(client.requests)
+        assert await client.list_jobs() == []
     assert requests == {"POST /models": 1, "PUT /models/{id}/train": 1}
-    assert jobs == []
 
 
-def test_a_transient_429_on_train_is_retried_and_trains_exactly_once(app: Starlette) -> None:
-    async def go() -> tuple[str, Counter[str], list[LiveJob]]:
-        async with _client(app) as client:
-            model_id = await _model_with_image(client)
-            _faults(app, Fault("PUT", r"/train$", "429", times=1, retry_after=0))
-            client.requests.clear()
-            job_id = await client.train(model_id, {"maxTrainSteps": 100})
-            return job_id, Counter(client.requests), await client.list_jobs()
-
-    job_id, requests, jobs = run(go())
+@synchronous
+async def test_a_transient_429_on_train_is_retried_and_trains_exactly_once(
+    sandbox: Starlette,
+) -> None:
+    async with _client(sandbox) as client:
+        model_id = await _model_with_image(client)
+        _faults(sandbox, Fault("PUT", r"/train$", "429", times=1, retry_after=0))
+        client.requests.clear()
+        job_id = await client.train(model_id, {"maxTrainSteps": 100})
+        requests = Counter(client.requests)
+        jobs = await client.list_jobs()
     assert requests == {"PUT /models/{id}/train": 2}
     assert [j.id for j in jobs] == [job_id]
 
 
-def test_quota_refusals_are_raised_at_once(app: Starlette) -> None:
-    _limits(app, max_dataset_images=1, launch_cooldown_s=600)
-
-    async def go() -> Counter[str]:
-        async with _client(app) as client:
-            first = await _model_with_image(client, "first")
-            with pytest.raises(QuotaError) as full:
-                await client.add_training_image(first, name="b.png", data=PNG, mime="image/png")
-            assert (full.value.action, full.value.limit) == ("add-training-image", 1.0)
-            await client.train(first, {})
-            other = (await client.create_model(type="flux.1-lora")).id
-            _limits(app, max_dataset_images=2)
-            await client.add_training_image(other, name="c.png", data=PNG, mime="image/png")
-            client.requests.clear()
-            with pytest.raises(QuotaError) as cooldown:
-                await client.train(other, {})
-            assert cooldown.value.remaining_seconds is not None
-            assert cooldown.value.remaining_seconds > 500
-            return client.requests
-
-    assert run(go()) == {"PUT /models/{id}/train": 1}
+@synchronous
+async def test_quota_refusals_are_raised_at_once(sandbox: Starlette) -> None:
+    _limits(sandbox, max_dataset_images=1, launch_cooldown_s=600)
+    async with _client(sandbox) as client:
+        first = await _model_with_image(client, "first")
+        with pytest.raises(QuotaError) as full:
+            await client.add_training_image(first, name="b.png", data=PNG, mime="image/png")
+        assert (full.value.action, full.value.limit) == ("add-training-image", 1.0)
+        await client.train(first, {})
+        other = (await client.create_model(type="flux.1-lora")).id
+        _limits(sandbox, max_dataset_images=2)
+        await client.add_training_image(other, name="c.png", data=PNG, mime="image/png")
+        client.requests.clear()
+        with pytest.raises(QuotaError) as cooldown:
+            await client.train(other, {})
+        assert cooldown.value.remaining_seconds is not None
+        assert cooldown.value.remaining_seconds > 500
+    assert client.requests == {"PUT /models/{id}/train": 1}
 
 
-def test_idempotent_writes_retry_and_tags_keep_hand_added_ones(app: Starlette) -> None:
-    async def go() -> tuple[LiveModel, Counter[str]]:
-        async with _client(app) as client:
-            model_id = (await client.create_model(type="flux.1-lora")).id
-            await client.update_tags(model_id, add=["hand-made", "trainops:ws/old"])
-            _faults(app, Fault("PUT", r"/tags$", "500", times=1))
-            client.requests.clear()
-            await client.update_tags(model_id, add=["trainops:ws/new"], delete=["trainops:ws/old"])
-            return await client.get_model(model_id), client.requests
-
-    model, requests = run(go())
+@synchronous
+async def test_idempotent_writes_retry_and_tags_keep_hand_added_ones(sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model_id = (await client.create_model(type="flux.1-lora")).id
+        await client.update_tags(model_id, add=["hand-made", "trainops:ws/old"])
+        _faults(sandbox, Fault("PUT", r"/tags$", "500", times=1))
+        client.requests.clear()
+        await client.update_tags(model_id, add=["trainops:ws/new"], delete=["trainops:ws/old"])
+        model = await client.get_model(model_id)
     assert sorted(model.tags) == ["hand-made", "trainops:ws/new"]
-    assert requests == {"PUT /models/{id}/tags": 2, "GET /models/{id}": 1}
+    assert client.requests == {"PUT /models/{id}/tags": 2, "GET /models/{id}": 1}
 
 
-def test_captions_are_set_and_deleting_twice_is_fine(app: Starlette) -> None:
-    async def go() -> tuple[LiveModel, LiveModel]:
-        async with _client(app) as client:
-            model_id = (await client.create_model(type="flux.1-lora")).id
-            image = await client.add_training_image(
-                model_id, name="a.png", data=PNG, mime="image/png", description="a red cat"
-            )
-            with_caption = await client.get_model(model_id)
-            await client.delete_training_image(model_id, image.id)
-            await client.delete_training_image(model_id, image.id)
-            return with_caption, await client.get_model(model_id)
-
-    with_caption, after = run(go())
+@synchronous
+async def test_captions_are_set_and_deleting_twice_is_fine(sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model_id = (await client.create_model(type="flux.1-lora")).id
+        image = await client.add_training_image(
+            model_id, name="a.png", data=PNG, mime="image/png", description="a red cat"
+        )
+        with_caption = await client.get_model(model_id)
+        await client.delete_training_image(model_id, image.id)
+        await client.delete_training_image(model_id, image.id)
+        after = await client.get_model(model_id)
     assert [i.description for i in with_caption.images] == ["a red cat"]
     assert after.images_count == 0
 
 
-def test_dry_run_prices_without_training(app: Starlette) -> None:
-    async def go() -> tuple[DryRun, DryRun, list[LiveJob], LiveModel]:
-        async with _client(app) as client:
-            empty = (await client.create_model(type="flux.1-lora")).id
-            for_8 = await client.dry_run(empty, {"maxTrainSteps": 800}, training_images_count=8)
-            for_1 = await client.dry_run(empty, {"maxTrainSteps": 100}, training_images_count=1)
-            return for_8, for_1, await client.list_jobs(), await client.get_model(empty)
-
-    for_8, for_1, jobs, model = run(go())
+@synchronous
+async def test_dry_run_prices_without_training(sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        empty = (await client.create_model(type="flux.1-lora")).id
+        for_8 = await client.dry_run(empty, {"maxTrainSteps": 800}, training_images_count=8)
+        for_1 = await client.dry_run(empty, {"maxTrainSteps": 100}, training_images_count=1)
+        jobs, model = await client.list_jobs(), await client.get_model(empty)
     assert for_8.cost is not None
     assert for_1.cost is not None
     assert for_8.cost > for_1.cost
@@ -352,79 +315,58 @@ def test_dry_run_prices_without_training(app: Starlette) -> None:
     assert model.status == "new"
 
 
-def test_wrong_credentials_are_a_config_error(app: Starlette) -> None:
-    async def go() -> None:
+@synchronous
+async def test_wrong_credentials_are_a_config_error(sandbox: Starlette) -> None:
+    with pytest.raises(ConfigError) as exc:
         async with Scenario(
             api_key="nope",
             api_secret="wrong",
             base_url="http://sandbox.invalid/v1",
-            transport=httpx.ASGITransport(app=app),
+            transport=httpx.ASGITransport(app=sandbox),
         ) as client:
             await client.list_models()
-
-    with pytest.raises(ConfigError) as exc:
-        run(go())
     assert "wrong" not in f"{exc.value.message} {exc.value.hint}"
 
 
-def test_list_models_follows_pages(app: Starlette) -> None:
-    async def go() -> tuple[int, Counter[str]]:
-        async with _client(app) as client:
-            await asyncio.gather(*(client.create_model(type="flux.1-lora") for _ in range(503)))
-            client.requests.clear()
-            return len(await client.list_models()), client.requests
-
-    assert run(go()) == (503, {"GET /models": 2})
-
-
-@contextmanager
-def _serve(app: Starlette) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join()
+@synchronous
+async def test_list_models_follows_pages(sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        await asyncio.gather(*(client.create_model(type="flux.1-lora") for _ in range(503)))
+        client.requests.clear()
+        assert len(await client.list_models()) == 503
+    assert client.requests == {"GET /models": 2}
 
 
-def test_a_timed_out_train_is_ambiguous_because_the_server_acted(app: Starlette) -> None:
-    with _serve(app) as base_url:
-
-        async def go() -> tuple[LiveModel, list[LiveJob], Counter[str]]:
-            async with Scenario(
-                api_key=SANDBOX_API_KEY,
-                api_secret=SANDBOX_API_SECRET,
-                base_url=base_url,
-                timeout=0.5,
-                retry=FAST,
-            ) as client:
-                model_id = await _model_with_image(client)
-                _faults(
-                    app,
-                    Fault("PUT", r"/train$", "slow", times=1, seconds=1.0),
-                    Fault("GET", r"/models/", "slow", times=1, seconds=1.0),
-                )
-                client.requests.clear()
-                with pytest.raises(AmbiguousWriteError) as exc:
-                    await client.train(model_id, {})
-                assert "timed out" in exc.value.message
-                # The read times out once, is retried, and shows what the train did.
-                return await client.get_model(model_id), await client.list_jobs(), client.requests
-
-        model, jobs, requests = run(go())
+@synchronous
+async def test_a_timed_out_train_is_ambiguous_because_the_server_acted(
+    sandbox: Starlette, serve: Serve
+) -> None:
+    async with Scenario(
+        api_key=SANDBOX_API_KEY,
+        api_secret=SANDBOX_API_SECRET,
+        base_url=serve(sandbox),
+        timeout=0.5,
+        retry=FAST,
+    ) as client:
+        model_id = await _model_with_image(client)
+        _faults(
+            sandbox,
+            Fault("PUT", r"/train$", "slow", times=1, seconds=1.0),
+            Fault("GET", r"/models/", "slow", times=1, seconds=1.0),
+        )
+        client.requests.clear()
+        with pytest.raises(AmbiguousWriteError) as exc:
+            await client.train(model_id, {})
+        assert "timed out" in exc.value.message
+        # The read times out once, is retried, and shows what the train did.
+        model, jobs = await client.get_model(model_id), await client.list_jobs()
     assert model.status == "training"
     assert len(jobs) == 1
-    assert requests == {"PUT /models/{id}/train": 1, "GET /models/{id}": 2, "GET /jobs": 1}
+    assert client.requests == {"PUT /models/{id}/train": 1, "GET /models/{id}": 2, "GET /jobs": 1}
 
 
-def test_list_jobs_keeps_paging_past_an_empty_page_with_a_token() -> None:
+@synchronous
+async def test_list_jobs_keeps_paging_past_an_empty_page_with_a_token() -> None:
     pages = {
         None: {"jobs": [{"jobId": "job_1", "status": "success"}], "nextPaginationToken": "t1"},
         "t1": {"jobs": [], "nextPaginationToken": "t2"},
@@ -434,93 +376,79 @@ def test_list_jobs_keeps_paging_past_an_empty_page_with_a_token() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=pages[request.url.params.get("paginationToken")])
 
-    async def go() -> list[LiveJob]:
-        async with Scenario(
-            api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
-        ) as client:
-            return await client.list_jobs(type="flux-model-training")
-
-    assert [j.id for j in run(go())] == ["job_1", "job_2"]
+    async with Scenario(
+        api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
+    ) as client:
+        jobs = await client.list_jobs(type="flux-model-training")
+    assert [j.id for j in jobs] == ["job_1", "job_2"]
 
 
-def test_parallelism_bounds_concurrent_calls(app: Starlette) -> None:
-    _faults(app, Fault("GET", r"/models/", "latency", seconds=0.2))
-
-    async def go(parallelism: int) -> float:
-        async with sandbox_client(
-            Path("unused.db"), app=app, parallelism=parallelism, retry=FAST
-        ) as client:
-            start = time.monotonic()
-            ids = ["model_a", "model_b", "model_c", "model_d"]
-            results = await asyncio.gather(
-                *(client.get_model(i) for i in ids), return_exceptions=True
-            )
-            assert all(isinstance(r, ApiError) and r.status == 404 for r in results)
-            return time.monotonic() - start
-
-    assert run(go(2)) >= 0.4  # two waves of two
-    assert run(go(4)) < 0.4  # one wave
+async def _four_reads(client: Scenario) -> float:
+    """How long reading four (missing) models takes, all started at once."""
+    start = time.monotonic()
+    ids = ["model_a", "model_b", "model_c", "model_d"]
+    results = await asyncio.gather(*(client.get_model(i) for i in ids), return_exceptions=True)
+    assert all(isinstance(r, ApiError) and r.status == 404 for r in results)
+    return time.monotonic() - start
 
 
-def test_set_parallelism_bounds_the_calls_made_after_it(app: Starlette) -> None:
-    _faults(app, Fault("GET", r"/models/", "latency", seconds=0.2))
-
-    async def go(before: int, after: int) -> float:
-        async with sandbox_client(
-            Path("unused.db"), app=app, parallelism=before, retry=FAST
-        ) as client:
-            await client.list_models()  # not delayed
-            client.set_parallelism(after)
-            start = time.monotonic()
-            ids = ["model_a", "model_b", "model_c", "model_d"]
-            await asyncio.gather(*(client.get_model(i) for i in ids), return_exceptions=True)
-            return time.monotonic() - start
-
-    assert run(go(1, 4)) < 0.4  # one wave: raised
-    assert run(go(4, 2)) >= 0.4  # two waves: lowered
+@synchronous
+async def test_parallelism_bounds_concurrent_calls(sandbox: Starlette) -> None:
+    _faults(sandbox, Fault("GET", r"/models/", "latency", seconds=0.2))
+    async with sandbox_client(Path("unused.db"), app=sandbox, parallelism=2, retry=FAST) as two:
+        assert await _four_reads(two) >= 0.4  # two waves of two
+    async with sandbox_client(Path("unused.db"), app=sandbox, parallelism=4, retry=FAST) as four:
+        assert await _four_reads(four) < 0.4  # one wave
 
 
-def test_api_errors_never_carry_a_secret_parameter_back() -> None:
+@synchronous
+async def test_set_parallelism_bounds_the_calls_made_after_it(sandbox: Starlette) -> None:
+    _faults(sandbox, Fault("GET", r"/models/", "latency", seconds=0.2))
+    async with sandbox_client(Path("unused.db"), app=sandbox, parallelism=1, retry=FAST) as raised:
+        await raised.list_models()  # not delayed
+        raised.set_parallelism(4)
+        assert await _four_reads(raised) < 0.4  # one wave: raised
+    async with sandbox_client(Path("unused.db"), app=sandbox, parallelism=4, retry=FAST) as lowered:
+        await lowered.list_models()
+        lowered.set_parallelism(2)
+        assert await _four_reads(lowered) >= 0.4  # two waves: lowered
+
+
+@synchronous
+async def test_api_errors_never_carry_a_secret_parameter_back() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         # An API that echoes the request in its error, the worst case.
         return httpx.Response(400, json={"message": f"bad body {request.content.decode()}"})
 
     secret = "wandb-0123456789abcdef"
-
-    async def go() -> list[ApiError]:
-        errors: list[ApiError] = []
-        async with Scenario(
-            api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
-        ) as client:
-            for call in (
-                client.train("model_1", {"wandbKey": secret, "nbEpochs": 2}),
-                client.dry_run("model_1", {"wandbKey": secret}),
-                client.update_model("model_1", parameters={"wandbKey": secret}),
-            ):
-                with pytest.raises(ApiError) as exc:
-                    await call
-                errors.append(exc.value)
-        return errors
-
-    errors = run(go())
+    errors: list[ApiError] = []
+    async with Scenario(
+        api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
+    ) as client:
+        for call in (
+            client.train("model_1", {"wandbKey": secret, "nbEpochs": 2}),
+            client.dry_run("model_1", {"wandbKey": secret}),
+            client.update_model("model_1", parameters={"wandbKey": secret}),
+        ):
+            with pytest.raises(ApiError) as exc:
+                await call
+            errors.append(exc.value)
     assert len(errors) == 3
     for err in errors:
         assert secret not in f"{err.message} {err.hint}"
         assert "***" in err.message
 
 
-def test_a_dry_run_not_answered_with_269_is_an_error() -> None:
+@synchronous
+async def test_a_dry_run_not_answered_with_269_is_an_error() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"creativeUnitsCost": 5})
 
-    async def go() -> None:
-        async with Scenario(
-            api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
-        ) as client:
+    async with Scenario(
+        api_key="k", api_secret="s", transport=httpx.MockTransport(api), retry=FAST
+    ) as client:
+        with pytest.raises(ApiError) as exc:
             await client.dry_run("model_1", {})
-
-    with pytest.raises(ApiError) as exc:
-        run(go())
     assert (exc.value.message, exc.value.hint) == snapshot(
         (
             "price the training of model model_1: the API answered 200 instead of 269 "
@@ -530,30 +458,26 @@ def test_a_dry_run_not_answered_with_269_is_an_error() -> None:
     )
 
 
-def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
-    async def go() -> tuple[LiveModel, LiveModel, list[LiveModel]]:
-        async with sandbox_client(tmp_path / "state" / "sandbox.db", retry=FAST) as client:
-            model = await client.create_model(type="flux.1-kontext-lora", short_description="d")
-            model_id = model.id
-            ids = [
-                (await client.add_training_image(model_id, name=n, data=PNG, mime="image/png")).id
-                for n in ("s.png", "t.png")
-            ]
-            await client.replace_pairs(
-                model_id, [{"sourceId": ids[0], "targetId": ids[1], "instruction": "paint it"}]
-            )
-            updated = await client.update_model(
-                model_id, name="renamed", parameters={"nbEpochs": 2}
-            )
-            other = (await client.create_model(type="flux.1-lora")).id
-            await client.add_training_image(other, name="a.png", data=PNG, mime="image/png")
-            await client.train(other, {})
-            canceled = await client.cancel_training(other)
-            await client.delete_model(other)
-            await client.delete_model(other)
-            return updated, canceled, await client.list_models()
-
-    updated, canceled, remaining = run(go())
+@synchronous
+async def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
+    async with sandbox_client(tmp_path / "state" / "sandbox.db", retry=FAST) as client:
+        model = await client.create_model(type="flux.1-kontext-lora", short_description="d")
+        model_id = model.id
+        ids = [
+            (await client.add_training_image(model_id, name=n, data=PNG, mime="image/png")).id
+            for n in ("s.png", "t.png")
+        ]
+        await client.replace_pairs(
+            model_id, [{"sourceId": ids[0], "targetId": ids[1], "instruction": "paint it"}]
+        )
+        updated = await client.update_model(model_id, name="renamed", parameters={"nbEpochs": 2})
+        other = (await client.create_model(type="flux.1-lora")).id
+        await client.add_training_image(other, name="a.png", data=PNG, mime="image/png")
+        await client.train(other, {})
+        canceled = await client.cancel_training(other)
+        await client.delete_model(other)
+        await client.delete_model(other)
+        remaining = await client.list_models()
     assert (updated.name, updated.parameters, updated.pairs[0].instruction) == (
         "renamed",
         {"nbEpochs": 2},
@@ -563,17 +487,13 @@ def test_model_writes_pairs_cancel_and_delete(tmp_path: Path) -> None:
     assert [m.name for m in remaining] == ["renamed"]
 
 
-def test_download_fetches_image_bytes_retrying_a_500(app: Starlette) -> None:
-    async def go() -> tuple[bytes, Counter[str]]:
-        async with _client(app) as client:
-            model_id = (await client.create_model(type="flux.1-lora")).id
-            image = await client.add_training_image(
-                model_id, name="a.png", data=PNG, mime="image/png"
-            )
-            _faults(app, Fault("GET", r"/files/", "500", times=1))
-            client.requests.clear()
-            return await client.download(image.download_url), client.requests
-
-    data, requests = run(go())
+@synchronous
+async def test_download_fetches_image_bytes_retrying_a_500(sandbox: Starlette) -> None:
+    async with _client(sandbox) as client:
+        model_id = (await client.create_model(type="flux.1-lora")).id
+        image = await client.add_training_image(model_id, name="a.png", data=PNG, mime="image/png")
+        _faults(sandbox, Fault("GET", r"/files/", "500", times=1))
+        client.requests.clear()
+        data = await client.download(image.download_url)
     assert data == PNG
-    assert requests == {"GET /files/{id}": 2}
+    assert client.requests == {"GET /files/{id}": 2}

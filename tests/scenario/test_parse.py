@@ -10,7 +10,8 @@ import pytest
 from scenario_sdk.types import JobRetrieveResponse, ModelListResponse, ModelRetrieveResponse
 from scenario_sdk.types.models import TrainingImageAddResponse
 
-from tests.support.sandbox import PNG_BYTES, Clock, data_url, http_client, run
+from tests.support.aio import synchronous
+from tests.support.sandbox import PNG_BYTES, Clock, data_url, http_client
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel, LivePair
 from trainops.sandbox import create_app
 from trainops.scenario.parse import (
@@ -38,46 +39,42 @@ def _named(n: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def replies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@synchronous
+async def replies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every reply trainops parses, from one model: tagged, four images (one uploaded by hand,
     one captioned), a pair, parameters, priced, then trained and caught half-way."""
     clock = Clock(START)
     app = create_app(tmp_path_factory.mktemp("parse") / "sandbox.db", clock=clock)
-
-    async def go() -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        async with http_client(app) as http:
-            body = {"type": "flux.1-lora", "name": "Cats", "shortDescription": "cats"}
-            model_id = (await http.post("/models", json=body)).json()["model"]["id"]
-            tags = [identity_tag("shop", "cats"), fingerprint_tag(FP), "mine"]
-            await http.put(f"/models/{model_id}/tags", json={"add": tags, "strict": False})
-            names = [_named(0), _named(1), _named(2), "by hand.png"]
-            images = []
-            for n, name in enumerate(names):
-                url = data_url(_png(n))
-                added = await http.post(
-                    f"/models/{model_id}/training-images", json={"data": url, "name": name}
-                )
-                images.append(added.json())
-            out["image"] = images[0]
-            first, second = (i["trainingImage"]["id"] for i in images[:2])
-            await http.put(f"/assets/{first}", json={"description": "a red cat"})
-            pair = {"sourceId": first, "targetId": second, "instruction": "paint it"}
-            await http.put(f"/models/{model_id}/training-images/pairs", json=[pair])
-            await http.put(f"/models/{model_id}", json={"parameters": PARAMS})
-            train = f"/models/{model_id}/train"
-            dry = await http.put(train, params={"dryRun": "true"}, json={"parameters": PARAMS})
-            assert dry.status_code == 269
-            out["dry_run"] = dry.json()
-            job_id = (await http.put(train, json={"parameters": PARAMS})).json()["job"]["jobId"]
-            clock.advance(5)  # in progress
-            out["model"] = (await http.get(f"/models/{model_id}")).json()
-            out["listing"] = (await http.get("/models", params={"pageSize": 500})).json()
-            out["job"] = (await http.get(f"/jobs/{job_id}")).json()
-        return out
-
-    result: dict[str, Any] = run(go)
-    return result
+    out: dict[str, Any] = {}
+    async with http_client(app) as http:
+        body = {"type": "flux.1-lora", "name": "Cats", "shortDescription": "cats"}
+        model_id = (await http.post("/models", json=body)).json()["model"]["id"]
+        tags = [identity_tag("shop", "cats"), fingerprint_tag(FP), "mine"]
+        await http.put(f"/models/{model_id}/tags", json={"add": tags, "strict": False})
+        names = [_named(0), _named(1), _named(2), "by hand.png"]
+        images = []
+        for n, name in enumerate(names):
+            url = data_url(_png(n))
+            added = await http.post(
+                f"/models/{model_id}/training-images", json={"data": url, "name": name}
+            )
+            images.append(added.json())
+        out["image"] = images[0]
+        first, second = (i["trainingImage"]["id"] for i in images[:2])
+        await http.put(f"/assets/{first}", json={"description": "a red cat"})
+        pair = {"sourceId": first, "targetId": second, "instruction": "paint it"}
+        await http.put(f"/models/{model_id}/training-images/pairs", json=[pair])
+        await http.put(f"/models/{model_id}", json={"parameters": PARAMS})
+        train = f"/models/{model_id}/train"
+        dry = await http.put(train, params={"dryRun": "true"}, json={"parameters": PARAMS})
+        assert dry.status_code == 269
+        out["dry_run"] = dry.json()
+        job_id = (await http.put(train, json={"parameters": PARAMS})).json()["job"]["jobId"]
+        clock.advance(5)  # in progress
+        out["model"] = (await http.get(f"/models/{model_id}")).json()
+        out["listing"] = (await http.get("/models", params={"pageSize": 500})).json()
+        out["job"] = (await http.get(f"/jobs/{job_id}")).json()
+    return out
 
 
 def _images_as_the_sdk_reads_them(images: tuple[LiveImage, ...], sdk: list[Any]) -> None:

@@ -6,7 +6,6 @@ calls it replaced, with the same arguments: method, path, query and JSON body mu
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import subprocess
@@ -19,6 +18,7 @@ import httpx
 import pytest
 from scenario_sdk import APIStatusError, AsyncScenario
 
+from tests.support.aio import synchronous
 from trainops import __version__
 from trainops.scenario.client import RetryPolicy, Scenario
 from trainops.scenario.wire import StatusError
@@ -58,31 +58,25 @@ def _recorder() -> tuple[list[httpx.Request], httpx.MockTransport]:
     return seen, httpx.MockTransport(handler)
 
 
-def _ours(call: Callable[[Scenario], Awaitable[object]]) -> list[httpx.Request]:
+@synchronous
+async def _ours(call: Callable[[Scenario], Awaitable[object]]) -> list[httpx.Request]:
     seen, transport = _recorder()
-
-    async def go() -> None:
-        async with Scenario(
-            api_key=KEY, api_secret=SECRET, base_url=BASE, transport=transport, retry=NO_RETRY
-        ) as client:
-            await call(client)
-
-    asyncio.run(go())
+    async with Scenario(
+        api_key=KEY, api_secret=SECRET, base_url=BASE, transport=transport, retry=NO_RETRY
+    ) as client:
+        await call(client)
     return seen
 
 
-def _sdk(*calls: Callable[[AsyncScenario], Awaitable[object]]) -> list[httpx.Request]:
+@synchronous
+async def _sdk(*calls: Callable[[AsyncScenario], Awaitable[object]]) -> list[httpx.Request]:
     seen, transport = _recorder()
-
-    async def go() -> None:
-        async with httpx.AsyncClient(transport=transport) as http:
-            sdk = AsyncScenario(
-                api_key=KEY, api_secret=SECRET, base_url=BASE, http_client=http, max_retries=0
-            )
-            for call in calls:
-                await call(sdk)
-
-    asyncio.run(go())
+    async with httpx.AsyncClient(transport=transport) as http:
+        sdk = AsyncScenario(
+            api_key=KEY, api_secret=SECRET, base_url=BASE, http_client=http, max_retries=0
+        )
+        for call in calls:
+            await call(sdk)
     return seen
 
 
@@ -307,32 +301,32 @@ def test_download_sends_no_credentials() -> None:
     ],
     ids=["json", "text", "empty", "json-string"],
 )
-def test_a_refusal_carries_the_status_and_body_the_sdk_reads(reply: httpx.Response) -> None:
+@synchronous
+async def test_a_refusal_carries_the_status_and_body_the_sdk_reads(reply: httpx.Response) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(reply.status_code, content=reply.content, headers=reply.headers)
 
-    async def go() -> tuple[StatusError, APIStatusError]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-            sdk = AsyncScenario(
-                api_key=KEY, api_secret=SECRET, base_url=BASE, http_client=http, max_retries=0
-            )
-            with pytest.raises(APIStatusError) as theirs:
-                await sdk.jobs.retrieve("job_1")
-        client = Scenario(
-            api_key=KEY,
-            api_secret=SECRET,
-            base_url=BASE,
-            transport=httpx.MockTransport(handler),
-            retry=NO_RETRY,
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        sdk = AsyncScenario(
+            api_key=KEY, api_secret=SECRET, base_url=BASE, http_client=http, max_retries=0
         )
-        async with client:
-            with pytest.raises(StatusError) as ours:
-                await client._api("GET", "/jobs/job_1")()
-        return ours.value, theirs.value
-
-    ours, theirs = asyncio.run(go())
-    assert (ours.status_code, ours.body) == (theirs.status_code, theirs.body)
-    assert "Model is already training" not in str(ours)  # bodies may echo secrets
+        with pytest.raises(APIStatusError) as theirs:
+            await sdk.jobs.retrieve("job_1")
+    client = Scenario(
+        api_key=KEY,
+        api_secret=SECRET,
+        base_url=BASE,
+        transport=httpx.MockTransport(handler),
+        retry=NO_RETRY,
+    )
+    async with client:
+        with pytest.raises(StatusError) as ours:
+            await client._api("GET", "/jobs/job_1")()
+    assert (ours.value.status_code, ours.value.body) == (
+        theirs.value.status_code,
+        theirs.value.body,
+    )
+    assert "Model is already training" not in str(ours.value)  # bodies may echo secrets
 
 
 def test_the_cli_and_plan_do_not_import_the_sdk() -> None:

@@ -30,6 +30,7 @@ from trainops.tags import PROBE_PREFIX
 from trainops.watch import wait_for_trainings
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02)
+RETRY_ONCE = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)  # FAST, one retry only
 SIDE = 1024
 WORKSPACE = """\
 apiVersion: trainops/v1
