@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -317,3 +319,60 @@ def test_a_reused_file_still_clashes_with_a_new_one(
     assert [str(d) for d in cached.value.diagnostics] == [str(d) for d in fresh.value.diagnostics]
     (error,) = [d for d in cached.value.diagnostics if d.severity == "error"]
     assert error.message.startswith(f"duplicate model name {name!r}: also defined at")
+
+
+RULE_CHANGE_PROBE = """\
+import sys
+from pathlib import Path
+
+import trainops
+from trainops import pipeline
+from trainops.errors import ManifestError
+
+assert Path(trainops.__file__).parent == Path(sys.argv[2]), trainops.__file__
+try:
+    desired, _, _ = pipeline.load([], cwd=Path(sys.argv[1]))
+except ManifestError as exc:
+    print("invalid:", exc.diagnostics[0].message)
+else:
+    print("valid:", len(desired.models))
+"""
+
+
+def test_a_rule_changed_in_a_sub_package_module_is_not_served_an_old_result(
+    tmp_path: Path,
+) -> None:
+    """The code key covers every module of the package: here the parameter table, which lives
+    in trainops/manifest/, is tightened in a copy of the package the probe imports."""
+    import trainops
+
+    copy_of = tmp_path / "site" / "trainops"
+    shutil.copytree(
+        Path(trainops.__file__).parent, copy_of, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    ws = tmp_path / "ws"
+    build(ws)
+    (ws / "models/hero/hero.yaml").write_text(
+        MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 64}\n"
+    )
+    time.sleep(RACY_NS / 1e9 + 0.2)  # the copied package and the workspace are old enough
+    env = {**os.environ, "PYTHONPATH": str(copy_of.parent), "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def probe() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", RULE_CHANGE_PROBE, str(ws), str(copy_of)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,  # not the repository: `-c` puts the working directory first
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert probe() == "valid: 3"  # computed and stored
+    assert probe() == "valid: 3"  # served from the cache
+    rules = copy_of / "manifest" / "parameters.py"
+    old = 'bounds={"flux-lora": (2, 64, False)}'
+    assert old in rules.read_text()
+    rules.write_text(rules.read_text().replace(old, 'bounds={"flux-lora": (2, 32, False)}'))
+    assert probe() == "invalid: must be at most 32 for Flux LoRA, got 64"

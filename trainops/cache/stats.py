@@ -81,8 +81,13 @@ def racy(sigs: Iterable[Sig], limit_ns: int) -> bool:
 
 
 def code_sigs() -> list[Sig]:
-    """trainops's own modules: a changed validation rule must not be served an old result."""
-    return [sig(e.path) for e in os.scandir(_PACKAGE) if e.name.endswith(".py")]
+    """Every module of trainops, sub-packages included: a changed validation rule must not be
+    served an old result, wherever the rule lives."""
+    out: list[Sig] = []
+    for directory, subdirs, names in os.walk(_PACKAGE):
+        subdirs[:] = [d for d in subdirs if d != "__pycache__"]
+        out += [sig(os.path.join(directory, n)) for n in names if n.endswith(".py")]
+    return out
 
 
 def tree_sigs(start: Path, walked: Iterable[str]) -> list[Sig]:
