@@ -18,8 +18,9 @@ from pathlib import Path
 import git
 import pytest
 
+import trainops
 from tests.support.paths import IMAGES
-from trainops.cache.load import CACHE_DIR, RACY_NS, LoadStats
+from trainops.cache.load import CACHE_DIR, RACY_NS, CachedLoad, LoadStats
 from trainops.desired import Desired
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.load import load_desired
@@ -50,14 +51,26 @@ SIDEKICK = Call(("models/sidekick/sidekick.yaml",))
 ABSOLUTE = Call(("{ws}",))
 
 
-def load(ws: Path, call: Call, *, cache: bool = True, stats: LoadStats | None = None) -> Result:
+def cached(ws: Path, call: Call) -> CachedLoad:
     paths = [p.format(ws=ws) for p in call.paths]
-    return load_desired(paths, cwd=ws / call.cwd, strict=call.strict, cache=cache, stats=stats)
+    return CachedLoad(paths, cwd=ws / call.cwd, strict=call.strict)
+
+
+def load(ws: Path, call: Call, *, cache: bool = True) -> Result:
+    if cache:
+        return cached(ws, call).load()
+    paths = [p.format(ws=ws) for p in call.paths]
+    return load_desired(paths, cwd=ws / call.cwd, strict=call.strict)
+
+
+def with_stats(ws: Path, call: Call) -> tuple[LoadStats, Result]:
+    run = cached(ws, call)
+    result = run.load()
+    return run.stats, result
 
 
 def hit(ws: Path, call: Call) -> tuple[bool, Result]:
-    stats = LoadStats()
-    result = load(ws, call, stats=stats)
+    stats, result = with_stats(ws, call)
     return stats.cache_hit, result
 
 
@@ -67,9 +80,9 @@ def copy(name: str, to: Path) -> None:
 
 
 def build(ws: Path) -> None:
-    """hero: a flat glob with one caption sidecar; villain: a `**` glob and a file named
-    directly (a small image: one lint warning, so warnings are cached too); sidekick: a glob
-    through a symlink to hero's images."""
+    """hero: a flat glob with one caption sidecar; villain: a `**` glob, a file named
+    directly (a small image: one lint warning, so warnings are cached too) and a `**` glob in a
+    dot-directory; sidekick: a glob through a symlink to hero's images."""
     (ws / "trainops.yaml").parent.mkdir(parents=True)
     (ws / "trainops.yaml").write_text("apiVersion: trainops/v1\nkind: Workspace\nparallelism: 4\n")
     hero, villain = ws / "models" / "hero", ws / "models" / "villain"
@@ -78,9 +91,11 @@ def build(ws: Path) -> None:
         copy(f"ok-{i:02d}.png", villain / "art" / ("a" if i < 4 else "b") / f"ok-{i:02d}.png")
     copy("ok-01.txt", hero / "img" / "ok-01.txt")
     copy("small.png", villain / "extra" / "small.png")
+    copy("ok-01.png", stashed := villain / ".stash" / "a" / "kept.png")
+    flip_byte(stashed)  # content of its own: not a duplicate of art/a/ok-01.png
     (hero / "hero.yaml").write_text(MODEL.format(name="hero", images="img/*.png"))
     (villain / "villain.yaml").write_text(
-        MODEL.format(name="villain", images='"art/**/*.png", extra/small.png')
+        MODEL.format(name="villain", images='"art/**/*.png", extra/small.png, ".stash/**/*.png"')
     )
     sidekick = ws / "models" / "sidekick"
     sidekick.mkdir()
@@ -117,6 +132,14 @@ def retarget(ws: Path) -> Call:
     return SIDEKICK
 
 
+def climbing_glob(ws: Path) -> None:
+    """hero also takes `../*/pool/*.png`: a glob whose listing starts above its directory."""
+    (ws / "models/hero/hero.yaml").write_text(
+        MODEL.format(name="hero", images='img/*.png, "../*/pool/*.png"')
+    )
+    copy("ok-06.png", ws / "models/hero/pool/ok-06.png")
+
+
 def third_model(ws: Path) -> Call:
     third = ws / "models" / "third" / "third.yaml"
     third.parent.mkdir()
@@ -146,6 +169,18 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
         VILLAIN,
         lambda ws: (copy("ok-06.png", ws / "models/villain/art/c/ok-06.png"), VILLAIN)[1],
     ),
+    "add an image two new directories deep under ** (walked)": (
+        WALKED,
+        lambda ws: (copy("ok-06.png", ws / "models/villain/art/c/d/ok-06.png"), WALKED)[1],
+    ),
+    "add an image in a new directory of a globbed dot-directory": (
+        WALKED,
+        lambda ws: (copy("ok-06.png", ws / "models/villain/.stash/b/ok-06.png"), WALKED)[1],
+    ),
+    "add an image where a glob climbing out of its directory looks": (
+        WALKED,
+        lambda ws: (copy("ok-01.png", ws / "models/villain/pool/ok-01.png"), WALKED)[1],
+    ),
     "change an image's bytes, same size and mtime": (
         HERO,
         lambda ws: (
@@ -161,6 +196,10 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
         HERO,
         lambda ws: ((ws / "models/hero/img/ok-02.txt").write_text("a second square"), HERO)[1],
     ),
+    "add a caption beside a globbed image (walked)": (
+        WALKED,
+        lambda ws: ((ws / "models/hero/img/ok-02.txt").write_text("a second square"), WALKED)[1],
+    ),
     "add a caption beside a file named directly": (
         VILLAIN,
         lambda ws: ((ws / "models/villain/extra/small.txt").write_text("tiny"), VILLAIN)[1],
@@ -173,6 +212,10 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
     "remove a caption": (
         HERO,
         lambda ws: ((ws / "models/hero/img/ok-01.txt").unlink(), HERO)[1],
+    ),
+    "remove a caption (walked)": (
+        WALKED,
+        lambda ws: ((ws / "models/hero/img/ok-01.txt").unlink(), WALKED)[1],
     ),
     "edit a caption, same size and mtime": (
         HERO,
@@ -196,27 +239,34 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
     "another cwd": (ABSOLUTE, lambda ws: Call(("{ws}",), cwd="models")),
     "other paths": (WALKED, lambda ws: Call(("models/hero",))),
 }
+# Built differently from `build` alone, before the workspace is aged and its load stored.
+SETUP: dict[str, Callable[[Path], None]] = {
+    "add an image where a glob climbing out of its directory looks": climbing_glob,
+}
 PLAIN = ("pristine", "no hashing on a hit", "corrupt cache", "partial reuse", "clash hero")
-PLAIN += ("clash villain",)
+PLAIN += ("clash villain", "reuse beside a new image")
 BROKEN = "broken"
+RULE_CHANGE = "rule change"  # loaded by another process, from a copy of the package
 
 
 @pytest.fixture(scope="module")
 def workspaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out: dict[str, Path] = {}
-    for name in [*SCENARIOS, *PLAIN, BROKEN]:
+    for name in [*SCENARIOS, *PLAIN, BROKEN, RULE_CHANGE]:
         out[name] = tmp_path_factory.mktemp("cache") / "ws"
         build(out[name])
+        SETUP.get(name, lambda _: None)(out[name])
     (out[BROKEN] / "models/hero/hero.yaml").write_text(
         MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 0}\n"
     )
+    rule_change_setup(out[RULE_CHANGE])
     time.sleep(RACY_NS / 1e9 + 0.2)  # everything is now old enough to be trusted
     for name, ws in out.items():
         call = SCENARIOS[name][0] if name in SCENARIOS else WALKED
         if name == BROKEN:
             with pytest.raises(ManifestError):
                 load(ws, call)
-        else:
+        elif name != RULE_CHANGE:
             assert hit(ws, call)[0] is False  # computed and stored
     return out
 
@@ -285,8 +335,7 @@ def test_inputs_changed_just_now_are_not_trusted(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     build(ws)
     for _ in range(2):  # an edit within the same timestamp tick would hide: nothing is reused
-        stats = LoadStats()
-        load(ws, WALKED, stats=stats)
+        stats, _ = with_stats(ws, WALKED)
         assert (stats.cache_hit, stats.reused_files) == (False, 0)
 
 
@@ -294,8 +343,7 @@ def test_after_a_change_the_unchanged_files_are_reused(workspaces: dict[str, Pat
     ws = workspaces["partial reuse"]
     image = ws / "models/hero/img/ok-02.png"
     same_mtime(image, lambda: flip_byte(image))
-    stats = LoadStats()
-    result = load(ws, WALKED, stats=stats)
+    stats, result = with_stats(ws, WALKED)
     assert (stats.cache_hit, stats.reused_files) == (False, 1)  # villain (sidekick uses ok-02)
     assert result == load(ws, WALKED, cache=False)
 
@@ -312,13 +360,23 @@ def test_a_reused_file_still_clashes_with_a_new_one(
     (ws / new_file).write_text(MODEL.format(name=name, images="../hero/img/*.png"))
     with pytest.raises(ManifestError) as fresh:
         load(ws, WALKED, cache=False)
-    stats = LoadStats()
-    with pytest.raises(ManifestError) as cached:
-        load(ws, WALKED, stats=stats)
-    assert stats.reused_files == 3  # every file but the new one
-    assert [str(d) for d in cached.value.diagnostics] == [str(d) for d in fresh.value.diagnostics]
-    (error,) = [d for d in cached.value.diagnostics if d.severity == "error"]
+    run = cached(ws, WALKED)
+    with pytest.raises(ManifestError) as again:
+        run.load()
+    assert run.stats.reused_files == 3  # every file but the new one
+    assert [str(d) for d in again.value.diagnostics] == [str(d) for d in fresh.value.diagnostics]
+    (error,) = [d for d in again.value.diagnostics if d.severity == "error"]
     assert error.message.startswith(f"duplicate model name {name!r}: also defined at")
+
+
+def test_a_new_image_revalidates_only_the_files_that_could_see_it(
+    workspaces: dict[str, Path],
+) -> None:
+    ws = workspaces["reuse beside a new image"]
+    copy("ok-06.png", ws / "models/villain/art/a/ok-06.png")
+    stats, result = with_stats(ws, WALKED)
+    assert (stats.cache_hit, stats.reused_files) == (False, 2)  # hero and sidekick
+    assert result == load(ws, WALKED, cache=False)
 
 
 RULE_CHANGE_PROBE = """\
@@ -339,23 +397,26 @@ else:
 """
 
 
-def test_a_rule_changed_in_a_sub_package_module_is_not_served_an_old_result(
-    tmp_path: Path,
-) -> None:
-    """The code key covers every module of the package: here the parameter table, which lives
-    in trainops/manifest/, is tightened in a copy of the package the probe imports."""
-    import trainops
-
-    copy_of = tmp_path / "site" / "trainops"
+def rule_change_setup(ws: Path) -> None:
+    """A copy of the package beside the workspace, and a rank at flux's upper bound."""
     shutil.copytree(
-        Path(trainops.__file__).parent, copy_of, ignore=shutil.ignore_patterns("__pycache__")
+        Path(trainops.__file__).parent,
+        ws.parent / "site" / "trainops",
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
-    ws = tmp_path / "ws"
-    build(ws)
     (ws / "models/hero/hero.yaml").write_text(
         MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 64}\n"
     )
-    time.sleep(RACY_NS / 1e9 + 0.2)  # the copied package and the workspace are old enough
+
+
+def test_a_rule_changed_in_a_sub_package_module_is_not_served_an_old_result(
+    workspaces: dict[str, Path],
+) -> None:
+    """The code key covers every module of the package: here the parameter table, which lives
+    in trainops/manifest/, is tightened in a copy of the package the probe imports."""
+    ws = workspaces[RULE_CHANGE]
+    tmp_path = ws.parent
+    copy_of = tmp_path / "site" / "trainops"
     env = {**os.environ, "PYTHONPATH": str(copy_of.parent), "PYTHONDONTWRITEBYTECODE": "1"}
 
     def probe() -> str:

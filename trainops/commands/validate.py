@@ -8,16 +8,19 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Literal
 
+from trainops.cache.load import load_manifests
 from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.errors import ManifestError
-from trainops.manifest.load import load_desired
 
 
 def run_validate(
-    paths: Sequence[str], *, strict: bool = False, fmt: Literal["text", "json"] = "text"
+    paths: Sequence[str],
+    *,
+    strict: bool = False,
+    fmt: Literal["text", "json"] = "text",
 ) -> int:
     try:
-        desired, warnings = load_desired(paths, strict=strict)
+        desired, warnings = load_manifests(paths, strict=strict)
     except ManifestError as exc:
         if fmt != "json":
             raise
