@@ -15,6 +15,7 @@ from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
 from trainops.errors import ManifestError, TrainopsError
 
 if TYPE_CHECKING:
+    from trainops.cache.load import Mode
     from trainops.commands.common import Target
 
 Handler = Callable[[argparse.Namespace], int]
@@ -56,13 +57,31 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_no_cache_flag(p)
     p.set_defaults(handler=_validate)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from trainops.commands.validate import run_validate
 
-    return run_validate(args.paths, strict=args.strict, fmt=args.format)
+    return run_validate(args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args))
+
+
+def _add_no_cache_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read and write no cache: validate every manifest and read every training file "
+        "(env TRAINOPS_CACHE=off|on|verify; this flag wins)",
+    )
+
+
+def _cache_mode(args: argparse.Namespace) -> Mode:
+    import os
+
+    from trainops.cache.load import cache_mode
+
+    return cache_mode(os.environ, no_cache=args.no_cache)
 
 
 def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,6 +137,7 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not create the empty per-type model used to price models that do not exist yet",
     )
+    _add_no_cache_flag(p)
 
 
 def _add_sandbox_flag(p: argparse.ArgumentParser) -> None:
@@ -145,6 +165,7 @@ def _target(args: argparse.Namespace) -> Target:
         sandbox=args.sandbox,
         parallelism=args.parallelism,
         environ=dict(os.environ),
+        cache=_cache_mode(args),
     )
 
 
@@ -268,6 +289,7 @@ def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_no_cache_flag(p)
     p.set_defaults(handler=_status)
 
 

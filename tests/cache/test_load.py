@@ -6,6 +6,7 @@ aged once by sleeping (one sleep for the whole module), and only then stored.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,10 @@ import pytest
 
 import trainops
 from tests.support.paths import IMAGES
-from trainops.cache.load import CACHE_DIR, RACY_NS, CachedLoad, LoadStats
+from tests.support.workspace import make_workspace
+from trainops.cache.load import CACHE_DIR, RACY_NS, CachedLoad, LoadStats, load_manifests
+from trainops.cli import main
+from trainops.commands import EXIT_BUG, EXIT_ERROR
 from trainops.desired import Desired
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.load import load_desired
@@ -244,7 +248,7 @@ SETUP: dict[str, Callable[[Path], None]] = {
     "add an image where a glob climbing out of its directory looks": climbing_glob,
 }
 PLAIN = ("pristine", "no hashing on a hit", "corrupt cache", "partial reuse", "clash hero")
-PLAIN += ("clash villain", "reuse beside a new image")
+PLAIN += ("clash villain", "reuse beside a new image", "tampered", "no cache")
 BROKEN = "broken"
 RULE_CHANGE = "rule change"  # loaded by another process, from a copy of the package
 
@@ -377,6 +381,93 @@ def test_a_new_image_revalidates_only_the_files_that_could_see_it(
     stats, result = with_stats(ws, WALKED)
     assert (stats.cache_hit, stats.reused_files) == (False, 2)  # hero and sidekick
     assert result == load(ws, WALKED, cache=False)
+
+
+def tamper(ws: Path, name: str) -> Path:
+    """Rename the workspace in the stored result: a hit then returns a wrong desired state."""
+    (stored,) = (ws / CACHE_DIR).glob("*.json")
+    body = json.loads(stored.read_text())
+    body["workspace"][0] = name
+    stored.write_text(json.dumps(body))
+    return stored
+
+
+def test_verify_mode_fails_on_a_stale_cache_naming_the_difference(
+    workspaces: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ws = workspaces["tampered"]
+    monkeypatch.chdir(ws)
+    tamper(ws, "stale-name")
+    desired, _ = load_manifests(["."], mode="on")
+    assert desired.workspace.name == "stale-name"  # what a plan would have been built on
+    monkeypatch.setenv("TRAINOPS_CACHE", "verify")
+    assert main(["validate", "."]) == EXIT_BUG
+    assert capsys.readouterr().err.rstrip().splitlines()[-2:] == [
+        "trainops.cache.verify.CacheMismatchError: the load cache answered differently from a "
+        "load without it (a bug in trainops; `trainops cache clean` or --no-cache avoids it):",
+        "  workspace: name: cached 'stale-name', fresh 'ws'",
+    ]
+
+
+@pytest.mark.parametrize("how", ["--no-cache", "TRAINOPS_CACHE=off"])
+def test_without_the_cache_nothing_is_read_or_written(
+    workspaces: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    ws = workspaces["no cache"]
+    monkeypatch.chdir(ws)
+    tamper(ws, "stale-name")
+    before = {p.name: p.read_bytes() for p in (ws / CACHE_DIR).iterdir()}
+    hashes = ws / ".trainops" / "hash-cache.json"
+    hashes.unlink(missing_ok=True)
+    flags = ["--no-cache"] if how == "--no-cache" else []
+    monkeypatch.setenv("TRAINOPS_CACHE", "verify" if flags else "off")  # the flag wins
+    assert main(["validate", "--format", "json", ".", *flags]) == 0
+    assert json.loads(capsys.readouterr().out)["workspace"] == "ws"  # not the stored name
+    assert {p.name: p.read_bytes() for p in (ws / CACHE_DIR).iterdir()} == before
+    assert not hashes.exists()
+
+
+def test_an_unknown_cache_mode_says_which_ones_exist(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRAINOPS_CACHE", "of")
+    assert main(["validate"]) == EXIT_ERROR
+    assert capsys.readouterr().err.splitlines() == [
+        "error: TRAINOPS_CACHE='of' is not a cache mode",
+        "hint: set TRAINOPS_CACHE to off, on or verify, or unset it",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate"],
+        ["plan", "--sandbox"],
+        ["apply", "--sandbox", "--yes"],
+        ["status", "--sandbox"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_no_cache_works_on_every_command_that_loads_manifests(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    monkeypatch.chdir(ws)
+    caches = [ws / CACHE_DIR, ws / ".trainops" / "hash-cache.json"]
+    assert main([*argv, "--no-cache"]) == 0
+    assert [p.exists() for p in caches] == [False, False]
+    assert main(argv) == 0
+    assert [p.exists() for p in caches] == [True, True]
+    capsys.readouterr()
 
 
 RULE_CHANGE_PROBE = """\

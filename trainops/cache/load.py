@@ -32,7 +32,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -44,11 +44,22 @@ import trainops
 from trainops.cache import memo
 from trainops.cache.hashes import HashCache
 from trainops.desired import Desired, Workspace
-from trainops.errors import Diagnostic
+from trainops.errors import ConfigError, Diagnostic
 
-__all__ = ["CACHE_DIR", "CachedLoad", "LoadStats", "Mode", "load_manifests"]
+__all__ = [
+    "CACHE_DIR",
+    "ENV",
+    "MODES",
+    "CachedLoad",
+    "LoadStats",
+    "Mode",
+    "cache_mode",
+    "load_manifests",
+]
 
-Mode = Literal["off", "on"]
+Mode = Literal["off", "on", "verify"]
+MODES: tuple[Mode, ...] = ("off", "on", "verify")
+ENV = "TRAINOPS_CACHE"
 CACHE_DIR = Path(".trainops") / "load-cache"
 KEEP = 8  # one file per distinct (paths, cwd, strict): CLI, CI and editor runs each have one
 RACY_NS = 2 * 10**9  # covers 2 s timestamp ticks (FAT, some network file systems)
@@ -57,16 +68,32 @@ _GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")
 Result = tuple[Desired, list[Diagnostic]]
 
 
+def cache_mode(environ: Mapping[str, str], *, no_cache: bool = False) -> Mode:
+    """`off` with --no-cache, else what TRAINOPS_CACHE says (default `on`)."""
+    if no_cache:
+        return "off"
+    value = environ.get(ENV) or "on"
+    for mode in MODES:
+        if value == mode:
+            return mode
+    raise ConfigError(
+        f"{ENV}={value!r} is not a cache mode",
+        hint=f"set {ENV} to off, on or verify, or unset it",
+    )
+
+
 def load_manifests(
     paths: Sequence[str | Path], *, cwd: Path | None = None, strict: bool = False, mode: Mode = "on"
 ) -> Result:
     """`load_desired(paths, cwd=cwd, strict=strict)`, through the cache as `mode` says: `off`
-    reads every training file and stores nothing (no hash cache either)."""
+    reads every training file and stores nothing (no hash cache either); `verify` also loads
+    without any cache and raises `CacheMismatchError` unless both agree."""
     if mode == "off":
         from trainops.manifest.load import load_desired
 
         return load_desired(paths, cwd=cwd, strict=strict)
-    return CachedLoad(paths, cwd=cwd, strict=strict).load()
+    run = CachedLoad(paths, cwd=cwd, strict=strict)
+    return run.verified() if mode == "verify" else run.load()
 
 
 @dataclass
@@ -78,7 +105,7 @@ class LoadStats:
 
 
 class CachedLoad:
-    """One load of the manifests through the cache: `load()`, or `lookup()`."""
+    """One load of the manifests through the cache: `load()`, `verified()`, or `lookup()`."""
 
     def __init__(
         self, paths: Sequence[str | Path], *, cwd: Path | None = None, strict: bool = False
@@ -142,6 +169,12 @@ class CachedLoad:
         desired, warnings = steps.combine(workspace, shares, [*diags, *missing], strict=self.strict)
         self._store(desired, warnings, entries, started)
         return desired, warnings
+
+    def verified(self) -> Result:
+        """`load()`, checked against a load without any cache (see `trainops.cache.verify`)."""
+        from trainops.cache.verify import check
+
+        return check(self.load, self.given, cwd=self.cwd, strict=self.strict)
 
     def _entry(
         self, path: Path, explicit: bool, workspace: Workspace, hashes: HashCache

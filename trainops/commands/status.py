@@ -28,7 +28,7 @@ _JOB_WORTH_READING = frozenset({"training", "failed"})
 
 
 def run_status(target: Target, *, fmt: Format = "text") -> int:
-    desired, warnings, _ = pipeline.load(target.paths, cwd=target.cwd)
+    desired, warnings, _ = pipeline.load(target.paths, cwd=target.cwd, cache=target.cache)
     warn_all(warnings)
 
     async def go() -> Report:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Literal
 
-from trainops.cache.load import load_manifests
+from trainops.cache.load import Mode, load_manifests
 from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.errors import ManifestError
 
@@ -18,9 +18,10 @@ def run_validate(
     *,
     strict: bool = False,
     fmt: Literal["text", "json"] = "text",
+    cache: Mode = "on",
 ) -> int:
     try:
-        desired, warnings = load_manifests(paths, strict=strict)
+        desired, warnings = load_manifests(paths, strict=strict, mode=cache)
     except ManifestError as exc:
         if fmt != "json":
             raise
