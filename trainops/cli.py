@@ -84,6 +84,37 @@ def _cache_mode(args: argparse.Namespace) -> Mode:
     return cache_mode(os.environ, no_cache=args.no_cache)
 
 
+def _add_cache(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cache",
+        help="manage the caches under .trainops/",
+        description="The manifest load cache and the training files' hash cache make a re-plan "
+        "with nothing changed cheap; they are optimisations only.",
+    )
+    verbs = p.add_subparsers(dest="cache_command", metavar="SUBCOMMAND", required=True)
+    c = verbs.add_parser(
+        "clean",
+        help="remove the load cache and the hash cache of the workspace",
+        description="Remove the manifest load cache (.trainops/load-cache/) and the training "
+        "files' hash cache (.trainops/hash-cache.json) of the workspace holding PATH. Both are "
+        "optimisations only: the next command rebuilds them. The sandbox's state is kept.",
+    )
+    c.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="a directory or manifest of the workspace (default: .)",
+    )
+    c.set_defaults(handler=_cache_clean)
+
+
+def _cache_clean(args: argparse.Namespace) -> int:
+    from trainops.commands.cache import run_cache_clean
+
+    return run_cache_clean(Path(args.path), cwd=Path.cwd())
+
+
 def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schema", help="print the manifest JSON Schema")
     p.set_defaults(handler=_schema)
@@ -353,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_status,
         _add_import,
         _add_sandbox,
+        _add_cache,
     ):
         add(sub)
     return parser

@@ -7,4 +7,5 @@ memo    one stored load as JSON (never pickle: a pull request could plant one)
 stats   the stats of what a load depended on, packed
 tree    the directories a load may have listed, each walked once
 codec   desired models, workspaces and diagnostics as JSON values
+clean   `trainops cache clean`: both caches of a workspace removed
 """
