@@ -1,8 +1,8 @@
 """What a training file is, from its bytes: sha256, format, pixel size, audio duration.
 
 Sniffed from the first chunk while the whole file is hashed in one pass: no imaging library.
-Validation asks a `FactSource` for them: `ReadFacts` reads every file; a cache (the hash cache
-in `trainops.cache.hashes`) is another source, which validation never needs to know about.
+Validation asks a `FactSource` for them: `ReadFacts` reads every file; a cache of them is
+another source, passed in by whoever wraps validation.
 """
 
 from __future__ import annotations
