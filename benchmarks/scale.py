@@ -51,6 +51,7 @@ from benchmarks.server import (
 from benchmarks.synth import Repo, change, generate
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
+from trainops.cache.hashes import CACHE_FILE as HASH_CACHE
 from trainops.cache.load import CACHE_DIR
 from trainops.desired import Desired
 from trainops.plan import Outcome, Plan
@@ -62,7 +63,6 @@ T = TypeVar("T")
 # read the model, delete the old file, upload the new one (deletes first: the team's image
 # ceiling counts both), mark the training pending, trigger it, record the fingerprint.
 APPLY_CHAIN = 6
-HASH_CACHE = Path(".trainops") / "hash-cache.json"
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,7 @@ def _cli_phase(cfg: Config, repo: Repo, server: Served, warm: Phase, floor: floa
         "SCENARIO_API_SECRET": SANDBOX_API_SECRET,
         "SCENARIO_BASE_URL": server.url,
         "NO_COLOR": "1",
+        "TRAINOPS_CACHE": "on",  # the default, whatever the caller's environment says
     }
     cmd = [sys.executable, "-m", "trainops", "plan", "--detailed-exitcode"]
     before, cpu = server.requests(), server.cpu_s()

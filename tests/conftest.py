@@ -10,6 +10,8 @@ imports another test module); fixtures one folder alone uses live in that folder
 - `clock`: a clock the test moves by hand (`clock.advance(5)`).
 - `sandbox`: the in-process sandbox app, its state in this test's tmp dir, on `clock`.
 - `serve`: `serve(app)` serves an app over real HTTP until the test ends; the base URL (…/v1).
+- every test runs with TRAINOPS_CACHE=verify: a cached manifest load is checked against an
+  uncached one.
 """
 
 from __future__ import annotations
@@ -54,3 +56,10 @@ def sandbox(tmp_path: Path, clock: Clock) -> Starlette:
 def serve() -> Iterator[Serve]:
     with ExitStack() as servers:
         yield lambda app: servers.enter_context(served(app))
+
+
+@pytest.fixture(autouse=True)
+def _verify_the_load_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command a test runs checks its cached manifest load against a load without any
+    cache, and fails (exit 3) naming what differed: each end-to-end test checks the cache."""
+    monkeypatch.setenv("TRAINOPS_CACHE", "verify")

@@ -15,6 +15,7 @@ from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
 from trainops.errors import ManifestError, TrainopsError
 
 if TYPE_CHECKING:
+    from trainops.cache.load import Mode
     from trainops.commands.common import Target
 
 Handler = Callable[[argparse.Namespace], int]
@@ -56,13 +57,62 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_no_cache_flag(p)
     p.set_defaults(handler=_validate)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from trainops.commands.validate import run_validate
 
-    return run_validate(args.paths, strict=args.strict, fmt=args.format)
+    return run_validate(args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args))
+
+
+def _add_no_cache_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read and write no cache: validate every manifest and read every training file "
+        "(env TRAINOPS_CACHE=off|on|verify; this flag wins)",
+    )
+
+
+def _cache_mode(args: argparse.Namespace) -> Mode:
+    import os
+
+    from trainops.cache.load import cache_mode
+
+    return cache_mode(os.environ, no_cache=args.no_cache)
+
+
+def _add_cache(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cache",
+        help="manage the caches under .trainops/",
+        description="The manifest load cache and the training files' hash cache make a re-plan "
+        "with nothing changed cheap; they are optimisations only.",
+    )
+    verbs = p.add_subparsers(dest="cache_command", metavar="SUBCOMMAND", required=True)
+    c = verbs.add_parser(
+        "clean",
+        help="remove the load cache and the hash cache of the workspace",
+        description="Remove the manifest load cache (.trainops/load-cache/) and the training "
+        "files' hash cache (.trainops/hash-cache.json) of the workspace holding PATH. Both are "
+        "optimisations only: the next command rebuilds them. The sandbox's state is kept.",
+    )
+    c.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="a directory or manifest of the workspace (default: .)",
+    )
+    c.set_defaults(handler=_cache_clean)
+
+
+def _cache_clean(args: argparse.Namespace) -> int:
+    from trainops.commands.cache import run_cache_clean
+
+    return run_cache_clean(Path(args.path), cwd=Path.cwd())
 
 
 def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,6 +168,7 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not create the empty per-type model used to price models that do not exist yet",
     )
+    _add_no_cache_flag(p)
 
 
 def _add_sandbox_flag(p: argparse.ArgumentParser) -> None:
@@ -145,6 +196,7 @@ def _target(args: argparse.Namespace) -> Target:
         sandbox=args.sandbox,
         parallelism=args.parallelism,
         environ=dict(os.environ),
+        cache=_cache_mode(args),
     )
 
 
@@ -268,6 +320,7 @@ def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_no_cache_flag(p)
     p.set_defaults(handler=_status)
 
 
@@ -331,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_status,
         _add_import,
         _add_sandbox,
+        _add_cache,
     ):
         add(sub)
     return parser

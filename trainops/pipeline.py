@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from trainops.cache.load import Memo
+from trainops.cache.load import Mode, load_manifests
 from trainops.desired import Desired, DesiredModel
 from trainops.diff import diff
 from trainops.errors import Diagnostic
@@ -73,27 +73,18 @@ class Planned:
 Loaded = tuple[Desired, tuple[Diagnostic, ...], bool]  # what `load` returns
 
 
-def load(paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None) -> Loaded:
+def load(
+    paths: Sequence[str | Path], *, cwd: Path, changed: str | None = None, cache: Mode = "on"
+) -> Loaded:
     """The desired state (only manifests touched since `changed` when given) and warnings;
-    the flag says whether it is partial (then orphans cannot be judged)."""
-    desired, warnings = _load_desired(paths, cwd)
+    the flag says whether it is partial (then orphans cannot be judged). `cache`: how the load
+    cache is used (`trainops.cache.load.load_manifests`)."""
+    desired, warnings = load_manifests(paths, cwd=cwd, mode=cache)
     if changed is None:
         return desired, tuple(warnings), False
     touched = changed_since(desired.workspace.root, changed)
     keep = tuple(m for m in desired.models if _touched(m, desired.workspace.root, cwd, touched))
     return dataclasses.replace(desired, models=keep), tuple(warnings), True
-
-
-def _load_desired(paths: Sequence[str | Path], cwd: Path) -> tuple[Desired, list[Diagnostic]]:
-    # A re-plan with nothing changed is a hit of the load cache: answered without importing
-    # the validation (trainops.manifest.load builds the pydantic models: ~0.2 s of start-up).
-    memo = Memo.of(paths, cwd, strict=False)
-    hit = memo.lookup()
-    if hit is not None:
-        return hit
-    from trainops.manifest.load import load_desired
-
-    return load_desired(paths, cwd=cwd, missed=memo)
 
 
 def _touched(m: DesiredModel, root: Path, cwd: Path, touched: frozenset[Path]) -> bool:

@@ -6,8 +6,11 @@ aged once by sleeping (one sleep for the whole module), and only then stored.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +19,12 @@ from pathlib import Path
 import git
 import pytest
 
+import trainops
 from tests.support.paths import IMAGES
-from trainops.cache.load import CACHE_DIR, RACY_NS, LoadStats
+from tests.support.workspace import make_workspace
+from trainops.cache.load import CACHE_DIR, RACY_NS, CachedLoad, LoadStats, load_manifests
+from trainops.cli import main
+from trainops.commands import EXIT_BUG, EXIT_ERROR
 from trainops.desired import Desired
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.load import load_desired
@@ -48,14 +55,26 @@ SIDEKICK = Call(("models/sidekick/sidekick.yaml",))
 ABSOLUTE = Call(("{ws}",))
 
 
-def load(ws: Path, call: Call, *, cache: bool = True, stats: LoadStats | None = None) -> Result:
+def cached(ws: Path, call: Call) -> CachedLoad:
     paths = [p.format(ws=ws) for p in call.paths]
-    return load_desired(paths, cwd=ws / call.cwd, strict=call.strict, cache=cache, stats=stats)
+    return CachedLoad(paths, cwd=ws / call.cwd, strict=call.strict)
+
+
+def load(ws: Path, call: Call, *, cache: bool = True) -> Result:
+    if cache:
+        return cached(ws, call).load()
+    paths = [p.format(ws=ws) for p in call.paths]
+    return load_desired(paths, cwd=ws / call.cwd, strict=call.strict)
+
+
+def with_stats(ws: Path, call: Call) -> tuple[LoadStats, Result]:
+    run = cached(ws, call)
+    result = run.load()
+    return run.stats, result
 
 
 def hit(ws: Path, call: Call) -> tuple[bool, Result]:
-    stats = LoadStats()
-    result = load(ws, call, stats=stats)
+    stats, result = with_stats(ws, call)
     return stats.cache_hit, result
 
 
@@ -65,9 +84,9 @@ def copy(name: str, to: Path) -> None:
 
 
 def build(ws: Path) -> None:
-    """hero: a flat glob with one caption sidecar; villain: a `**` glob and a file named
-    directly (a small image: one lint warning, so warnings are cached too); sidekick: a glob
-    through a symlink to hero's images."""
+    """hero: a flat glob with one caption sidecar; villain: a `**` glob, a file named
+    directly (a small image: one lint warning, so warnings are cached too) and a `**` glob in a
+    dot-directory; sidekick: a glob through a symlink to hero's images."""
     (ws / "trainops.yaml").parent.mkdir(parents=True)
     (ws / "trainops.yaml").write_text("apiVersion: trainops/v1\nkind: Workspace\nparallelism: 4\n")
     hero, villain = ws / "models" / "hero", ws / "models" / "villain"
@@ -76,9 +95,11 @@ def build(ws: Path) -> None:
         copy(f"ok-{i:02d}.png", villain / "art" / ("a" if i < 4 else "b") / f"ok-{i:02d}.png")
     copy("ok-01.txt", hero / "img" / "ok-01.txt")
     copy("small.png", villain / "extra" / "small.png")
+    copy("ok-01.png", stashed := villain / ".stash" / "a" / "kept.png")
+    flip_byte(stashed)  # content of its own: not a duplicate of art/a/ok-01.png
     (hero / "hero.yaml").write_text(MODEL.format(name="hero", images="img/*.png"))
     (villain / "villain.yaml").write_text(
-        MODEL.format(name="villain", images='"art/**/*.png", extra/small.png')
+        MODEL.format(name="villain", images='"art/**/*.png", extra/small.png, ".stash/**/*.png"')
     )
     sidekick = ws / "models" / "sidekick"
     sidekick.mkdir()
@@ -115,6 +136,14 @@ def retarget(ws: Path) -> Call:
     return SIDEKICK
 
 
+def climbing_glob(ws: Path) -> None:
+    """hero also takes `../*/pool/*.png`: a glob whose listing starts above its directory."""
+    (ws / "models/hero/hero.yaml").write_text(
+        MODEL.format(name="hero", images='img/*.png, "../*/pool/*.png"')
+    )
+    copy("ok-06.png", ws / "models/hero/pool/ok-06.png")
+
+
 def third_model(ws: Path) -> Call:
     third = ws / "models" / "third" / "third.yaml"
     third.parent.mkdir()
@@ -144,6 +173,18 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
         VILLAIN,
         lambda ws: (copy("ok-06.png", ws / "models/villain/art/c/ok-06.png"), VILLAIN)[1],
     ),
+    "add an image two new directories deep under ** (walked)": (
+        WALKED,
+        lambda ws: (copy("ok-06.png", ws / "models/villain/art/c/d/ok-06.png"), WALKED)[1],
+    ),
+    "add an image in a new directory of a globbed dot-directory": (
+        WALKED,
+        lambda ws: (copy("ok-06.png", ws / "models/villain/.stash/b/ok-06.png"), WALKED)[1],
+    ),
+    "add an image where a glob climbing out of its directory looks": (
+        WALKED,
+        lambda ws: (copy("ok-01.png", ws / "models/villain/pool/ok-01.png"), WALKED)[1],
+    ),
     "change an image's bytes, same size and mtime": (
         HERO,
         lambda ws: (
@@ -159,6 +200,10 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
         HERO,
         lambda ws: ((ws / "models/hero/img/ok-02.txt").write_text("a second square"), HERO)[1],
     ),
+    "add a caption beside a globbed image (walked)": (
+        WALKED,
+        lambda ws: ((ws / "models/hero/img/ok-02.txt").write_text("a second square"), WALKED)[1],
+    ),
     "add a caption beside a file named directly": (
         VILLAIN,
         lambda ws: ((ws / "models/villain/extra/small.txt").write_text("tiny"), VILLAIN)[1],
@@ -171,6 +216,10 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
     "remove a caption": (
         HERO,
         lambda ws: ((ws / "models/hero/img/ok-01.txt").unlink(), HERO)[1],
+    ),
+    "remove a caption (walked)": (
+        WALKED,
+        lambda ws: ((ws / "models/hero/img/ok-01.txt").unlink(), WALKED)[1],
     ),
     "edit a caption, same size and mtime": (
         HERO,
@@ -194,27 +243,34 @@ SCENARIOS: dict[str, tuple[Call, Callable[[Path], Call]]] = {
     "another cwd": (ABSOLUTE, lambda ws: Call(("{ws}",), cwd="models")),
     "other paths": (WALKED, lambda ws: Call(("models/hero",))),
 }
+# Built differently from `build` alone, before the workspace is aged and its load stored.
+SETUP: dict[str, Callable[[Path], None]] = {
+    "add an image where a glob climbing out of its directory looks": climbing_glob,
+}
 PLAIN = ("pristine", "no hashing on a hit", "corrupt cache", "partial reuse", "clash hero")
-PLAIN += ("clash villain",)
+PLAIN += ("clash villain", "reuse beside a new image", "tampered", "no cache")
 BROKEN = "broken"
+RULE_CHANGE = "rule change"  # loaded by another process, from a copy of the package
 
 
 @pytest.fixture(scope="module")
 def workspaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out: dict[str, Path] = {}
-    for name in [*SCENARIOS, *PLAIN, BROKEN]:
+    for name in [*SCENARIOS, *PLAIN, BROKEN, RULE_CHANGE]:
         out[name] = tmp_path_factory.mktemp("cache") / "ws"
         build(out[name])
+        SETUP.get(name, lambda _: None)(out[name])
     (out[BROKEN] / "models/hero/hero.yaml").write_text(
         MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 0}\n"
     )
+    rule_change_setup(out[RULE_CHANGE])
     time.sleep(RACY_NS / 1e9 + 0.2)  # everything is now old enough to be trusted
     for name, ws in out.items():
         call = SCENARIOS[name][0] if name in SCENARIOS else WALKED
         if name == BROKEN:
             with pytest.raises(ManifestError):
                 load(ws, call)
-        else:
+        elif name != RULE_CHANGE:
             assert hit(ws, call)[0] is False  # computed and stored
     return out
 
@@ -283,8 +339,7 @@ def test_inputs_changed_just_now_are_not_trusted(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     build(ws)
     for _ in range(2):  # an edit within the same timestamp tick would hide: nothing is reused
-        stats = LoadStats()
-        load(ws, WALKED, stats=stats)
+        stats, _ = with_stats(ws, WALKED)
         assert (stats.cache_hit, stats.reused_files) == (False, 0)
 
 
@@ -292,8 +347,7 @@ def test_after_a_change_the_unchanged_files_are_reused(workspaces: dict[str, Pat
     ws = workspaces["partial reuse"]
     image = ws / "models/hero/img/ok-02.png"
     same_mtime(image, lambda: flip_byte(image))
-    stats = LoadStats()
-    result = load(ws, WALKED, stats=stats)
+    stats, result = with_stats(ws, WALKED)
     assert (stats.cache_hit, stats.reused_files) == (False, 1)  # villain (sidekick uses ok-02)
     assert result == load(ws, WALKED, cache=False)
 
@@ -310,10 +364,167 @@ def test_a_reused_file_still_clashes_with_a_new_one(
     (ws / new_file).write_text(MODEL.format(name=name, images="../hero/img/*.png"))
     with pytest.raises(ManifestError) as fresh:
         load(ws, WALKED, cache=False)
-    stats = LoadStats()
-    with pytest.raises(ManifestError) as cached:
-        load(ws, WALKED, stats=stats)
-    assert stats.reused_files == 3  # every file but the new one
-    assert [str(d) for d in cached.value.diagnostics] == [str(d) for d in fresh.value.diagnostics]
-    (error,) = [d for d in cached.value.diagnostics if d.severity == "error"]
+    run = cached(ws, WALKED)
+    with pytest.raises(ManifestError) as again:
+        run.load()
+    assert run.stats.reused_files == 3  # every file but the new one
+    assert [str(d) for d in again.value.diagnostics] == [str(d) for d in fresh.value.diagnostics]
+    (error,) = [d for d in again.value.diagnostics if d.severity == "error"]
     assert error.message.startswith(f"duplicate model name {name!r}: also defined at")
+
+
+def test_a_new_image_revalidates_only_the_files_that_could_see_it(
+    workspaces: dict[str, Path],
+) -> None:
+    ws = workspaces["reuse beside a new image"]
+    copy("ok-06.png", ws / "models/villain/art/a/ok-06.png")
+    stats, result = with_stats(ws, WALKED)
+    assert (stats.cache_hit, stats.reused_files) == (False, 2)  # hero and sidekick
+    assert result == load(ws, WALKED, cache=False)
+
+
+def tamper(ws: Path, name: str) -> Path:
+    """Rename the workspace in the stored result: a hit then returns a wrong desired state."""
+    (stored,) = (ws / CACHE_DIR).glob("*.json")
+    body = json.loads(stored.read_text())
+    body["workspace"][0] = name
+    stored.write_text(json.dumps(body))
+    return stored
+
+
+def test_verify_mode_fails_on_a_stale_cache_naming_the_difference(
+    workspaces: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ws = workspaces["tampered"]
+    monkeypatch.chdir(ws)
+    tamper(ws, "stale-name")
+    desired, _ = load_manifests(["."], mode="on")
+    assert desired.workspace.name == "stale-name"  # what a plan would have been built on
+    monkeypatch.setenv("TRAINOPS_CACHE", "verify")
+    assert main(["validate", "."]) == EXIT_BUG
+    assert capsys.readouterr().err.rstrip().splitlines()[-2:] == [
+        "trainops.cache.verify.CacheMismatchError: the load cache answered differently from a "
+        "load without it (a bug in trainops; `trainops cache clean` or --no-cache avoids it):",
+        "  workspace: name: cached 'stale-name', fresh 'ws'",
+    ]
+
+
+@pytest.mark.parametrize("how", ["--no-cache", "TRAINOPS_CACHE=off"])
+def test_without_the_cache_nothing_is_read_or_written(
+    workspaces: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    ws = workspaces["no cache"]
+    monkeypatch.chdir(ws)
+    tamper(ws, "stale-name")
+    before = {p.name: p.read_bytes() for p in (ws / CACHE_DIR).iterdir()}
+    hashes = ws / ".trainops" / "hash-cache.json"
+    hashes.unlink(missing_ok=True)
+    flags = ["--no-cache"] if how == "--no-cache" else []
+    monkeypatch.setenv("TRAINOPS_CACHE", "verify" if flags else "off")  # the flag wins
+    assert main(["validate", "--format", "json", ".", *flags]) == 0
+    assert json.loads(capsys.readouterr().out)["workspace"] == "ws"  # not the stored name
+    assert {p.name: p.read_bytes() for p in (ws / CACHE_DIR).iterdir()} == before
+    assert not hashes.exists()
+
+
+def test_an_unknown_cache_mode_says_which_ones_exist(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRAINOPS_CACHE", "of")
+    assert main(["validate"]) == EXIT_ERROR
+    assert capsys.readouterr().err.splitlines() == [
+        "error: TRAINOPS_CACHE='of' is not a cache mode",
+        "hint: set TRAINOPS_CACHE to off, on or verify, or unset it",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate"],
+        ["plan", "--sandbox"],
+        ["apply", "--sandbox", "--yes"],
+        ["status", "--sandbox"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_no_cache_works_on_every_command_that_loads_manifests(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    monkeypatch.chdir(ws)
+    caches = [ws / CACHE_DIR, ws / ".trainops" / "hash-cache.json"]
+    assert main([*argv, "--no-cache"]) == 0
+    assert [p.exists() for p in caches] == [False, False]
+    assert main(argv) == 0
+    assert [p.exists() for p in caches] == [True, True]
+    capsys.readouterr()
+
+
+RULE_CHANGE_PROBE = """\
+import sys
+from pathlib import Path
+
+import trainops
+from trainops import pipeline
+from trainops.errors import ManifestError
+
+assert Path(trainops.__file__).parent == Path(sys.argv[2]), trainops.__file__
+try:
+    desired, _, _ = pipeline.load([], cwd=Path(sys.argv[1]))
+except ManifestError as exc:
+    print("invalid:", exc.diagnostics[0].message)
+else:
+    print("valid:", len(desired.models))
+"""
+
+
+def rule_change_setup(ws: Path) -> None:
+    """A copy of the package beside the workspace, and a rank at flux's upper bound."""
+    shutil.copytree(
+        Path(trainops.__file__).parent,
+        ws.parent / "site" / "trainops",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (ws / "models/hero/hero.yaml").write_text(
+        MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 64}\n"
+    )
+
+
+def test_a_rule_changed_in_a_sub_package_module_is_not_served_an_old_result(
+    workspaces: dict[str, Path],
+) -> None:
+    """The code key covers every module of the package: here the parameter table, which lives
+    in trainops/manifest/, is tightened in a copy of the package the probe imports."""
+    ws = workspaces[RULE_CHANGE]
+    tmp_path = ws.parent
+    copy_of = tmp_path / "site" / "trainops"
+    env = {**os.environ, "PYTHONPATH": str(copy_of.parent), "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def probe() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", RULE_CHANGE_PROBE, str(ws), str(copy_of)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,  # not the repository: `-c` puts the working directory first
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert probe() == "valid: 3"  # computed and stored
+    assert probe() == "valid: 3"  # served from the cache
+    rules = copy_of / "manifest" / "parameters.py"
+    old = 'bounds={"flux-lora": (2, 64, False)}'
+    assert old in rules.read_text()
+    rules.write_text(rules.read_text().replace(old, 'bounds={"flux-lora": (2, 32, False)}'))
+    assert probe() == "invalid: must be at most 32 for Flux LoRA, got 64"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 from pathlib import Path
@@ -9,9 +8,9 @@ import pytest
 
 from tests.support.paths import IMAGES
 from trainops.desired import DesiredImage, DesiredPair, SecretRef
-from trainops.manifest.files import FileProblem, HashCache, expand, fingerprint, read_caption
+from trainops.manifest.files import FileProblem, expand, fingerprint, read_caption
 from trainops.manifest.load import load_desired
-from trainops.manifest.media import image_size, sniff
+from trainops.manifest.media import image_size, read_facts, sniff
 
 MODEL = """\
 apiVersion: trainops/v1
@@ -100,49 +99,6 @@ def test_fingerprint_counts_pairs_and_their_instructions() -> None:
     assert len({one, other, swapped}) == 3
 
 
-def test_cache_trusts_an_unchanged_stat_and_rehashes_an_edit_that_kept_the_mtime(
-    tmp_path: Path,
-) -> None:
-    image = tmp_path / "a.png"
-    shutil.copy(IMAGES / "ok-01.png", image)
-    first = HashCache(tmp_path)
-    original = first.facts(image)
-    first.save()
-    assert first.reads == 1
-
-    cached = HashCache(tmp_path)
-    assert cached.facts(image) == original
-    assert cached.reads == 0  # proof the bytes were not read again
-
-    st = image.stat()
-    data = bytearray(image.read_bytes())
-    data[-20] ^= 0x01  # same size, different content, and the mtime put back (as `cp -p` does)
-    image.write_bytes(bytes(data))
-    os.utime(image, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert image.stat().st_mtime_ns == st.st_mtime_ns
-
-    touched = HashCache(tmp_path)
-    rehashed = touched.facts(image)
-    assert (touched.reads, rehashed.sha256 != original.sha256) == (1, True)
-    assert (rehashed.kind, rehashed.width, rehashed.height) == ("png", 1024, 1024)
-
-
-def test_cache_survives_a_foreign_or_corrupt_file(tmp_path: Path) -> None:
-    cache_file = tmp_path / ".trainops" / "hash-cache.json"
-    cache_file.parent.mkdir()
-    shutil.copy(IMAGES / "ok-02.png", tmp_path / "b.png")
-    for junk in (
-        "{broken",
-        '{"version": 99, "entries": {}}',
-        '{"version": 1, "entries": {"b.png": 3}}',
-    ):
-        cache_file.write_text(junk)
-        cache = HashCache(tmp_path)
-        assert cache.facts(tmp_path / "b.png").kind == "png"
-        cache.save()
-    assert not list(cache_file.parent.glob(".hash-cache.*"))  # no temp files left behind
-
-
 def test_expand_globs_skip_caption_files_and_sort(tmp_path: Path) -> None:
     for name in ("b.png", "a.png", "a.txt"):
         (tmp_path / name).write_bytes(b"x")
@@ -211,6 +167,6 @@ def test_formats_come_from_magic_bytes(
     assert (sniff(head), image_size(sniff(head), head)) == (kind, size)
 
 
-def test_wav_duration_comes_from_its_header(tmp_path: Path) -> None:
-    facts = HashCache(tmp_path).facts(IMAGES / "voice.wav")
+def test_wav_duration_comes_from_its_header() -> None:
+    facts = read_facts(IMAGES / "voice.wav")
     assert (facts.kind, facts.seconds, facts.width) == ("wav", 2.0, None)

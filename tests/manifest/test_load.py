@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,14 @@ from inline_snapshot import snapshot
 from tests.support.paths import FIXTURES, REPO
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.files import MAX_IMAGE_BYTES
-from trainops.manifest.load import load_desired
+from trainops.manifest.load import (
+    combine,
+    find_manifest_files,
+    find_workspace,
+    load_desired,
+    load_file,
+)
+from trainops.manifest.media import FileFacts, ReadFacts
 from trainops.manifest.schema import json_schema
 
 EXAMPLES = REPO / "examples"
@@ -64,6 +73,39 @@ def test_duplicate_model_names_across_files_name_both_places(workspace: Path) ->
             "  hint: metadata.name is the model's identity; make each one unique",
         ]
     )
+
+
+def test_each_file_loads_alone_and_the_names_meet_when_combined(workspace: Path) -> None:
+    given = [Path("duplicate")]
+    ws, diags = find_workspace(given, workspace)
+    found, missing = find_manifest_files(given, workspace)
+    shares = [
+        load_file(f, explicit, workspace=ws, cwd=workspace, facts=ReadFacts())
+        for f, explicit in found
+    ]
+    assert [s.claims for s in shares] == [(("shared-name", 4),), (("shared-name", 5),)]
+    assert [s.diagnostics for s in shares] == [(), ()]  # the clash is no one file's to know
+    with pytest.raises(ManifestError) as exc:
+        combine(ws, shares, [*diags, *missing])
+    assert render(exc.value.diagnostics) == diagnostics(["duplicate"], workspace)
+
+
+class Recorded:
+    """A FactSource that reads each file and remembers which it was asked about."""
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+
+    def facts(self, path: Path) -> FileFacts:
+        self.paths.append(path)
+        return ReadFacts().facts(path)
+
+
+def test_training_files_are_known_through_the_fact_source_alone() -> None:
+    source = Recorded()
+    desired, _ = load_desired(["examples/hero-character"], cwd=REPO, facts=source)
+    (hero,) = desired.models
+    assert set(source.paths) == {REPO / "examples" / i.path for i in hero.images}
 
 
 def test_errors_of_every_file_come_in_one_run(workspace: Path) -> None:
@@ -246,3 +288,13 @@ def test_example_manifests_point_editors_at_the_schema() -> None:
         first = manifest.read_text().splitlines()[0]
         target = first.removeprefix("# yaml-language-server: $schema=")
         assert (manifest.parent / target).resolve() == EXAMPLES / "trainops.schema.json"
+
+
+def test_validation_imports_no_cache() -> None:
+    """The load cache wraps validation from outside; validation never reaches for it."""
+    code = (
+        "import sys, trainops.manifest.load, trainops.manifest.emit; "
+        "print([m for m in sys.modules if m.startswith('trainops.cache')])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,7 +1,11 @@
 """Caches under `<root>/.trainops/`, pure optimisations: deleting them changes no result.
 
-hashes  content facts of training files, keyed by their stat
-load    the validated result of loading the manifests, keyed by the stat of every input
-stats   the stats those keys are made of
-codec   the JSON form of the load cache (never pickle: a pull request could plant one)
+load    the load of the manifests, wrapped from outside: reused while its inputs are unchanged
+verify  TRAINOPS_CACHE=verify: each cached load checked against a load without any cache
+hashes  content facts of training files, keyed by their stat (a `FactSource` for validation)
+memo    one stored load as JSON (never pickle: a pull request could plant one)
+stats   the stats of what a load depended on, packed
+tree    the directories a load may have listed, each walked once
+codec   desired models, workspaces and diagnostics as JSON values
+clean   `trainops cache clean`: both caches of a workspace removed
 """

@@ -16,21 +16,20 @@ from pathlib import Path
 from trainops.manifest.media import FileFacts, read_facts
 
 CACHE_VERSION = 3
+CACHE_FILE = Path(".trainops") / "hash-cache.json"
 
 
 class HashCache:
-    """`facts(path)` with a persistent cache; call `save()` once at the end of a run."""
+    """`facts(path)` with a persistent cache (a `FactSource`); call `save()` once at the end
+    of a run."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.file = self.root / ".trainops" / "hash-cache.json"
+        self.file = self.root / CACHE_FILE
         self._prefix = self.root.as_posix().rstrip("/") + "/"
         self.entries = self._load()
         self.dirty = False
         self.reads = 0  # files actually read during this run (for reporting and tests)
-        # path -> (inode, size, mtime_ns, ctime_ns) as stat'ed before its facts were known:
-        # the load cache keys on these rather than on a later stat that could miss an edit.
-        self.stats: dict[str, tuple[int, int, int, int]] = {}
 
     def _load(self) -> dict[str, dict[str, object]]:
         try:
@@ -49,7 +48,6 @@ class HashCache:
 
     def facts(self, path: Path) -> FileFacts:
         st = path.stat()
-        self.stats[str(path)] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         key = self._key(path)
         stamp = {"mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
         hit = self._hit(key, st.st_size, stamp)

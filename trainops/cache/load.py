@@ -1,16 +1,27 @@
-"""A memo of `load_desired`: the validated desired state and its warnings, reused while none of
-the inputs it was computed from has changed, so a re-plan with nothing changed only stats files;
-and, when something did change, each unchanged manifest file's share reused on its own.
+"""The load cache: the manifest load of `trainops.manifest.load`, wrapped from outside.
 
-The key of one call is its arguments (resolved paths, cwd, strict), trainops's version and code,
-and the stats (`loadinputs`) of every input: the manifests, every training file and caption
-sidecar, trainops.yaml and the `.git` entries that decide the workspace root and name, and every
-directory that was walked or globbed.
+It composes the load's public steps as `load_desired` does, around a memo: the whole result is
+reused while nothing it depended on changed (a re-plan with nothing changed only stats files,
+and imports no validation); when something did change, each manifest file whose own inputs are
+unchanged keeps its share (`FileResult`), and only the others are validated again. Validation
+is never asked what it read: the cache derives that from the result.
 
-Stored in `<root>/.trainops/load-cache/<hash of the arguments>.json`, written atomically, only
-for a load without errors. Inputs changed within the last `RACY_NS` are not trusted (a second
-edit in the same timestamp tick would look unchanged): their part is stored as unusable. Like
-the hash cache it is a pure optimisation: anything unreadable or unexpected is a miss.
+What one stored result depended on:
+- the call: trainops's version, the format's, yaml's, pydantic's and Python's; cwd, the paths,
+  strict; the git environment variables; and the stats of every module of trainops;
+- the root markers (trainops.yaml, .git, .git/config) in every parent of the first path and cwd;
+- every directory under the root and the given directories (`Tree`): it covers new manifests and
+  whatever a glob could newly match;
+- per manifest file: the file, its models' training files and present caption sidecars, and the
+  directories it could have listed: the tree below its own directory (below the root when its
+  text has `..` or an escape, as a pattern may then climb) and the directories holding its
+  training files. An absent sidecar needs no stat of its own: adding one changes its directory.
+
+No other environment variable goes into a result: secret references are only resolved at apply
+time. Stored in `<root>/.trainops/load-cache/<hash of the call>.json` (see `memo`), written
+atomically, only for loads without errors. Inputs changed less than `RACY_NS` before the load
+started are not trusted (a second edit in the same timestamp tick would look unchanged).
+Anything unreadable or of an unexpected shape is a miss.
 """
 
 from __future__ import annotations
@@ -19,74 +30,98 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import pydantic
 import yaml
 
 import trainops
-from trainops.cache.codec import (
-    decode_diagnostic,
-    decode_model,
-    decode_workspace,
-    encode_diagnostic,
-    encode_model,
-    encode_workspace,
-)
-from trainops.cache.stats import Inputs, Stat, code_sigs, fresh, pack, racy, tree_sigs
-from trainops.desired import Desired, DesiredModel
-from trainops.errors import Diagnostic
+from trainops.cache import memo
+from trainops.cache.hashes import HashCache
+from trainops.desired import Desired, Workspace
+from trainops.errors import ConfigError, Diagnostic
 
-__all__ = ["CACHE_DIR", "FileRecord", "LoadStats", "Memo"]
+__all__ = [
+    "CACHE_DIR",
+    "ENV",
+    "MODES",
+    "CachedLoad",
+    "LoadStats",
+    "Mode",
+    "cache_mode",
+    "load_manifests",
+]
 
-CACHE_VERSION = 2
+Mode = Literal["off", "on", "verify"]
+MODES: tuple[Mode, ...] = ("off", "on", "verify")
+ENV = "TRAINOPS_CACHE"
 CACHE_DIR = Path(".trainops") / "load-cache"
 KEEP = 8  # one file per distinct (paths, cwd, strict): CLI, CI and editor runs each have one
 RACY_NS = 2 * 10**9  # covers 2 s timestamp ticks (FAT, some network file systems)
 # gitpython reads these when finding the top level, which names the workspace by default.
 _GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")
-_BAD = (ValueError, KeyError, TypeError, IndexError, AttributeError)  # a foreign or torn file
-Json = Any
+Result = tuple[Desired, list[Diagnostic]]
+
+
+def cache_mode(environ: Mapping[str, str], *, no_cache: bool = False) -> Mode:
+    """`off` with --no-cache, else what TRAINOPS_CACHE says (default `on`)."""
+    if no_cache:
+        return "off"
+    value = environ.get(ENV) or "on"
+    for mode in MODES:
+        if value == mode:
+            return mode
+    raise ConfigError(
+        f"{ENV}={value!r} is not a cache mode",
+        hint=f"set {ENV} to off, on or verify, or unset it",
+    )
+
+
+def load_manifests(
+    paths: Sequence[str | Path], *, cwd: Path | None = None, strict: bool = False, mode: Mode = "on"
+) -> Result:
+    """`load_desired(paths, cwd=cwd, strict=strict)`, through the cache as `mode` says: `off`
+    reads every training file and stores nothing (no hash cache either); `verify` also loads
+    without any cache and raises `CacheMismatchError` unless both agree."""
+    if mode == "off":
+        from trainops.manifest.load import load_desired
+
+        return load_desired(paths, cwd=cwd, strict=strict)
+    run = CachedLoad(paths, cwd=cwd, strict=strict)
+    return run.verified() if mode == "verify" else run.load()
 
 
 @dataclass
 class LoadStats:
-    """Filled in by `load_desired` for callers (tests, benchmarks) that want to know."""
+    """What the cache did in one load, for callers (tests, benchmarks) that want to know."""
 
     cache_hit: bool = False  # the whole result was reused
     reused_files: int = 0  # on a miss: manifest files whose share was reused
 
 
-@dataclass
-class FileRecord:
-    """One manifest file's share of a load, reusable on its own while its inputs are unchanged."""
+class CachedLoad:
+    """One load of the manifests through the cache: `load()`, `verified()`, or `lookup()`."""
 
-    path: str
-    explicit: bool
-    models: list[DesiredModel] = field(default_factory=list)
-    claims: list[tuple[str, int]] = field(default_factory=list)  # metadata.name and its line
-    diagnostics: list[Diagnostic] = field(default_factory=list)  # before --strict applies
-    inputs: Inputs = field(default_factory=Inputs)
-    packed: Mapping[str, str] | None = None  # a reused record's stats, already checked
-
-
-class Memo:
-    """One `load_desired` call's cache: `lookup` and `reuse` while loading, `store` after."""
-
-    def __init__(self, given: Sequence[Path], cwd: Path, strict: bool) -> None:
-        resolved = [(cwd / g).resolve() for g in given]
+    def __init__(
+        self, paths: Sequence[str | Path], *, cwd: Path | None = None, strict: bool = False
+    ) -> None:
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.given = [Path(p) for p in paths]
+        self.strict = strict
+        resolved = [(self.cwd / g).resolve() for g in self.given or [Path(".")]]
         self.start = resolved[0] if resolved[0].is_dir() else resolved[0].parent
+        self.walked = [r for r in resolved if r.is_dir()]
         self.config: list[object] = [
             trainops.__version__,
-            CACHE_VERSION,
-            [yaml.__version__, pydantic.VERSION],  # they parse and validate the manifests
-            str(cwd),
-            [str(g) for g in given],
+            memo.VERSION,
+            [yaml.__version__, pydantic.VERSION, sys.version],  # they parse and validate
+            str(self.cwd),
+            [str(g) for g in self.given],
             [str(r) for r in resolved],
             strict,
             [os.environ.get(k) for k in _GIT_ENV],
@@ -94,144 +129,82 @@ class Memo:
         text = json.dumps(self.config, separators=(",", ":"))
         self.name = hashlib.sha256(text.encode()).hexdigest()[:32] + ".json"
         # The root is not known before loading; it is `start`, one of its parents, or cwd.
-        self.candidates = list(dict.fromkeys([self.start, *self.start.parents, cwd]))
-        self.walk = Inputs()  # the directories walked to find manifests
-        self.reused = 0
-        self._root: str | None = None
-        self._entries: dict[tuple[str, bool], Json] = {}
-        self._fresh: dict[tuple[str, bool], bool] = {}
+        self.candidates = list(dict.fromkeys([self.start, *self.start.parents, self.cwd]))
+        self.stats = LoadStats()
+        self._stored: memo.Stored | None = None  # the nearest usable cache: per-file reuse
 
-    @classmethod
-    def of(cls, paths: Sequence[str | Path], cwd: Path, strict: bool) -> Memo:
-        """The memo of `load_desired(paths, cwd=cwd, strict=strict)`."""
-        return cls([Path(p) for p in paths] or [Path(".")], cwd.resolve(), strict)
-
-    def lookup(self) -> tuple[Desired, list[Diagnostic]] | None:
+    def lookup(self) -> Result | None:
+        """The stored result, if nothing it depended on changed. Imports no validation."""
         for directory in self.candidates:
-            raw = self._read(directory / CACHE_DIR / self.name)
-            try:
-                hit = self._whole(raw) if raw is not None else None
-            except _BAD:
+            raw = memo.read(directory / CACHE_DIR / self.name, self.config)
+            if raw is None:
                 continue
+            try:
+                stored = memo.Stored(raw)
+                if not stored.usable():
+                    continue
+                hit = stored.whole()
+            except memo.BAD:
+                continue
+            self._stored = self._stored or stored
             if hit is not None:
+                self.stats.cache_hit = True
                 return hit
         return None
 
-    def _read(self, path: Path) -> Json | None:
-        try:
-            with open(path, "rb") as fh:
-                raw = json.loads(fh.read())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(raw, dict) or raw.get("version") != CACHE_VERSION:
-            return None
-        return raw if raw.get("config") == self.config else None
+    def load(self) -> Result:
+        """The stored result, else a load reusing each unchanged file's share; stored."""
+        started = time.time_ns()
+        hit = self.lookup()
+        if hit is not None:
+            return hit
+        from trainops.manifest import load as steps
 
-    def _whole(self, raw: Json) -> tuple[Desired, list[Diagnostic]] | None:
-        if not fresh(raw["code"]):
-            return None  # other code: nothing in it can be reused
-        files = raw["files"]
-        keep = not self._entries  # the nearest usable cache serves the per-file reuse
-        if keep:
-            self._root = str(raw["root"])
-            self._entries = {(str(f[0]), bool(f[1])): f for f in files}
-        if raw["tree"] is None or not fresh(raw["tree"]):
-            return None
-        for f in files:
-            ok = f[2] is not None and fresh(f[2])
-            if keep:
-                self._fresh[(str(f[0]), bool(f[1]))] = ok
-            if not ok:
-                return None
-        models = sorted((decode_model(m) for f in files for m in f[3]), key=lambda m: m.key)
-        warnings = [decode_diagnostic(d) for d in raw["warnings"]]
-        return Desired(decode_workspace(raw["workspace"]), tuple(models)), warnings
+        workspace, diags = steps.find_workspace(self.given, self.cwd)
+        found, missing = steps.find_manifest_files(self.given, self.cwd)
+        hashes = HashCache(workspace.root)
+        entries = [self._entry(path, explicit, workspace, hashes) for path, explicit in found]
+        hashes.save()
+        shares = [e.result for e in entries]
+        desired, warnings = steps.combine(workspace, shares, [*diags, *missing], strict=self.strict)
+        self._store(desired, warnings, entries, started)
+        return desired, warnings
 
-    def reuse(self, path: Path, explicit: bool, root: Path) -> FileRecord | None:
-        """This manifest file's share of the last load, if nothing it depends on changed."""
-        key = (str(path), explicit)
-        entry = self._entries.get(key)
-        if entry is None or self._root != str(root):
-            return None
-        try:
-            ok = self._fresh.get(key)
-            if ok is None:
-                ok = entry[2] is not None and fresh(entry[2])
-            if not ok:
-                return None
-            record = FileRecord(
-                key[0],
-                explicit,
-                models=[decode_model(m) for m in entry[3]],
-                claims=[(str(k), int(line)) for k, line in entry[4]],
-                diagnostics=[decode_diagnostic(d) for d in entry[5]],
-                packed=entry[2],
-            )
-        except _BAD:
-            return None
-        self.reused += 1
-        return record
+    def verified(self) -> Result:
+        """`load()`, checked against a load without any cache (see `trainops.cache.verify`)."""
+        from trainops.cache.verify import check
 
-    def store(
-        self,
-        desired: Desired,
-        warnings: list[Diagnostic],
-        files: Sequence[FileRecord],
-        known: Mapping[str, Stat],
+        return check(self.load, self.given, cwd=self.cwd, strict=self.strict)
+
+    def _entry(
+        self, path: Path, explicit: bool, workspace: Workspace, hashes: HashCache
+    ) -> memo.Entry:
+        reused = self._stored.reuse(path, explicit, workspace) if self._stored else None
+        if reused is not None:
+            self.stats.reused_files += 1
+            return reused
+        from trainops.manifest.load import load_file
+
+        result = load_file(path, explicit, workspace=workspace, cwd=self.cwd, facts=hashes)
+        return memo.Entry(path, explicit, result)
+
+    def _store(
+        self, desired: Desired, warnings: list[Diagnostic], entries: list[memo.Entry], started: int
     ) -> None:
-        """Keep this result for the next identical call; never fails the load. `known`: the
-        stats the hash cache took of training files, by absolute path."""
+        """Keep this result for the next identical call; never fails the load."""
         root = desired.workspace.root
         target = root / CACHE_DIR / self.name
         with contextlib.suppress(OSError, OverflowError):  # a read-only checkout still loads
             target.parent.mkdir(parents=True, exist_ok=True)  # first, so the stats include it
-            limit = time.time_ns() - RACY_NS
-            code = code_sigs()
-            if racy(code, limit):
-                target.unlink(missing_ok=True)
-                return
-            tree = tree_sigs(self.start, self.walk.dirs)
-            body = {
-                "version": CACHE_VERSION,
-                "config": self.config,
-                "root": str(root),
-                "code": pack(code),
-                "tree": None if racy(tree, limit) else pack(tree),
-                "workspace": encode_workspace(desired.workspace),
-                "warnings": [encode_diagnostic(d) for d in warnings],
-                "files": [_entry(f, root, known, limit) for f in files],
-            }
-            _write(target, json.dumps(body, separators=(",", ":")))
-            _prune(target.parent)
-
-
-def _entry(f: FileRecord, root: Path, known: Mapping[str, Stat], limit: int) -> list[object]:
-    packed = f.packed
-    if packed is None:
-        sigs = f.inputs.sigs(root, f.models, known)
-        packed = None if racy(sigs, limit) else pack(sigs)
-    return [
-        f.path,
-        f.explicit,
-        packed,
-        [encode_model(m) for m in f.models],
-        [list(c) for c in f.claims],
-        [encode_diagnostic(d) for d in f.diagnostics],
-    ]
-
-
-def _write(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".load-cache.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _prune(directory: Path) -> None:
-    entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[KEEP:]:
-        old.unlink(missing_ok=True)
+            body = memo.encode(
+                self.config,
+                desired,
+                warnings,
+                entries,
+                starts=[self.start, self.cwd],
+                walked=self.walked,
+                limit=started - RACY_NS,
+            )
+            if body is not None:
+                memo.write(target, json.dumps(body, separators=(",", ":")))
+                memo.prune(target.parent, KEEP)

@@ -52,7 +52,7 @@ def run_apply(
     interactive: bool = False,
     confirm: Callable[[str], bool] = lambda _q: False,
 ) -> int:
-    load = functools.partial(pipeline.load, target.paths, cwd=target.cwd)
+    load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
     return pipeline.run(_apply(target, flags, load, color, interactive, confirm))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops import pipeline
+from trainops.cache.load import Mode
 from trainops.desired import Desired, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
@@ -24,6 +25,7 @@ class Target:
     parallelism: int | None = None
     cwd: Path = field(default_factory=Path.cwd)
     environ: Mapping[str, str] = field(default_factory=dict)
+    cache: Mode = "on"  # how the manifests' load cache is used (--no-cache, TRAINOPS_CACHE)
 
     def client(self, desired: Desired | None = None) -> Scenario:
         """The API client, bounded by --parallelism, else the workspace's (when known)."""

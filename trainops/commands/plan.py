@@ -38,7 +38,9 @@ def run_plan(
     comment: bool = False,
     probe: bool = True,
 ) -> int:
-    load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, changed=changed_since)
+    load = functools.partial(
+        pipeline.load, target.paths, cwd=target.cwd, changed=changed_since, cache=target.cache
+    )
 
     async def go() -> pipeline.Planned:
         async with target.client_before(load) as client:

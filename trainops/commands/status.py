@@ -26,7 +26,7 @@ Format = Literal["text", "json"]
 
 
 def run_status(target: Target, *, fmt: Format = "text") -> int:
-    desired, warnings, _ = pipeline.load(target.paths, cwd=target.cwd)
+    desired, warnings, _ = pipeline.load(target.paths, cwd=target.cwd, cache=target.cache)
     warn_all(warnings)
 
     async def go() -> Report:

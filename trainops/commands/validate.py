@@ -8,16 +8,20 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Literal
 
+from trainops.cache.load import Mode, load_manifests
 from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.errors import ManifestError
-from trainops.manifest.load import load_desired
 
 
 def run_validate(
-    paths: Sequence[str], *, strict: bool = False, fmt: Literal["text", "json"] = "text"
+    paths: Sequence[str],
+    *,
+    strict: bool = False,
+    fmt: Literal["text", "json"] = "text",
+    cache: Mode = "on",
 ) -> int:
     try:
-        desired, warnings = load_desired(paths, strict=strict)
+        desired, warnings = load_manifests(paths, strict=strict, mode=cache)
     except ManifestError as exc:
         if fmt != "json":
             raise

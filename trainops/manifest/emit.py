@@ -23,7 +23,7 @@ from trainops.live import LiveImage, LiveModel
 from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.manifest.schema import API_VERSION, KEY_PATTERN
 
-# The extension a file of each sniffed format gets (`trainops.cache.hashes.sniff` kinds).
+# The extension a file of each sniffed format gets (`trainops.manifest.media.sniff` kinds).
 EXTENSIONS: Mapping[str, tuple[str, ...]] = {
     "png": (".png",),
     "jpeg": (".jpg", ".jpeg"),

@@ -16,7 +16,6 @@ import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from trainops.cache.hashes import HashCache
 from trainops.desired import SECRET_PARAMETERS, DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.manifest.media import FileFacts
 
@@ -27,7 +26,6 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "FileFacts",
     "FileProblem",
-    "HashCache",
     "caption_file",
     "check_media",
     "expand",

@@ -1,23 +1,29 @@
-"""Manifests -> the frozen desired state.
+"""Manifests -> the frozen desired state, collecting ALL problems before raising one
+`ManifestError`. On success: `Desired` with fingerprints computed, and the warnings.
 
-`load_desired` finds the YAML documents that are ours under the given paths, validates every one
-of them (schema, files, parameters, duplicates) and lints the datasets, collecting ALL problems
-before raising one `ManifestError`. On success it returns `Desired` with fingerprints computed.
+A load is four public steps, which `load_desired` composes (and the load cache in
+`trainops.cache.load` composes the same way around its memo; validation knows nothing of it):
+
+1. `find_workspace`: the root (trainops.yaml, else the git top level, else cwd) and its settings.
+2. `find_manifest_files`: every candidate YAML file under the given paths.
+3. `load_file`: one manifest file's models, the names they claim and its diagnostics, a pure
+   function of that file, the workspace, cwd (for the paths shown) and the training files'
+   facts (schema, files, parameters, dataset lint).
+4. `combine`: names unique across files, `--strict`, a stable order, and the one error.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainops.cache.load import FileRecord, LoadStats, Memo
-from trainops.cache.stats import Inputs
 from trainops.desired import Desired, DesiredModel, Source, Workspace
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest import files as dataset
 from trainops.manifest import lint, schema
-from trainops.manifest.files import HashCache
+from trainops.manifest.media import FactSource, ReadFacts
 from trainops.manifest.parameters import MODEL_TYPES
 from trainops.manifest.resolve import (
     Located,
@@ -32,41 +38,54 @@ from trainops.manifest.schema import API_VERSION, ModelDoc
 from trainops.manifest.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
 from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
 
-__all__ = ["find_manifest_files", "load_desired"]
+__all__ = [
+    "FileResult",
+    "combine",
+    "find_manifest_files",
+    "find_workspace",
+    "load_desired",
+    "load_file",
+]
 
 _SUFFIXES = (".yaml", ".yml")
 
 
-def _walk(directory: Path, inputs: Inputs) -> Iterator[Path]:
+def find_workspace(paths: Sequence[Path], cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
+    """The workspace of the first path (default: cwd) and any problems in its trainops.yaml."""
+    root = find_root(paths[0] if paths else Path("."), cwd)
+    return load_workspace(root, cwd)
+
+
+def _walk(directory: Path) -> Iterator[Path]:
     # scandir: the entry type comes with the listing, so image folders cost no stat per file.
-    inputs.directory(directory)
     with os.scandir(directory) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
         if entry.name.startswith("."):
             continue  # .git, .trainops, .github, .venv: never ours
         if entry.is_dir():
-            yield from _walk(Path(entry.path), inputs)
+            yield from _walk(Path(entry.path))
         elif entry.name.endswith(_SUFFIXES) and entry.name != SETTINGS_FILE:
             yield Path(entry.path)
 
 
 def find_manifest_files(
-    paths: Sequence[Path], cwd: Path, diags: list[Diagnostic], inputs: Inputs | None = None
-) -> list[tuple[Path, bool]]:
-    """(file, named explicitly) for every candidate YAML file, each once, in a stable order."""
-    inputs = Inputs() if inputs is None else inputs
+    paths: Sequence[Path], cwd: Path
+) -> tuple[list[tuple[Path, bool]], list[Diagnostic]]:
+    """(file, named explicitly) for every candidate YAML file under `paths` (default: cwd),
+    each once, in a stable order; and a diagnostic for each path that does not exist."""
     out: dict[Path, bool] = {}
-    for given in paths:
+    diags: list[Diagnostic] = []
+    for given in paths or [Path(".")]:
         path = (cwd / given).resolve()
         if path.is_dir():
-            for f in _walk(path, inputs):
+            for f in _walk(path):
                 out.setdefault(f, False)
         elif path.is_file():
             out[path] = True
         else:
             diags.append(Diagnostic(str(given), 0, "(path)", "no such file or directory"))
-    return list(out.items())
+    return list(out.items()), diags
 
 
 def _ours(data: object) -> bool:
@@ -157,84 +176,103 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
     )
 
 
-class _Loader:
-    def __init__(self, workspace: Workspace, cwd: Path, memo: Memo | None) -> None:
-        self.workspace = workspace
-        self.cwd = cwd
-        self.memo = memo
-        self.cache = HashCache(workspace.root)
-        self.diagnostics: list[Diagnostic] = []
-        self.models: list[DesiredModel] = []
-        self.files: list[FileRecord] = []  # each file's share, for the load cache
-        self.keys: dict[str, str] = {}  # key -> "file:line" of its first definition
+@dataclass(frozen=True)
+class FileResult:
+    """One manifest file's share of a load."""
 
-    def load_file(self, path: Path, explicit: bool) -> None:
-        shown = shown_path(path, self.cwd)
-        reused = self.memo.reuse(path, explicit, self.workspace.root) if self.memo else None
-        if reused is not None:
-            # Names are claimed across files: a reused file can still clash with a new one.
-            for key, line in reused.claims:
-                duplicate = self._claim(shown, key, line)
-                self.diagnostics += [duplicate] if duplicate else []
-            self.models += reused.models
-            self.diagnostics += reused.diagnostics
-            self.files.append(reused)
-            return
-        record = FileRecord(str(path), explicit)
-        record.inputs.file(path)
-        before, built = len(self.diagnostics), len(self.models)
-        for doc in _read(path, shown, explicit, self.diagnostics):
-            self.diagnostics += _duplicate_keys(doc, shown)
-            header = _header(doc, shown)
-            if header is not None:
-                self.diagnostics.append(header)
-                continue
-            self.load_model(path, shown, doc, record)
-        record.models = self.models[built:]
-        record.diagnostics = self.diagnostics[before:]
-        self.files.append(record)
+    shown: str  # the file's path as diagnostics show it
+    models: tuple[DesiredModel, ...] = ()
+    claims: tuple[tuple[str, int], ...] = ()  # each valid document's metadata.name, its line
+    diagnostics: tuple[Diagnostic, ...] = ()  # before --strict applies
 
-    def load_model(self, path: Path, shown: str, doc: Document, record: FileRecord) -> None:
-        model, diags = schema.validate(ModelDoc, doc, shown)
+
+@dataclass
+class _File:
+    """What `load_file` collects while it goes through one file's documents."""
+
+    path: Path
+    shown: str
+    workspace: Workspace
+    facts: FactSource
+    models: list[DesiredModel] = field(default_factory=list)
+    claims: list[tuple[str, int]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def load_model(self, doc: Document) -> None:
+        model, diags = schema.validate(ModelDoc, doc, self.shown)
         self.diagnostics += diags
         if model is None:
-            self._check_raw_parameters(path, shown, doc, record)
+            self._check_raw_parameters(doc)
             return
-        at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=record.inputs)
-        claim = (model.metadata.name, doc.line_of(("metadata", "name")))
-        record.claims.append(claim)
-        duplicate = self._claim(shown, *claim)
-        at.diagnostics += [duplicate] if duplicate else []
+        self.claims.append((model.metadata.name, doc.line_of(("metadata", "name"))))
+        at = self._located(doc)
         built = _build(at, model)
         self.diagnostics += at.diagnostics
         if built is not None:
             self.models.append(built)
 
-    def _check_raw_parameters(
-        self, path: Path, shown: str, doc: Document, record: FileRecord
-    ) -> None:
+    def _check_raw_parameters(self, doc: Document) -> None:
         """A shape error elsewhere must not hide the parameter errors: report all in one run."""
         spec = doc.data.get("spec")
         if not isinstance(spec, dict) or not isinstance(spec.get("parameters"), dict):
             return
         model_type = spec.get("type")
         if isinstance(model_type, str) and model_type in MODEL_TYPES:
-            at = Located(doc, path, shown, self.workspace.root, self.cache, inputs=record.inputs)
+            at = self._located(doc)
             resolve_parameters(at, model_type, spec["parameters"])
             self.diagnostics += at.diagnostics
 
-    def _claim(self, shown: str, key: str, line: int) -> Diagnostic | None:
-        here = f"{shown}:{line}"
-        first = self.keys.setdefault(key, here)
-        if first == here:
-            return None
-        return Diagnostic(
-            shown,
-            line,
-            "metadata.name",
-            f"duplicate model name {key!r}: also defined at {first}",
-            hint="metadata.name is the model's identity; make each one unique",
-        )
+    def _located(self, doc: Document) -> Located:
+        return Located(doc, self.path, self.shown, self.workspace.root, self.facts)
+
+
+def load_file(
+    path: Path, explicit: bool, *, workspace: Workspace, cwd: Path, facts: FactSource
+) -> FileResult:
+    """Validate and lint every document of ours in `path` (`explicit`: named by the user, so
+    a file that cannot be read or parsed is an error even when it may not be ours)."""
+    file = _File(path, shown_path(path, cwd), workspace, facts)
+    for doc in _read(path, file.shown, explicit, file.diagnostics):
+        file.diagnostics += _duplicate_keys(doc, file.shown)
+        header = _header(doc, file.shown)
+        if header is not None:
+            file.diagnostics.append(header)
+            continue
+        file.load_model(doc)
+    return FileResult(file.shown, tuple(file.models), tuple(file.claims), tuple(file.diagnostics))
+
+
+def combine(
+    workspace: Workspace,
+    files: Sequence[FileResult],
+    diagnostics: Sequence[Diagnostic] = (),
+    *,
+    strict: bool = False,
+) -> tuple[Desired, list[Diagnostic]]:
+    """The desired state of every file's models, and the warnings (`diagnostics`: those of the
+    workspace and the paths). Raises ManifestError when anything is an error, with `strict`
+    warnings included."""
+    diags = [*diagnostics]
+    first: dict[str, str] = {}  # metadata.name -> "file:line" of its first definition
+    for f in files:
+        for key, line in f.claims:
+            here = f"{f.shown}:{line}"
+            if first.setdefault(key, here) != here:
+                diags.append(_duplicate_name(f.shown, line, key, first[key]))
+        diags += f.diagnostics
+    found = _finish(diags, strict)
+    models = tuple(sorted((m for f in files for m in f.models), key=lambda m: m.key))
+    return Desired(workspace=workspace, models=models), found
+
+
+def _duplicate_name(shown: str, line: int, key: str, first: str) -> Diagnostic:
+    return Diagnostic(
+        shown,
+        line,
+        "metadata.name",
+        f"duplicate model name {key!r}: also defined at {first}",
+        hint="metadata.name is the model's identity; make each one unique",
+    )
 
 
 def load_desired(
@@ -242,50 +280,23 @@ def load_desired(
     *,
     cwd: Path | None = None,
     strict: bool = False,
-    cache: bool = True,
-    stats: LoadStats | None = None,
-    missed: Memo | None = None,
+    facts: FactSource | None = None,
 ) -> tuple[Desired, list[Diagnostic]]:
     """Load and validate every manifest under `paths` (default: the current directory).
 
     Returns the desired state and its warnings; raises ManifestError with every problem.
-    With `strict`, warnings count as errors. With `cache`, a result whose inputs are all
-    unchanged since an earlier identical call is reused, or else each unchanged manifest
-    file's share of it (see `loadcache`); `stats` says which. `missed` is this call's memo
-    when the caller already looked the whole result up in it, in vain (see `engine.load`).
+    With `strict`, warnings count as errors. `facts`: where the training files' content facts
+    come from (default: read from each file).
     """
     cwd = (cwd or Path.cwd()).resolve()
-    given = [Path(p) for p in paths] or [Path(".")]
-    memo = (missed or Memo(given, cwd, strict)) if cache else None
-    hit = memo.lookup() if memo is not None and missed is None else None
-    if stats is not None:
-        stats.cache_hit = hit is not None
-    if hit is not None:
-        return hit
-    try:
-        desired, found, loader = _load(given, cwd, strict, memo)
-    finally:
-        if stats is not None and memo is not None:
-            stats.reused_files = memo.reused
-    if memo is not None:
-        memo.store(desired, found, loader.files, loader.cache.stats)
-    return desired, found
-
-
-def _load(
-    given: list[Path], cwd: Path, strict: bool, memo: Memo | None
-) -> tuple[Desired, list[Diagnostic], _Loader]:
-    root = find_root(given[0], cwd)
-    workspace, diags = load_workspace(root, cwd)
-    loader = _Loader(workspace, cwd, memo)
-    loader.diagnostics += diags
-    walk = memo.walk if memo else None
-    for file, explicit in find_manifest_files(given, cwd, loader.diagnostics, walk):
-        loader.load_file(file, explicit)
-    loader.cache.save()
-    found = _finish(loader.diagnostics, strict)
-    models = tuple(sorted(loader.models, key=lambda m: m.key))
-    return Desired(workspace=workspace, models=models), found, loader
+    given = [Path(p) for p in paths]
+    workspace, diags = find_workspace(given, cwd)
+    found, missing = find_manifest_files(given, cwd)
+    source = ReadFacts() if facts is None else facts
+    files = [
+        load_file(f, explicit, workspace=workspace, cwd=cwd, facts=source) for f, explicit in found
+    ]
+    return combine(workspace, files, [*diags, *missing], strict=strict)
 
 
 def _finish(diags: list[Diagnostic], strict: bool) -> list[Diagnostic]:

@@ -1,6 +1,8 @@
 """What a training file is, from its bytes: sha256, format, pixel size, audio duration.
 
 Sniffed from the first chunk while the whole file is hashed in one pass: no imaging library.
+Validation asks a `FactSource` for them: `ReadFacts` reads every file; a cache of them is
+another source, passed in by whoever wraps validation.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import hashlib
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 _CHUNK = 1024 * 1024
 
@@ -116,3 +119,16 @@ def read_facts(path: Path) -> FileFacts:
     w, h = dims if dims else (None, None)
     seconds = wav_seconds(head) if kind == "wav" else None
     return FileFacts(digest.hexdigest(), size, kind, w, h, seconds)
+
+
+class FactSource(Protocol):
+    """Where validation gets the content facts of a training file."""
+
+    def facts(self, path: Path) -> FileFacts: ...
+
+
+class ReadFacts:
+    """The facts read from the file itself, every time."""
+
+    def facts(self, path: Path) -> FileFacts:
+        return read_facts(path)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from trainops.cache.stats import Inputs
 from trainops.desired import DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.errors import Diagnostic
 from trainops.manifest import files as dataset
-from trainops.manifest.files import FileFacts, FileProblem, HashCache
+from trainops.manifest.files import FileFacts, FileProblem
+from trainops.manifest.media import FactSource
 from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.manifest.schema import (
     ENV_PATTERN,
@@ -38,9 +38,8 @@ class Located:
     file: Path
     shown: str
     root: Path
-    cache: HashCache
+    facts: FactSource
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    inputs: Inputs = field(default_factory=Inputs)  # what the load cache must stat
 
     def report(
         self,
@@ -76,7 +75,6 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
-    at.inputs.pattern(pattern, at.file.parent)
     try:
         return dataset.expand(pattern, at.file.parent, at.root)
     except FileProblem as p:
@@ -86,7 +84,7 @@ def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
 
 def _load(at: Located, path: Path, loc: Loc, *, audio: bool) -> FileFacts | None:
     try:
-        facts = at.cache.facts(path)
+        facts = at.facts.facts(path)
     except OSError as exc:
         at.report(loc, f"{_relative(path, at.root)} cannot be read: {exc.strerror}")
         return None
