@@ -7,9 +7,11 @@ last moment, so no plan, render or fingerprint can ever contain one.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,10 @@ class SecretRef:
 ParamValue = str | int | float | bool | list[str] | SecretRef
 
 SECRET_PARAMETERS = frozenset({"wandbKey"})
+FINGERPRINT_VERSION = 1  # a new version retrains every model: never change what it covers
+# What a training file may be, by format (also its file extension, `.jpg` aside).
+IMAGE_FORMATS = frozenset({"png", "jpeg", "webp"})
+AUDIO_FORMATS = frozenset({"wav", "mp3", "flac", "ogg", "m4a"})
 
 
 def is_secret(name: str, value: object) -> bool:
@@ -48,6 +54,27 @@ def canonical_parameters(parameters: Mapping[str, object]) -> dict[str, object]:
     """What counts of a model's parameters, for its fingerprint and for the diff: secrets never
     do (they are sent with every training, never compared by value)."""
     return {k: canonical_value(v) for k, v in sorted(parameters.items()) if not is_secret(k, v)}
+
+
+def fingerprint(
+    model_type: str,
+    parameters: Mapping[str, ParamValue],
+    images: Sequence[DesiredImage],
+    pairs: Sequence[DesiredPair],
+) -> str:
+    """sha256 hex of everything that changes what a training learns.
+
+    File names and order do not count (only content + caption); secrets never do.
+    """
+    body = {
+        "v": FINGERPRINT_VERSION,
+        "type": model_type,
+        "parameters": canonical_parameters(parameters),
+        "images": sorted({(i.sha256, i.caption or "") for i in images}),
+        "pairs": sorted({(p.source.sha256, p.target.sha256, p.instruction) for p in pairs}),
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -97,7 +124,7 @@ class DesiredModel:
     images: tuple[DesiredImage, ...]  # sorted by path
     pairs: tuple[DesiredPair, ...]
     model_id: str | None  # spec.modelId: adopt this existing live model
-    fingerprint: str  # sha256 hex of the training inputs (see dataset.fingerprint)
+    fingerprint: str  # sha256 hex of the training inputs (see `fingerprint`)
     source: Source
 
     @functools.cached_property  # read several times per model by a plan; the value is frozen

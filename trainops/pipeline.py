@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,7 +34,6 @@ from trainops.read import Pages, read_live
 from trainops.repo import changed_since, head_commit
 from trainops.scenario.client import Scenario
 
-SANDBOX_DB = Path(".trainops") / "sandbox.db"
 T = TypeVar("T")
 
 
@@ -93,17 +92,6 @@ def _touched(m: DesiredModel, root: Path, cwd: Path, touched: frozenset[Path]) -
         p = (root / f.path).resolve()
         files |= {p, p.with_suffix(".txt")}  # the sidecar caption is an input too
     return bool(files & touched)
-
-
-def open_client(
-    *, sandbox: bool, root: Path, environ: Mapping[str, str], parallelism: int
-) -> Scenario:
-    if sandbox:
-        # Imported here only: the core must not depend on the sandbox.
-        from trainops.sandbox.client import sandbox_client
-
-        return sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
-    return Scenario.from_env(environ, parallelism=parallelism)
 
 
 async def load_and_plan(

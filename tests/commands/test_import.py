@@ -25,7 +25,7 @@ from trainops.manifest.emit import file_name, scalar, unique_names
 from trainops.manifest.load import load_desired
 from trainops.render.status import render_status_text
 from trainops.render.text import render_text
-from trainops.sandbox.client import sandbox_client
+from trainops.sandbox.client import SANDBOX_DB, sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.tags import image_name
 
@@ -217,7 +217,7 @@ async def test_import_an_unknown_model_names_the_id(root: Path, sandbox: Starlet
 @synchronous
 async def _hand_made_in_the_state_file(root: Path) -> str:
     """A hand-made model in the workspace's `--sandbox` state file; its id."""
-    async with sandbox_client(root / pipeline.SANDBOX_DB, retry=RETRY_ONCE) as client:
+    async with sandbox_client(root / SANDBOX_DB, retry=RETRY_ONCE) as client:
         return await _hand_made_model(client)
 
 

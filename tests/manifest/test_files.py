@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import IMAGES
-from trainops.desired import DesiredImage, DesiredPair, SecretRef
-from trainops.manifest.files import FileProblem, expand, fingerprint, read_caption
+from trainops.desired import DesiredImage, DesiredPair, SecretRef, fingerprint
+from trainops.manifest.files import FileProblem, expand, read_caption
 from trainops.manifest.load import load_desired
 from trainops.manifest.media import image_size, read_facts, sniff
 

@@ -24,7 +24,7 @@ from trainops.desired import Desired
 from trainops.live import LiveModel
 from trainops.plan import Outcome, Plan
 from trainops.sandbox import Fault, Limits, create_app
-from trainops.sandbox.client import sandbox_client
+from trainops.sandbox.client import SANDBOX_DB, sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.tags import PROBE_PREFIX
 from trainops.watch import wait_for_trainings
@@ -118,13 +118,13 @@ def app_for(
     limits: Limits | None = None,
 ) -> Starlette:
     """The sandbox app over the workspace's `--sandbox` state file (shared with the CLI)."""
-    db = root / pipeline.SANDBOX_DB
+    db = root / SANDBOX_DB
     return create_app(db, speed=speed, faults=faults, clock=clock, limits=limits)
 
 
 @asynccontextmanager
 async def client_for(app: Starlette, root: Path) -> AsyncIterator[Scenario]:
-    async with sandbox_client(root / pipeline.SANDBOX_DB, app=app, retry=FAST) as client:
+    async with sandbox_client(root / SANDBOX_DB, app=app, retry=FAST) as client:
         yield client
 
 

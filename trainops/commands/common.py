@@ -30,7 +30,7 @@ class Target:
     def client(self, desired: Desired | None = None) -> Scenario:
         """The API client, bounded by --parallelism, else the workspace's (when known)."""
         ws = desired.workspace.parallelism if desired is not None else DEFAULT_PARALLELISM
-        return pipeline.open_client(
+        return open_client(
             sandbox=self.sandbox,
             root=self.cwd,
             environ=self.environ,
@@ -46,6 +46,17 @@ class Target:
         except ConfigError:
             load()
             raise
+
+
+def open_client(
+    *, sandbox: bool, root: Path, environ: Mapping[str, str], parallelism: int
+) -> Scenario:
+    """The embedded sandbox (`--sandbox`, state under `root`) or the API the environment names."""
+    if sandbox:
+        from trainops.sandbox.client import SANDBOX_DB, sandbox_client
+
+        return sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
+    return Scenario.from_env(environ, parallelism=parallelism)
 
 
 def err(text: str) -> None:

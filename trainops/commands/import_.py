@@ -17,7 +17,7 @@ from pathlib import Path
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
-from trainops.commands.common import err, warn_all
+from trainops.commands.common import err, open_client, warn_all
 from trainops.errors import ApiError, ConfigError, Diagnostic
 from trainops.live import LiveImage, LiveModel
 from trainops.manifest.emit import (
@@ -71,7 +71,7 @@ class _Layout:
 
 def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str]) -> int:
     async def go() -> Imported:
-        client = pipeline.open_client(
+        client = open_client(
             sandbox=request.sandbox, root=cwd, environ=environ, parallelism=request.parallelism
         )
         async with client:

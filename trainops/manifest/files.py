@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import difflib
 import glob
-import hashlib
-import json
-import math
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from trainops.desired import SECRET_PARAMETERS, DesiredImage, DesiredPair, ParamValue, SecretRef
+from trainops.desired import (
+    AUDIO_FORMATS,
+    IMAGE_FORMATS,
+)
 from trainops.manifest.media import FileFacts
 
 __all__ = [
-    "AUDIO_FORMATS",
-    "IMAGE_FORMATS",
     "MAX_AUDIO_BYTES",
     "MAX_IMAGE_BYTES",
     "FileFacts",
@@ -29,16 +27,12 @@ __all__ = [
     "caption_file",
     "check_media",
     "expand",
-    "fingerprint",
     "read_caption",
 ]
 
-IMAGE_FORMATS = frozenset({"png", "jpeg", "webp"})
-AUDIO_FORMATS = frozenset({"wav", "mp3", "flac", "ogg", "m4a"})
 # Files go to the API inline (base64 JSON) under a 60 s timeout: keep each comfortably small.
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
-FINGERPRINT_VERSION = 1
 
 
 class FileProblem(Exception):
@@ -164,36 +158,3 @@ def read_caption(file: Path) -> str | None:
         return None
     text = sidecar.read_text(encoding="utf-8", errors="replace").strip()
     return text or None
-
-
-def _canonical(value: ParamValue) -> object:
-    # 800 and 800.0 (or 1e-4 and 0.0001) are the same training; only the number counts.
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return value
-
-
-def fingerprint(
-    model_type: str,
-    parameters: Mapping[str, ParamValue],
-    images: Sequence[DesiredImage],
-    pairs: Sequence[DesiredPair],
-) -> str:
-    """sha256 hex of everything that changes what a training learns.
-
-    File names and order do not count (only content + caption); secrets never do.
-    """
-    params = {
-        k: _canonical(v)
-        for k, v in sorted(parameters.items())
-        if k not in SECRET_PARAMETERS and not isinstance(v, SecretRef)
-    }
-    body = {
-        "v": FINGERPRINT_VERSION,
-        "type": model_type,
-        "parameters": params,
-        "images": sorted({(i.sha256, i.caption or "") for i in images}),
-        "pairs": sorted({(p.source.sha256, p.target.sha256, p.instruction) for p in pairs}),
-    }
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()

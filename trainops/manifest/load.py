@@ -19,9 +19,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainops.desired import Desired, DesiredModel, Source, Workspace
+from trainops.desired import Desired, DesiredModel, Source, Workspace, fingerprint
 from trainops.errors import Diagnostic, ManifestError
-from trainops.manifest import files as dataset
 from trainops.manifest import lint, schema
 from trainops.manifest.media import FactSource, ReadFacts
 from trainops.manifest.parameters import MODEL_TYPES
@@ -171,7 +170,7 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
         images=desired_files,
         pairs=tuple(pairs),
         model_id=spec.model_id,
-        fingerprint=dataset.fingerprint(spec.type, params, desired_files, pairs),
+        fingerprint=fingerprint(spec.type, params, desired_files, pairs),
         source=Source(at.shown, at.doc.line),
     )
 

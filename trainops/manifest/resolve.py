@@ -12,8 +12,7 @@ from typing import Literal
 
 from trainops.desired import DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.errors import Diagnostic
-from trainops.manifest import files as dataset
-from trainops.manifest.files import FileFacts, FileProblem
+from trainops.manifest.files import FileFacts, FileProblem, check_media, expand, read_caption
 from trainops.manifest.media import FactSource
 from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.manifest.schema import (
@@ -76,7 +75,7 @@ def _relative(path: Path, root: Path) -> str:
 
 def _resolve(at: Located, pattern: str, loc: Loc) -> list[Path]:
     try:
-        return dataset.expand(pattern, at.file.parent, at.root)
+        return expand(pattern, at.file.parent, at.root)
     except FileProblem as p:
         at.report(loc, p.message, p.hint)
         return []
@@ -89,7 +88,7 @@ def _load(at: Located, path: Path, loc: Loc, *, audio: bool) -> FileFacts | None
         at.report(loc, f"{_relative(path, at.root)} cannot be read: {exc.strerror}")
         return None
     try:
-        dataset.check_media(facts, _relative(path, at.root), audio=audio)
+        check_media(facts, _relative(path, at.root), audio=audio)
     except FileProblem as p:
         at.report(loc, p.message, p.hint)
         return None
@@ -117,7 +116,7 @@ def resolve_files(
             known = found.get(path)
             if known is not None and (known.inline_caption or not inline):
                 continue
-            caption = entry.caption if inline else (None if audio else dataset.read_caption(path))
+            caption = entry.caption if inline else (None if audio else read_caption(path))
             found[path] = TrainingFile(_file(path, facts, at.root, caption), facts, loc, inline)
     return sorted(found.values(), key=lambda f: f.image.path)
 

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 
-from trainops.manifest.files import AUDIO_FORMATS
+from trainops.desired import AUDIO_FORMATS
 from trainops.plan import (
     Change,
     ModelOutcome,

@@ -12,6 +12,8 @@ from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 from trainops.scenario.retry import DEFAULT_POLICY
 
+SANDBOX_DB = Path(".trainops") / "sandbox.db"  # `--sandbox`: relative to the directory given
+
 
 def sandbox_client(
     db_path: Path,
