@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import hashlib
 import json
 import math
@@ -153,9 +154,13 @@ def lower_bound(cfg: Config, requests: int, chain: int, floor: float) -> float:
 
 
 def _timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
+    gc.freeze()  # as `trainops` runs a command (cli.main)
+    try:
+        start = time.perf_counter()
+        out = fn()
+        return out, time.perf_counter() - start
+    finally:
+        gc.unfreeze()
 
 
 def _actions(plan: Plan) -> dict[str, int]:

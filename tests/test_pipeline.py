@@ -53,8 +53,7 @@ async def fails() -> None:
 
 
 def test_run_leaves_what_existed_before_it_collectable_after_it() -> None:
-    # However run keeps the collector off its start-up objects, it must give them back: a
-    # long-lived caller (the GitHub flow, a test session) would otherwise never free them.
+    # A long-lived caller (the GitHub flow, a test session) must get back what it lent.
     before = Cycle(), Cycle()
     refs = [weakref.ref(c) for c in before]
     assert pipeline.run(asyncio.sleep(0, "done")) == "done"

@@ -4,6 +4,7 @@ command's module in `trainops.commands` does the work; the exit codes are define
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -393,4 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return _run(handler, args)
+    # A plan of hundreds of models allocates enough for full collections, and each would walk
+    # every module and cache start-up left alive: keep those out of the collector meanwhile.
+    gc.freeze()
+    try:
+        return _run(handler, args)
+    finally:
+        gc.unfreeze()
