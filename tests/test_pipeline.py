@@ -19,7 +19,7 @@ from trainops.scenario.client import Scenario
 
 
 class Costly:
-    """Stands for a plan of 500 models: a full repr of one costs ~0.1 s."""
+    """Stands for a plan of hundreds of models, whose full repr is slow to build."""
 
     reprs = 0
 
@@ -31,7 +31,7 @@ class Costly:
 def test_run_returns_the_result_without_ever_formatting_it() -> None:
     # asyncio.run restores the SIGINT handler on the way out, and on Python 3.11+ the signal
     # module formats the old handler (a partial holding the finished main task, so its result)
-    # into an error message it then throws away: a warm plan of 500 models paid 0.1-0.2 s for it.
+    # into an error message it then throws away: a large plan would pay for formatting itself.
     async def main() -> Costly:
         return Costly()
 

@@ -1,7 +1,7 @@
 """Desired models, workspaces and diagnostics as plain JSON values and back, for the load cache.
 
-Lists rather than objects for the 10,000-file case: a warm load decodes every image, and a
-positional list parses and unpacks about twice as fast as a keyed one. Decoding trusts nothing:
+Lists rather than objects: a warm load decodes every image of the workspace, and a positional
+list parses and unpacks faster than a keyed one. Decoding trusts nothing:
 any shape it does not expect raises `ValueError`, and the caller treats that as a cache miss.
 """
 
@@ -38,7 +38,7 @@ def _image(i: DesiredImage) -> list[object]:
 
 
 def _images(images: tuple[DesiredImage, ...]) -> list[object]:
-    return [x for i in images for x in _image(i)]  # flat: ~2x faster to parse than nested
+    return [x for i in images for x in _image(i)]  # flat: faster to parse than nested
 
 
 def _param(value: ParamValue) -> object:

@@ -55,7 +55,7 @@ class HashCache:
             return hit
         facts = read_facts(path)
         self.reads += 1
-        self.entries[key] = {**stamp, **vars(facts)}  # not asdict: it deep-copies, ~25 us a file
+        self.entries[key] = {**stamp, **vars(facts)}  # not asdict: it deep-copies
         self.dirty = True
         return facts
 

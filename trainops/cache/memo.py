@@ -21,9 +21,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from trainops.cache.codec import (
+    Json,
     decode_diagnostic,
     decode_model,
     decode_workspace,
@@ -56,7 +57,6 @@ __all__ = ["BAD", "VERSION", "Entry", "Stored", "encode", "prune", "read", "writ
 VERSION = 3
 BAD = (ValueError, KeyError, TypeError, IndexError, AttributeError)  # a foreign or torn file
 _UNTRUSTED = (-2, -2, -2, -2)  # stored for a racy input: no stat ever equals it
-Json = Any
 Result = tuple[Desired, list[Diagnostic]]
 
 

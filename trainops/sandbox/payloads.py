@@ -24,9 +24,9 @@ def _second(whole: int) -> str:
 
 def iso(t: float) -> str:
     """`datetime.fromtimestamp(t, utc).isoformat(timespec="milliseconds")` with a Z, without
-    the datetime: ~4 us a call that way, and a listing page makes ~3,500 calls. The
-    microseconds round half to even as `fromtimestamp` rounds them (tests/test_sandbox_wire.py
-    compares the two); milliseconds are then truncated, as `isoformat` does."""
+    the datetime, which a listing page would build thousands of times. The microseconds round
+    half to even as `fromtimestamp` rounds them (tests/sandbox/test_payloads.py compares the
+    two); milliseconds are then truncated, as `isoformat` does."""
     frac, whole = math.modf(t)
     us = round(frac * 1e6)
     if us >= 1_000_000:

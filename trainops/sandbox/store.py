@@ -113,7 +113,7 @@ class JobRow(NamedTuple):
 
 
 def _loads(text: str) -> Any:
-    # Most models have no pairs and no extra fields: a listing page decoded ~1,000 of these.
+    # Most models have no pairs and no extra fields, and a listing page decodes them all.
     if text == "[]":
         return []
     if text == "{}":
@@ -224,8 +224,8 @@ class Tx:
 
     def image_previews(self, model_ids: list[str], limit: int) -> dict[str, list[ImageRow]]:
         """The first `limit` images of each model in one query (a listing page would otherwise
-        cost one query per model). Driven by the ids: a window over the models' whole datasets
-        cost ~40 ms for a 500-model page, these index seeks ~8 ms."""
+        cost one query per model). Driven by the ids: index seeks, where a window over the
+        models' whole datasets would read every image of the page's models."""
         if not model_ids:
             return {}
         rows = self.c.execute(
@@ -252,7 +252,7 @@ class Tx:
 
     def team_image_count(self) -> int:
         # CROSS JOIN keeps the models outside: one index range per model, where SQLite's own
-        # order looked each of the team's images' model up (~5 ms for 10,000 images).
+        # order looked the model of each of the team's images up.
         row = self.c.execute(
             "SELECT count(*) FROM models m CROSS JOIN training_images t ON t.model_id = m.id "
             "WHERE m.deleted_at IS NULL"

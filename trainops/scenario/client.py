@@ -46,7 +46,7 @@ from trainops.scenario.retry import (
 )
 from trainops.scenario.wire import (
     JOB_FILTERS,
-    Json,
+    JsonObject,
     StatusError,
     api_headers,
     json_object,
@@ -224,7 +224,7 @@ class Scenario:
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None
     ) -> LiveModel:
-        body: Json = {"type": type}
+        body: JsonObject = {"type": type}
         if name is not None:
             body["name"] = name
         if short_description is not None:
@@ -241,7 +241,7 @@ class Scenario:
         short_description: str | None = None,
         parameters: Mapping[str, object] | None = None,
     ) -> LiveModel:
-        body: Json = {}
+        body: JsonObject = {}
         if name is not None:
             body["name"] = name
         if short_description is not None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel, LivePair
-from trainops.scenario.wire import Json
+from trainops.scenario.wire import JsonObject
 from trainops.tags import parse_image_name, parse_recorded
 
 __all__ = [
@@ -48,7 +48,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_model(raw: Json, *, complete: bool) -> LiveModel:
+def parse_model(raw: JsonObject, *, complete: bool) -> LiveModel:
     """A model. `complete` when `raw` is a single model's reply (all its images); a listing's
     entry carries a preview of its first images only, kept apart in `preview`."""
     tags = tuple(str(t) for t in raw.get("tags") or ())
@@ -78,18 +78,18 @@ def parse_model(raw: Json, *, complete: bool) -> LiveModel:
     )
 
 
-def parse_listing(page: Json) -> list[LiveModel]:
+def parse_listing(page: JsonObject) -> list[LiveModel]:
     """The models of one page of `GET /models`."""
     return [parse_model(m, complete=False) for m in page.get("models") or () if isinstance(m, dict)]
 
 
-def _pair(raw: Json) -> LivePair:
+def _pair(raw: JsonObject) -> LivePair:
     return LivePair(
         _text(raw.get("sourceId")), _text(raw.get("targetId")), _text(raw.get("instruction"))
     )
 
 
-def parse_image(raw: Json) -> LiveImage:
+def parse_image(raw: JsonObject) -> LiveImage:
     """A training image; trainops's content-hash prefix is split off its name."""
     sha, name = parse_image_name(str(raw.get("name") or ""))
     return LiveImage(
@@ -102,7 +102,7 @@ def parse_image(raw: Json) -> LiveImage:
     )
 
 
-def parse_job(raw: Json) -> LiveJob:
+def parse_job(raw: JsonObject) -> LiveJob:
     billing: Mapping[str, object] = raw.get("billing") or {}
     metadata: Mapping[str, object] = raw.get("metadata") or {}
     error = metadata.get("error")
@@ -118,7 +118,7 @@ def parse_job(raw: Json) -> LiveJob:
     )
 
 
-def parse_dry_run(body: Json) -> DryRun:
+def parse_dry_run(body: JsonObject) -> DryRun:
     details: Mapping[str, object] = body.get("costDetails") or {}
     return DryRun(
         cost=number(body.get("creativeUnitsCost")),

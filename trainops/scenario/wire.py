@@ -27,7 +27,7 @@ from trainops import __version__
 
 __all__ = [
     "JOB_FILTERS",
-    "Json",
+    "JsonObject",
     "StatusError",
     "api_headers",
     "json_object",
@@ -39,7 +39,7 @@ __all__ = [
     "tls",
 ]
 
-Json = dict[str, Any]
+JsonObject = dict[str, Any]
 
 # Path segments following these words are ids, except for the literal sub-resources listed.
 _ID_AFTER = {"models", "jobs", "training-images", "assets", "uploads", "files"}
@@ -141,12 +141,12 @@ JOB_FILTERS = {
 }
 
 
-def json_object(response: httpx.Response) -> Json:
+def json_object(response: httpx.Response) -> JsonObject:
     body = response.json()
     return body if isinstance(body, dict) else {}
 
 
-def member(response: httpx.Response, key: str) -> Json:
+def member(response: httpx.Response, key: str) -> JsonObject:
     """`reply[key]`, the object a write or a read returns. Its absence breaks the contract: it
     fails as the SDK's parse did (an internal error), rather than pass on an empty object."""
     value = json_object(response).get(key)
