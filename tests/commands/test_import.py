@@ -32,16 +32,6 @@ from trainops.tags import image_name
 WANDB = "wandb-secret-0123456789"
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"  # the sandbox fixture keeps its state file outside the workspace
-    root.mkdir()
-    (root / "trainops.yaml").write_text(
-        "apiVersion: trainops/v1\nkind: Workspace\nworkspace: shop\n"
-    )
-    return root
-
-
 def _client(app: Starlette) -> Scenario:
     return sandbox_client(Path("unused.db"), app=app, retry=RETRY_ONCE)
 

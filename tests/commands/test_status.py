@@ -7,7 +7,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from inline_snapshot import snapshot
 from starlette.applications import Starlette
 
@@ -35,16 +34,6 @@ def write_model(root: Path, key: str, shade: int, steps: int = 100) -> Path:
     for i in range(5):
         (folder / "images" / f"{key}-{i}.png").write_bytes(png(shade + i))
     return manifest
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"  # the sandbox fixture keeps its state file outside the workspace
-    root.mkdir()
-    (root / "trainops.yaml").write_text(
-        "apiVersion: trainops/v1\nkind: Workspace\nworkspace: shop\n"
-    )
-    return root
 
 
 def _client(app: Starlette) -> Scenario:

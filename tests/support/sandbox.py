@@ -6,19 +6,17 @@ import base64
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import uvicorn
 from scenario_sdk import AsyncScenario
 from starlette.applications import Starlette
 
-from tests.support.aio import synchronous
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
 
-T = TypeVar("T")
 AUTH = (SANDBOX_API_KEY, SANDBOX_API_SECRET)
 BASE = "http://sandbox/v1"
 PNG_BYTES = base64.b64decode(
@@ -46,16 +44,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """The older form of `tests.support.aio.synchronous`: `run(go)` is `synchronous(go)()`."""
-
-    @synchronous
-    async def wrapped() -> T:
-        return await coro_fn()
-
-    return wrapped()
 
 
 def http_client(app: Starlette, *, auth: Any = AUTH) -> httpx.AsyncClient:
