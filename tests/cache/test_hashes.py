@@ -8,26 +8,17 @@ from pathlib import Path
 
 import git
 
+from tests.support.manifests import FLUX_MODEL
 from tests.support.paths import IMAGES
 from trainops.cache.hashes import HashCache
 from trainops.cache.load import load_manifests
-
-MODEL = """\
-apiVersion: trainops/v1
-kind: Model
-metadata:
-  name: {name}
-spec:
-  type: flux.1-lora
-  trainingImages: [img/*.png]
-"""
 
 
 def write_model(directory: Path, name: str) -> None:
     (directory / "img").mkdir(parents=True, exist_ok=True)
     for i in range(1, 6):
         shutil.copy(IMAGES / f"ok-{i:02d}.png", directory / "img" / f"ok-{i:02d}.png")
-    (directory / f"{name}.yaml").write_text(MODEL.format(name=name))
+    (directory / f"{name}.yaml").write_text(FLUX_MODEL.format(images="img/*.png", name=name))
 
 
 def test_cache_trusts_an_unchanged_stat_and_rehashes_an_edit_that_kept_the_mtime(

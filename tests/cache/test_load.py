@@ -20,6 +20,7 @@ import git
 import pytest
 
 import trainops
+from tests.support.manifests import FLUX_MODEL
 from tests.support.paths import IMAGES
 from tests.support.workspace import make_workspace
 from trainops.cache.load import CACHE_DIR, RACY_NS, CachedLoad, LoadStats, load_manifests
@@ -28,16 +29,6 @@ from trainops.commands import EXIT_BUG, EXIT_ERROR
 from trainops.desired import Desired
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest.load import load_desired
-
-MODEL = """\
-apiVersion: trainops/v1
-kind: Model
-metadata:
-  name: {name}
-spec:
-  type: flux.1-lora
-  trainingImages: [{images}]
-"""
 
 
 @dataclass(frozen=True)
@@ -97,14 +88,16 @@ def build(ws: Path) -> None:
     copy("small.png", villain / "extra" / "small.png")
     copy("ok-01.png", stashed := villain / ".stash" / "a" / "kept.png")
     flip_byte(stashed)  # content of its own: not a duplicate of art/a/ok-01.png
-    (hero / "hero.yaml").write_text(MODEL.format(name="hero", images="img/*.png"))
+    (hero / "hero.yaml").write_text(FLUX_MODEL.format(name="hero", images="img/*.png"))
     (villain / "villain.yaml").write_text(
-        MODEL.format(name="villain", images='"art/**/*.png", extra/small.png, ".stash/**/*.png"')
+        FLUX_MODEL.format(
+            name="villain", images='"art/**/*.png", extra/small.png, ".stash/**/*.png"'
+        )
     )
     sidekick = ws / "models" / "sidekick"
     sidekick.mkdir()
     (sidekick / "pics").symlink_to("../hero/img", target_is_directory=True)
-    (sidekick / "sidekick.yaml").write_text(MODEL.format(name="sidekick", images="pics/*.png"))
+    (sidekick / "sidekick.yaml").write_text(FLUX_MODEL.format(name="sidekick", images="pics/*.png"))
     (ws / ".trainops").mkdir()  # created by the first load otherwise, changing the root's stat
 
 
@@ -139,7 +132,7 @@ def retarget(ws: Path) -> Call:
 def climbing_glob(ws: Path) -> None:
     """hero also takes `../*/pool/*.png`: a glob whose listing starts above its directory."""
     (ws / "models/hero/hero.yaml").write_text(
-        MODEL.format(name="hero", images='img/*.png, "../*/pool/*.png"')
+        FLUX_MODEL.format(name="hero", images='img/*.png, "../*/pool/*.png"')
     )
     copy("ok-06.png", ws / "models/hero/pool/ok-06.png")
 
@@ -147,7 +140,7 @@ def climbing_glob(ws: Path) -> None:
 def third_model(ws: Path) -> Call:
     third = ws / "models" / "third" / "third.yaml"
     third.parent.mkdir()
-    third.write_text(MODEL.format(name="third", images="../hero/img/*.png"))
+    third.write_text(FLUX_MODEL.format(name="third", images="../hero/img/*.png"))
     return WALKED
 
 
@@ -261,7 +254,7 @@ def workspaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         build(out[name])
         SETUP.get(name, lambda _: None)(out[name])
     (out[BROKEN] / "models/hero/hero.yaml").write_text(
-        MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 0}\n"
+        FLUX_MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 0}\n"
     )
     rule_change_setup(out[RULE_CHANGE])
     time.sleep(RACY_NS / 1e9 + 0.2)  # everything is now old enough to be trusted
@@ -361,7 +354,7 @@ def test_a_reused_file_still_clashes_with_a_new_one(
 ) -> None:
     ws = workspaces[f"clash {name}"]
     (ws / new_file).parent.mkdir()
-    (ws / new_file).write_text(MODEL.format(name=name, images="../hero/img/*.png"))
+    (ws / new_file).write_text(FLUX_MODEL.format(name=name, images="../hero/img/*.png"))
     with pytest.raises(ManifestError) as fresh:
         load(ws, WALKED, cache=False)
     run = cached(ws, WALKED)
@@ -496,7 +489,7 @@ def rule_change_setup(ws: Path) -> None:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     (ws / "models/hero/hero.yaml").write_text(
-        MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 64}\n"
+        FLUX_MODEL.format(name="hero", images="img/*.png") + "  parameters: {rank: 64}\n"
     )
 
 

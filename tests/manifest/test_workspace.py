@@ -5,18 +5,9 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.support.manifests import FLUX_MODEL
 from tests.support.paths import IMAGES
 from trainops.manifest.load import load_desired
-
-MODEL = """\
-apiVersion: trainops/v1
-kind: Model
-metadata:
-  name: {name}
-spec:
-  type: flux.1-lora
-  trainingImages: [{images}]
-"""
 
 
 def write_model(directory: Path, name: str) -> None:
@@ -24,7 +15,7 @@ def write_model(directory: Path, name: str) -> None:
     for i in range(1, 6):
         src = IMAGES / f"ok-{i:02d}.png"
         (directory / "img" / src.name).write_bytes(src.read_bytes())
-    (directory / f"{name}.yaml").write_text(MODEL.format(name=name, images="img/*.png"))
+    (directory / f"{name}.yaml").write_text(FLUX_MODEL.format(name=name, images="img/*.png"))
 
 
 @pytest.fixture
