@@ -1,53 +1,22 @@
-"""The command line: argument parsing and the one error handler. No logic lives here: each
-command's module in `trainops.commands` does the work; the exit codes are defined there."""
+"""The command line: argument parsing only. Each command's module in `trainops.commands` does
+the work; `commands.handler` turns what it raised into a message and an exit code."""
 
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainops import __version__
-from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
-from trainops.errors import ManifestError, TrainopsError
+from trainops.commands.handler import handle
 
 if TYPE_CHECKING:
     from trainops.cache.load import Mode
     from trainops.commands.common import Target
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr)
-
-
-def _report(exc: TrainopsError) -> None:
-    if isinstance(exc, ManifestError):
-        for d in exc.diagnostics:
-            _err(str(d) if d.severity == "error" else f"warning: {d}")
-    _err(f"error: {exc.message}")
-    if exc.hint:
-        _err(f"hint: {exc.hint}")
-
-
-def _run(handler: Handler, args: argparse.Namespace) -> int:
-    try:
-        return handler(args)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return EXIT_INTERRUPTED
-    except TrainopsError as exc:
-        _report(exc)
-        return EXIT_ERROR
-    except Exception:
-        _err("error: an unexpected error occurred (this is a bug in trainops; please report it)")
-        _err(traceback.format_exc())
-        return EXIT_BUG
 
 
 # --- commands: each command adds its parser here and dispatches to a core function ---------
@@ -394,10 +363,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    # A plan of hundreds of models allocates enough for full collections, and each would walk
-    # every module and cache start-up left alive: keep those out of the collector meanwhile.
-    gc.freeze()
-    try:
-        return _run(handler, args)
-    finally:
-        gc.unfreeze()
+    return handle(lambda: handler(args))

@@ -13,7 +13,8 @@ from typing import Literal, TextIO
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands import EXIT_ERROR, EXIT_OK
-from trainops.commands.common import Target, check_secrets, err, marker_path, warn_all
+from trainops.commands.common import Target, check_secrets, marker_path, warn_all
+from trainops.commands.handler import err
 from trainops.desired import Desired
 from trainops.errors import ConfigError
 from trainops.plan import Outcome, Plan

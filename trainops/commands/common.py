@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops import pipeline
 from trainops.cache.load import Mode
+from trainops.commands.handler import err
 from trainops.desired import Desired, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
@@ -57,10 +57,6 @@ def open_client(
 
         return sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
     return Scenario.from_env(environ, parallelism=parallelism)
-
-
-def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def warn_all(warnings: tuple[Diagnostic, ...]) -> None:

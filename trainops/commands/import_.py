@@ -17,7 +17,8 @@ from pathlib import Path
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
-from trainops.commands.common import err, open_client, warn_all
+from trainops.commands.common import open_client, warn_all
+from trainops.commands.handler import err
 from trainops.errors import ApiError, ConfigError, Diagnostic
 from trainops.live import LiveImage, LiveModel
 from trainops.manifest.emit import (

@@ -8,7 +8,8 @@ from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_CHANGES, EXIT_OK
-from trainops.commands.common import Target, comment_plan, err, missing_secrets, warn_all
+from trainops.commands.common import Target, comment_plan, missing_secrets, warn_all
+from trainops.commands.handler import err
 from trainops.plan import Plan
 from trainops.planfile import save_plan
 from trainops.pricing import check_budget

@@ -1,0 +1,49 @@
+"""The one error handler: what a command raised, as a message on stderr and an exit code.
+
+A `TrainopsError` is the user's to fix (exit 1, with its diagnostics and hint); ^C is 130;
+anything else is a bug in trainops (exit 3, with the traceback to report).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import traceback
+from collections.abc import Callable
+
+from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
+from trainops.errors import ManifestError, TrainopsError
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def report(exc: TrainopsError) -> None:
+    if isinstance(exc, ManifestError):
+        for d in exc.diagnostics:
+            err(str(d) if d.severity == "error" else f"warning: {d}")
+    err(f"error: {exc.message}")
+    if exc.hint:
+        err(f"hint: {exc.hint}")
+
+
+def handle(command: Callable[[], int]) -> int:
+    """Run one command; its exit code, whatever it raised."""
+    # A plan of hundreds of models allocates enough for full collections, and each would walk
+    # every module and cache start-up left alive: keep those out of the collector meanwhile.
+    gc.freeze()
+    try:
+        return command()
+    except KeyboardInterrupt:
+        err("interrupted")
+        return EXIT_INTERRUPTED
+    except TrainopsError as exc:
+        report(exc)
+        return EXIT_ERROR
+    except Exception:
+        err("error: an unexpected error occurred (this is a bug in trainops; please report it)")
+        err(traceback.format_exc())
+        return EXIT_BUG
+    finally:
+        gc.unfreeze()
