@@ -23,9 +23,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from trainops.backoff import RetryPolicy, backoff
-from trainops.errors import ApiError, ConfigError
+from trainops.backoff import RetryPolicy
+from trainops.errors import ApiError
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
+from trainops.scenario import credentials
+from trainops.scenario.credentials import DEFAULT_BASE_URL
 from trainops.scenario.parse import (
     parse_dry_run,
     parse_image,
@@ -38,10 +40,11 @@ from trainops.scenario.retry import (
     CallKind,
     Failure,
     gone_ok,
+    on_download_status,
+    on_download_transport,
     on_status,
     on_transport,
     redacting,
-    retry_after,
     secret_values,
 )
 from trainops.scenario.wire import (
@@ -62,16 +65,11 @@ __all__ = ["DryRun", "RetryPolicy", "Scenario", "request_kind"]
 
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
 DEFAULT_PARALLELISM = 8
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 LIST_PAGE_SIZE = 500
 JOBS_PAGE_SIZE = 100
 DRY_RUN_STATUS = 269
-_CREDENTIALS_HINT = (
-    "export SCENARIO_API_KEY and SCENARIO_API_SECRET (or SCENARIO_SDK_API_KEY and "
-    "SCENARIO_SDK_API_SECRET), or run with --sandbox"
-)
 
 
 class Scenario:
@@ -112,22 +110,11 @@ class Scenario:
         retry: RetryPolicy = DEFAULT_POLICY,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> Scenario:
-        key = environ.get("SCENARIO_API_KEY") or environ.get("SCENARIO_SDK_API_KEY")
-        secret = environ.get("SCENARIO_API_SECRET") or environ.get("SCENARIO_SDK_API_SECRET")
-        missing = [
-            name
-            for name, value in (("SCENARIO_API_KEY", key), ("SCENARIO_API_SECRET", secret))
-            if not value
-        ]
-        if not key or not secret:
-            raise ConfigError(
-                f"missing Scenario API credentials: {' and '.join(missing)} not set",
-                hint=_CREDENTIALS_HINT,
-            )
+        creds = credentials.from_env(environ)
         return cls(
-            api_key=key,
-            api_secret=secret,
-            base_url=environ.get("SCENARIO_BASE_URL") or DEFAULT_BASE_URL,
+            api_key=creds.api_key,
+            api_secret=creds.api_secret,
+            base_url=creds.base_url,
             parallelism=parallelism,
             transport=transport,
             retry=retry,
@@ -159,23 +146,32 @@ class Scenario:
 
     # --- the retry loop ------------------------------------------------------------------------
 
-    async def _call(self, kind: CallKind, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, once: Callable[[int], Awaitable[T | Failure]]) -> T:
+        """`once(attempt)` until it gives a value, or a failure not to retry."""
         attempt = 0
         while True:
             attempt += 1
+            result = await once(attempt)
+            if not isinstance(result, Failure):
+                return result
+            if result.delay is None:
+                raise result.error
+            # Sleep outside the semaphore so a backing-off call does not block the others.
+            await asyncio.sleep(result.delay)
+
+    async def _call(self, kind: CallKind, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        async def once(attempt: int) -> T | Failure:
             try:
                 async with self._sem:
                     return await fn()
             except StatusError as exc:
-                failure = on_status(self._retry, kind, what, exc, attempt)
+                return on_status(self._retry, kind, what, exc, attempt)
             except httpx.RequestError as exc:
                 # Not only TransportError: a reply that cannot be decoded or too many redirects
                 # were "connection errors" to the SDK too, and for a create just as ambiguous.
-                failure = on_transport(self._retry, kind, what, exc, attempt)
-            if failure.delay is None:
-                raise failure.error
-            # Sleep outside the semaphore so a backing-off call does not block the others.
-            await asyncio.sleep(failure.delay)
+                return on_transport(self._retry, kind, what, exc, attempt)
+
+        return await self._retrying(once)
 
     def _api(
         self,
@@ -320,36 +316,17 @@ class Scenario:
         """The bytes at an image's `downloadUrl`, fetched through our http client (so the
         in-process sandbox works too) with no credentials sent. Retried like a read."""
         shown = str(httpx.URL(url).copy_with(query=None))  # a signed URL's query is a secret
-        attempt = 0
-        while True:
-            attempt += 1
-            result = await self._download_once(url, shown, attempt)
-            if isinstance(result, bytes):
-                return result
-            if result.delay is None:
-                raise result.error
-            await asyncio.sleep(result.delay)
+        return await self._retrying(lambda attempt: self._download_once(url, shown, attempt))
 
     async def _download_once(self, url: str, shown: str, attempt: int) -> bytes | Failure:
-        last = attempt >= self._retry.attempts
         try:
             async with self._sem:
                 response = await self._http.get(url)
         except httpx.TransportError as exc:
-            error = ApiError(f"download {shown}: {type(exc).__name__}", hint="run again")
-            return Failure(error, None if last else backoff(self._retry, attempt))
+            return on_download_transport(self._retry, shown, exc, attempt)
         if response.is_success:
             return response.content
-        status = response.status_code
-        error = ApiError(
-            f"download {shown}: HTTP {status}",
-            status=status,
-            hint="run again; if it persists, the file is gone from the API",
-        )
-        if last or not (status in (408, 429) or status >= 500):
-            return Failure(error, None)
-        wait = retry_after(response)
-        return Failure(error, wait if wait is not None else backoff(self._retry, attempt))
+        return on_download_status(self._retry, shown, response, attempt)
 
     # --- training and jobs ---------------------------------------------------------------------
 

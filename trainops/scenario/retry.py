@@ -78,6 +78,30 @@ def on_transport(
     return Failure(error, backoff(policy, attempt))
 
 
+def on_download_transport(
+    policy: RetryPolicy, shown: str, exc: httpx.TransportError, attempt: int
+) -> Failure:
+    """A file download (a read without credentials) that got no reply."""
+    error = ApiError(f"download {shown}: {type(exc).__name__}", hint="run again")
+    return Failure(error, None if attempt >= policy.attempts else backoff(policy, attempt))
+
+
+def on_download_status(
+    policy: RetryPolicy, shown: str, response: httpx.Response, attempt: int
+) -> Failure:
+    """A file download refused: retried like a read when the refusal is transient."""
+    status = response.status_code
+    error = ApiError(
+        f"download {shown}: HTTP {status}",
+        status=status,
+        hint="run again; if it persists, the file is gone from the API",
+    )
+    if attempt >= policy.attempts or not (status in (408, 429) or status >= 500):
+        return Failure(error, None)
+    wait = retry_after(response)
+    return Failure(error, wait if wait is not None else backoff(policy, attempt))
+
+
 # --- error mapping -----------------------------------------------------------------------------
 
 
