@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from trainops.cache.memo import write_atomically
 from trainops.manifest.media import FileFacts, read_facts
 
 CACHE_VERSION = 3
@@ -76,16 +75,9 @@ class HashCache:
         """Write atomically (temp file + rename) so a crash never leaves half a cache."""
         if not self.dirty:
             return
-        # Unsorted: a cache needs no stable order, and sorting 10,000 entries doubled the time.
+        # Unsorted: a cache needs no stable order, and sorting thousands of entries is not free.
         body = json.dumps({"version": CACHE_VERSION, "entries": self.entries})
         with contextlib.suppress(OSError):  # a read-only checkout still validates
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".hash-cache.", dir=self.file.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(body)
-                os.replace(tmp, self.file)
-            except OSError:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(self.file, body)
         self.dirty = False

@@ -206,5 +206,5 @@ class CachedLoad:
                 limit=started - RACY_NS,
             )
             if body is not None:
-                memo.write(target, json.dumps(body, separators=(",", ":")))
+                memo.write_atomically(target, json.dumps(body, separators=(",", ":")))
                 memo.prune(target.parent, KEEP)

@@ -52,7 +52,7 @@ from trainops.manifest.files import caption_file
 if TYPE_CHECKING:
     from trainops.manifest.load import FileResult
 
-__all__ = ["BAD", "VERSION", "Entry", "Stored", "encode", "prune", "read", "write"]
+__all__ = ["BAD", "VERSION", "Entry", "Stored", "encode", "prune", "read", "write_atomically"]
 
 VERSION = 3
 BAD = (ValueError, KeyError, TypeError, IndexError, AttributeError)  # a foreign or torn file
@@ -287,9 +287,9 @@ def read(path: Path, config: list[object]) -> Json | None:
     return raw if raw.get("config") == config else None
 
 
-def write(target: Path, text: str) -> None:
-    """Atomically: a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=".load-cache.", dir=target.parent)
+def write_atomically(target: Path, text: str) -> None:
+    """Through a temporary file and a rename: a crash never leaves half a cache file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
