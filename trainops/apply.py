@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,18 +87,34 @@ class _Runner:
         self.lock = asyncio.Lock()
 
     async def run(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
+        """One model's entry; whatever it raises becomes its `failed` outcome, so one model's
+        error never cuts the others off half-way (only ^C stops them all)."""
         if self.stop:
             return _out(e, "skipped", "not started: an earlier model failed (--fail-fast)")
         try:
             result = await self._dispatch(e, d)
         except TrainopsError as exc:
-            self.stop = self.opt.fail_fast
             detail = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
-            self.say(f"{e.key}: failed: {exc.message}")
-            return _out(e, "failed", detail)
+            return self._failed(e, detail, exc.message)
+        except OSError as exc:  # a training file gone or unreadable since the plan
+            return self._failed(e, f"could not read {self._shown(exc.filename)}: {exc.strerror}")
+        except Exception as exc:
+            detail = f"unexpected error (a bug in trainops; please report it): {_named(exc)}"
+            return self._failed(e, detail, f"{detail}\n{traceback.format_exc()}")
         if result.result == "done":
             self.say(f"{e.key}: {result.detail}")
         return result
+
+    def _shown(self, filename: object) -> str:
+        path = Path(str(filename))
+        if path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()
+        return str(path)
+
+    def _failed(self, e: ModelPlan, detail: str, said: str | None = None) -> ModelOutcome:
+        self.stop = self.opt.fail_fast
+        self.say(f"{e.key}: failed: {said or detail}")
+        return _out(e, "failed", detail)
 
     async def _dispatch(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
         if e.action == "orphan":
@@ -263,6 +280,10 @@ class _Runner:
         live = await sync_files(self.client, self.root, d, e.model_id)
         await self._metadata(e, d, live)
         return await self._train(e, d, live)
+
+
+def _named(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _out(

@@ -40,6 +40,7 @@ from trainops.scenario.retry import (
     CallKind,
     Failure,
     gone_ok,
+    on_bad_reply,
     on_download_status,
     on_download_transport,
     on_status,
@@ -49,9 +50,11 @@ from trainops.scenario.retry import (
 )
 from trainops.scenario.wire import (
     JOB_FILTERS,
+    BadReply,
     JsonObject,
     StatusError,
     api_headers,
+    decoded,
     json_object,
     member,
     query,
@@ -59,6 +62,7 @@ from trainops.scenario.wire import (
     segment,
     send,
     tls,
+    undecoded,
 )
 
 __all__ = ["DryRun", "RetryPolicy", "Scenario", "request_kind"]
@@ -159,13 +163,26 @@ class Scenario:
             # Sleep outside the semaphore so a backing-off call does not block the others.
             await asyncio.sleep(result.delay)
 
-    async def _call(self, kind: CallKind, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+    async def _call(
+        self,
+        kind: CallKind,
+        what: str,
+        fn: Callable[[], Awaitable[httpx.Response]],
+        read: Callable[[httpx.Response], T],
+    ) -> T:
+        """`fn()` (one request), its reply made values by `read`, under the retry rules of
+        `kind`. Reading is part of the attempt: a reply that cannot be read (`BadReply`) is
+        retried or ambiguous like one lost on the way, never a crash half-way through apply."""
+
         async def once(attempt: int) -> T | Failure:
             try:
                 async with self._sem:
-                    return await fn()
+                    response = await fn()
+                return read(response)
             except StatusError as exc:
                 return on_status(self._retry, kind, what, exc, attempt)
+            except BadReply as exc:
+                return on_bad_reply(self._retry, kind, what, exc, attempt)
             except httpx.RequestError as exc:
                 # Not only TransportError: a reply that cannot be decoded or too many redirects
                 # were "connection errors" to the SDK too, and for a create just as ambiguous.
@@ -205,17 +222,15 @@ class Scenario:
         while True:
             params = {"pageSize": LIST_PAGE_SIZE, "paginationToken": token}
             get = self._api("GET", "/models", params=params)
-            page = json_object(await self._call("read", "list models", get))
-            yield parse_listing(page)
-            token = page.get("nextPaginationToken") or None
+            models, token = await self._call("read", "list models", get, decoded(_model_page))
+            yield models
             if not token:
                 return
 
     async def get_model(self, model_id: str) -> LiveModel:
         """The model in full (`complete`): every training image, with no job read."""
         path = f"/models/{segment(model_id)}"
-        reply = await self._call("read", f"read model {model_id}", self._api("GET", path))
-        return parse_model(member(reply, "model"), complete=True)
+        return await self._call("read", f"read model {model_id}", self._api("GET", path), _model)
 
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None
@@ -226,8 +241,7 @@ class Scenario:
         if short_description is not None:
             body["shortDescription"] = short_description
         what = f"create model {name or type}"
-        reply = await self._call("create", what, self._api("POST", "/models", body=body))
-        return parse_model(member(reply, "model"), complete=True)
+        return await self._call("create", what, self._api("POST", "/models", body=body), _model)
 
     async def update_model(
         self,
@@ -246,8 +260,8 @@ class Scenario:
             body["parameters"] = dict(parameters)
         put = self._api("PUT", f"/models/{segment(model_id)}", body=body)
         what = f"update model {model_id}"
-        reply = await self._call("idempotent", what, redacting(secret_values(parameters), put))
-        return parse_model(member(reply, "model"), complete=True)
+        put = redacting(secret_values(parameters), put)
+        return await self._call("idempotent", what, put, _model)
 
     async def update_tags(
         self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
@@ -259,8 +273,9 @@ class Scenario:
         await self._call(
             "idempotent",
             f"update tags of model {model_id}",
-            # The reply (the whole model) is not needed, so it is not decoded.
             self._api("PUT", f"/models/{segment(model_id)}/tags", body=body),
+            # The reply (the whole model) is not needed, so it is not decoded.
+            undecoded,
         )
 
     async def delete_model(self, model_id: str) -> None:
@@ -268,6 +283,7 @@ class Scenario:
             "idempotent",
             f"delete model {model_id}",
             gone_ok(self._api("DELETE", f"/models/{segment(model_id)}")),
+            undecoded,
         )
 
     # --- training images -----------------------------------------------------------------------
@@ -280,8 +296,7 @@ class Scenario:
         post = self._api(
             "POST", f"/models/{segment(model_id)}/training-images", body={"data": url, "name": name}
         )
-        reply = await self._call("create", f"upload {name} to model {model_id}", post)
-        image = parse_image(member(reply, "trainingImage"))
+        image = await self._call("create", f"upload {name} to model {model_id}", post, _image)
         if description is not None and image.description != description:
             await self.set_image_description(model_id, image.id, description)
             image = dataclasses.replace(image, description=description)
@@ -294,6 +309,7 @@ class Scenario:
             "idempotent",
             f"set the caption of image {image_id} of model {model_id}",
             self._api("PUT", f"/assets/{segment(image_id)}", body={"description": description}),
+            undecoded,
         )
 
     async def delete_training_image(self, model_id: str, image_id: str) -> None:
@@ -302,6 +318,7 @@ class Scenario:
             "idempotent",
             f"delete image {image_id} of model {model_id}",
             gone_ok(self._api("DELETE", f"/models/{path}/training-images/{segment(image_id)}")),
+            undecoded,
         )
 
     async def replace_pairs(self, model_id: str, pairs: Sequence[Mapping[str, str]]) -> None:
@@ -310,6 +327,7 @@ class Scenario:
             "idempotent",
             f"set the training pairs of model {model_id}",
             self._api("PUT", f"/models/{segment(model_id)}/training-images/pairs", body=body),
+            undecoded,
         )
 
     async def download(self, url: str) -> bytes:
@@ -336,8 +354,7 @@ class Scenario:
             "PUT", f"/models/{segment(model_id)}/train", body={"parameters": dict(parameters)}
         )
         what = f"train model {model_id}"
-        reply = await self._call("create", what, redacting(secret_values(parameters), put))
-        return str(member(reply, "job").get("jobId"))
+        return await self._call("create", what, redacting(secret_values(parameters), put), _job_id)
 
     async def dry_run(
         self,
@@ -355,29 +372,30 @@ class Scenario:
             params={"dryRun": "true", "trainingImagesCount": training_images_count},
             body={"parameters": dict(parameters)},
         )
-        reply = await self._call("read", what, redacting(secret_values(parameters), put))
-        if reply.status_code != DRY_RUN_STATUS:
+        put = redacting(secret_values(parameters), put)
+        priced = await self._call("read", what, put, decoded(_priced))
+        if not isinstance(priced, DryRun):
             raise ApiError(
-                f"{what}: the API answered {reply.status_code} instead of {DRY_RUN_STATUS} "
+                f"{what}: the API answered {priced} instead of {DRY_RUN_STATUS} "
                 "to a dry run, so it may have started a real training",
-                status=reply.status_code,
+                status=priced,
                 hint=f"check model {model_id} and its jobs before running apply",
             )
-        return parse_dry_run(json_object(reply))
+        return priced
 
     async def cancel_training(self, model_id: str) -> LiveModel:
-        reply = await self._call(
+        return await self._call(
             "create",
             f"cancel the training of model {model_id}",
             self._api(
                 "POST", f"/models/{segment(model_id)}/train/action", body={"action": "cancel"}
             ),
+            _model,
         )
-        return parse_model(member(reply, "model"), complete=True)
 
     async def get_job(self, job_id: str) -> LiveJob:
         get = self._api("GET", f"/jobs/{segment(job_id)}")
-        return parse_job(member(await self._call("read", f"read job {job_id}", get), "job"))
+        return await self._call("read", f"read job {job_id}", get, _job)
 
     async def list_jobs(self, **filters: Any) -> list[LiveJob]:
         """All jobs matching `filters` (the SDK's snake_case names, e.g. `author_id`). Pages may be
@@ -390,9 +408,53 @@ class Scenario:
         jobs: list[LiveJob] = []
         while True:
             get = self._api("GET", "/jobs", params=params)
-            page = json_object(await self._call("read", "list jobs", get))
-            jobs.extend(parse_job(j) for j in page.get("jobs") or [] if isinstance(j, dict))
-            token = page.get("nextPaginationToken")
+            page, token = await self._call("read", "list jobs", get, decoded(_job_page))
+            jobs.extend(page)
             if not token:
                 return jobs
             params = {**params, "paginationToken": token}
+
+
+# --- replies to values: a reply of the wrong shape raises `BadReply` (see `wire.decoded`) ------
+
+
+@decoded
+def _model(response: httpx.Response) -> LiveModel:
+    return parse_model(member(response, "model"), complete=True)
+
+
+@decoded
+def _image(response: httpx.Response) -> LiveImage:
+    return parse_image(member(response, "trainingImage"))
+
+
+@decoded
+def _job(response: httpx.Response) -> LiveJob:
+    return parse_job(member(response, "job"))
+
+
+@decoded
+def _job_id(response: httpx.Response) -> str:
+    job_id = member(response, "job").get("jobId")
+    if not isinstance(job_id, str) or not job_id:
+        raise BadReply(response, "JSON of the wrong shape (a job without its id)")
+    return job_id
+
+
+def _model_page(response: httpx.Response) -> tuple[list[LiveModel], str | None]:
+    page = json_object(response)
+    return parse_listing(page), page.get("nextPaginationToken") or None
+
+
+def _job_page(response: httpx.Response) -> tuple[list[LiveJob], str | None]:
+    page = json_object(response)
+    jobs = [parse_job(j) for j in page.get("jobs") or [] if isinstance(j, dict)]
+    return jobs, page.get("nextPaginationToken") or None
+
+
+def _priced(response: httpx.Response) -> DryRun | int:
+    """The price of a dry run; the status instead when it is not the dry run's (269)."""
+    body = json_object(response)
+    if response.status_code != DRY_RUN_STATUS:
+        return response.status_code
+    return parse_dry_run(body)

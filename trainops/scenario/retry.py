@@ -11,6 +11,10 @@ Call kinds (see `trainops.scenario.client`):
                 A transient 429 is a refusal before acting (the server says "not now"), so it is
                 retried like a read.
 
+A 2xx reply that cannot be read (not JSON, or JSON of the wrong shape: `wire.BadReply`, e.g. an
+HTML page from a proxy) is a reply lost on the way: retried for reads and idempotent writes,
+ambiguous for a create (the API may have acted before the proxy answered).
+
 A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeconds`) raises
 `QuotaError` at once, whatever the kind: a quick retry cannot lift it; only time can.
 """
@@ -27,7 +31,7 @@ from trainops.backoff import RetryPolicy, backoff
 from trainops.desired import SECRET_PARAMETERS
 from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
 from trainops.scenario.parse import number
-from trainops.scenario.wire import StatusError
+from trainops.scenario.wire import BadReply, StatusError
 
 T = TypeVar("T")
 CallKind = Literal["read", "idempotent", "create"]
@@ -76,6 +80,25 @@ def on_transport(
     if attempt >= policy.attempts:
         return Failure(error, None)
     return Failure(error, backoff(policy, attempt))
+
+
+def on_bad_reply(
+    policy: RetryPolicy, kind: CallKind, what: str, exc: BadReply, attempt: int
+) -> Failure:
+    """Raise or retry after a 2xx reply that cannot be read: whether the API acted is unknown."""
+    reason = f"the API's reply could not be read ({exc})"
+    if kind == "create":
+        return Failure(ambiguous(what, reason), None)
+    if attempt < policy.attempts:
+        return Failure(exc, backoff(policy, attempt))
+    if kind == "idempotent":
+        return Failure(ambiguous(what, f"{reason} after {attempt} attempt(s)"), None)
+    error = ApiError(
+        f"{what}: {reason} after {attempt} attempt(s)",
+        hint="something between trainops and the API (a proxy, a captive portal) may be "
+        "answering in its place: check the network and SCENARIO_BASE_URL, then run again",
+    )
+    return Failure(error, None)
 
 
 def on_download_transport(
@@ -226,15 +249,17 @@ def _redact(value: object, secrets: tuple[str, ...]) -> object:
     return value
 
 
-def gone_ok(fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+def gone_ok(
+    fn: Callable[[], Awaitable[httpx.Response]],
+) -> Callable[[], Awaitable[httpx.Response]]:
     """A DELETE answering 404 reached the desired state (e.g. a retried DELETE that had landed)."""
 
-    async def call() -> object:
+    async def call() -> httpx.Response:
         try:
             return await fn()
         except StatusError as exc:
             if exc.status_code == 404:
-                return None
+                return exc.response
             raise
 
     return call
