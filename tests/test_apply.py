@@ -299,7 +299,7 @@ async def test_apply_killed_between_trigger_and_record_never_triggers_twice(ws: 
         desired, the_plan = await plan(ws, client)
         outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
         assert dying.dead
-        assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+        assert results(outcome) == {"alpha": "unrecorded", "beta": "skipped"}
     async with client_for(app, ws) as client:
         _, rerun = await plan(ws, client)
         assert actions(rerun) == {"alpha": "update", "beta": "none"}
@@ -326,7 +326,7 @@ async def test_apply_killed_after_the_pending_tag_before_the_trigger_trains_on_r
         desired, the_plan = await plan(ws, client)
         outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
         assert dying.dead
-        assert results(outcome) == {"alpha": "failed", "beta": "skipped"}
+        assert results(outcome) == {"alpha": "unrecorded", "beta": "skipped"}
     async with client_for(app, ws) as client:
         assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
         _, rerun = await plan(ws, client)

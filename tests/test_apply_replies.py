@@ -1,6 +1,7 @@
-"""apply when a reply cannot be read, or one model meets an error nobody planned for: the write is
-treated as ambiguous (re-read, never re-sent blindly), and every other model still finishes and
-is reported (issue 11, item 7)."""
+"""apply when a reply cannot be read, is lost, or one model meets an error nobody planned for: the
+write is treated as ambiguous (re-read, never re-sent blindly), every other model still finishes
+and is reported, and a training that may run is never reported as failed at 0 CU (issue 11,
+items 7 and 9)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
 from tests.support.cli import Cli, scrub
-from tests.support.proxy import HtmlReply
+from tests.support.proxy import HtmlReply, TriggerThenOutage
 from tests.support.sandbox import Serve
 from tests.support.workspace import (
     actions,
@@ -23,6 +24,7 @@ from tests.support.workspace import (
     results,
 )
 from trainops.apply import ApplyOptions, apply_plan
+from trainops.render.text import render_outcome_text
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
 from trainops.scenario.client import Scenario
 from trainops.watch import wait_for_trainings
@@ -125,6 +127,62 @@ async def test_an_unexpected_error_in_one_model_is_its_failed_result_and_the_oth
         assert "Traceback" in reported
 
 
+async def _rerun_records_alpha_without_training(ws: Path, app: Starlette) -> None:
+    async with client_for(app, ws) as client:
+        _, rerun = await plan(ws, client)
+        assert actions(rerun) == {"alpha": "update", "beta": "none"}
+        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "skipped"}
+        _, final = await plan(ws, client)
+        assert actions(final) == {"alpha": "none", "beta": "none"}
+        assert client.requests[TRAIN] == 0
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+
+
+@synchronous
+async def test_a_training_started_but_not_recorded_is_unrecorded_with_its_job_and_cost(
+    ws: Path,
+) -> None:
+    app = await _first_training(ws)
+    dying = TriggerThenOutage(app)
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        desired, the_plan = await plan(ws, client)
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+    alpha = outcome.models[0]
+    assert results(outcome) == {"alpha": "unrecorded", "beta": "skipped"}
+    assert alpha.job_id is not None
+    assert alpha.cost == the_plan.models[0].estimated_cost
+    assert alpha.detail == (
+        "training started but not recorded: run apply again to record it (it never trains "
+        f"twice); update tags of model {the_plan.models[0].model_id}: unavailable (503)"
+    )
+    assert outcome.failed
+    await _rerun_records_alpha_without_training(ws, app)
+
+
+@synchronous
+async def test_a_trigger_whose_reply_and_reread_fail_may_have_started_and_costs_no_known_cu(
+    ws: Path,
+) -> None:
+    app = await _first_training(ws)
+    dying = TriggerThenOutage(app, status=500)  # the API acted, then answered 500
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        desired, the_plan = await plan(ws, client)
+        outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
+    alpha = outcome.models[0]
+    assert results(outcome) == {"alpha": "unrecorded", "beta": "skipped"}
+    assert (alpha.job_id, alpha.cost) == (None, None)
+    assert render_outcome_text(outcome, color=False).splitlines() == [
+        "  ? alpha: train unrecorded — a training may have started: run apply again to record "
+        "it (it never trains twice); the trigger was not confirmed: the API answered 500, and "
+        "the model could not be re-read",
+        "  · beta: none skipped — up to date",
+        "",
+        "Apply: 0 done, 0 failed, 1 skipped, 1 unrecorded. Cost: 0 CU (not counting 1 training "
+        "that may have started).",
+    ]
+    await _rerun_records_alpha_without_training(ws, app)
+
+
 def test_apply_through_a_proxy_answering_html_reports_every_model_and_exits_1(
     ws: Path, cli: Cli, serve: Serve
 ) -> None:
@@ -138,12 +196,13 @@ def test_apply_through_a_proxy_answering_html_reports_every_model_and_exits_1(
     assert "Traceback" not in cli.err
     outcome = scrub(cli.out).split("Estimated cost: 35 CU.\n")[1]
     assert outcome.splitlines() == [
-        "  ✗ alpha: create failed — train model model_ID: the API's reply could not be read (an "
-        "HTML page, status 200); the API may or may not have done it (hint: run apply again: it "
-        "re-reads the model and does only what is missing)",
-        "  ✗ beta: create failed — train model model_ID: the API's reply could not be read (an "
-        "HTML page, status 200); the API may or may not have done it (hint: run apply again: it "
-        "re-reads the model and does only what is missing)",
+        "  ? alpha: create unrecorded — a training may have started: run apply again to record "
+        "it (it never trains twice); the trigger was sent twice, neither confirmed: the API's "
+        "reply could not be read (an HTML page, status 200)",
+        "  ? beta: create unrecorded — a training may have started: run apply again to record "
+        "it (it never trains twice); the trigger was sent twice, neither confirmed: the API's "
+        "reply could not be read (an HTML page, status 200)",
         "",
-        "Apply: 0 done, 2 failed, 0 skipped. Cost: 0 CU.",
+        "Apply: 0 done, 0 failed, 0 skipped, 2 unrecorded. Cost: 0 CU (not counting 2 "
+        "trainings that may have started).",
     ]

@@ -46,6 +46,11 @@ from trainops.tags import (
 )
 
 Progress = Callable[[str], None]
+RERUN = "run apply again to record it (it never trains twice)"
+
+
+class _Unconfirmed(Exception):
+    """A trigger was sent and no reply says whether it started a training."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class _Runner:
     ) -> None:
         self.client, self.root, self.ws, self.opt, self.say = client, root, ws, options, progress
         self.stop = False
+        self.sent: dict[str, str | None] = {}  # key -> job id (None: unconfirmed) of triggers
         self.committed = 0.0  # CU of the trainings priced so far (the plan's, then apply's)
         self.lock = asyncio.Lock()
 
@@ -101,7 +107,7 @@ class _Runner:
         except Exception as exc:
             detail = f"unexpected error (a bug in trainops; please report it): {_named(exc)}"
             return self._failed(e, detail, f"{detail}\n{traceback.format_exc()}")
-        if result.result == "done":
+        if result.result in ("done", "unrecorded"):
             self.say(f"{e.key}: {result.detail}")
         return result
 
@@ -201,15 +207,24 @@ class _Runner:
         pending = pending_tag(d.fingerprint, int(self.opt.clock()), live.job_id)
         stale = [t for t in live.tags if t.startswith(PENDING_PREFIX)]
         await self.client.update_tags(live.id, add=[pending], delete=stale)
+        self.sent[e.key] = None  # from here on a training may run: ^C must say so
         try:
             job_id = await self._trigger(live.id, params, live.job_id, pending)
+        except _Unconfirmed as exc:
+            return _out(e, "unrecorded", f"a training may have started: {RERUN}; {exc}")
         except ApiError as exc:
+            del self.sent[e.key]
             if exc.status == 400 and "already training" in exc.message.lower():
                 return _out(e, "skipped", "already training (started elsewhere): not triggered")
             raise
+        self.sent[e.key] = job_id
         # The tags as the pending update left them: no re-read just to learn them.
         tags = (*(t for t in live.tags if t not in stale), pending)
-        await self._record(dataclasses.replace(live, tags=tags), d)
+        try:
+            await self._record(dataclasses.replace(live, tags=tags), d)
+        except TrainopsError as exc:
+            detail = f"training started but not recorded: {RERUN}; {exc.message}"
+            return _out(e, "unrecorded", detail, job_id=job_id, cost=cost)
         return _out(e, "done", "training started", job_id=job_id, cost=cost)
 
     async def _price_now(self, e: ModelPlan, d: DesiredModel, model_id: str) -> float | None:
@@ -233,22 +248,41 @@ class _Runner:
     async def _trigger(
         self, model_id: str, params: Mapping[str, object], job_before: str | None, pending: str
     ) -> str:
+        """The job id of the training triggered; `_Unconfirmed` when a trigger was sent and
+        whether it started a training is unknown; an `ApiError` when nothing started."""
         try:
             return await self.client.train(model_id, params)
-        except AmbiguousWriteError:
-            now = await self.client.get_model(model_id)
-            job_id = now.job_id
-            if now.status == "training" or (job_id and job_id != job_before):
-                self.say(f"{model_id}: the trigger timed out but was accepted (job {job_id})")
-                return str(job_id)
-            # Not accepted: the model is unchanged, so one more send cannot double-bill.
-            return await self.client.train(model_id, params)
+        except AmbiguousWriteError as exc:
+            unanswered = exc
         except TrainopsError:
-            # Refused (quota, 4xx): nothing started. Left behind, the pending tag would let the
-            # next plan take the previous training for this one and record inputs never trained.
-            with contextlib.suppress(TrainopsError):
-                await self.client.update_tags(model_id, delete=[pending])
+            await self._unpend(model_id, pending)
             raise
+        try:
+            now = await self.client.get_model(model_id)
+        except TrainopsError as exc:
+            reason = f"{unanswered.reason}, and the model could not be re-read"
+            raise _Unconfirmed(f"the trigger was not confirmed: {reason}") from exc
+        job_id = now.job_id
+        if now.status == "training" or (job_id and job_id != job_before):
+            self.say(f"{model_id}: the trigger's reply was lost but it was accepted (job {job_id})")
+            return str(job_id)
+        # Not accepted: the model is unchanged, so one more send cannot double-bill.
+        try:
+            return await self.client.train(model_id, params)
+        except AmbiguousWriteError as exc:
+            raise _Unconfirmed(
+                f"the trigger was sent twice, neither confirmed: {exc.reason}"
+            ) from exc
+        except TrainopsError:
+            await self._unpend(model_id, pending)
+            raise
+
+    async def _unpend(self, model_id: str, pending: str) -> None:
+        """After a refused trigger (quota, 4xx), nothing started. Left behind, the pending tag
+        would let the next plan take the previous training for this one and record inputs never
+        trained."""
+        with contextlib.suppress(TrainopsError):
+            await self.client.update_tags(model_id, delete=[pending])
 
     async def _record(self, live: LiveModel, d: DesiredModel) -> None:
         add = [fingerprint_tag(d.fingerprint), identity_tag(self.ws, d.key)]

@@ -81,7 +81,12 @@ class AmbiguousWriteError(ApiError):
     """A create/train call failed in a way that does not say whether the server acted.
 
     Never retry it blindly: re-read the model (and its jobs) and decide from what is there.
+    `reason` is what happened to the request, in words (`the request timed out`).
     """
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
 
 
 class LiveStateError(TrainopsError):

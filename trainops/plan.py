@@ -212,7 +212,9 @@ def _canonical_json(value: object) -> str:
 
 # --- apply outcome ----------------------------------------------------------------------------
 
-Result = Literal["done", "failed", "skipped"]
+# `unrecorded`: a training was triggered (or may have been) but apply could not record it; the
+# next apply records it and never triggers it again.
+Result = Literal["done", "failed", "skipped", "unrecorded"]
 
 
 @dataclass(frozen=True)
@@ -232,22 +234,23 @@ class Outcome:
     models: tuple[ModelOutcome, ...]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0}
+        out: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0, "unrecorded": 0}
         for m in self.models:
             out[m.result] += 1
         return out
 
     @property
     def failed(self) -> bool:
-        return any(m.result == "failed" for m in self.models)
+        """Apply did not finish its work (exit 1): a model failed or a training is unrecorded."""
+        return any(m.result in ("failed", "unrecorded") for m in self.models)
 
     @property
     def total_cost(self) -> float:
         return sum(m.cost or 0.0 for m in self.models)
 
     def data(self) -> dict[str, object]:
-        """JSON: {failed, summary: {done, failed, skipped, total_cost}, models[]: {name, action,
-        result, detail, job_id, cost}}."""
+        """JSON: {failed, summary: {done, failed, skipped, unrecorded, total_cost}, models[]:
+        {name, action, result, detail, job_id, cost}}."""
         summary: dict[str, object] = {**self.counts(), "total_cost": self.total_cost}
         models = [{"name": m.key, **dataclasses.asdict(m)} for m in self.models]
         for m in models:

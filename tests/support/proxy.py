@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+TRIGGER = re.compile(r"/models/[^/]+/train$")
 HTML = "<html><body><h1>Welcome</h1><p>Please sign in to continue.</p></body></html>"
 
 
@@ -55,3 +56,34 @@ class HtmlReply:
 
             await self.app(scope, receive, drop)
         await HTMLResponse(HTML, status_code=200)(scope, receive, send)
+
+
+class TriggerThenOutage:
+    """The API handles the first training trigger; its reply is the API's own, or `status` with
+    an error body when given. From then on every request is answered 503: apply dies (its
+    connection, or the API) right after triggering."""
+
+    def __init__(self, app: ASGIApp, *, status: int | None = None) -> None:
+        self.app, self.status, self.down = app, status, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.down:
+            await JSONResponse({"message": "unavailable"}, status_code=503)(scope, receive, send)
+            return
+        trigger = (
+            scope["type"] == "http"
+            and scope["method"] == "PUT"
+            and TRIGGER.search(scope["path"]) is not None
+            and b"dryRun" not in scope.get("query_string", b"")
+        )
+        self.down = trigger
+        if not trigger or self.status is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def drop(_message: Message) -> None:
+            pass
+
+        await self.app(scope, receive, drop)
+        body = {"message": "internal error"}
+        await JSONResponse(body, status_code=self.status)(scope, receive, send)

@@ -36,7 +36,12 @@ LABELS = {
     "none": "none",
     "orphan": "⚠️ orphan",
 }
-RESULT_LABELS = {"done": "✅ done", "failed": "❌ failed", "skipped": "⏭️ skipped"}
+RESULT_LABELS = {
+    "done": "✅ done",
+    "failed": "❌ failed",
+    "skipped": "⏭️ skipped",
+    "unrecorded": "⚠️ unrecorded",
+}
 MAX_WHY = 140
 
 
@@ -148,8 +153,13 @@ def _footer(plan: Plan) -> str:
 
 def render_outcome_markdown(outcome: Outcome) -> str:
     n = outcome.counts()
-    if outcome.failed:
+    if n["failed"]:
         verdict = f"❌ **Apply failed for {n['failed']} of {len(outcome.models)} models**"
+    elif n["unrecorded"]:
+        s, it = ("s", "them") if n["unrecorded"] != 1 else ("", "it")
+        verdict = (
+            f"⚠️ **{n['unrecorded']} training{s} not recorded: run apply again to record {it}**"
+        )
     elif outcome.models:
         verdict = f"✅ **Applied: {n['done']} done, {n['skipped']} skipped**"
     else:

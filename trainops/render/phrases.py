@@ -26,7 +26,7 @@ from trainops.plan import (
 
 SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
-RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·"}
+RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?"}
 MAX_LISTED = 10  # per kind of change and model: long image lists collapse to a count
 MAX_VALUE = 80
 
@@ -189,7 +189,11 @@ def outcome_line(m: ModelOutcome) -> str:
 
 def outcome_summary(outcome: Outcome) -> str:
     n = outcome.counts()
+    unrecorded = f", {n['unrecorded']} unrecorded" if n["unrecorded"] else ""
+    unknown = sum(1 for m in outcome.models if m.result == "unrecorded" and m.cost is None)
+    s = "s" if unknown != 1 else ""
+    uncounted = f" (not counting {unknown} training{s} that may have started)" if unknown else ""
     return (
-        f"Apply: {n['done']} done, {n['failed']} failed, {n['skipped']} skipped. "
-        f"Cost: {format_cu(outcome.total_cost)} CU."
+        f"Apply: {n['done']} done, {n['failed']} failed, {n['skipped']} skipped{unrecorded}. "
+        f"Cost: {format_cu(outcome.total_cost)} CU{uncounted}."
     )

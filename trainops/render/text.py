@@ -46,7 +46,7 @@ class _Paint(Protocol):
     def __call__(self, symbol: str, text: str | None = None) -> str: ...
 
 
-_COLORS = {"+": "32", "~": "33", "…": "36", "-": "31", "!": "35", "✓": "32", "✗": "31"}
+_COLORS = {"+": "32", "~": "33", "…": "36", "-": "31", "!": "35", "✓": "32", "✗": "31", "?": "35"}
 
 
 def render_json(plan: Plan) -> str:

@@ -210,6 +210,7 @@ def retry_after(response: httpx.Response) -> float | None:
 def ambiguous(what: str, reason: str) -> AmbiguousWriteError:
     return AmbiguousWriteError(
         f"{what}: {reason}; the API may or may not have done it",
+        reason=reason,
         hint="run apply again: it re-reads the model and does only what is missing",
     )
 

@@ -1,0 +1,42 @@
+"""The apply outcome when a training may run unrecorded: its own result, never `failed` at 0 CU."""
+
+from __future__ import annotations
+
+from inline_snapshot import external_file, snapshot
+
+from trainops.plan import ModelOutcome, Outcome
+from trainops.render.text import render_outcome_markdown, render_outcome_text
+
+STARTED = ModelOutcome(
+    "a",
+    "train",
+    "unrecorded",
+    "training started but not recorded: run apply again to record it (it never trains twice); "
+    "update tags of model m1: unavailable (503)",
+    job_id="job_1",
+    cost=12,
+)
+MAYBE = ModelOutcome(
+    "b",
+    "create",
+    "unrecorded",
+    "a training may have started: run apply again to record it (it never trains twice); the "
+    "trigger was not confirmed: the request timed out, and the model could not be re-read",
+)
+
+
+def test_unrecorded_trainings_are_counted_apart_and_their_unknown_cost_is_said() -> None:
+    outcome = Outcome((STARTED, MAYBE, ModelOutcome("c", "train", "done", "training started")))
+    assert outcome.failed
+    assert render_outcome_text(outcome, color=False) == external_file(
+        "snapshots/outcome-unrecorded.txt", format=".txt"
+    )
+    assert render_outcome_markdown(outcome) == external_file(
+        "snapshots/outcome-unrecorded.md", format=".txt"
+    )
+
+
+def test_a_failure_beside_an_unrecorded_training_is_the_verdict() -> None:
+    failed = ModelOutcome("c", "train", "failed", "refused (400)")
+    markdown = render_outcome_markdown(Outcome((MAYBE, failed)))
+    assert markdown.splitlines()[2] == snapshot("❌ **Apply failed for 1 of 2 models**")
