@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
-from trainops.errors import AmbiguousWriteError, ApiError, TrainopsError, UnsafePlanError
+from trainops.errors import (
+    AmbiguousWriteError,
+    ApiError,
+    Interrupted,
+    TrainopsError,
+    UnsafePlanError,
+)
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
@@ -76,9 +82,13 @@ async def apply_plan(
     models = desired.by_key()
     runner = _Runner(client, desired.workspace.root, desired.workspace.name, options, progress)
     runner.committed = plan.total_cost
-    results = await asyncio.gather(
-        *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
-    )
+    try:
+        results = await asyncio.gather(
+            *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
+        )
+    except asyncio.CancelledError:
+        # ^C: every model's run has stopped by now (gather waits for them to be cancelled).
+        raise runner.interrupted() from None
     return Outcome(models=tuple(results))
 
 
@@ -121,6 +131,22 @@ class _Runner:
         self.stop = self.opt.fail_fast
         self.say(f"{e.key}: failed: {said or detail}")
         return _out(e, "failed", detail)
+
+    def interrupted(self) -> Interrupted:
+        """What a ^C leaves behind: the trainings this apply triggered (or may have)."""
+        safe = "running apply again is safe: it does only what is missing and never trains twice"
+        if not self.sent:
+            return Interrupted("this apply triggered no training", hint=safe)
+        started = ", ".join(
+            f"{key} ({f'job {job}' if job else 'trigger sent, not confirmed'})"
+            for key, job in sorted(self.sent.items())
+        )
+        n = len(self.sent)
+        return Interrupted(
+            f"{n} training{'s' if n != 1 else ''} this apply triggered may still be running: "
+            + started,
+            hint=f"follow them with `trainops status`; {safe} (it records what started)",
+        )
 
     async def _dispatch(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
         if e.action == "orphan":

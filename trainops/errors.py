@@ -9,6 +9,8 @@ TrainopsError                 any user-fixable failure (exit 1)
 ├── LiveStateError            the live models are ambiguous (two claim one manifest)
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
 └── StalePlanError            a saved plan no longer matches manifests, images or live state
+
+Interrupted (a KeyboardInterrupt, exit 130): ^C during apply, saying what may still run.
 """
 
 from __future__ import annotations
@@ -99,3 +101,14 @@ class UnsafePlanError(TrainopsError):
 
 class StalePlanError(TrainopsError):
     pass
+
+
+class Interrupted(KeyboardInterrupt):
+    """^C in the middle of a command that knows what it leaves behind: `message` says what may
+    still be running, `hint` what to do. A KeyboardInterrupt, not a TrainopsError: it stops
+    everything and exits 130 like any ^C."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint

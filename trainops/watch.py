@@ -8,7 +8,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-from trainops.errors import TrainopsError
+from trainops.errors import Interrupted, TrainopsError
 from trainops.live import LiveJob
 from trainops.plan import ModelOutcome, Outcome
 from trainops.render.phrases import remaining_text
@@ -29,6 +29,27 @@ async def wait_for_trainings(
     """Follow every training apply started until it ends; a failed one becomes `failed`."""
     jobs = {m.job_id: m for m in outcome.models if m.job_id and m.result == "done"}
     ended: dict[str, LiveJob] = {}
+    try:
+        await _follow(client, jobs, ended, progress, interval, timeout, clock)
+    except asyncio.CancelledError:  # ^C: the trainings go on without us
+        going = sorted(f"{m.key} (job {j})" for j, m in jobs.items() if j not in ended)
+        raise Interrupted(
+            f"stopped following the trainings; still running: {', '.join(going) or 'none'}",
+            hint="apply recorded them: follow them with `trainops status`",
+        ) from None
+    return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
+
+
+async def _follow(
+    client: Scenario,
+    jobs: dict[str, ModelOutcome],
+    ended: dict[str, LiveJob],
+    progress: Progress,
+    interval: float,
+    timeout: float | None,
+    clock: Callable[[], float],
+) -> None:
+    """Poll the jobs not `ended` yet until all have, adding each to `ended` as it ends."""
     seen: dict[str, str] = {}
     first: dict[str, tuple[float, float]] = {}  # job -> (time, progress) first seen moving
     start = clock()
@@ -51,7 +72,6 @@ async def wait_for_trainings(
                     hint="follow them with `trainops status`",
                 )
             await asyncio.sleep(interval)
-    return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
 
 
 def _progress_line(

@@ -1,7 +1,8 @@
 """The one error handler: what a command raised, as a message on stderr and an exit code.
 
-A `TrainopsError` is the user's to fix (exit 1, with its diagnostics and hint); ^C is 130;
-anything else is a bug in trainops (exit 3, with the traceback to report).
+A `TrainopsError` is the user's to fix (exit 1, with its diagnostics and hint); ^C is 130 (with
+what may still be running, when the command knows: `Interrupted`); anything else is a bug in
+trainops (exit 3, with the traceback to report).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
-from trainops.errors import ManifestError, TrainopsError
+from trainops.errors import Interrupted, ManifestError, TrainopsError
 
 
 def err(text: str) -> None:
@@ -35,6 +36,11 @@ def handle(command: Callable[[], int]) -> int:
     gc.freeze()
     try:
         return command()
+    except Interrupted as exc:
+        err(f"interrupted: {exc.message}")
+        if exc.hint:
+            err(f"hint: {exc.hint}")
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         err("interrupted")
         return EXIT_INTERRUPTED
