@@ -21,8 +21,11 @@ A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeco
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Literal, TypeVar
 
 import httpx
@@ -58,10 +61,11 @@ def on_status(
         return Failure(error, None)
     if kind == "create" and exc.status_code != 429:
         return Failure(ambiguous(what, f"the API answered {exc.status_code}"), None)
-    if attempt >= policy.attempts:
-        return Failure(error, None)
-    wait = retry_after(exc.response)
+    wait = retry_after(exc.response, policy.clock)
     if wait is not None and wait > policy.max_retry_after:
+        message = api_message(exc.body) or exc.response.reason_phrase
+        return Failure(not_now(what, exc.status_code, wait, message), None)
+    if attempt >= policy.attempts:
         return Failure(error, None)
     return Failure(error, wait if wait is not None else backoff(policy, attempt))
 
@@ -121,8 +125,32 @@ def on_download_status(
     )
     if attempt >= policy.attempts or not (status in (408, 429) or status >= 500):
         return Failure(error, None)
-    wait = retry_after(response)
+    wait = retry_after(response, policy.clock)
+    if wait is not None and wait > policy.max_retry_after:
+        return Failure(not_now(f"download {shown}", status, wait, None), None)
     return Failure(error, wait if wait is not None else backoff(policy, attempt))
+
+
+def not_now(what: str, status: int, wait: float, message: str | None) -> ApiError:
+    """A refusal whose Retry-After is longer than we wait: say how long."""
+    said = duration_text(wait)
+    refused = "rate limited by the API" if status == 429 else f"the API is unavailable ({status})"
+    return ApiError(
+        f"{what}: {refused}: retry after {said}" + (f" ({message})" if message else ""),
+        status=status,
+        hint=f"wait {said}, then run again",
+    )
+
+
+def duration_text(seconds: float) -> str:
+    """`61 s`, `5 min`, `2 h 30 min`."""
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
 
 
 # --- error mapping -----------------------------------------------------------------------------
@@ -196,15 +224,25 @@ def api_message(body: object) -> str | None:
     return None
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
+    """The wait the reply asks for, in seconds: `retry-after-ms`, else `Retry-After` (seconds or
+    an HTTP date); None when absent or unreadable (our backoff applies)."""
     try:
         if (ms := response.headers.get("retry-after-ms")) is not None:
             return max(float(ms) / 1000.0, 0.0)
         if (s := response.headers.get("retry-after")) is not None:
             return max(float(s), 0.0)
     except ValueError:
-        return None  # an HTTP date: fall back to our backoff
+        return _until(response.headers.get("retry-after"), now)
     return None
+
+
+def _until(date: str | None, now: Callable[[], float]) -> float | None:
+    try:
+        when = parsedate_to_datetime(date or "")
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - now(), 0.0) if when.tzinfo else None
 
 
 def ambiguous(what: str, reason: str) -> AmbiguousWriteError:
