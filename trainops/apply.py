@@ -38,6 +38,7 @@ from trainops.errors import (
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
+from trainops.redact import bounded, redact
 from trainops.scenario.client import Scenario
 from trainops.sync import sync_files
 from trainops.tags import (
@@ -53,6 +54,7 @@ from trainops.tags import (
 
 Progress = Callable[[str], None]
 RERUN = "run apply again to record it (it never trains twice)"
+MAX_QUOTED = 300  # characters of an unexpected error's text in a model's outcome
 
 
 class _Unconfirmed(Exception):
@@ -115,7 +117,8 @@ class _Runner:
         except OSError as exc:  # a training file gone or unreadable since the plan
             return self._failed(e, f"could not read {self._shown(exc.filename)}: {exc.strerror}")
         except Exception as exc:
-            detail = f"unexpected error (a bug in trainops; please report it): {_named(exc)}"
+            named = bounded(_named(exc), MAX_QUOTED)
+            detail = f"unexpected error (a bug in trainops; please report it): {named}"
             return self._failed(e, detail, f"{detail}\n{traceback.format_exc()}")
         if result.result in ("done", "unrecorded"):
             self.say(f"{e.key}: {result.detail}")
@@ -354,4 +357,4 @@ def _out(
     job_id: str | None = None,
     cost: float | None = None,
 ) -> ModelOutcome:
-    return ModelOutcome(e.key, e.action, result, detail, job_id=job_id, cost=cost)
+    return ModelOutcome(e.key, e.action, result, redact(detail), job_id=job_id, cost=cost)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from trainops.redact import redact
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -36,12 +38,14 @@ class Diagnostic:
 
 
 class TrainopsError(Exception):
-    """Base of every error a user can fix. `hint` says what to do next."""
+    """Base of every error a user can fix. `hint` says what to do next. Both are redacted here,
+    where they are made: an API error may quote a credential back (`trainops.redact`)."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint is not None else None
 
 
 class ManifestError(TrainopsError):
@@ -88,7 +92,7 @@ class AmbiguousWriteError(ApiError):
 
     def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
-        self.reason = reason
+        self.reason = redact(reason)
 
 
 class LiveStateError(TrainopsError):

@@ -111,3 +111,23 @@ class SigintAt(_Route):
                 while (await receive())["type"] != "http.disconnect":
                     pass
         await JSONResponse({"message": "too late"}, status_code=504)(scope, receive, send)
+
+
+class EchoHeaders(_Route):
+    """Refuses the matching requests with `status` and an error message that quotes the request's
+    headers back, as some gateways do, followed by `padding` characters of filler."""
+
+    def __init__(
+        self, app: ASGIApp, method: str, path: str, *, status: int = 400, padding: int = 0
+    ) -> None:
+        super().__init__(method, path, times=None)
+        self.app, self.status, self.padding = app, status, padding
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.take(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = "; ".join(f"{k.decode()}={v.decode()}" for k, v in scope["headers"])
+        message = f"invalid request (headers: {headers}) " + "x" * self.padding
+        body = {"apiError": "bad-request", "message": message}
+        await JSONResponse(body, status_code=self.status)(scope, receive, send)

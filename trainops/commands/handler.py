@@ -8,16 +8,19 @@ trainops (exit 3, with the traceback to report).
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import traceback
 from collections.abc import Callable
 
 from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
 from trainops.errors import Interrupted, ManifestError, TrainopsError
+from trainops.redact import forget, redact, register_environ, strip_bidi
 
 
 def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A line on stderr: never a credential, never a bidi control (see `trainops.redact`)."""
+    print(strip_bidi(redact(text)), file=sys.stderr, flush=True)
 
 
 def report(exc: TrainopsError) -> None:
@@ -34,6 +37,9 @@ def handle(command: Callable[[], int]) -> int:
     # A plan of hundreds of models allocates enough for full collections, and each would walk
     # every module and cache start-up left alive: keep those out of the collector meanwhile.
     gc.freeze()
+    # This command's secrets only (a process runs one command; a test process, many).
+    forget()
+    register_environ(os.environ)
     try:
         return command()
     except Interrupted as exc:

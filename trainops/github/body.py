@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from trainops.github.markup import truncate_markdown, utf16_len
+from trainops.redact import redact, strip_bidi
 
 MAX_COMMENT_CHARS = 65536  # GitHub: "body is too long (maximum is 65536 characters)"
 OUTCOME_MARKER = "<!-- trainops:outcome -->"
@@ -54,6 +55,7 @@ def plan_comment(
     """The full plan if it fits, else the compact one with a note, else compact truncated."""
     if not _FINGERPRINT.fullmatch(plan_fingerprint):
         raise ValueError(f"not a plan fingerprint: {plan_fingerprint[:40]!r}")
+    full_markdown, compact_markdown = _public(full_markdown), _public(compact_markdown)
     sha = sha if sha and _SHA.fullmatch(sha) else None
     where = f"the [job summary]({run_url})" if run_url else "the job summary"
     link = f"The full plan, with per-model details, is in {where}." if run_url else None
@@ -92,12 +94,18 @@ def read_meta(body: str, marker: str) -> dict[str, Any] | None:
 
 def outcome_comment(markdown: str, *, max_chars: int = MAX_COMMENT_CHARS) -> str:
     note = "⚠️ Truncated to fit GitHub's comment size limit; the full outcome is in the job log."
+    markdown = _public(markdown)
     body = f"{OUTCOME_MARKER}\n{markdown.rstrip()}\n"
     if utf16_len(body) <= max_chars:
         return body
     frame = f"{OUTCOME_MARKER}\n\n\n{note}\n"
     content = truncate_markdown(markdown, max_chars - utf16_len(frame))
     return f"{OUTCOME_MARKER}\n{content.rstrip()}\n\n{note}\n"
+
+
+def _public(markdown: str) -> str:
+    """The renderers already clean every user string; a comment is public, so once more."""
+    return strip_bidi(redact(markdown))
 
 
 def _meta(fingerprint: str, sha: str | None, form: Form) -> str:

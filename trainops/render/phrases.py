@@ -23,6 +23,7 @@ from trainops.plan import (
     Value,
     format_cu,
 )
+from trainops.redact import redact, strip_bidi
 
 SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
@@ -32,8 +33,9 @@ MAX_VALUE = 80
 
 
 def clean(text: str, limit: int | None = None) -> str:
-    """One line without control characters (names and captions must not drive a terminal)."""
-    spaced = "".join(" " if c in "\r\n\t" else c for c in text)
+    """One line without control characters (names and captions must not drive a terminal), bidi
+    controls (they would reorder what is shown) or credentials (see `trainops.redact`)."""
+    spaced = "".join(" " if c in "\r\n\t" else c for c in strip_bidi(redact(text)))
     out = "".join(c for c in spaced if c >= " " and not ("\x7f" <= c <= "\x9f"))
     return out if limit is None or len(out) <= limit else out[: limit - 1] + "…"
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from trainops import redact
 from trainops.backoff import RetryPolicy
 from trainops.errors import ApiError
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
@@ -94,6 +95,7 @@ class Scenario:
         self._retry = retry
         self._sem = asyncio.Semaphore(max(1, parallelism))
         self._headers = api_headers(api_key, api_secret)
+        redact.register_credentials(api_key, api_secret)
         self._http = httpx.AsyncClient(
             transport=transport,
             base_url=base_url,

@@ -33,6 +33,7 @@ import httpx
 from trainops.backoff import RetryPolicy, backoff
 from trainops.desired import SECRET_PARAMETERS
 from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
+from trainops.redact import bounded, register
 from trainops.scenario.parse import number
 from trainops.scenario.wire import BadReply, StatusError
 
@@ -49,6 +50,7 @@ class Failure:
 
 
 DEFAULT_POLICY = RetryPolicy()
+MAX_QUOTED = 300  # characters of an API error's message quoted in ours
 
 
 def on_status(
@@ -215,12 +217,14 @@ def _flatten(body: object) -> dict[str, object]:
 
 
 def api_message(body: object) -> str | None:
+    """What the API said, on one line and bounded: a proxy's page or an echo of the request
+    must not flood the message (nor, redacted later, carry a credential)."""
     if isinstance(body, str):
-        return body.strip() or None
+        return bounded(body, MAX_QUOTED) or None
     fields = _flatten(body)
     for key in ("message", "error", "detail", "reason"):
         if isinstance(fields.get(key), str):
-            return str(fields[key])
+            return bounded(str(fields[key]), MAX_QUOTED)
     return None
 
 
@@ -262,9 +266,11 @@ def secret_values(parameters: Mapping[str, object] | None) -> tuple[str, ...]:
 def redacting(
     secrets: tuple[str, ...], fn: Callable[[], Awaitable[T]]
 ) -> Callable[[], Awaitable[T]]:
-    """Wrap a call so an API error echoing a secret parameter never carries its value."""
+    """Wrap a call so an API error echoing a secret parameter never carries its value (and
+    register the values: a message made elsewhere never carries them either)."""
     if not secrets:
         return fn
+    register(*secrets)
 
     async def call() -> T:
         try:
