@@ -100,3 +100,11 @@ def test_stderr_lines_carry_no_bidi_control(ws: Path, cli: Cli) -> None:
     edit(ws / "alpha" / "model.yaml", "  name: Alpha", f"  name: Alpha\n  colo{BIDI}ur: red")
     assert cli("validate", cwd=ws) == 1
     assert cli.err.startswith("alpha/model.yaml:8: spec.colour: unknown field\n")
+
+
+def test_a_warning_naming_a_file_carries_no_bidi_control(ws: Path, cli: Cli) -> None:
+    images = ws / "alpha" / "images"
+    (images / f"copy{BIDI}.png").write_bytes((images / "alpha-1.png").read_bytes())
+    assert cli("validate", cwd=ws) == 0
+    assert "copy.png is an exact duplicate" in cli.err  # printed by validate itself
+    assert _leaks(cli.err) == []

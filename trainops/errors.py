@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from trainops.redact import redact
+from trainops.redact import redact, strip_bidi
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Diagnostic:
 
     def __str__(self) -> str:
         head = f"{self.file}:{self.line}: {self.field}: {self.message}"
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
+        # File names and fields are the user's: nothing that reorders the line when shown.
+        return strip_bidi(f"{head}\n  hint: {self.hint}" if self.hint else head)
 
 
 class TrainopsError(Exception):
