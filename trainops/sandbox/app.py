@@ -21,7 +21,7 @@ from trainops.sandbox import admin, assets, images, models, training
 from trainops.sandbox.context import PREFIX, Sandbox
 from trainops.sandbox.faults import Fault, FaultBox, FaultMiddleware
 from trainops.sandbox.limits import Limits
-from trainops.sandbox.replies import HttpError
+from trainops.sandbox.replies import BodyLimitMiddleware, HttpError
 from trainops.sandbox.store import Store
 
 SANDBOX_API_KEY = "sandbox-key"
@@ -100,6 +100,7 @@ def create_app(
     app = Starlette(
         routes=[Mount(PREFIX, routes=api)],
         middleware=[
+            Middleware(BodyLimitMiddleware),
             Middleware(AuthMiddleware, key=api_key, secret=api_secret),
             Middleware(FaultMiddleware, box=box, prefix=PREFIX),
         ],
