@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,10 +31,8 @@ MAX_PATTERN_LENGTH = 200
 MAX_MATCHED_PATH = 200
 MAX_REPEATS = 2  # each repeat multiplies the backtracking on a path by its length
 
-try:  # `sre_parse` warns from Python 3.11, where the parser moved to `re._parser`
-    _parser = importlib.import_module("re._parser")
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    _parser = importlib.import_module("sre_parse")
+# The parser `re` compiles with; `sre_parse` warns from Python 3.11, where it moved.
+_parser = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 _GROUP_REFS = {"GROUPREF", "GROUPREF_EXISTS"}
 
