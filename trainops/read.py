@@ -17,6 +17,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Seq
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, LiveStateError
+from trainops.leaks import leaked
 from trainops.live import Live, LiveModel
 from trainops.scenario.client import Scenario
 from trainops.tags import (
@@ -25,7 +26,6 @@ from trainops.tags import (
     IDENTITY_PREFIX,
     PENDING_PREFIX,
     identity_tag,
-    probe_name,
     probe_tag,
 )
 
@@ -76,7 +76,8 @@ class Pages:
 async def read_live(
     client: Scenario, desired: Desired, *, pages: Pages | None = None, full: bool = True
 ) -> Live:
-    """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
+    """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`), its
+    price probes, and the models a create left untagged that it may claim (`trainops.leaks`).
 
     Each page of the model list is planned as it arrives: the models of one page are taken, and
     the full reads they need started, while the next page is on its way. `pages` is the list
@@ -90,6 +91,7 @@ async def read_live(
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     by_key = desired.by_key()
+    kinds = {(m.type, m.name) for m in desired.models if not m.model_id}
     listing: list[LiveModel] = []
     taken: dict[str, LiveModel] = {}
     reads: dict[str, asyncio.Task[LiveModel | None]] = {}  # model id -> its full read
@@ -129,19 +131,18 @@ async def read_live(
             sorted((_as_seen_by(m, workspace) for m in models if m is not None), key=lambda m: m.id)
         ),
         probes=_probes(listing, workspace),
+        leaked=tuple(m for m in leaked(listing, kinds) if m.id not in taken),
     )
 
 
 def _probes(listing: Sequence[LiveModel], workspace: str) -> dict[str, str]:
     """This workspace's price probes by type: still empty and never trained, so a dry run on one
-    honours `trainingImagesCount` exactly."""
+    honours `trainingImagesCount` exactly. Only tagged ones: an untagged one (its create was
+    cut off before its tag) is `Live.leaked`, for a plan to claim before it uses it."""
     tag = probe_tag(workspace)
     out: dict[str, str] = {}
     for m in sorted(listing, key=lambda m: m.id):
-        usable = m.status == "new" and not m.images_count
-        # Untagged with the probe's name: a probe whose create timed out before it was tagged.
-        ours = tag in m.tags or (not m.tags and m.name == probe_name(m.type))
-        if usable and ours:
+        if m.status == "new" and not m.images_count and tag in m.tags:
             out.setdefault(m.type, m.id)
     return out
 

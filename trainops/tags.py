@@ -1,7 +1,8 @@
 """The tag protocol: what trainops records on a live model, since it keeps no state file.
 
  What it needs to remember lives on the model itself:
-- identity:     tag `trainops:<workspace>/<key>`           (set at create or adoption)
+- identity:     tag `trainops:<workspace>/<key>`           (set at create or adoption; a model
+                may carry other workspaces' too, each finds its own)
 - trained with: tag `trainops-fp:<fingerprint[:32]>`        (set after a training was triggered)
 - git commit:   tag `trainops-commit:<sha[:12]>`            (the manifests' commit at trigger)
 - in flight:    tag `trainops-pending:<fingerprint[:32]>@<unix seconds>/<previous job id>`
@@ -10,7 +11,8 @@
                 the pending trigger's; `none` when the model had no job)
 - price probe:  tag `trainops-probe:<workspace>` on an empty, never-trained model of one type,
                 created by `plan` to price models that do not exist yet (a dry run needs a model
-                id); reused by every later plan, never trained, never an orphan
+                id); reused by every later plan, never trained, never an orphan; used only once
+                tagged (one left untagged is claimed first, see `trainops.leaks`)
 - image content: each uploaded training image is named `<sha256[:16]>-<file name>`, because the
                 API stores no content hash and re-downloading every image to hash it is slow.
 """
