@@ -5,11 +5,13 @@ workspace's claim keeps every other off it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.support.aio import synchronous
+from tests.support.builders import live_of, model
 from tests.support.leaks import DiesAfter
 from tests.support.workspace import (
     actions,
@@ -24,6 +26,8 @@ from tests.support.workspace import (
     results,
 )
 from trainops.apply import ApplyOptions, apply_plan
+from trainops.leaks import leaked
+from trainops.live import LiveModel
 from trainops.scenario.client import Scenario
 from trainops.tags import is_trainops_tag, probe_name
 from trainops.watch import wait_for_trainings
@@ -41,6 +45,29 @@ def _other(root: Path) -> Path:
     """A second workspace (`other`) with a model of the same name and type as `one`'s alpha."""
     edit(root / "trainops.yaml", "workspace: e2e", "workspace: other")
     return root
+
+
+def test_leaked_models_are_empty_untagged_new_and_of_a_wanted_kind_oldest_first() -> None:
+    d = model("alpha")
+    empty = {"status": "new", "images": (), "images_count": 0, "job": None, "tags": ()}
+    kind = (d.type, d.name)
+
+    def at(when: float, model_id: str, **kw: Any) -> LiveModel:
+        return live_of(d, id=model_id, created_at=when, **{**empty, **kw})
+
+    candidates = [
+        at(3, "model_late"),
+        at(1, "model_early"),
+        at(2, "model_probe", name=probe_name(d.type)),
+        at(0, "model_user_tag", tags=("mine",)),
+        at(0, "model_tagged", tags=("trainops-probe:acme",)),
+        at(0, "model_files", images_count=1),
+        at(0, "model_trained", status="trained"),
+        at(0, "model_job", job_id="job_1"),
+        at(0, "model_renamed", name="Other"),
+    ]
+    found = [m.id for m in leaked(candidates, {kind})]
+    assert found == ["model_user_tag", "model_early", "model_probe", "model_late"]
 
 
 async def _untagged(client: Scenario) -> list[str]:
