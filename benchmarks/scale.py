@@ -220,7 +220,8 @@ def _cli_phase(cfg: Config, repo: Repo, server: Served, warm: Phase, floor: floa
     }
     cmd = [sys.executable, "-m", "trainops", "plan", "--detailed-exitcode"]
     before, cpu = server.requests(), server.cpu_s()
-    done, wall = _timed(lambda: subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True))
+    # This interpreter running trainops, argv fixed above: no outside input reaches it.
+    done, wall = _timed(lambda: subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True))  # noqa: S603
     if done.returncode != 0:
         raise RuntimeError(f"warm plan (CLI): exit {done.returncode}: {done.stderr.decode()}")
     requests = server.requests() - before

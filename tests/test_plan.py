@@ -423,6 +423,7 @@ def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
             "has_changes",
             "inputs_digest",
             "models",
+            "partial",
             "plan_fingerprint",
             "summary",
             "workspace",

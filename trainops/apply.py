@@ -35,6 +35,7 @@ from trainops.errors import (
     TrainopsError,
     UnsafePlanError,
 )
+from trainops.leaks import claim, claim_leaked, looks_leaked
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
@@ -48,7 +49,6 @@ from trainops.tags import (
     commit_tag,
     fingerprint_tag,
     identity_tag,
-    is_trainops_tag,
     pending_tag,
 )
 
@@ -160,7 +160,7 @@ class _Runner:
             if self.opt.replace_running and e.training and e.training.other_inputs:
                 return await self._replace_running(e, d)
             return _out(e, "skipped", "a training is running: nothing started")
-        model_id = e.model_id or await self._create(d)
+        model_id = e.model_id if e.model_id and e.action != "create" else await self._create(d, e)
         live = await sync_files(self.client, self.root, d, model_id)
         await self._metadata(e, d, live)
         if not e.will_train:
@@ -173,37 +173,49 @@ class _Runner:
         await self.client.delete_model(e.model_id)
         return _out(e, "done", f"deleted orphan {e.model_id}")
 
-    async def _create(self, d: DesiredModel) -> str:
+    async def _create(self, d: DesiredModel, e: ModelPlan) -> str:
+        """A model for `d`, never used before its identity tag is on it and no other run's:
+        the leaked one the plan found (`e.model_id`, see `trainops.leaks`) if it still is, else
+        a new one. A crash after the tag leaves a model the next plan finds."""
+        tags = [identity_tag(self.ws, d.key), *d.tags]
+        kind = (d.type, d.name)
+        if e.model_id and await claim_leaked(self.client, e.model_id, kind, tags):
+            self.say(f"{d.key}: adopted {e.model_id}, left untagged by an interrupted create")
+            return e.model_id
         started = self.opt.clock()
         try:
             model = await self.client.create_model(
                 type=d.type, name=d.name, short_description=d.short_description
             )
         except AmbiguousWriteError:
-            found = await self._find_created(d, started)
+            found = await self._find_created(d, started, tags)
             if found is None:
                 raise
-            model = found
-        model_id = model.id
-        # The identity tag first: a crash after this point leaves a model the next plan finds.
-        await self.client.update_tags(model_id, add=[identity_tag(self.ws, d.key), *d.tags])
+            model_id = found
+        else:
+            model_id = model.id
+            if not await claim(self.client, model_id, tags):
+                raise TrainopsError(
+                    f"model {model_id} was claimed by another run before its identity tag "
+                    "landed: left to it",
+                    hint="apply again: it creates another",
+                )
         self.say(f"{d.key}: created {model_id}")
         return model_id
 
-    async def _find_created(self, d: DesiredModel, since: float) -> LiveModel | None:
+    async def _find_created(self, d: DesiredModel, since: float, tags: list[str]) -> str | None:
         """After an ambiguous create: the model it may have made (same type and name, untagged,
-        new, created after we asked). Adopting it avoids a duplicate model."""
+        new, created after we asked), claimed. Adopting it avoids a duplicate model."""
         for m in await self.client.list_models():
             created = m.created_at
             if (
-                m.type == d.type
-                and m.name == d.name
-                and m.status == "new"
-                and not any(is_trainops_tag(t) for t in m.tags)
+                looks_leaked(m)
+                and (m.type, m.name) == (d.type, d.name)
                 and created is not None
                 and created >= since - 5
+                and await claim_leaked(self.client, m.id, (d.type, d.name), tags)
             ):
-                return m
+                return m.id
         return None
 
     async def _metadata(self, e: ModelPlan, d: DesiredModel, live: LiveModel) -> None:
@@ -334,7 +346,8 @@ class _Runner:
         )
 
     async def _replace_running(self, e: ModelPlan, d: DesiredModel) -> ModelOutcome:
-        assert e.model_id is not None
+        if e.model_id is None:  # a `wait` entry always names its model: a bug in the plan
+            raise TypeError(f"{e.key}: a running training without a model id")
         spent = e.training.cost_so_far if e.training else None
         await self.client.cancel_training(e.model_id)
         note = f" ({spent:g} CU already spent)" if spent is not None else ""

@@ -5,7 +5,9 @@ Decision rules, per manifest, in order:
 1. Match. A manifest finds its live model by `spec.modelId` first, else by the identity tag
    `trainops:<workspace>/<key>`. A `spec.modelId` that is not live is a manifest error, and so
    are two manifests matching one live model. (Two live models claiming one key never get here:
-   the reader refuses them, see `trainops.read`.) No live model -> `create`.
+   the reader refuses them, see `trainops.read`.) No live model -> `create`; the create adopts
+   an empty untagged model of the manifest's type and name (one a create interrupted before its
+   identity tag left, `trainops.leaks`) when there is one: its id is on the entry.
 2. `wait`: the model is training (status `training`, or its latest job is not terminal) or being
    copied: never trigger another training. When the running training's fingerprint (the pending
    tag, else the recorded one) is not the desired one, say it runs on other inputs: it becomes
@@ -77,7 +79,8 @@ def diff(
     ws = desired.workspace.name
     tagged = _tagged(live, ws)
     matched = _match_all(desired, live, tagged)
-    models = [_plan_model(d, matched[d.key], ws) for d in desired.models]
+    leaked = _leaked_for(desired, live, matched)
+    models = [_plan_model(d, matched[d.key], ws, leaked.get(d.key)) for d in desired.models]
     if not partial:
         claimed = {m.id for m in matched.values() if m is not None}
         models += [_orphan(m, desired) for m in tagged.values() if m.id not in claimed]
@@ -130,6 +133,21 @@ def _match_all(
     return out
 
 
+def _leaked_for(
+    desired: Desired, live: Live, matched: Mapping[str, LiveModel | None]
+) -> dict[str, LiveModel]:
+    """The leaked model each create adopts: one of its type and name, each taken once."""
+    left = list(live.leaked)  # oldest first
+    out: dict[str, LiveModel] = {}
+    for d in desired.models:
+        if matched[d.key] is None and d.model_id is None:
+            found = next((m for m in left if (m.type, m.name) == (d.type, d.name)), None)
+            if found is not None:
+                out[d.key] = found
+                left.remove(found)
+    return out
+
+
 def _shared_claims(desired: Desired, matched: Mapping[str, LiveModel | None]) -> list[Diagnostic]:
     """Two manifests must never manage one live model (each would undo the other's changes)."""
     first: dict[str, DesiredModel] = {}
@@ -173,18 +191,20 @@ def _orphan(m: LiveModel, desired: Desired) -> ModelPlan:
 # --- one model --------------------------------------------------------------------------------
 
 
-def _plan_model(d: DesiredModel, m: LiveModel | None, ws: str) -> ModelPlan:
+def _plan_model(
+    d: DesiredModel, m: LiveModel | None, ws: str, leaked: LiveModel | None = None
+) -> ModelPlan:
     base = ModelPlan(
         key=d.key,
         action="none",
-        model_id=m.id if m else None,
+        model_id=m.id if m else (leaked.id if leaked else None),
         type=d.type,
         display_name=d.name,
         fingerprint=d.fingerprint,
         source=str(d.source),
     )
     if m is None:
-        return _create(base, d, ws)
+        return _create(base, d, ws, leaked)
     inputs = input_changes(d, m)
     meta = meta_changes(d, m, ws)
     if is_busy(m):
@@ -219,10 +239,18 @@ def _plan_model(d: DesiredModel, m: LiveModel | None, ws: str) -> ModelPlan:
     )
 
 
-def _create(base: ModelPlan, d: DesiredModel, ws: str) -> ModelPlan:
+def _create(base: ModelPlan, d: DesiredModel, ws: str, leaked: LiveModel | None) -> ModelPlan:
+    # Still `create` when it adopts a leaked model: the same work (files, tags, a first
+    # training) at the same cost, and the plan's readers (summaries, comments) need no new word.
     n = len(d.training_files)
     changes = create_changes(d, ws)
-    why = f"no live model: create it, upload {n} training file{'s' if n != 1 else ''} and train"
+    files = f"upload {n} training file{'s' if n != 1 else ''} and train"
+    why = f"no live model: create it, {files}"
+    if leaked is not None:
+        why = (
+            f"no managed model: adopt {leaked.id} (empty and untagged, with this name and type: "
+            f"left by a create interrupted before its identity tag), {files}"
+        )
     return dataclasses.replace(
         base, action="create", reasons=(why,), changes=changes, will_train=True
     )

@@ -92,6 +92,8 @@ class Live:
     workspace: str
     models: tuple[LiveModel, ...]  # managed by this workspace (identity tag) or adopted by id
     probes: Mapping[str, str] = field(default_factory=dict)  # model type -> price probe id
+    # Models a create left untagged, of a manifest's type and name or a probe's (`leaks`).
+    leaked: tuple[LiveModel, ...] = ()
 
     def by_id(self) -> dict[str, LiveModel]:
         return {m.id: m for m in self.models}

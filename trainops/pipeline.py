@@ -9,6 +9,10 @@
     5. diff desired and live into a `Plan` (`diff.diff`, pure)
     6. price the trainings with the API's dry run (`pricing.price`)
 
+`apply --plan FILE` runs 4-6 again over the manifests the saved plan covers (`remake_plan`),
+checking the saved plan against what it finds after 4 (inputs digest), 5 (what apply would do)
+and 6 (costs), and goes on with the plan made now: see `trainops.planfile`.
+
 The budget gate, rendering and apply are the caller's. Nothing here prints or parses arguments.
 """
 
@@ -28,6 +32,7 @@ from trainops.diff import diff
 from trainops.errors import Diagnostic
 from trainops.live import Live
 from trainops.plan import Plan
+from trainops.planfile import check_costs, check_fresh, check_same, scope
 from trainops.pricing import price
 from trainops.read import Pages, read_live
 from trainops.repo import changed_since, head_commit
@@ -121,6 +126,33 @@ async def make_plan(
     pages: Pages | None = None,
 ) -> Planned:
     """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
+    live, plan = await _read_and_diff(desired, client, partial=partial, pages=pages)
+    plan = await price(plan, client, desired, live=live, probe=probe)
+    return Planned(desired=desired, live=live, plan=plan, warnings=warnings)
+
+
+async def remake_plan(
+    saved: Plan,
+    desired: Desired,
+    client: Scenario,
+    *,
+    probe: bool = True,
+) -> Planned:
+    """The plan now for the models `saved` covers, refused (`StalePlanError`) unless it is the
+    saved one: same inputs, same decisions, costs within the saved ones. Callers apply this
+    plan, never `saved`: a file's entries are a claim, this is what the manifests say."""
+    scoped = scope(desired, saved)
+    live, plan = await _read_and_diff(scoped, client, partial=saved.partial)
+    check_fresh(saved, scoped, live)
+    check_same(saved, plan)  # before pricing: no dry run for a plan refused anyway
+    plan = await price(plan, client, scoped, live=live, probe=probe)
+    check_costs(saved, plan)
+    return Planned(desired=desired, live=live, plan=plan, warnings=())
+
+
+async def _read_and_diff(
+    desired: Desired, client: Scenario, *, partial: bool, pages: Pages | None = None
+) -> tuple[Live, Plan]:
     # Asking git (and importing gitpython) overlaps the wait for the model list.
     commit = asyncio.create_task(asyncio.to_thread(head_commit, desired.workspace.root))
     live = await read_live(client, desired, pages=pages)
@@ -131,5 +163,4 @@ async def make_plan(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         partial=partial,
     )
-    plan = await price(plan, client, desired, live=live, probe=probe)
-    return Planned(desired=desired, live=live, plan=plan, warnings=warnings)
+    return live, dataclasses.replace(plan, partial=partial)

@@ -3,17 +3,21 @@
 `trainops.diff.diff(desired, live)` computes it (pure); `pricing` puts costs on it with
 `Plan.with_costs`; `render` turns it into text, markdown or JSON; `apply` consumes it.
 
-JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.0". Minor versions
+JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.1". Minor versions
 only add keys; a reader refuses an unknown major version. Keys are sorted.
 
-    format_version    "1.0"
+    format_version    "1.1" (1.1 added `partial`)
     workspace         the workspace name (namespaces identity tags)
+    partial           true when only some manifests were planned (`--changed-since`): orphans
+                      were not judged
     commit            git commit of the manifests, or null
     created_at        ISO timestamp given by the caller ("" when not given)
     inputs_digest     sha256 of the manifests and the live snapshot the plan was computed from;
                       `apply --plan FILE` recomputes it and refuses a stale plan
     plan_fingerprint  sha256 of what would be done (actions, fingerprints, changes, costs), stable
-                      across runs: compared at merge with the one reviewed in the pull request
+                      across runs: compared at merge with the one reviewed in the pull request.
+                      Unkeyed, so it catches accidents, not forgery: `apply --plan` plans again
+                      and applies only a plan equal to the saved one (`trainops.planfile`)
     has_changes       true when apply would change something (create, train or update)
     summary           {create, train, update, wait, none, orphan: counts, total_cost: CU,
                        unpriced_trainings: trainings without an estimate}
@@ -45,7 +49,7 @@ from typing import Literal, get_args
 
 from typing_extensions import TypeAliasType
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 Action = Literal["create", "train", "update", "wait", "none", "orphan"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -132,6 +136,7 @@ class Plan:
     created_at: str = ""
     inputs_digest: str = ""
     format_version: str = FORMAT_VERSION
+    partial: bool = False  # only some manifests were planned: no orphans were judged
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(ACTIONS, 0)
@@ -193,6 +198,7 @@ class Plan:
             "commit": self.commit,
             "created_at": self.created_at,
             "inputs_digest": self.inputs_digest,
+            "partial": self.partial,
             "plan_fingerprint": self.fingerprint(),
             "has_changes": self.has_changes,
             "summary": summary,

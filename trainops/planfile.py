@@ -1,20 +1,42 @@
-"""Plan files: `plan --out FILE` saves a plan, `apply --plan FILE` reads it back and refuses it
-when it is stale.
+"""Plan files: `plan --out FILE` saves a plan; `apply --plan FILE` holds the plan apply would
+make now to it, and applies that one, never the file's entries.
 
-A saved plan carries a digest of the inputs it was computed from (`inputs_digest`);
-`apply --plan FILE` recomputes it from the manifests and a fresh read of the live models and
-refuses a plan whose digest differs (`check_fresh`), like Terraform's "saved plan is stale". The
-manifests side covers fingerprints (file contents, captions, parameters) and metadata; the live
-side covers, per model, id, status, updatedAt, tags, image ids and the latest job. A running
-model's `updatedAt` is left out: progress ticks bump it without changing what apply would do (its
-status change at the end still counts).
+A saved plan is a promise to check, never a script to run: its `plan_fingerprint` is an unkeyed
+sha256 anyone who edits the file can recompute. So `apply --plan` (see `pipeline.remake_plan`):
+
+1. scopes the manifests to the saved plan's models (`scope`): a `--changed-since` plan covers
+   only some, and a manifest outside the file is not applied either way;
+2. checks `inputs_digest` (`check_fresh`), a digest of the inputs the plan was computed from,
+   against the manifests and a fresh read of the live models, like Terraform's "saved plan is
+   stale". It is kept as the first check, not subsumed by 3: a saved plan is a promise about the
+   inputs it was reviewed on, so any change to them makes it stale even where the decisions
+   happen to come out the same, and this check can say which side changed. The manifests side
+   covers fingerprints (file contents, captions, parameters) and metadata; the live side covers,
+   per model, id, status, updatedAt, tags, image ids and the latest job. A running model's
+   `updatedAt` is left out: progress ticks bump it without changing what apply would do (its
+   status change at the end still counts);
+3. diffs again and refuses a plan that differs in anything that decides what apply does
+   (`check_same`): the workspace, the set of models (orphans included), and per model the
+   action, `will_train`, `model_id`, the fingerprint, the changes, and whether a running
+   training is on other inputs (`--replace-running`). Wording, sources and progress do not count;
+4. prices again and refuses a plan whose costs rose (`check_costs`). The tolerance: a model's
+   re-priced cost may be lower than or equal to the saved one, never higher (so neither can the
+   total of what was priced); a saved price must still be a price (a saved `null`, "priced at
+   apply", accepts any, as its review did: apply's own limits then bound it as for any unpriced
+   training).
+
+Every refusal is a `StalePlanError` (exit 1) naming each difference, per model and field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+import math
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,14 +44,25 @@ from trainops.changes import is_busy
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ConfigError, StalePlanError
 from trainops.live import Live, LiveModel
-from trainops.plan import FORMAT_VERSION, ModelPlan, Plan, freeze
+from trainops.plan import FORMAT_VERSION, Change, ModelPlan, Plan, Value, freeze
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-__all__ = ["check_fresh", "inputs_digest", "load_plan", "plan_from_data", "save_plan"]
+__all__ = [
+    "check_costs",
+    "check_fresh",
+    "check_same",
+    "inputs_digest",
+    "load_plan",
+    "plan_from_data",
+    "save_plan",
+    "scope",
+]
 
 HALF = 32
+REPLAN = "run `trainops plan --out FILE` again, review it, and apply the new plan"
+SHOWN = 20  # differences listed in a refusal; a forged file may hold thousands
 
 
 def inputs_digest(desired: Desired, live: Live) -> str:
@@ -57,8 +90,117 @@ def check_fresh(plan: Plan, desired: Desired, live: Live) -> None:
         changed.append("the live models")
     raise StalePlanError(
         f"the saved plan is stale: {' and '.join(changed)} changed since it was computed",
-        hint="run `trainops plan --out FILE` again, review it, and apply the new plan",
+        hint=REPLAN,
     )
+
+
+def scope(desired: Desired, saved: Plan) -> Desired:
+    """The manifests of the models the saved plan covers. Taking its word for the scope is safe:
+    a model it leaves out is not applied, and an orphan entry for a key some manifest declares
+    brings that manifest into scope, where it plans as itself and `check_same` refuses it."""
+    keys = {m.key for m in saved.models}
+    return dataclasses.replace(desired, models=tuple(m for m in desired.models if m.key in keys))
+
+
+def check_same(saved: Plan, now: Plan) -> None:
+    """Raise StalePlanError unless `now` would do what `saved` says, costs aside."""
+    problems = []
+    if saved.workspace != now.workspace:
+        problems.append(_differs("workspace", saved.workspace, now.workspace))
+    counts = Counter(m.key for m in saved.models)
+    problems += [
+        f"{_show(k)}: listed {n} times in the saved plan" for k, n in counts.items() if n > 1
+    ]
+    before = {m.key: m for m in saved.models}
+    after = {m.key: m for m in now.models}
+    for key in sorted(before.keys() | after.keys()):
+        problems += _model_differences(key, before.get(key), after.get(key))
+    _refuse(problems, "does not match what apply would do now")
+
+
+def check_costs(saved: Plan, now: Plan) -> None:
+    """Raise StalePlanError when a re-priced training costs more than the saved plan says."""
+    before = {m.key: m.estimated_cost for m in saved.models}
+    problems = [
+        f"{m.key}: estimated_cost: saved {_cost(was)}, now {_cost(m.estimated_cost)}"
+        for m in now.models
+        if m.will_train
+        and (was := before.get(m.key)) is not None
+        and not _within(was, m.estimated_cost)
+    ]
+    _refuse(problems, "costs more now than it says")
+
+
+def _within(saved: float, now: float | None) -> bool:
+    # A file may hold NaN or Infinity (Python's json reads both): neither bounds anything.
+    return now is not None and math.isfinite(saved) and now <= saved
+
+
+# What decides what apply does with one model, by the name a refusal gives it.
+_DECIDING: dict[str, Callable[[ModelPlan], Value]] = {
+    "action": lambda m: m.action,
+    "will_train": lambda m: m.will_train,
+    "model_id": lambda m: m.model_id,
+    "fingerprint": lambda m: m.fingerprint,
+    "training on other inputs": lambda m: m.training.other_inputs if m.training else None,
+}
+
+
+def _model_differences(key: str, saved: ModelPlan | None, now: ModelPlan | None) -> list[str]:
+    name = _show(key)
+    if saved is None or now is None:
+        was = saved.action if saved else "(absent)"
+        return [f"{name}: saved {_show(was)}, now {now.action if now else '(absent)'}"]
+    out = [
+        _differs(f"{name}: {field}", get(saved), get(now))
+        for field, get in _DECIDING.items()
+        if get(saved) != get(now)
+    ]
+    if Counter(saved.changes) != Counter(now.changes):
+        out.append(_changes_differ(name, saved.changes, now.changes))
+    return out
+
+
+def _changes_differ(name: str, saved: tuple[Change, ...], now: tuple[Change, ...]) -> str:
+    only_saved = [_change(c) for c in (Counter(saved) - Counter(now)).elements()]
+    only_now = [_change(c) for c in (Counter(now) - Counter(saved)).elements()]
+    parts = [f"only saved: {'; '.join(only_saved)}"] if only_saved else []
+    parts += [f"only now: {'; '.join(only_now)}"] if only_now else []
+    return f"{name}: changes: {', '.join(parts)}"
+
+
+def _change(c: Change) -> str:
+    text = f"{_show(c.op)} {_show(c.kind)} {_show(c.subject)}"
+    if not c.sensitive and (c.old is not None or c.new is not None):
+        text += f" {_show(c.old)} -> {_show(c.new)}"
+    # Two changes can differ only in what apply acts on (an image's hash, a live image id).
+    return text + (f" [{_show(c.ref)[:12]}]" if c.ref else "")
+
+
+def _differs(what: str, saved: Value, now: Value) -> str:
+    return f"{what}: saved {_show(saved)}, now {_show(now)}"
+
+
+def _show(value: Value) -> str:
+    """A value for one line of a refusal: the saved side is whatever the file holds, so anything
+    long or unprintable (escape sequences, bidi overrides) is shown escaped and cut."""
+    if isinstance(value, str) and value.isprintable() and len(value) <= 64:
+        return value
+    text = json.dumps(value)  # ASCII only: escapes every control and bidi character
+    return text if len(text) <= 64 else text[:61] + "..."
+
+
+def _cost(value: float | None) -> str:
+    return "unpriced" if value is None else f"{value:g}"
+
+
+def _refuse(problems: list[str], what: str) -> None:
+    if not problems:
+        return
+    shown = [f"  {p}" for p in problems[:SHOWN]]
+    if len(problems) > SHOWN:
+        shown.append(f"  ... and {len(problems) - SHOWN} more")
+    raise StalePlanError(f"the saved plan {what}:\n" + "\n".join(shown), hint=REPLAN)
 
 
 def _sha(value: object) -> str:
@@ -114,6 +256,8 @@ def load_plan(path: Path) -> Plan:
     if not isinstance(data, dict):
         raise _bad_file(path, "not a JSON object")
     plan = plan_from_data(data, path)
+    # Catches a hand edit early, nothing more: the fingerprint is unkeyed, so a forger recomputes
+    # it. What protects apply is that it plans again (`check_same`, `check_costs`).
     if plan.fingerprint() != data.get("plan_fingerprint"):
         raise ConfigError(
             f"{path}: the plan file was modified after it was saved (plan_fingerprint differs)",
@@ -149,6 +293,7 @@ def plan_from_data(data: dict[str, object], path: Path | str = "<plan>") -> Plan
         created_at=str(data.get("created_at") or ""),
         inputs_digest=str(data.get("inputs_digest") or ""),
         format_version=version,
+        partial=data.get("partial") is True,  # absent before 1.1
     )
 
 

@@ -15,10 +15,11 @@ no stand-in exists the entry says so ("priced at apply") and the total is marked
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ApiError, QuotaError, UnsafePlanError
+from trainops.leaks import claim, claim_leaked, is_probe
 from trainops.live import Live, LiveModel
 from trainops.plan import ModelPlan, Plan
 from trainops.scenario.client import Scenario
@@ -45,12 +46,12 @@ async def price(
     `live` (the state the plan was computed from) lets `create` entries be priced on a stand-in
     and lets notes say when the images on the live model differ from the manifest's. With
     `probe`, a `create` with no stand-in is priced on this workspace's empty price probe of its
-    type, created on first need (see `trainops.live`).
+    type, claimed or created on first need (see `trainops.tags`, `trainops.leaks`).
     """
     models = desired.by_key()
     todo = [m for m in plan.models if m.will_train and m.key in models]
     live_models = live.models if live is not None else ()
-    probes = _Probes(client, desired.workspace.name, live.probes if live else {}, probe)
+    probes = _Probes(client, desired.workspace.name, live, probe)
     priced = await asyncio.gather(
         *(_price_entry(client, m, models[m.key], live_models, probes) for m in todo)
     )
@@ -58,13 +59,14 @@ async def price(
 
 
 class _Probes:
-    """One empty model per type to dry-run new models on; created at most once per type."""
+    """One empty model per type to dry-run new models on, found at most once per type: this
+    workspace's tagged probe, else a probe left untagged (claimed first: a probe carries its
+    tag before it is used, so no other workspace uses it too), else a new one."""
 
-    def __init__(
-        self, client: Scenario, workspace: str, known: Mapping[str, str], allowed: bool
-    ) -> None:
-        self.client, self.workspace, self.allowed = client, workspace, allowed
-        self.ids = dict(known)
+    def __init__(self, client: Scenario, workspace: str, live: Live | None, allowed: bool) -> None:
+        self.client, self.tag, self.allowed = client, probe_tag(workspace), allowed
+        self.ids: dict[str, str | None] = dict(live.probes) if live else {}
+        self.leaked = [m for m in live.leaked if is_probe(m)] if live else []
         self.locks: dict[str, asyncio.Lock] = {}
 
     async def get(self, model_type: str) -> str | None:
@@ -72,17 +74,21 @@ class _Probes:
             return self.ids.get(model_type)
         async with self.locks.setdefault(model_type, asyncio.Lock()):
             if model_type not in self.ids:
-                self.ids[model_type] = await self._create(model_type)
+                self.ids[model_type] = await self._find(model_type)
         return self.ids[model_type]
 
-    async def _create(self, model_type: str) -> str:
+    async def _find(self, model_type: str) -> str | None:
+        kind = (model_type, probe_name(model_type))
+        for m in self.leaked:
+            if m.type == model_type and await claim_leaked(self.client, m.id, kind, [self.tag]):
+                return m.id
         probe = await self.client.create_model(
             type=model_type,
             name=probe_name(model_type),
             short_description="Empty model trainops dry-runs new models on. Never trained.",
         )
-        await self.client.update_tags(probe.id, add=[probe_tag(self.workspace)])
-        return probe.id
+        # Another run may have claimed it as leaked before the tag: then it is theirs.
+        return probe.id if await claim(self.client, probe.id, [self.tag]) else None
 
 
 async def _price_entry(

@@ -17,9 +17,17 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Seq
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, LiveStateError
+from trainops.leaks import leaked
 from trainops.live import Live, LiveModel
 from trainops.scenario.client import Scenario
-from trainops.tags import FP_LEN, probe_name, probe_tag
+from trainops.tags import (
+    FP_LEN,
+    FP_PREFIX,
+    IDENTITY_PREFIX,
+    PENDING_PREFIX,
+    identity_tag,
+    probe_tag,
+)
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 JOB_STATUSES = frozenset({"training", "failed"})
@@ -68,7 +76,8 @@ class Pages:
 async def read_live(
     client: Scenario, desired: Desired, *, pages: Pages | None = None, full: bool = True
 ) -> Live:
-    """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`).
+    """Every live model this workspace manages (identity tag) or adopts (`spec.modelId`), its
+    price probes, and the models a create left untagged that it may claim (`trainops.leaks`).
 
     Each page of the model list is planned as it arrives: the models of one page are taken, and
     the full reads they need started, while the next page is on its way. `pages` is the list
@@ -82,6 +91,7 @@ async def read_live(
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     by_key = desired.by_key()
+    kinds = {(m.type, m.name) for m in desired.models if not m.model_id}
     listing: list[LiveModel] = []
     taken: dict[str, LiveModel] = {}
     reads: dict[str, asyncio.Task[LiveModel | None]] = {}  # model id -> its full read
@@ -89,7 +99,7 @@ async def read_live(
     def take(m: LiveModel, d: DesiredModel | None) -> None:
         if m.id in taken:
             return  # listed twice: pages shifted under a concurrent write
-        taken[m.id] = m
+        taken[m.id] = m = _as_seen_by(m, workspace)
         if full and (may_have_changed(m, d) or _job_to_read(m)):
             reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
@@ -99,12 +109,13 @@ async def read_live(
             for m in batch:
                 if m.id in adopted:
                     take(m, adopted[m.id])
-                elif m.recorded.workspace == workspace:
-                    take(m, by_key.get(m.recorded.key) if m.recorded.key else None)
+                elif keys := m.recorded.keys(workspace):
+                    take(m, by_key.get(keys[0]) if len(keys) == 1 else None)
         missing = {i: m for i, m in adopted.items() if i not in taken}
         for m in await _fetch_adopted(client, missing, strict=full):
             take(m, adopted[m.id])
         if full:
+            _check_records(taken.values(), workspace)
             _check_unique(taken.values(), workspace, desired)
         done = await asyncio.gather(*reads.values())
     finally:  # on an error: no request left running, and none of their errors left unretrieved
@@ -116,21 +127,22 @@ async def read_live(
     models = [fresh.get(i, m) for i, m in taken.items()]
     return Live(
         workspace=workspace,
-        models=tuple(sorted((m for m in models if m is not None), key=lambda m: m.id)),
+        models=tuple(
+            sorted((_as_seen_by(m, workspace) for m in models if m is not None), key=lambda m: m.id)
+        ),
         probes=_probes(listing, workspace),
+        leaked=tuple(m for m in leaked(listing, kinds) if m.id not in taken),
     )
 
 
 def _probes(listing: Sequence[LiveModel], workspace: str) -> dict[str, str]:
     """This workspace's price probes by type: still empty and never trained, so a dry run on one
-    honours `trainingImagesCount` exactly."""
+    honours `trainingImagesCount` exactly. Only tagged ones: an untagged one (its create was
+    cut off before its tag) is `Live.leaked`, for a plan to claim before it uses it."""
     tag = probe_tag(workspace)
     out: dict[str, str] = {}
     for m in sorted(listing, key=lambda m: m.id):
-        usable = m.status == "new" and not m.images_count
-        # Untagged with the probe's name: a probe whose create timed out before it was tagged.
-        ours = tag in m.tags or (not m.tags and m.name == probe_name(m.type))
-        if usable and ours:
+        if m.status == "new" and not m.images_count and tag in m.tags:
             out.setdefault(m.type, m.id)
     return out
 
@@ -158,12 +170,61 @@ async def _fetch_adopted(
     return [m for m in found if m is not None]
 
 
+def _as_seen_by(m: LiveModel, workspace: str) -> LiveModel:
+    """`m` with its record as `workspace` sees it: its own identity tag, whatever else it has."""
+    return dataclasses.replace(m, recorded=m.recorded.of(workspace))
+
+
+def _check_records(models: Iterable[LiveModel], workspace: str) -> None:
+    """A model of this workspace that records its key, its fingerprint or a pending trigger twice
+    is an error naming the tags: either pick could train it again or skip a needed training."""
+    for m in sorted(models, key=lambda m: m.id):
+        if len(keys := m.recorded.keys(workspace)) > 1:
+            idents = [identity_tag(workspace, k) for k in keys]
+            raise LiveStateError(
+                f"model {m.id} carries {_count(idents)} identity tags of workspace "
+                f"{workspace!r}: {_listed(idents)}",
+                hint=(
+                    f"remove the tag of the key that must not manage it "
+                    f"(`{IDENTITY_PREFIX}{workspace}/<key>`); a model belongs to one manifest"
+                ),
+            )
+        for tags in m.recorded.conflicts:
+            kind = tags[0].partition(":")[0]
+            raise LiveStateError(
+                f"model {m.id} carries {_count(tags)} {kind} tags: {_listed(tags)}",
+                hint=_CONFLICT_HINTS[kind + ":"],
+            )
+
+
+_CONFLICT_HINTS = {
+    FP_PREFIX: (
+        "trainops cannot tell which inputs it was trained on: remove the tag that does not "
+        "match its last training, or both to train it again on the declared inputs"
+    ),
+    PENDING_PREFIX: (
+        "two triggers were left unrecorded: wait until its training ends (`trainops status`), "
+        "then remove both tags; the next plan trains it again unless its recorded "
+        f"fingerprint ({FP_PREFIX}) is the declared one"
+    ),
+}
+
+
+def _count(items: Sequence[str]) -> str:
+    return "two" if len(items) == 2 else str(len(items))
+
+
+def _listed(items: Sequence[str]) -> str:
+    quoted = [repr(i) for i in items]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def _check_unique(models: Iterable[LiveModel], workspace: str, desired: Desired) -> None:
     """Two live models claiming one key is an error naming both, never a silent pick. A claim
     is the identity tag, or a manifest's `spec.modelId` for its key."""
     claims: dict[str, set[str]] = defaultdict(set)
     for m in models:
-        if m.recorded.workspace == workspace and m.recorded.key:
+        if m.recorded.key:  # as this workspace sees it (`_as_seen_by`)
             claims[m.recorded.key].add(m.id)
     for d in desired.models:
         if d.model_id:

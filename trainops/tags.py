@@ -1,7 +1,8 @@
 """The tag protocol: what trainops records on a live model, since it keeps no state file.
 
  What it needs to remember lives on the model itself:
-- identity:     tag `trainops:<workspace>/<key>`           (set at create or adoption)
+- identity:     tag `trainops:<workspace>/<key>`           (set at create or adoption; a model
+                may carry other workspaces' too, each finds its own)
 - trained with: tag `trainops-fp:<fingerprint[:32]>`        (set after a training was triggered)
 - git commit:   tag `trainops-commit:<sha[:12]>`            (the manifests' commit at trigger)
 - in flight:    tag `trainops-pending:<fingerprint[:32]>@<unix seconds>/<previous job id>`
@@ -10,13 +11,15 @@
                 the pending trigger's; `none` when the model had no job)
 - price probe:  tag `trainops-probe:<workspace>` on an empty, never-trained model of one type,
                 created by `plan` to price models that do not exist yet (a dry run needs a model
-                id); reused by every later plan, never trained, never an orphan
+                id); reused by every later plan, never trained, never an orphan; used only once
+                tagged (one left untagged is claimed first, see `trainops.leaks`)
 - image content: each uploaded training image is named `<sha256[:16]>-<file name>`, because the
                 API stores no content hash and re-downloading every image to hash it is slow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -76,18 +79,40 @@ def parse_image_name(name: str) -> tuple[str | None, str]:
     return (m["sha"], m["name"]) if m else (None, name)
 
 
+Identity = tuple[str, str]  # (workspace, key) of one identity tag
+
+
 @dataclass(frozen=True)
 class Recorded:
-    """What trainops wrote on the model, parsed from its tags."""
+    """What trainops wrote on the model, parsed from its tags.
 
-    workspace: str | None
+    A model may carry identity tags of several workspaces (another workspace's, or one added by
+    hand): each workspace looks for its own (`keys`, `of`), and another's never hides it. A
+    record a model must carry once (fingerprint, pending trigger) found twice is no record:
+    its value is None and the tags are listed in `conflicts`, for the reader to refuse.
+    """
+
+    workspace: str | None  # of the one identity tag: None when none or several (`of`)
     key: str | None
     fingerprint: str | None  # FP_LEN hex chars
-    commit: str | None
+    commit: str | None  # None when two differ too: it is shown, never acted on
     pending_fingerprint: str | None
     pending_at: int | None
     # The model's job before the pending trigger: NO_JOB for none, None when not recorded.
     pending_after_job: str | None = None
+    identities: tuple[Identity, ...] = ()  # every identity tag's, sorted
+    conflicts: tuple[tuple[str, ...], ...] = ()  # each: the tags recording one thing, sorted
+
+    def keys(self, workspace: str) -> tuple[str, ...]:
+        """The keys this model's identity tags give it in `workspace` (one, or an ambiguity)."""
+        return tuple(k for w, k in self.identities if w == workspace)
+
+    def of(self, workspace: str) -> Recorded:
+        """This record as `workspace` sees it: its identity is the workspace's own tag, or
+        none when the model carries none of them or several."""
+        keys = self.keys(workspace)
+        key = keys[0] if len(keys) == 1 else None
+        return dataclasses.replace(self, workspace=workspace if key else None, key=key)
 
 
 def parse_recorded(tags: tuple[str, ...] | list[str]) -> Recorded:
@@ -97,25 +122,36 @@ def parse_recorded(tags: tuple[str, ...] | list[str]) -> Recorded:
 
 @functools.lru_cache(maxsize=8192)
 def _parse_recorded(tags: tuple[str, ...]) -> Recorded:
-    fields: dict[str, str] = {}
+    found: dict[str, set[str]] = {p: set() for p in (FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX)}
+    identities: set[Identity] = set()
     for tag in tags:
-        for prefix in (IDENTITY_PREFIX, FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX):
+        if tag.startswith(IDENTITY_PREFIX):
+            workspace, _, key = tag[len(IDENTITY_PREFIX) :].rpartition("/")
+            if workspace and key:
+                identities.add((workspace, key))
+        for prefix, values in found.items():
             if tag.startswith(prefix):
-                fields[prefix] = tag[len(prefix) :]
-    workspace = key = None
-    if ident := fields.get(IDENTITY_PREFIX):
-        workspace, _, key = ident.rpartition("/")
+                values.add(tag[len(prefix) :])
+    one = {p: next(iter(v)) if len(v) == 1 else None for p, v in found.items()}
+    conflicts = tuple(
+        tuple(sorted(p + v for v in found[p]))
+        for p in (FP_PREFIX, PENDING_PREFIX)
+        if len(found[p]) > 1
+    )
     pending_fp = pending_at = after_job = None
-    if pending := fields.get(PENDING_PREFIX):
+    if pending := one[PENDING_PREFIX]:
         fp, _, rest = pending.partition("@")
         at, _, after_job = rest.partition("/")
         pending_fp, pending_at = fp, int(at) if at.isdigit() else None
+    only = next(iter(identities)) if len(identities) == 1 else (None, None)
     return Recorded(
-        workspace=workspace or None,
-        key=key or None,
-        fingerprint=fields.get(FP_PREFIX),
-        commit=fields.get(COMMIT_PREFIX),
+        workspace=only[0],
+        key=only[1],
+        fingerprint=one[FP_PREFIX],
+        commit=one[COMMIT_PREFIX],
         pending_fingerprint=pending_fp,
         pending_at=pending_at,
         pending_after_job=after_job or None,
+        identities=tuple(sorted(identities)),
+        conflicts=conflicts,
     )

@@ -1,8 +1,8 @@
-"""`trainops apply`: plan, show, confirm, then do exactly that plan (or a saved one)."""
+"""`trainops apply`: plan, show, confirm, then do exactly that plan. With `--plan FILE` the plan
+is made again and applied only if it is the saved one (`pipeline.remake_plan`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -18,9 +18,8 @@ from trainops.commands.handler import err
 from trainops.desired import Desired
 from trainops.errors import ConfigError
 from trainops.plan import Outcome, Plan
-from trainops.planfile import check_fresh, load_plan
+from trainops.planfile import load_plan
 from trainops.pricing import check_budget
-from trainops.read import read_live
 from trainops.render.markdown import render_outcome_markdown
 from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
@@ -102,12 +101,8 @@ async def _the_plan(
     warn_all(warnings)
     client.set_parallelism(target.parallelism or desired.workspace.parallelism)
     saved = load_plan(flags.plan_file)
-    # The saved plan may cover only some manifests (`plan --changed-since`): its digest is of
-    # those, so check those. A manifest outside it is not applied either way.
-    keys = {m.key for m in saved.models}
-    scoped = dataclasses.replace(desired, models=tuple(m for m in desired.models if m.key in keys))
-    check_fresh(saved, scoped, await read_live(client, scoped))
-    return desired, saved
+    planned = await pipeline.remake_plan(saved, desired, client, probe=flags.probe)
+    return desired, planned.plan
 
 
 def _has_work(plan: Plan, flags: ApplyFlags) -> bool:

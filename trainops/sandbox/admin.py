@@ -2,7 +2,9 @@
 
 GET  /v1/_sandbox/faults          {"faults": [...]} with hit counts
 POST /v1/_sandbox/faults          {"faults": [{"method", "pathRegex", "kind", "times",
-                                   "seconds", "retryAfter"}]} replaces the list ([] clears)
+                                   "seconds", "retryAfter"}]} replaces the list ([] clears);
+                                  at most MAX_FAULTS, each pathRegex checked by
+                                  `faults.check_pattern` (400 if it could backtrack without bound)
 GET  /v1/_sandbox/limits          the current limits
 POST /v1/_sandbox/limits          {"max_dataset_images"?, "max_parallel_trainings"?,
                                    "launch_cooldown_s"?} changes the ones given
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from trainops.sandbox.context import Sandbox
-from trainops.sandbox.faults import fault_from_json
+from trainops.sandbox.faults import faults_from_json
 from trainops.sandbox.replies import bad_request, json_object, reply
 
 
@@ -27,11 +29,8 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def set_faults(request: Request) -> Response:
         body = await json_object(request)
-        items = body.get("faults")
-        if not isinstance(items, list):
-            raise bad_request("faults must be an array")
         try:
-            faults = [fault_from_json(item) for item in items]
+            faults = faults_from_json(body.get("faults"))
         except ValueError as exc:
             raise bad_request(str(exc)) from None
         sb.faults.replace(faults)

@@ -8,6 +8,7 @@ import hmac
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,11 +22,11 @@ from trainops.sandbox import admin, assets, images, models, training
 from trainops.sandbox.context import PREFIX, Sandbox
 from trainops.sandbox.faults import Fault, FaultBox, FaultMiddleware
 from trainops.sandbox.limits import Limits
-from trainops.sandbox.replies import HttpError
+from trainops.sandbox.replies import BodyLimitMiddleware, HttpError
 from trainops.sandbox.store import Store
 
 SANDBOX_API_KEY = "sandbox-key"
-SANDBOX_API_SECRET = "sandbox-secret"
+SANDBOX_API_SECRET = "sandbox-secret"  # noqa: S105  (the documented default, refused off loopback)
 _OPEN_PREFIX = f"{PREFIX}/files/"  # download URLs work without credentials, like signed URLs
 
 
@@ -57,14 +58,14 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
 
+# Starlette calls each handler only with the exception class it is registered for.
 async def _http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HttpError)
-    return exc.response()
+    return cast(HttpError, exc).response()
 
 
 async def _starlette_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return HttpError(exc.status_code, str(exc.detail)).response()
+    http = cast(HTTPException, exc)
+    return HttpError(http.status_code, str(http.detail)).response()
 
 
 async def _crash(_request: Request, exc: Exception) -> Response:
@@ -100,6 +101,7 @@ def create_app(
     app = Starlette(
         routes=[Mount(PREFIX, routes=api)],
         middleware=[
+            Middleware(BodyLimitMiddleware),
             Middleware(AuthMiddleware, key=api_key, secret=api_secret),
             Middleware(FaultMiddleware, box=box, prefix=PREFIX),
         ],

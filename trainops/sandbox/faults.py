@@ -2,12 +2,20 @@
 
 `latency` waits before the request is handled; `slow` handles it (the change is made) and then
 waits before replying, which is what a client timeout after a successful write looks like.
+
+`pathRegex` runs on the event loop for every request, and Python's `re` cannot be interrupted,
+so a pattern must be cheap by construction: `check_pattern` refuses what can backtrack
+catastrophically (a repeat of something repeated or alternative, backreferences, more than two
+repeats), and a path over `MAX_MATCHED_PATH` characters (no API route is that long) is never
+matched, which bounds what a pattern that passes can cost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +26,55 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FaultKind = Literal["latency", "429", "500", "slow"]
 KINDS: tuple[str, ...] = ("latency", "429", "500", "slow")
+MAX_FAULTS = 50
+MAX_PATTERN_LENGTH = 200
+MAX_MATCHED_PATH = 200
+MAX_REPEATS = 2  # each repeat multiplies the backtracking on a path by its length
+
+# The parser `re` compiles with; `sre_parse` warns from Python 3.11, where it moved.
+_parser = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+_GROUP_REFS = {"GROUPREF", "GROUPREF_EXISTS"}
+
+
+def check_pattern(pattern: str) -> re.Pattern[str]:
+    """The compiled `pattern`, or ValueError if it is invalid or could backtrack without bound."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise ValueError(f"pathRegex is over {MAX_PATTERN_LENGTH} characters")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"pathRegex is not a valid regular expression: {exc}") from None
+    repeats = _count_repeats(_parser.parse(pattern), inside_repeat=False)
+    if repeats > MAX_REPEATS:
+        raise ValueError(
+            f"pathRegex has {repeats} repeats (*, +, {{m,n}}): at most {MAX_REPEATS} are allowed"
+        )
+    return compiled
+
+
+def _count_repeats(items: Any, *, inside_repeat: bool) -> int:
+    """The repeats in a parsed pattern (`sre_parse` items); raises ValueError for a repeat or an
+    alternation inside a repeat (star height over one: exponential backtracking)."""
+    count = 0
+    for op, arg in items:
+        name = str(op)
+        if name in _GROUP_REFS:
+            raise ValueError("pathRegex cannot use backreferences or conditional groups")
+        if inside_repeat and (name in _REPEATS or name == "BRANCH"):
+            raise ValueError(
+                "pathRegex repeats a repeated or alternative part, which can take exponential time"
+            )
+        if name in _REPEATS:
+            multiple = arg[1] > 1
+            count += multiple + _count_repeats(arg[2], inside_repeat=multiple)
+        elif name == "BRANCH":
+            count += sum(_count_repeats(branch, inside_repeat=False) for branch in arg[1])
+        elif name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
+            # The group's items are the last of its arguments (all of them for an atomic group).
+            inner = arg if name == "ATOMIC_GROUP" else arg[-1]
+            count += _count_repeats(inner, inside_repeat=inside_repeat)
+    return count
 
 
 @dataclass
@@ -29,11 +86,15 @@ class Fault:
     seconds: float = 0.0  # latency / slow delay
     retry_after: float | None = None  # 429: the Retry-After header, in seconds
     hits: int = field(default=0, compare=False)
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._pattern = check_pattern(self.path_regex)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
             return False
-        return re.search(self.path_regex, path) is not None
+        return len(path) <= MAX_MATCHED_PATH and self._pattern.search(path) is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +108,15 @@ class Fault:
         }
 
 
+def faults_from_json(items: object) -> list[Fault]:
+    """Parse the `faults` array of `POST /_sandbox/faults`; raises ValueError naming the problem."""
+    if not isinstance(items, list):
+        raise ValueError("faults must be an array")
+    if len(items) > MAX_FAULTS:
+        raise ValueError(f"at most {MAX_FAULTS} faults")
+    return [fault_from_json(item) for item in items]
+
+
 def fault_from_json(data: object) -> Fault:
     """Parse one fault of `POST /_sandbox/faults`; raises ValueError naming the bad field."""
     if not isinstance(data, dict):
@@ -57,10 +127,6 @@ def fault_from_json(data: object) -> Fault:
     path = data.get("pathRegex", data.get("path_regex"))
     if not isinstance(path, str):
         raise ValueError("pathRegex must be a string (a regular expression)")
-    try:
-        re.compile(path)
-    except re.error as exc:
-        raise ValueError(f"pathRegex is not a valid regular expression: {exc}") from None
     method, times = data.get("method"), data.get("times")
     seconds = data.get("seconds", 0.0)
     retry_after = data.get("retryAfter", data.get("retry_after"))
@@ -92,10 +158,12 @@ class FaultBox:
 
     def take(self, method: str, path: str) -> list[Fault]:
         """The faults that fire for this request, counting the hit against `times`."""
+        # Matching happens outside the lock: the lock only guards the hit counts.
+        matching = [f for f in self.snapshot() if f.matches(method, path)]
         fired: list[Fault] = []
         with self._lock:
-            for f in self._faults:
-                if f.matches(method, path) and (f.times is None or f.hits < f.times):
+            for f in matching:
+                if f.times is None or f.hits < f.times:
                     f.hits += 1
                     fired.append(f)
         return fired

@@ -48,7 +48,7 @@ def _decode(token: str) -> tuple[float, str]:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         key, ident = json.loads(raw)
         return float(key), str(ident)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise bad_request("paginationToken is invalid: pass back a nextPaginationToken") from None
 
 

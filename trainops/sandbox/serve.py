@@ -16,7 +16,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_DB = Path(".trainops/sandbox.db")
 ENV_KEY = "TRAINOPS_SANDBOX_API_KEY"
-ENV_SECRET = "TRAINOPS_SANDBOX_API_SECRET"
+ENV_SECRET = "TRAINOPS_SANDBOX_API_SECRET"  # noqa: S105  (the variable's name, not a secret)
 
 
 @dataclass(frozen=True)

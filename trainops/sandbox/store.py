@@ -45,6 +45,7 @@ _MODEL_COLS = (
     "id, created_at, updated_at, deleted_at, type, name, short_description, tags, parameters, "
     "pairs, extra, job_id, epoch"
 )
+_MODEL_COLUMNS = frozenset(_MODEL_COLS.split(", "))
 _JOB_COLS = (
     "id, model_id, model_type, job_type, created_at, queued_s, warming_up_s, in_progress_s, "
     "finalizing_s, canceled_at, cost, parameters, image_count"
@@ -172,6 +173,9 @@ class Tx:
 
     def update_model(self, model_id: str, now: float, **cols: Any) -> None:
         """Set columns (JSON-encoding lists and dicts) and bump `updated_at`."""
+        unknown = set(cols) - _MODEL_COLUMNS
+        if unknown:  # the names go into the SQL text: only the table's own columns may
+            raise ValueError(f"not columns of models: {', '.join(sorted(unknown))}")
         cols["updated_at"] = now
         values = [json.dumps(v) if isinstance(v, list | dict) else v for v in cols.values()]
         assignments = ", ".join(f"{name} = ?" for name in cols)
