@@ -107,3 +107,16 @@ async def test_an_empty_or_json_reply_to_a_write_whose_reply_is_not_needed_is_fi
         await client.delete_model("m1")
         await client.update_tags("m1", add=["a"])
     assert sent == {"DELETE /v1/models/m1": 1, "PUT /v1/models/m1/tags": 1}
+
+
+@synchronous
+async def test_a_listing_page_of_the_wrong_shape_is_read_again() -> None:
+    page = {"models": [{"id": "m1", "tags": ["a"]}], "nextPaginationToken": None}
+    replies = iter(
+        [httpx.Response(200, json={"models": [{"tags": 3}]}), httpx.Response(200, json=page)]
+    )
+    client, sent = _client(lambda _r: next(replies))
+    async with client:
+        models = await client.list_models()
+    assert [m.id for m in models] == ["m1"]
+    assert sent == {"GET /v1/models": 2}

@@ -29,12 +29,17 @@ from trainops.errors import ApiError
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
 from trainops.scenario import credentials
 from trainops.scenario.credentials import DEFAULT_BASE_URL
-from trainops.scenario.parse import (
-    parse_dry_run,
-    parse_image,
-    parse_job,
-    parse_listing,
-    parse_model,
+from trainops.scenario.replies import (
+    DRY_RUN_STATUS,
+    BadReply,
+    dry_run_reply,
+    image_reply,
+    job_id_reply,
+    job_page,
+    job_reply,
+    model_page,
+    model_reply,
+    undecoded,
 )
 from trainops.scenario.retry import (
     DEFAULT_POLICY,
@@ -51,19 +56,14 @@ from trainops.scenario.retry import (
 )
 from trainops.scenario.wire import (
     JOB_FILTERS,
-    BadReply,
     JsonObject,
     StatusError,
     api_headers,
-    decoded,
-    json_object,
-    member,
     query,
     request_kind,
     segment,
     send,
     tls,
-    undecoded,
 )
 
 __all__ = ["DryRun", "RetryPolicy", "Scenario", "request_kind"]
@@ -74,7 +74,6 @@ DEFAULT_PARALLELISM = 8
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 LIST_PAGE_SIZE = 500
 JOBS_PAGE_SIZE = 100
-DRY_RUN_STATUS = 269
 
 
 class Scenario:
@@ -224,7 +223,7 @@ class Scenario:
         while True:
             params = {"pageSize": LIST_PAGE_SIZE, "paginationToken": token}
             get = self._api("GET", "/models", params=params)
-            models, token = await self._call("read", "list models", get, decoded(_model_page))
+            models, token = await self._call("read", "list models", get, model_page)
             yield models
             if not token:
                 return
@@ -232,7 +231,9 @@ class Scenario:
     async def get_model(self, model_id: str) -> LiveModel:
         """The model in full (`complete`): every training image, with no job read."""
         path = f"/models/{segment(model_id)}"
-        return await self._call("read", f"read model {model_id}", self._api("GET", path), _model)
+        return await self._call(
+            "read", f"read model {model_id}", self._api("GET", path), model_reply
+        )
 
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None
@@ -243,7 +244,9 @@ class Scenario:
         if short_description is not None:
             body["shortDescription"] = short_description
         what = f"create model {name or type}"
-        return await self._call("create", what, self._api("POST", "/models", body=body), _model)
+        return await self._call(
+            "create", what, self._api("POST", "/models", body=body), model_reply
+        )
 
     async def update_model(
         self,
@@ -263,7 +266,7 @@ class Scenario:
         put = self._api("PUT", f"/models/{segment(model_id)}", body=body)
         what = f"update model {model_id}"
         put = redacting(secret_values(parameters), put)
-        return await self._call("idempotent", what, put, _model)
+        return await self._call("idempotent", what, put, model_reply)
 
     async def update_tags(
         self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
@@ -298,7 +301,7 @@ class Scenario:
         post = self._api(
             "POST", f"/models/{segment(model_id)}/training-images", body={"data": url, "name": name}
         )
-        image = await self._call("create", f"upload {name} to model {model_id}", post, _image)
+        image = await self._call("create", f"upload {name} to model {model_id}", post, image_reply)
         if description is not None and image.description != description:
             await self.set_image_description(model_id, image.id, description)
             image = dataclasses.replace(image, description=description)
@@ -356,7 +359,9 @@ class Scenario:
             "PUT", f"/models/{segment(model_id)}/train", body={"parameters": dict(parameters)}
         )
         what = f"train model {model_id}"
-        return await self._call("create", what, redacting(secret_values(parameters), put), _job_id)
+        return await self._call(
+            "create", what, redacting(secret_values(parameters), put), job_id_reply
+        )
 
     async def dry_run(
         self,
@@ -375,7 +380,7 @@ class Scenario:
             body={"parameters": dict(parameters)},
         )
         put = redacting(secret_values(parameters), put)
-        priced = await self._call("read", what, put, decoded(_priced))
+        priced = await self._call("read", what, put, dry_run_reply)
         if not isinstance(priced, DryRun):
             raise ApiError(
                 f"{what}: the API answered {priced} instead of {DRY_RUN_STATUS} "
@@ -392,12 +397,12 @@ class Scenario:
             self._api(
                 "POST", f"/models/{segment(model_id)}/train/action", body={"action": "cancel"}
             ),
-            _model,
+            model_reply,
         )
 
     async def get_job(self, job_id: str) -> LiveJob:
         get = self._api("GET", f"/jobs/{segment(job_id)}")
-        return await self._call("read", f"read job {job_id}", get, _job)
+        return await self._call("read", f"read job {job_id}", get, job_reply)
 
     async def list_jobs(self, **filters: Any) -> list[LiveJob]:
         """All jobs matching `filters` (the SDK's snake_case names, e.g. `author_id`). Pages may be
@@ -410,53 +415,8 @@ class Scenario:
         jobs: list[LiveJob] = []
         while True:
             get = self._api("GET", "/jobs", params=params)
-            page, token = await self._call("read", "list jobs", get, decoded(_job_page))
+            page, token = await self._call("read", "list jobs", get, job_page)
             jobs.extend(page)
             if not token:
                 return jobs
             params = {**params, "paginationToken": token}
-
-
-# --- replies to values: a reply of the wrong shape raises `BadReply` (see `wire.decoded`) ------
-
-
-@decoded
-def _model(response: httpx.Response) -> LiveModel:
-    return parse_model(member(response, "model"), complete=True)
-
-
-@decoded
-def _image(response: httpx.Response) -> LiveImage:
-    return parse_image(member(response, "trainingImage"))
-
-
-@decoded
-def _job(response: httpx.Response) -> LiveJob:
-    return parse_job(member(response, "job"))
-
-
-@decoded
-def _job_id(response: httpx.Response) -> str:
-    job_id = member(response, "job").get("jobId")
-    if not isinstance(job_id, str) or not job_id:
-        raise BadReply(response, "JSON of the wrong shape (a job without its id)")
-    return job_id
-
-
-def _model_page(response: httpx.Response) -> tuple[list[LiveModel], str | None]:
-    page = json_object(response)
-    return parse_listing(page), page.get("nextPaginationToken") or None
-
-
-def _job_page(response: httpx.Response) -> tuple[list[LiveJob], str | None]:
-    page = json_object(response)
-    jobs = [parse_job(j) for j in page.get("jobs") or [] if isinstance(j, dict)]
-    return jobs, page.get("nextPaginationToken") or None
-
-
-def _priced(response: httpx.Response) -> DryRun | int:
-    """The price of a dry run; the status instead when it is not the dry run's (269)."""
-    body = json_object(response)
-    if response.status_code != DRY_RUN_STATUS:
-        return response.status_code
-    return parse_dry_run(body)

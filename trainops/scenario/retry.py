@@ -35,7 +35,8 @@ from trainops.desired import SECRET_PARAMETERS
 from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
 from trainops.redact import bounded, register
 from trainops.scenario.parse import number
-from trainops.scenario.wire import BadReply, StatusError
+from trainops.scenario.replies import BadReply
+from trainops.scenario.wire import StatusError
 
 T = TypeVar("T")
 CallKind = Literal["read", "idempotent", "create"]

@@ -17,8 +17,8 @@ import functools
 import json
 import re
 import ssl
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -27,23 +27,17 @@ from trainops import __version__
 
 __all__ = [
     "JOB_FILTERS",
-    "BadReply",
     "JsonObject",
     "StatusError",
     "api_headers",
-    "decoded",
-    "json_object",
-    "member",
     "query",
     "request_kind",
     "segment",
     "send",
     "tls",
-    "undecoded",
 ]
 
 JsonObject = dict[str, Any]
-T = TypeVar("T")
 
 # Path segments following these words are ids, except for the literal sub-resources listed.
 _ID_AFTER = {"models", "jobs", "training-images", "assets", "uploads", "files"}
@@ -62,18 +56,6 @@ class StatusError(Exception):
         self.response = response
         self.status_code = response.status_code
         self.body: object = _error_body(response)
-
-
-class BadReply(Exception):
-    """A 2xx reply that is not the API's JSON of the shape the call returns: an HTML page from a
-    proxy, a body cut short, an object without its member. Whether the API did the request is
-    unknown: the retry rules treat it like a reply lost on the way (`retry.on_bad_reply`).
-    `problem` says what was wrong, in words, never quoting the body."""
-
-    def __init__(self, response: httpx.Response, problem: str) -> None:
-        super().__init__(f"{problem}, status {response.status_code}")
-        self.response = response
-        self.problem = problem
 
 
 def _error_body(response: httpx.Response) -> object:
@@ -155,58 +137,6 @@ JOB_FILTERS = {
     "updated_after": "updatedAfter",
     "workflow_id": "workflowId",
 }
-
-
-def json_object(response: httpx.Response) -> JsonObject:
-    """The reply's JSON object; `BadReply` for anything else (not JSON, or not an object)."""
-    try:
-        body = response.json()
-    except ValueError:
-        raise BadReply(response, _not_json(response)) from None
-    if not isinstance(body, dict):
-        shape = f"a {type(body).__name__}, not an object"
-        raise BadReply(response, f"JSON of the wrong shape ({shape})")
-    return body
-
-
-def member(response: httpx.Response, key: str) -> JsonObject:
-    """`reply[key]`, the object a write or a read returns; `BadReply` when it is missing: its
-    absence breaks the contract, so it is never passed on as an empty object."""
-    value = json_object(response).get(key)
-    if not isinstance(value, dict):
-        raise BadReply(response, f"JSON of the wrong shape (no {key!r} object)")
-    return value
-
-
-def decoded(build: Callable[[httpx.Response], T]) -> Callable[[httpx.Response], T]:
-    """`build` (the reply to values), with a reply of the wrong shape as `BadReply`: a missing
-    id, a list where an object belongs. The parse functions index the JSON as documented."""
-
-    def read(response: httpx.Response) -> T:
-        try:
-            return build(response)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise BadReply(response, f"JSON of the wrong shape ({type(exc).__name__})") from exc
-
-    return read
-
-
-def undecoded(response: httpx.Response) -> httpx.Response:
-    """A reply whose content is not needed (a write's echo of the model) is still checked to be
-    the API's: an HTML page in its place means the request may never have reached the API."""
-    kind = response.headers.get("content-type", "")
-    if "json" not in kind.lower() and response.content.strip():
-        raise BadReply(response, _not_json(response))
-    return response
-
-
-def _not_json(response: httpx.Response) -> str:
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "text/html" or response.text.lstrip()[:1] == "<":
-        return "an HTML page"
-    if not response.content.strip():
-        return "an empty body"
-    return f"not JSON ({kind or 'no content type'})"
 
 
 def request_kind(method: str, url: httpx.URL) -> str:
