@@ -10,8 +10,13 @@ after an interruption at any point completes the rest:
   second trigger.
 - A model already training (as the file sync read it, moments before) is left alone; one started
   since is refused by the API itself ("Model is already training") and reported as skipped.
-- A trigger that fails ambiguously (timeout, lost connection, 5xx) is never re-sent blindly: the
-  model is re-read, and a new job or a `training` status means the trigger was accepted.
+- A trigger that fails ambiguously (timeout, lost connection, 5xx, a reply that cannot be read)
+  is never re-sent blindly: the model is re-read, and a new job or a `training` status means the
+  trigger was accepted. When that cannot be told, or the record after it fails, the model is
+  `unrecorded` (a training may run; the next apply records it), never `failed` at 0 CU.
+- Whatever one model's run raises is that model's `failed` outcome (an unexpected error says it
+  is a bug to report); the others finish. Only ^C stops them all, and `Interrupted` names the
+  trainings triggered so far.
 
 Apply consumes the plan; it does not re-diff. It only reads what a step needs to be safe.
 """
@@ -114,21 +119,22 @@ class _Runner:
         except TrainopsError as exc:
             detail = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
             return self._failed(e, detail, exc.message)
-        except OSError as exc:  # a training file gone or unreadable since the plan
-            return self._failed(e, f"could not read {self._shown(exc.filename)}: {exc.strerror}")
         except Exception as exc:
-            named = bounded(_named(exc), MAX_QUOTED)
-            detail = f"unexpected error (a bug in trainops; please report it): {named}"
-            return self._failed(e, detail, f"{detail}\n{traceback.format_exc()}")
+            return self._unexpected(e, exc)
         if result.result in ("done", "unrecorded"):
             self.say(f"{e.key}: {result.detail}")
         return result
 
-    def _shown(self, filename: object) -> str:
-        path = Path(str(filename))
-        if path.is_relative_to(self.root):
-            return path.relative_to(self.root).as_posix()
-        return str(path)
+    def _unexpected(self, e: ModelPlan, exc: Exception) -> ModelOutcome:
+        if isinstance(exc, OSError) and exc.filename:  # a training file gone since the plan
+            path = Path(str(exc.filename))
+            shown = (
+                path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path
+            )
+            return self._failed(e, f"could not read {shown}: {exc.strerror}")
+        named = bounded(_named(exc), MAX_QUOTED)
+        detail = f"unexpected error (a bug in trainops; please report it): {named}"
+        return self._failed(e, detail, f"{detail}\n{traceback.format_exc()}")
 
     def _failed(self, e: ModelPlan, detail: str, said: str | None = None) -> ModelOutcome:
         self.stop = self.opt.fail_fast
