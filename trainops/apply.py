@@ -128,10 +128,8 @@ class _Runner:
     def _unexpected(self, e: ModelPlan, exc: Exception) -> ModelOutcome:
         if isinstance(exc, OSError) and exc.filename:  # a training file gone since the plan
             path = Path(str(exc.filename))
-            shown = (
-                path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path
-            )
-            return self._failed(e, f"could not read {shown}: {exc.strerror}")
+            where = path.relative_to(self.root) if path.is_relative_to(self.root) else path
+            return self._failed(e, f"could not read {where.as_posix()}: {exc.strerror}")
         named = bounded(_named(exc), MAX_QUOTED)
         detail = f"unexpected error (a bug in trainops; please report it): {named}"
         return self._failed(e, detail, f"{detail}\n{traceback.format_exc()}")
