@@ -17,6 +17,7 @@ from trainops.desired import (
     AUDIO_FORMATS,
     IMAGE_FORMATS,
 )
+from trainops.manifest import guard
 from trainops.manifest.media import FileFacts
 
 __all__ = [
@@ -30,9 +31,8 @@ __all__ = [
     "read_caption",
 ]
 
-# Files go to the API inline (base64 JSON) under a 60 s timeout: keep each comfortably small.
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_AUDIO_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_BYTES = guard.IMAGE.max_bytes
+MAX_AUDIO_BYTES = guard.AUDIO.max_bytes
 
 
 class FileProblem(Exception):
@@ -48,18 +48,11 @@ def _is_glob(pattern: str) -> bool:
     return glob.has_magic(pattern)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def _checked(path: Path, root: Path, shown: str) -> Path:
-    resolved = path.resolve()
-    if not _inside(resolved, root):
-        raise FileProblem(
-            f"{shown} resolves outside the workspace root",
-            hint="training files must live inside the repository (no '..' or symlink escape)",
-        )
-    return resolved
+    try:
+        return guard.inside(path, root)
+    except guard.Refused as r:
+        raise FileProblem(f"{shown} {r.reason}", r.hint) from None
 
 
 def _nearby(path: Path) -> str | None:
@@ -126,19 +119,20 @@ def _files_checked(names: Sequence[str], root: Path, shown: str) -> list[Path]:
 
 def check_media(facts: FileFacts, shown: str, *, audio: bool) -> None:
     """Raise FileProblem unless the file is a real image (or audio sample) within the limit."""
-    allowed, limit = (AUDIO_FORMATS, MAX_AUDIO_BYTES) if audio else (IMAGE_FORMATS, MAX_IMAGE_BYTES)
-    noun = "audio sample" if audio else "image"
+    allowed, kind = (AUDIO_FORMATS, guard.AUDIO) if audio else (IMAGE_FORMATS, guard.IMAGE)
     if facts.kind not in allowed:
         found = f"looks like {facts.kind}" if facts.kind else "has an unrecognised format"
         raise FileProblem(
-            f"{shown} is not a valid {noun}: its content {found}",
+            f"{shown} is not a valid {kind.noun}: its content {found}",
             hint=f"use one of: {', '.join(sorted(allowed)).upper()}",
         )
-    if facts.size > limit:
-        mib = limit // (1024 * 1024)
+    if facts.size > kind.max_bytes:
+        big = guard.too_big(facts.size, kind)
+        raise FileProblem(f"{shown} {big.reason}", big.hint)
+    if not facts.complete:
         raise FileProblem(
-            f"{shown} is {facts.size / 1048576:.1f} MiB, over the {mib} MiB limit per {noun}",
-            hint="downscale or re-encode it",
+            f"{shown} is truncated: its {facts.kind.upper()} data stops before its end",
+            hint="copy or export the file again; a partial download or copy looks like this",
         )
 
 
@@ -151,10 +145,25 @@ def caption_file(path: str) -> str:
     return f"{head}{sep}{stem}.txt"
 
 
-def read_caption(file: Path) -> str | None:
-    """The stripped text of `<stem>.txt` beside `file` (the LoRA-dataset convention), if any."""
+def read_caption(file: Path, root: Path | None = None) -> str | None:
+    """The stripped text of `<stem>.txt` beside `file` (the LoRA-dataset convention), if any,
+    through the guard: inside `root` (default: `file`'s own directory), a regular file, UTF-8
+    text of at most a few KB. Raises FileProblem naming the sidecar, never its content."""
     sidecar = Path(caption_file(file.as_posix()))
-    if not sidecar.is_file():
+    if not os.path.lexists(sidecar):
         return None
-    text = sidecar.read_text(encoding="utf-8", errors="replace").strip()
-    return text or None
+    try:
+        text = guard.read_text(sidecar, file.parent if root is None else root)
+    except guard.Refused as r:
+        raise FileProblem(f"caption {_shown(sidecar, root)} {r.reason}", r.hint) from None
+    except OSError as exc:
+        raise FileProblem(
+            f"caption {_shown(sidecar, root)} cannot be read: {exc.strerror}"
+        ) from None
+    return text.strip() or None
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    top = "" if root is None else root.as_posix().rstrip("/") + "/"
+    text = path.as_posix()
+    return text[len(top) :] if top and text.startswith(top) else path.name
