@@ -24,12 +24,14 @@ __all__ = [
     "AUDIO",
     "CAPTION",
     "IMAGE",
+    "MANIFEST",
     "MEDIA",
     "Kind",
     "Refused",
     "inside",
     "open_regular",
     "read_bytes",
+    "read_head",
     "read_text",
     "too_big",
 ]
@@ -58,6 +60,7 @@ class Kind:
 IMAGE = Kind("image", 6 * _MB, "the API takes images under 6 MB: downscale or re-encode it")
 AUDIO = Kind("audio sample", 50 * _MB, "re-encode it at a lower bit rate or trim it")
 CAPTION = Kind("caption", 4000, "a caption is a sentence or two: shorten it")
+MANIFEST = Kind("manifest", 1 * _MB, "split it: one manifest file per model is the convention")
 MEDIA = Kind("training file", max(IMAGE.max_bytes, AUDIO.max_bytes), IMAGE.hint)
 _PSEUDO = ("/proc/", "/sys/", "/dev/")
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -98,9 +101,10 @@ def inside(path: Path, root: Path) -> Path:
     return Path(real)
 
 
-def open_regular(path: Path, kind: Kind) -> BinaryIO:
-    """`path` opened for reading, if it is a regular file within the cap. Never follows a
-    symbolic link (pass a resolved path) and never waits on a FIFO."""
+def open_regular(path: Path, kind: Kind, *, capped: bool = True) -> BinaryIO:
+    """`path` opened for reading, if it is a regular file within the cap (unless not `capped`:
+    the caller bounds its read). Never follows a symbolic link (pass a resolved path) and never
+    waits on a FIFO."""
     if str(path).startswith(_PSEUDO):
         raise _escapes()
     try:
@@ -113,7 +117,7 @@ def open_regular(path: Path, kind: Kind) -> BinaryIO:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise Refused("is not a regular file", "name a file, not a FIFO, device or directory")
-        if st.st_size > kind.max_bytes:
+        if capped and st.st_size > kind.max_bytes:
             raise too_big(st.st_size, kind)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -128,6 +132,14 @@ def read_bytes(path: Path, root: Path, kind: Kind) -> bytes:
     if len(data) > kind.max_bytes:
         raise too_big(None, kind)
     return data
+
+
+def read_head(path: Path, kind: Kind) -> tuple[bytes, bool]:
+    """Up to the cap's bytes of `path` (symbolic links followed: no root to keep to), if it is
+    a regular file, and whether it holds more."""
+    with open_regular(Path(os.path.realpath(path)), kind, capped=False) as fh:
+        data = fh.read(kind.max_bytes + 1)
+    return data[: kind.max_bytes], len(data) > kind.max_bytes
 
 
 def read_text(path: Path, root: Path, kind: Kind = CAPTION) -> str:
