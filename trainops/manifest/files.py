@@ -149,9 +149,10 @@ def read_caption(file: Path, root: Path | None = None) -> str | None:
     """The stripped text of `<stem>.txt` beside `file` (the LoRA-dataset convention), if any,
     through the guard: inside `root` (default: `file`'s own directory), a regular file, UTF-8
     text of at most a few KB. Raises FileProblem naming the sidecar, never its content."""
-    sidecar = Path(caption_file(file.as_posix()))
-    if not os.path.lexists(sidecar):
+    name = caption_file(file.as_posix())  # a string until it exists: most images have none
+    if not os.path.lexists(name):
         return None
+    sidecar = Path(name)
     try:
         text = guard.read_text(sidecar, file.parent if root is None else root)
     except guard.Refused as r:
