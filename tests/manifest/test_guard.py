@@ -149,3 +149,18 @@ def test_apply_checks_the_file_again_when_it_reads_it(root: Path) -> None:
     assert exc.value.message == (
         "img/1.png resolves outside the workspace root: it changed after it was planned"
     )
+
+
+@pytest.mark.parametrize(
+    "pattern", ["../outside/missing.png", "../outside/*.png", "../outside/nothing-*.png"]
+)
+def test_a_path_outside_the_root_is_refused_whether_or_not_it_exists(
+    cli: Cli, root: Path, pattern: str
+) -> None:
+    (root.parent / "outside").mkdir()
+    (root.parent / "outside" / "present.png").write_bytes((IMAGES / "ok-01.png").read_bytes())
+    (root / "model.yaml").write_text(MODEL.replace("[img/*.png]", f"[img/*.png, {pattern}]"))
+    assert cli("validate", cwd=root) == 1
+    assert cli.err.splitlines()[0] == (
+        f"model.yaml:7: spec.trainingImages[1]: {pattern} resolves outside the workspace root"
+    )

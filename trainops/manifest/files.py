@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import itertools
 import os
 import stat
 from collections.abc import Sequence
@@ -75,14 +76,17 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
         raise FileProblem(
             f"{pattern} is an absolute path", hint="write it relative to the manifest's directory"
         )
+    # Where a path points is checked before whether anything is there: a manifest must not
+    # learn which files exist outside the root (nor list their names in a "did you mean").
     if not _is_glob(pattern):
-        path = base / pattern
+        path = _checked(base / pattern, root, pattern)
         if path.is_dir():
             hint = f"use {pattern.rstrip('/')}/* to take every file in it"
             raise FileProblem(f"{pattern} is a directory", hint=hint)
         if not path.is_file():
-            raise FileProblem(f"{pattern} does not exist", hint=_nearby(path))
-        return [_checked(path, root, pattern)]
+            raise FileProblem(f"{pattern} does not exist", hint=_nearby(base / pattern))
+        return [path]
+    _checked(base / _static_prefix(pattern), root, pattern)
     names = [m for m in glob.glob(str(base / pattern), recursive=True) if not m.endswith(".txt")]
     matches = _files_checked(names, root, pattern)
     if not matches:
@@ -90,6 +94,13 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
             f"{pattern} matches no files", hint="paths are relative to the manifest's directory"
         )
     return matches
+
+
+def _static_prefix(pattern: str) -> str:
+    """The directories a glob names before its first wildcard."""
+    parts = pattern.split("/")
+    fixed = itertools.takewhile(lambda p: not _is_glob(p), parts[:-1])
+    return "/".join(fixed) or "."
 
 
 def _files_checked(names: Sequence[str], root: Path, shown: str) -> list[Path]:
