@@ -164,3 +164,29 @@ def test_a_path_outside_the_root_is_refused_whether_or_not_it_exists(
     assert cli.err.splitlines()[0] == (
         f"model.yaml:7: spec.trainingImages[1]: {pattern} resolves outside the workspace root"
     )
+
+
+def test_images_through_a_directory_linked_outside_are_refused(cli: Cli, root: Path) -> None:
+    (root.parent / "outside").mkdir()
+    shutil.copy(IMAGES / "ok-06.png", root.parent / "outside" / "x.png")
+    (root / "img" / "link").symlink_to(root.parent / "outside")
+    (root / "model.yaml").write_text(MODEL.replace("[img/*.png]", "[img/*.png, img/link/*.png]"))
+    assert cli("validate", cwd=root) == 1
+    assert cli.err.splitlines()[0] == (
+        "model.yaml:7: spec.trainingImages[1]: img/link/*.png resolves outside the workspace root"
+    )
+
+
+def test_a_pair_side_linked_outside_is_refused(cli: Cli, root: Path) -> None:
+    shutil.copy(IMAGES / "ok-06.png", root.parent / "night.png")
+    (root / "img" / "night.png").symlink_to(root.parent / "night.png")
+    (root / "model.yaml").write_text(
+        "apiVersion: trainops/v1\nkind: Model\nmetadata:\n  name: edit\nspec:\n"
+        "  type: qwen-image-edit-lora\n  trainingImagePairs:\n"
+        "    - {source: img/1.png, target: img/night.png, instruction: make it night}\n"
+    )
+    assert cli("validate", cwd=root) == 1
+    assert cli.err.splitlines()[0] == (
+        "model.yaml:8: spec.trainingImagePairs[0].target: "
+        "img/night.png resolves outside the workspace root"
+    )
