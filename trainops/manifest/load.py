@@ -35,7 +35,12 @@ from trainops.manifest.resolve import (
 )
 from trainops.manifest.schema import API_VERSION, ModelDoc
 from trainops.manifest.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
-from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
+from trainops.manifest.yamlmarks import (
+    Document,
+    YamlLimitError,
+    YamlSyntaxError,
+    load_documents,
+)
 
 __all__ = [
     "FileResult",
@@ -174,9 +179,7 @@ def _read(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> li
 
 
 def _hint(exc: YamlSyntaxError) -> str | None:
-    if exc.message.startswith("YAML"):
-        return None
-    return "a manifest is a few levels and a few hundred values; this file looks generated"
+    return exc.hint if isinstance(exc, YamlLimitError) else None
 
 
 def _empty(shown: str) -> Diagnostic:

@@ -39,6 +39,12 @@ class YamlSyntaxError(Exception):
         self.message = message
 
 
+class YamlLimitError(YamlSyntaxError):
+    """Valid YAML over a limit: too deep, too many values, or a recursive alias."""
+
+    hint = "a manifest is a few levels and a few hundred values; this file looks generated"
+
+
 @dataclass
 class Document:
     """One `---` document: its plain value and the 1-based line of every key / item path."""
@@ -129,7 +135,7 @@ class _Scan:
 
     def __init__(self) -> None:
         self.ours: list[bool] = []
-        self.problem: YamlSyntaxError | None = None
+        self.problem: YamlLimitError | None = None
         self._resolver: Any = yaml.resolver.Resolver()  # untyped in PyYAML
         self._values = 0
         # Open collections, outermost first: [anchor, values before it, deepest child].
@@ -215,7 +221,7 @@ class _Scan:
     def _fail(self, event: yaml.Event, message: str) -> None:
         mark = event.start_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        self.problem = YamlSyntaxError(line, col, message)
+        self.problem = YamlLimitError(line, col, message)
 
 
 def _scan(text: str) -> _Scan:
@@ -226,7 +232,7 @@ def _scan(text: str) -> _Scan:
         if "nesting depth" in (exc.problem or ""):  # libyaml's own limit, far above ours
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            scan.problem = YamlSyntaxError(line, col, f"nested deeper than {MAX_DEPTH} levels")
+            scan.problem = YamlLimitError(line, col, f"nested deeper than {MAX_DEPTH} levels")
             return scan
         if len(text) > _REWORD_LIMIT:
             raise
