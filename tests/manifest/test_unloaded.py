@@ -83,3 +83,12 @@ def test_a_latin1_trainops_yaml_is_an_error_naming_it(cli: Cli, ws: Path) -> Non
         "trainops.yaml:0: (file): cannot read: not UTF-8 text (byte 0xe9)\n"
         "error: 1 error(s) in manifests\n"
     )
+
+
+def test_a_utf16_manifest_is_an_error_naming_it(cli: Cli, ws: Path) -> None:
+    model = ws / "alpha" / "model.yaml"
+    model.write_bytes(model.read_text().encode("utf-16"))
+    assert cli("validate", cwd=ws) == 1
+    assert cli.err.splitlines()[0] == (
+        "alpha/model.yaml:0: (file): cannot read: not UTF-8 text (byte 0xff on line 1)"
+    )

@@ -52,7 +52,8 @@ __all__ = [
 ]
 
 _SUFFIXES = (".yaml", ".yml")
-_OURS_MARK = b"trainops/"  # in any file with a document of ours (its apiVersion)
+# In any file with a document of ours (its apiVersion), also when written in UTF-16.
+_MARKS = tuple("trainops/".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 def find_workspace(paths: Sequence[Path], cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
@@ -130,11 +131,15 @@ def _bytes(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> b
         return None
     if more:
         # Only ours is our business; a big file of another tool says nothing of trainops.
-        if explicit or _OURS_MARK in data:
+        if explicit or _marked(data):
             big = guard.too_big(None, guard.MANIFEST)
             diags.append(Diagnostic(shown, 0, "(file)", big.reason, big.hint))
         return None
     return data
+
+
+def _marked(data: bytes) -> bool:
+    return any(mark in data for mark in _MARKS)
 
 
 def _decode(data: bytes, shown: str, explicit: bool, diags: list[Diagnostic]) -> str | None:
@@ -142,7 +147,7 @@ def _decode(data: bytes, shown: str, explicit: bool, diags: list[Diagnostic]) ->
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A manifest dropped silently would read as a removed model (issue 11).
-        if explicit or _OURS_MARK in data:
+        if explicit or _marked(data):
             line = data[: exc.start].count(b"\n") + 1
             bad = data[exc.start]
             message = f"cannot read: not UTF-8 text (byte {bad:#04x} on line {line})"
