@@ -61,7 +61,11 @@ IMAGE = Kind("image", 6 * _MB, "the API takes images under 6 MB: downscale or re
 AUDIO = Kind("audio sample", 50 * _MB, "re-encode it at a lower bit rate or trim it")
 CAPTION = Kind("caption", 4000, "a caption is a sentence or two: shorten it")
 MANIFEST = Kind("manifest", 1 * _MB, "split it: one manifest file per model is the convention")
-MEDIA = Kind("training file", max(IMAGE.max_bytes, AUDIO.max_bytes), IMAGE.hint)
+MEDIA = Kind(
+    "training file",
+    max(IMAGE.max_bytes, AUDIO.max_bytes),
+    "the API takes images under 6 MB and audio samples up to 50 MB",
+)
 _PSEUDO = ("/proc/", "/sys/", "/dev/")
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 
