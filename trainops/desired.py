@@ -177,6 +177,9 @@ class Workspace:
 class Desired:
     workspace: Workspace
     models: tuple[DesiredModel, ...] = field(default=())  # sorted by key
+    # Manifest files that declared nothing (empty), workspace-relative, sorted: while any is
+    # listed, a model missing from `models` may be one whose manifest failed to load.
+    unloaded_files: tuple[str, ...] = ()
 
     def by_key(self) -> dict[str, DesiredModel]:
         return {m.key: m for m in self.models}

@@ -18,6 +18,7 @@ from typing import TypeVar, cast
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import AmbiguousWriteError, StalePlanError
 from trainops.live import LiveImage, LiveModel
+from trainops.manifest import guard
 from trainops.scenario.client import Scenario
 from trainops.tags import image_name
 
@@ -36,8 +37,16 @@ _MIME = {
 
 
 def read_file(root: Path, f: DesiredImage) -> bytes:
-    """The file's bytes, refusing a file changed since it was hashed (the plan would lie)."""
-    data = (root / f.path).read_bytes()
+    """The file's bytes, refusing a file changed since it was hashed (the plan would lie), and,
+    through the guard, one that now escapes the root or is no regular file: the manifests were
+    checked at plan time, the file is read now."""
+    try:
+        data = guard.read_bytes(root / f.path, root, guard.MEDIA)
+    except guard.Refused as r:
+        raise StalePlanError(
+            f"{f.path} {r.reason}: it changed after it was planned",
+            hint="restore the file, then run `trainops plan` again",
+        ) from None
     if hashlib.sha256(data).hexdigest() != f.sha256:
         raise StalePlanError(
             f"{f.path} changed after it was planned", hint="run `trainops plan` again"

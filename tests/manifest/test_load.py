@@ -142,8 +142,8 @@ def test_oversized_image_is_rejected(workspace: Path, tmp_path: Path) -> None:
     )
     assert diagnostics(["m.yaml"], root) == snapshot(
         [
-            "m.yaml:7: spec.trainingImages[1]: images/huge.png is 20.0 MiB, over the 20 MiB limit per image",
-            "  hint: downscale or re-encode it",
+            "m.yaml:7: spec.trainingImages[1]: images/huge.png is 6.0 MB, over the 6 MB limit per image",
+            "  hint: the API takes images under 6 MB: downscale or re-encode it",
         ]
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from trainops.cache.memo import write_atomically
 from trainops.manifest.media import FileFacts, read_facts
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: FileFacts.complete
 CACHE_FILE = Path(".trainops") / "hash-cache.json"
 
 
@@ -65,7 +65,7 @@ class HashCache:
         if entry.get("size") != size or any(entry.get(k) != v for k, v in stamp.items()):
             return None
         try:
-            names = ("sha256", "size", "kind", "width", "height", "seconds")
+            names = ("sha256", "size", "kind", "width", "height", "seconds", "complete")
             fields = {k: entry[k] for k in names}
             return FileFacts(**fields)  # type: ignore[arg-type]
         except (KeyError, TypeError):

@@ -6,7 +6,8 @@
     dirs       the stats of every directory walked (`Tree`)
     scopes     per group of manifest files: the `dirs` it could have listed, by position
     files      per manifest file: its path, its stats (manifest, training files, captions),
-               its scope, and its share of the result (models, names claimed, diagnostics)
+               its scope, and its share of the result (models, names claimed, diagnostics,
+               its workspace-relative path when it declared nothing)
     workspace, warnings   the rest of the whole result
 
 An input changed after the load started (less `RACY_NS`) proves nothing yet: a file depending
@@ -47,6 +48,7 @@ from trainops.cache.stats import (
 from trainops.cache.tree import Tree
 from trainops.desired import Desired, DesiredImage, DesiredModel, Workspace
 from trainops.errors import Diagnostic
+from trainops.manifest import guard
 from trainops.manifest.files import caption_file
 
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BAD", "VERSION", "Entry", "Stored", "encode", "prune", "read", "write_atomically"]
 
-VERSION = 3
+VERSION = 4  # 4: each file's `unloaded`
 BAD = (ValueError, KeyError, TypeError, IndexError, AttributeError)  # a foreign or torn file
 _UNTRUSTED = (-2, -2, -2, -2)  # stored for a racy input: no stat ever equals it
 Result = tuple[Desired, list[Diagnostic]]
@@ -139,8 +141,8 @@ def _climbs(manifest: Path) -> bool:
     """Whether the manifest may name a path above its own directory: `..` in it, or an escape
     (YAML's double-quoted strings can spell a `.` as one). A missing file is treated alike."""
     try:
-        data = manifest.read_bytes()
-    except OSError:
+        data, _ = guard.read_head(manifest, guard.MANIFEST)  # never a FIFO's wait
+    except (OSError, guard.Refused):
         return True
     return b".." in data or b"\\" in data
 
@@ -181,6 +183,7 @@ def _encode_entry(e: Entry, root: Path, scopes: _Scopes, limit: int) -> list[obj
         [encode_model(m) for m in r.models],
         [list(c) for c in r.claims],
         [encode_diagnostic(d) for d in r.diagnostics],
+        r.unloaded,
     ]
 
 
@@ -213,8 +216,11 @@ class Stored:
         if not all(self._file_fresh(key) for key in self.files):
             return None
         models = (decode_model(m) for f in self.files.values() for m in f[6])
+        unloaded = (_str(f[9]) for f in self.files.values() if f[9] is not None)
         desired = Desired(
-            decode_workspace(self.raw["workspace"]), tuple(sorted(models, key=lambda m: m.key))
+            decode_workspace(self.raw["workspace"]),
+            tuple(sorted(models, key=lambda m: m.key)),
+            tuple(sorted(unloaded)),
         )
         return desired, [decode_diagnostic(d) for d in self.raw["warnings"]]
 
@@ -259,6 +265,7 @@ def _decode_entry(path: Path, explicit: bool, f: Json) -> Entry:
         tuple(decode_model(m) for m in f[6]),
         tuple((_str(k), _int(line)) for k, line in f[7]),
         tuple(decode_diagnostic(d) for d in f[8]),
+        None if f[9] is None else _str(f[9]),
     )
     return Entry(path, explicit, result, packed=f[3], climbs=f[5] is True)
 

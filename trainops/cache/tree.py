@@ -89,6 +89,13 @@ class Tree:
 def _subdirs(path: str) -> list[str]:
     try:
         with os.scandir(path) as listing:
-            return [e.path for e in listing if e.name[0] != "." and e.is_dir()]
+            return [e.path for e in listing if e.name[0] != "." and _is_dir(e)]
     except OSError:
         return []  # gone or unreadable since it was listed: its own stat tells
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symbolic link that loops: no directory, and its siblings still count
+        return False

@@ -7,7 +7,8 @@ schema      the manifest's shape (pydantic) and the JSON Schema editors use
 parameters  the API's training parameters per model type, with their ranges and defaults
 resolve     a model's training files and parameters, resolved and checked against the rules
 files       globs and paths inside the workspace root, caption sidecars, media checks
-media       what a file is from its bytes: sha256, format, pixel size, duration
+media       what a file is from its bytes: sha256, format, pixel size, duration, completeness
+guard       the one gate for every file a manifest makes us read: inside the root, regular, capped
 lint        dataset advice (warnings): image counts, sizes, learning rates
 emit        writing a manifest for an existing model (`trainops import`)
 """

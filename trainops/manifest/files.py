@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import itertools
 import os
 import stat
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from trainops.desired import (
     AUDIO_FORMATS,
     IMAGE_FORMATS,
 )
+from trainops.manifest import guard
 from trainops.manifest.media import FileFacts
 
 __all__ = [
@@ -30,9 +32,8 @@ __all__ = [
     "read_caption",
 ]
 
-# Files go to the API inline (base64 JSON) under a 60 s timeout: keep each comfortably small.
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_AUDIO_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_BYTES = guard.IMAGE.max_bytes
+MAX_AUDIO_BYTES = guard.AUDIO.max_bytes
 
 
 class FileProblem(Exception):
@@ -48,18 +49,11 @@ def _is_glob(pattern: str) -> bool:
     return glob.has_magic(pattern)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def _checked(path: Path, root: Path, shown: str) -> Path:
-    resolved = path.resolve()
-    if not _inside(resolved, root):
-        raise FileProblem(
-            f"{shown} resolves outside the workspace root",
-            hint="training files must live inside the repository (no '..' or symlink escape)",
-        )
-    return resolved
+    try:
+        return guard.inside(path, root)
+    except guard.Refused as r:
+        raise FileProblem(f"{shown} {r.reason}", r.hint) from None
 
 
 def _nearby(path: Path) -> str | None:
@@ -82,14 +76,17 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
         raise FileProblem(
             f"{pattern} is an absolute path", hint="write it relative to the manifest's directory"
         )
+    # Where a path points is checked before whether anything is there: a manifest must not
+    # learn which files exist outside the root (nor list their names in a "did you mean").
     if not _is_glob(pattern):
-        path = base / pattern
+        path = _checked(base / pattern, root, pattern)
         if path.is_dir():
             hint = f"use {pattern.rstrip('/')}/* to take every file in it"
             raise FileProblem(f"{pattern} is a directory", hint=hint)
         if not path.is_file():
-            raise FileProblem(f"{pattern} does not exist", hint=_nearby(path))
-        return [_checked(path, root, pattern)]
+            raise FileProblem(f"{pattern} does not exist", hint=_nearby(base / pattern))
+        return [path]
+    _checked(base / _static_prefix(pattern), root, pattern)
     names = [m for m in glob.glob(str(base / pattern), recursive=True) if not m.endswith(".txt")]
     matches = _files_checked(names, root, pattern)
     if not matches:
@@ -97,6 +94,13 @@ def expand(pattern: str, base: Path, root: Path) -> list[Path]:
             f"{pattern} matches no files", hint="paths are relative to the manifest's directory"
         )
     return matches
+
+
+def _static_prefix(pattern: str) -> str:
+    """The directories a glob names before its first wildcard."""
+    parts = pattern.split("/")
+    fixed = itertools.takewhile(lambda p: not _is_glob(p), parts[:-1])
+    return "/".join(fixed) or "."
 
 
 def _files_checked(names: Sequence[str], root: Path, shown: str) -> list[Path]:
@@ -126,19 +130,20 @@ def _files_checked(names: Sequence[str], root: Path, shown: str) -> list[Path]:
 
 def check_media(facts: FileFacts, shown: str, *, audio: bool) -> None:
     """Raise FileProblem unless the file is a real image (or audio sample) within the limit."""
-    allowed, limit = (AUDIO_FORMATS, MAX_AUDIO_BYTES) if audio else (IMAGE_FORMATS, MAX_IMAGE_BYTES)
-    noun = "audio sample" if audio else "image"
+    allowed, kind = (AUDIO_FORMATS, guard.AUDIO) if audio else (IMAGE_FORMATS, guard.IMAGE)
     if facts.kind not in allowed:
         found = f"looks like {facts.kind}" if facts.kind else "has an unrecognised format"
         raise FileProblem(
-            f"{shown} is not a valid {noun}: its content {found}",
+            f"{shown} is not a valid {kind.noun}: its content {found}",
             hint=f"use one of: {', '.join(sorted(allowed)).upper()}",
         )
-    if facts.size > limit:
-        mib = limit // (1024 * 1024)
+    if facts.size > kind.max_bytes:
+        big = guard.too_big(facts.size, kind)
+        raise FileProblem(f"{shown} {big.reason}", big.hint)
+    if not facts.complete:
         raise FileProblem(
-            f"{shown} is {facts.size / 1048576:.1f} MiB, over the {mib} MiB limit per {noun}",
-            hint="downscale or re-encode it",
+            f"{shown} is truncated: its {facts.kind.upper()} data stops before its end",
+            hint="copy or export the file again; a partial download or copy looks like this",
         )
 
 
@@ -151,10 +156,26 @@ def caption_file(path: str) -> str:
     return f"{head}{sep}{stem}.txt"
 
 
-def read_caption(file: Path) -> str | None:
-    """The stripped text of `<stem>.txt` beside `file` (the LoRA-dataset convention), if any."""
-    sidecar = Path(caption_file(file.as_posix()))
-    if not sidecar.is_file():
+def read_caption(file: Path, root: Path | None = None) -> str | None:
+    """The stripped text of `<stem>.txt` beside `file` (the LoRA-dataset convention), if any,
+    through the guard: inside `root` (default: `file`'s own directory), a regular file, UTF-8
+    text of at most a few KB. Raises FileProblem naming the sidecar, never its content."""
+    name = caption_file(file.as_posix())  # a string until it exists: most images have none
+    if not os.path.lexists(name):
         return None
-    text = sidecar.read_text(encoding="utf-8", errors="replace").strip()
-    return text or None
+    sidecar = Path(name)
+    try:
+        text = guard.read_text(sidecar, file.parent if root is None else root)
+    except guard.Refused as r:
+        raise FileProblem(f"caption {_shown(sidecar, root)} {r.reason}", r.hint) from None
+    except OSError as exc:
+        raise FileProblem(
+            f"caption {_shown(sidecar, root)} cannot be read: {exc.strerror}"
+        ) from None
+    return text.strip() or None
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    top = "" if root is None else root.as_posix().rstrip("/") + "/"
+    text = path.as_posix()
+    return text[len(top) :] if top and text.startswith(top) else path.name

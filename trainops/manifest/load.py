@@ -21,7 +21,7 @@ from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel, Source, Workspace, fingerprint
 from trainops.errors import Diagnostic, ManifestError
-from trainops.manifest import lint, schema
+from trainops.manifest import guard, lint, schema
 from trainops.manifest.media import FactSource, ReadFacts
 from trainops.manifest.parameters import MODEL_TYPES
 from trainops.manifest.resolve import (
@@ -35,7 +35,12 @@ from trainops.manifest.resolve import (
 )
 from trainops.manifest.schema import API_VERSION, ModelDoc
 from trainops.manifest.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
-from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
+from trainops.manifest.yamlmarks import (
+    Document,
+    YamlLimitError,
+    YamlSyntaxError,
+    load_documents,
+)
 
 __all__ = [
     "FileResult",
@@ -47,6 +52,8 @@ __all__ = [
 ]
 
 _SUFFIXES = (".yaml", ".yml")
+# In any file with a document of ours (its apiVersion), also when written in UTF-16.
+_MARKS = tuple("trainops/".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 def find_workspace(paths: Sequence[Path], cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
@@ -55,17 +62,34 @@ def find_workspace(paths: Sequence[Path], cwd: Path) -> tuple[Workspace, list[Di
     return load_workspace(root, cwd)
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    # scandir: the entry type comes with the listing, so image folders cost no stat per file.
-    with os.scandir(directory) as listing:
-        entries = sorted(listing, key=lambda e: e.name)
+def _walk(directory: Path, seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+    """Candidate files below `directory`, following symbolic links to directories, each
+    directory once (a link to an ancestor is a loop, not a tree)."""
+    seen = set() if seen is None else seen
+    try:
+        st = os.stat(directory)
+        with os.scandir(directory) as listing:
+            # scandir: the entry type comes with the listing: image folders cost no stat a file.
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return  # vanished or unreadable since it was listed: nothing of ours to read in it
+    if (st.st_dev, st.st_ino) in seen:
+        return
+    seen.add((st.st_dev, st.st_ino))
     for entry in entries:
         if entry.name.startswith("."):
             continue  # .git, .trainops, .github, .venv: never ours
-        if entry.is_dir():
-            yield from _walk(Path(entry.path))
+        if _is_dir(entry):
+            yield from _walk(Path(entry.path), seen)
         elif entry.name.endswith(_SUFFIXES) and entry.name != SETTINGS_FILE:
             yield Path(entry.path)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symbolic link that loops
+        return False
 
 
 def find_manifest_files(
@@ -96,20 +120,82 @@ def _ours(data: object) -> bool:
     return data.get("kind") == "Model" and "spec" in data  # forgot apiVersion
 
 
-def _read(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> list[Document]:
+def _bytes(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> bytes | None:
+    """The file's bytes through the guard: a regular file, at most `guard.MANIFEST`'s cap."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data, more = guard.read_head(path, guard.MANIFEST)
+    except (OSError, guard.Refused) as exc:
         if explicit:
-            diags.append(Diagnostic(shown, 0, "(file)", f"cannot read: {exc}"))
+            why = exc.reason if isinstance(exc, guard.Refused) else exc.strerror
+            diags.append(Diagnostic(shown, 0, "(file)", f"cannot read: {why}"))
+        return None
+    if more:
+        # Only ours is our business; a big file of another tool says nothing of trainops.
+        if explicit or _marked(data):
+            big = guard.too_big(None, guard.MANIFEST)
+            diags.append(Diagnostic(shown, 0, "(file)", big.reason, big.hint))
+        return None
+    return data
+
+
+def _marked(data: bytes) -> bool:
+    return any(mark in data for mark in _MARKS)
+
+
+def _decode(data: bytes, shown: str, explicit: bool, diags: list[Diagnostic]) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A manifest dropped silently would read as a removed model (issue 11).
+        if explicit or _marked(data):
+            line = data[: exc.start].count(b"\n") + 1
+            bad = data[exc.start]
+            message = f"cannot read: not UTF-8 text (byte {bad:#04x} on line {line})"
+            diags.append(Diagnostic(shown, 0, "(file)", message, "save the file as UTF-8"))
+        return None
+
+
+def _blank(text: str) -> bool:
+    """No YAML document at all: only blank lines, comments and document markers."""
+    for line in text.splitlines():
+        kept = line.strip()
+        if kept and kept not in ("---", "...") and not kept.startswith("#"):
+            return False
+    return True
+
+
+def _read(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> list[Document] | None:
+    """The documents of ours in the file; None when it is empty (a warning says so)."""
+    data = _bytes(path, shown, explicit, diags)
+    text = None if data is None else _decode(data, shown, explicit, diags)
+    if text is None:
         return []
     try:
-        return [d for d in load_documents(text) if _ours(d.data)]
+        docs = [d for d in load_documents(text, only_ours=True) if _ours(d.data)]
     except YamlSyntaxError as exc:
         # Other tools' YAML (CI, Helm templates) may not even parse; only ours is our business.
         if explicit or "trainops/" in text:
-            diags.append(Diagnostic(shown, exc.line, "(yaml)", exc.message))
+            diags.append(Diagnostic(shown, exc.line, "(yaml)", exc.message, _hint(exc)))
         return []
+    if not docs and _blank(text):
+        diags.append(_empty(shown))
+        return None
+    return docs
+
+
+def _hint(exc: YamlSyntaxError) -> str | None:
+    return exc.hint if isinstance(exc, YamlLimitError) else None
+
+
+def _empty(shown: str) -> Diagnostic:
+    return Diagnostic(
+        shown,
+        1,
+        "(file)",
+        "is empty: no model is declared in it",
+        hint="restore its manifest, or delete the file if its models are meant to go",
+        severity="warning",
+    )
 
 
 def _header(doc: Document, shown: str) -> Diagnostic | None:
@@ -183,6 +269,7 @@ class FileResult:
     models: tuple[DesiredModel, ...] = ()
     claims: tuple[tuple[str, int], ...] = ()  # each valid document's metadata.name, its line
     diagnostics: tuple[Diagnostic, ...] = ()  # before --strict applies
+    unloaded: str | None = None  # the file's workspace-relative path when it declared nothing
 
 
 @dataclass
@@ -231,14 +318,18 @@ def load_file(
     """Validate and lint every document of ours in `path` (`explicit`: named by the user, so
     a file that cannot be read or parsed is an error even when it may not be ours)."""
     file = _File(path, shown_path(path, cwd), workspace, facts)
-    for doc in _read(path, file.shown, explicit, file.diagnostics):
+    docs = _read(path, file.shown, explicit, file.diagnostics)
+    for doc in docs or ():
         file.diagnostics += _duplicate_keys(doc, file.shown)
         header = _header(doc, file.shown)
         if header is not None:
             file.diagnostics.append(header)
             continue
         file.load_model(doc)
-    return FileResult(file.shown, tuple(file.models), tuple(file.claims), tuple(file.diagnostics))
+    unloaded = Path(os.path.relpath(path, workspace.root)).as_posix() if docs is None else None
+    return FileResult(
+        file.shown, tuple(file.models), tuple(file.claims), tuple(file.diagnostics), unloaded
+    )
 
 
 def combine(
@@ -261,7 +352,8 @@ def combine(
         diags += f.diagnostics
     found = _finish(diags, strict)
     models = tuple(sorted((m for f in files for m in f.models), key=lambda m: m.key))
-    return Desired(workspace=workspace, models=models), found
+    unloaded = tuple(sorted(f.unloaded for f in files if f.unloaded is not None))
+    return Desired(workspace=workspace, models=models, unloaded_files=unloaded), found
 
 
 def _duplicate_name(shown: str, line: int, key: str, first: str) -> Diagnostic:

@@ -13,6 +13,7 @@ from typing import Literal
 from trainops.desired import DesiredImage, DesiredPair, ParamValue, SecretRef
 from trainops.errors import Diagnostic
 from trainops.manifest.files import FileFacts, FileProblem, check_media, expand, read_caption
+from trainops.manifest.guard import Refused
 from trainops.manifest.media import FactSource
 from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, TypeInfo, check_parameters
 from trainops.manifest.schema import (
@@ -87,6 +88,9 @@ def _load(at: Located, path: Path, loc: Loc, *, audio: bool) -> FileFacts | None
     except OSError as exc:
         at.report(loc, f"{_relative(path, at.root)} cannot be read: {exc.strerror}")
         return None
+    except Refused as r:
+        at.report(loc, f"{_relative(path, at.root)} {r.reason}", r.hint)
+        return None
     try:
         check_media(facts, _relative(path, at.root), audio=audio)
     except FileProblem as p:
@@ -116,9 +120,17 @@ def resolve_files(
             known = found.get(path)
             if known is not None and (known.inline_caption or not inline):
                 continue
-            caption = entry.caption if inline else (None if audio else read_caption(path))
+            caption = entry.caption if inline else (None if audio else _caption(at, path, loc))
             found[path] = TrainingFile(_file(path, facts, at.root, caption), facts, loc, inline)
     return sorted(found.values(), key=lambda f: f.image.path)
+
+
+def _caption(at: Located, path: Path, loc: Loc) -> str | None:
+    try:
+        return read_caption(path, at.root)
+    except FileProblem as p:
+        at.report(loc, p.message, p.hint)
+        return None
 
 
 def _single(at: Located, pattern: str, loc: Loc) -> TrainingFile | None:

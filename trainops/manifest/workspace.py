@@ -7,6 +7,7 @@ from pathlib import Path
 
 from trainops.desired import Workspace
 from trainops.errors import Diagnostic
+from trainops.manifest import guard
 from trainops.manifest.schema import WorkspaceDoc, validate
 from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
 
@@ -56,9 +57,14 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         return Workspace(name=name, root=root), []
     shown = shown_path(path, cwd)
     try:
-        docs = list(load_documents(path.read_text(encoding="utf-8")))
+        docs = list(load_documents(_text(path)))
     except YamlSyntaxError as exc:
         return Workspace(name=name, root=root), [Diagnostic(shown, exc.line, "(yaml)", exc.message)]
+    except (OSError, guard.Refused, UnicodeDecodeError) as exc:
+        why = exc.reason if isinstance(exc, guard.Refused) else _why(exc)
+        return Workspace(name=name, root=root), [
+            Diagnostic(shown, 0, "(file)", f"cannot read: {why}")
+        ]
     settings = [d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == "Workspace"]
     if len(settings) != 1:
         return Workspace(name=name, root=root), [_one_settings_doc(shown, docs, settings)]
@@ -72,6 +78,19 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         parallelism=ws.parallelism,
         budget=ws.budget,
     ), []
+
+
+def _text(path: Path) -> str:
+    data, more = guard.read_head(path, guard.MANIFEST)
+    if more:
+        raise guard.too_big(None, guard.MANIFEST)
+    return data.decode("utf-8")
+
+
+def _why(exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.object[exc.start]:#04x})"
+    return exc.strerror or str(exc)
 
 
 def _one_settings_doc(shown: str, docs: list[Document], settings: list[Document]) -> Diagnostic:
