@@ -29,7 +29,6 @@ import hashlib
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -153,6 +152,21 @@ def lower_bound(cfg: Config, requests: int, chain: int, floor: float) -> float:
 # --- phases ------------------------------------------------------------------------------------
 
 
+def _run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, float]:
+    """Run `cmd`; its exit code, stderr and its own peak RSS in MiB.
+
+    RUSAGE_CHILDREN would report the largest child this process ever waited for (under pytest,
+    any earlier test's subprocess), so the child is reaped with wait4 for its own usage.
+    """
+    with tempfile.TemporaryFile() as err:
+        # This interpreter running trainops, argv fixed by the caller: no outside input reaches it.
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)  # noqa: S603
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return child.returncode, err.read().decode(errors="replace"), usage.ru_maxrss / 1024
+
+
 def _timed(fn: Callable[[], T]) -> tuple[T, float]:
     gc.freeze()  # as `trainops` runs a command (cli.main)
     try:
@@ -220,10 +234,9 @@ def _cli_phase(cfg: Config, repo: Repo, server: Served, warm: Phase, floor: floa
     }
     cmd = [sys.executable, "-m", "trainops", "plan", "--detailed-exitcode"]
     before, cpu = server.requests(), server.cpu_s()
-    # This interpreter running trainops, argv fixed above: no outside input reaches it.
-    done, wall = _timed(lambda: subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True))  # noqa: S603
-    if done.returncode != 0:
-        raise RuntimeError(f"warm plan (CLI): exit {done.returncode}: {done.stderr.decode()}")
+    (code, stderr, child_rss_mb), wall = _timed(lambda: _run_child(cmd, repo.root, env))
+    if code != 0:
+        raise RuntimeError(f"warm plan (CLI): exit {code}: {stderr}")
     requests = server.requests() - before
     if requests != warm.requests:
         raise RuntimeError(f"warm plan (CLI): {requests} requests, in-process {warm.requests}")
@@ -234,7 +247,7 @@ def _cli_phase(cfg: Config, repo: Repo, server: Served, warm: Phase, floor: floa
         server.cpu_s() - cpu,
         requests,
         lower_bound(cfg, requests, warm.chain, floor),
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        child_rss_mb,
         warm.by_kind,
         warm.actions,
         chain=warm.chain,
