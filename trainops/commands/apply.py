@@ -66,6 +66,7 @@ async def _apply(
 ) -> int:
     async with target.client_before(load) as client:
         desired, plan = await _the_plan(client, load, flags, target)
+        _check_prune(desired, plan, flags)
         print(render_text(plan, color=color), end="")
         check_budget(plan, flags.max_cost, desired.workspace.budget)
         pr = _verify_reviewed(target, desired, plan, flags)
@@ -103,6 +104,19 @@ async def _the_plan(
     saved = load_plan(flags.plan_file)
     planned = await pipeline.remake_plan(saved, desired, client, probe=flags.probe)
     return desired, planned.plan
+
+
+def _check_prune(desired: Desired, plan: Plan, flags: ApplyFlags) -> None:
+    """Refuse to delete while a manifest declared nothing: its models would look like orphans."""
+    orphans = [m.key for m in plan.models if m.action == "orphan"]
+    if not (flags.prune and orphans and desired.unloaded_files):
+        return
+    files = ", ".join(desired.unloaded_files)
+    raise ConfigError(
+        f"refusing to delete {len(orphans)} model(s) with --prune: "
+        f"{len(desired.unloaded_files)} manifest(s) declared nothing: {files}",
+        hint="fix or remove the empty manifest(s), plan again, then prune",
+    )
 
 
 def _has_work(plan: Plan, flags: ApplyFlags) -> bool:
