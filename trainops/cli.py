@@ -224,7 +224,15 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     _add_target(p)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--wait", action="store_true", help="follow the trainings to the end")
-    p.add_argument("--plan", type=Path, metavar="FILE", help="apply exactly this saved plan")
+    p.add_argument(
+        "--plan",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "apply the plan saved by `plan --out FILE`, only if planning again now gives the "
+            "same plan (a saved plan is checked, never run as written)"
+        ),
+    )
     p.add_argument("--prune", action="store_true", help="delete orphaned models")
     p.add_argument(
         "--replace-running",
