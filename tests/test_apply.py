@@ -31,6 +31,7 @@ from tests.support.workspace import (
     plan,
     plan_and_apply,
     png,
+    rerun_records_alpha_without_training,
     results,
 )
 from trainops.apply import ApplyOptions, apply_plan
@@ -300,17 +301,7 @@ async def test_apply_killed_between_trigger_and_record_never_triggers_twice(ws: 
         outcome = await apply_plan(the_plan, desired, client, ApplyOptions())
         assert dying.dead
         assert results(outcome) == {"alpha": "unrecorded", "beta": "skipped"}
-    async with client_for(app, ws) as client:
-        _, rerun = await plan(ws, client)
-        assert actions(rerun) == {"alpha": "update", "beta": "none"}
-        assert results(await plan_and_apply(ws, client)) == {
-            "alpha": "done",
-            "beta": "skipped",
-        }
-        _, final = await plan(ws, client)
-        assert actions(final) == {"alpha": "none", "beta": "none"}
-        assert client.requests[TRAIN] == 0
-        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
+    await rerun_records_alpha_without_training(ws, app)
 
 
 @synchronous

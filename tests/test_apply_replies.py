@@ -21,6 +21,7 @@ from tests.support.workspace import (
     jobs_by_model,
     plan,
     plan_and_apply,
+    rerun_records_alpha_without_training,
     results,
 )
 from trainops.apply import ApplyOptions, apply_plan
@@ -127,17 +128,6 @@ async def test_an_unexpected_error_in_one_model_is_its_failed_result_and_the_oth
         assert "Traceback" in reported
 
 
-async def _rerun_records_alpha_without_training(ws: Path, app: Starlette) -> None:
-    async with client_for(app, ws) as client:
-        _, rerun = await plan(ws, client)
-        assert actions(rerun) == {"alpha": "update", "beta": "none"}
-        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "skipped"}
-        _, final = await plan(ws, client)
-        assert actions(final) == {"alpha": "none", "beta": "none"}
-        assert client.requests[TRAIN] == 0
-        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
-
-
 @synchronous
 async def test_a_training_started_but_not_recorded_is_unrecorded_with_its_job_and_cost(
     ws: Path,
@@ -156,7 +146,7 @@ async def test_a_training_started_but_not_recorded_is_unrecorded_with_its_job_an
         f"twice); update tags of model {the_plan.models[0].model_id}: unavailable (503)"
     )
     assert outcome.failed
-    await _rerun_records_alpha_without_training(ws, app)
+    await rerun_records_alpha_without_training(ws, app)
 
 
 @synchronous
@@ -180,7 +170,7 @@ async def test_a_trigger_whose_reply_and_reread_fail_may_have_started_and_costs_
         "Apply: 0 done, 0 failed, 1 skipped, 1 unrecorded. Cost: 0 CU (not counting 1 training "
         "that may have started).",
     ]
-    await _rerun_records_alpha_without_training(ws, app)
+    await rerun_records_alpha_without_training(ws, app)
 
 
 def test_apply_through_a_proxy_answering_html_reports_every_model_and_exits_1(

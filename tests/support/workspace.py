@@ -192,3 +192,18 @@ async def all_models(root: Path) -> list[LiveModel]:
     """Every live model in the workspace's sandbox, price probes included."""
     async with client_for(app_for(root), root) as client:
         return await client.list_models()
+
+
+TRAIN = "PUT /models/{id}/train"
+
+
+async def rerun_records_alpha_without_training(root: Path, app: Starlette) -> None:
+    """After alpha's training started unrecorded: the rerun records it, and nothing trains again."""
+    async with client_for(app, root) as client:
+        _, rerun = await plan(root, client)
+        assert actions(rerun) == {"alpha": "update", "beta": "none"}
+        assert results(await plan_and_apply(root, client)) == {"alpha": "done", "beta": "skipped"}
+        _, final = await plan(root, client)
+        assert actions(final) == {"alpha": "none", "beta": "none"}
+        assert client.requests[TRAIN] == 0
+        assert await jobs_by_model(client) == {"Alpha": 2, "Beta": 1}
