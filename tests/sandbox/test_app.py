@@ -144,7 +144,7 @@ def test_dry_run_uses_training_images_count_only_without_images(sandbox: Starlet
             "flux.1-lora",
             {"parameters": {"seed": 3}},
             "Invalid training parameters for flux.1-lora: seed: not available for flux.1-lora "
-            "(only for SD 1.5, SDXL LoRA training)",
+            "(only available for SD15 and SDXL LoRA training)",
         ),
         (
             "flux.1-lora",

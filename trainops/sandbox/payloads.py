@@ -8,8 +8,8 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from trainops.manifest.parameters import MODEL_TYPES
 from trainops.sandbox.lifecycle import JobState
+from trainops.sandbox.rules import FLUX, TRAINABLE
 from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
 
 OWNER_ID = "proj_sandbox"
@@ -101,7 +101,7 @@ def job(j: JobRow, st: JobState) -> dict[str, Any]:
 
 
 def _capabilities(model_type: str) -> list[str]:
-    info = MODEL_TYPES.get(model_type)
+    info = TRAINABLE.get(model_type)
     if info is not None and info.audio:
         return ["txt2audio"]
     return ["img2img", "txt2img"]
@@ -202,7 +202,7 @@ def model(
             out["trainingProgress"] = _progress(st, now)
         if stats := _stats(j, st):
             out["trainingStats"] = stats
-        info = MODEL_TYPES.get(m.type)
-        if st.status == "success" and info is not None and info.family == "flux-lora":
+        info = TRAINABLE.get(m.type)
+        if st.status == "success" and info is not None and info.trainer == FLUX:
             out["epochs"] = _epochs(j, base_url)
     return out
