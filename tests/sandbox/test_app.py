@@ -478,6 +478,7 @@ def test_public_surface_is_pinned() -> None:
     import trainops.sandbox as sandbox
 
     assert sorted(sandbox.__all__) == [
+        "Deviations",
         "Fault",
         "Limits",
         "SANDBOX_API_KEY",
@@ -493,5 +494,6 @@ def test_public_surface_is_pinned() -> None:
         "(db_path: 'str | Path', *, api_key: 'str' = 'sandbox-key', "
         "api_secret: 'str' = 'sandbox-secret', speed: 'float' = 1.0, "
         "limits: 'Limits | None' = None, faults: 'Sequence[Fault]' = (), "
-        "clock: 'Callable[[], float] | None' = None) -> 'Starlette'"
+        "clock: 'Callable[[], float] | None' = None, "
+        "deviations: 'Deviations | None' = None) -> 'Starlette'"
     )

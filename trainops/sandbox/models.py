@@ -87,7 +87,8 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def update_tags(request: Request) -> Response:
         body = await json_object(request)
-        add, delete = str_list(body, "add"), str_list(body, "delete")
+        add = sb.deviations.tags(str_list(body, "add"))
+        delete = sb.deviations.tags(str_list(body, "delete"))
         strict = body.get("strict", False) is True
         with sb.store.write() as tx:
             m = sb.model_or_404(tx, request.path_params["model_id"])
@@ -115,7 +116,7 @@ def routes(sb: Sandbox) -> list[Route]:
         full, minimal = body.get("allTrainingImages") is True, body.get("minimal") is True
         with sb.store.read() as tx:
             found = [m for m in (tx.model(i) for i in dict.fromkeys(ids)) if m is not None]
-            models = [sb.model_json(tx, request, m, full=full) for m in found]
+            models = [sb.model_json(tx, request, m, full=full, bulk=True) for m in found]
         if minimal:
             models = [
                 {k: m[k] for k in ("id", "name", "type", "privacy") if k in m} for m in models

@@ -14,7 +14,6 @@ from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
 
 OWNER_ID = "proj_sandbox"
 AUTHOR_ID = "sandbox-user"
-LIST_IMAGE_LIMIT = 3
 
 
 @lru_cache(maxsize=8192)
