@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from trainops.sandbox import payloads
+from trainops.sandbox import payloads, rules
 from trainops.sandbox.deviations import IMAGE_PREVIEW, Deviations
 from trainops.sandbox.faults import FaultBox
 from trainops.sandbox.lifecycle import JobState, job_state
@@ -42,7 +42,8 @@ class Sandbox:
         return self.clock()
 
     def state(self, j: JobRow, now: float) -> JobState:
-        return job_state(j.created_at, j.durations, j.canceled_at, now)
+        captcha = rules.needs_person(j.model_type, j.parameters)
+        return job_state(j.created_at, j.durations, j.canceled_at, now, captcha=captcha)
 
     def latest(self, tx: Tx, m: ModelRow, now: float) -> tuple[JobRow, JobState] | None:
         j = tx.job(m.job_id) if m.job_id else None

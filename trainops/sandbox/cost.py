@@ -22,6 +22,7 @@ from trainops.sandbox.rules import (
     VOICE,
     Trainer,
     default_steps,
+    needs_person,
 )
 
 # trainer -> (base CU, CU per training step)
@@ -37,6 +38,8 @@ _DEFAULT_REPEATS = 10
 _SECONDS_PER_STEP = 0.01
 _VOICE_TRAIN_S = 5.0
 _MUSUBI_STEPS_PER_IMAGE = 100
+# No person reads the captcha in the sandbox: the job waits (and counts as running) this long.
+CAPTCHA_HOLD_S = 365 * 24 * 3600.0
 
 
 def _number(params: Mapping[str, object], name: str, default: float) -> float:
@@ -91,6 +94,8 @@ def durations(
     model_type: str, parameters: Mapping[str, object], image_count: int, speed: float
 ) -> Durations:
     """How long each phase lasts; a default 8-image Flux training takes 12 s at speed 1."""
+    if needs_person(model_type, parameters):
+        return Durations(CAPTCHA_HOLD_S, 0.0, 0.0, 0.0)
     info = TRAINABLE.get(model_type)
     if info is not None and info.trainer == VOICE:
         train = _VOICE_TRAIN_S

@@ -14,6 +14,7 @@ from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
 
 OWNER_ID = "proj_sandbox"
 AUTHOR_ID = "sandbox-user"
+CAPTCHA_FILE = "captcha.png"  # served like sample.png (assets.file_routes)
 
 
 @lru_cache(maxsize=8192)
@@ -106,8 +107,10 @@ def _capabilities(model_type: str) -> list[str]:
     return ["img2img", "txt2img"]
 
 
-def _progress(st: JobState, now: float) -> dict[str, Any]:
+def _progress(st: JobState, now: float, base_url: str) -> dict[str, Any]:
     out: dict[str, Any] = {"stage": st.stage, "updatedAt": ms(st.changed_at)}
+    if st.stage == "pending-captcha":
+        return {**out, "captchaImageUrl": file_url(base_url, CAPTCHA_FILE)}
     if st.status == "queued":
         out["position"] = 0
     if st.started_at is not None:
@@ -198,7 +201,7 @@ def model(
     if j is not None and st is not None:
         out["jobId"] = j.id
         if not st.terminal:
-            out["trainingProgress"] = _progress(st, now)
+            out["trainingProgress"] = _progress(st, now, base_url)
         if stats := _stats(j, st):
             out["trainingStats"] = stats
         info = TRAINABLE.get(m.type)

@@ -166,6 +166,13 @@ def default_steps(model_type: str, image_count: int) -> int | None:
     return None if rule is None else int(rule(image_count))
 
 
+def needs_person(model_type: str, params: Mapping[str, object]) -> bool:
+    """Professional voice cloning "requires captcha" (Docs, SDK): a person reads a text aloud in
+    the web app (stage `pending-captcha`) before the training goes on."""
+    t = TRAINABLE.get(model_type)
+    return t is not None and t.audio and params.get("cloneType") == "professional"
+
+
 def default_value(model_type: str, name: str, image_count: int) -> object | None:
     """The documented default of one parameter for one type, None when there is none."""
     t, p = TRAINABLE.get(model_type), PARAMS.get(name)
