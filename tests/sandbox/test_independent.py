@@ -5,6 +5,7 @@ and where its table (`sandbox/rules.py`, written from Scenario's documents) and 
 from __future__ import annotations
 
 import ast
+from typing import Annotated, Literal, get_args, get_origin, get_type_hints
 
 import pytest
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from tests.sandbox.test_app import call, new_model
 from tests.support.paths import REPO
 from trainops.manifest import parameters as client
 from trainops.sandbox import rules
+from trainops.sandbox.enums import ACCEPTED_MODEL_TYPES, MODEL_TYPE_NAMES, TRAINING_JOB_TYPES
 
 SANDBOX = REPO / "trainops" / "sandbox"
 # The only trainops modules outside the sandbox it may import, and why.
@@ -160,3 +162,36 @@ def test_the_sandbox_takes_a_fractional_number_the_schema_allows(sandbox: Starle
     body = {"parameters": {"nbEpochs": 2.5, "optimizeFor": "likeness"}}
     r = call(sandbox, "PUT", f"/models/{model_id}/train", params={"dryRun": "true"}, json=body)
     assert r.status_code == 269, r.text
+
+
+def _sdk_parameters() -> dict[str, tuple[str, tuple[str, ...] | None]]:
+    """scenario-sdk's training `Parameters`: wire name -> (JSON type, enum)."""
+    from scenario_sdk.types.models.train_trigger_params import Parameters
+
+    kinds = {str: "string", float: "number", bool: "boolean"}
+    out = {}
+    for attr, hint in get_type_hints(Parameters, include_extras=True).items():
+        name, inner = attr, hint
+        if get_origin(hint) is Annotated:
+            inner, info = get_args(hint)[0], get_args(hint)[1]
+            name = info.alias or attr
+        if get_origin(inner) is Literal:
+            out[name] = ("string", get_args(inner))
+        elif get_args(inner) == (str,):
+            out[name] = ("string[]", None)
+        else:
+            out[name] = (kinds[inner], None)
+    return out
+
+
+def test_the_sandbox_table_has_the_sdks_parameters_types_and_enums() -> None:
+    ours = {name: (p.kind, p.enum) for name, p in rules.PARAMS.items()}
+    # The Docs' description names the two clone types; the SDK types the field as a string.
+    assert ours.pop("cloneType") == ("string", ("instant", "professional"))
+    assert ours == {k: v for k, v in _sdk_parameters().items() if k != "cloneType"}
+
+
+def test_trainable_types_and_their_job_types_are_the_apis() -> None:
+    assert set(rules.TRAINABLE) <= ACCEPTED_MODEL_TYPES
+    assert set(rules.TRAINABLE) - MODEL_TYPE_NAMES == {"sd-xl-lora", "sd-1_5", "sd-1_5-lora"}
+    assert {t.job_type for t in rules.TRAINABLE.values()} == TRAINING_JOB_TYPES
