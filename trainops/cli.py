@@ -113,7 +113,7 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="NAME",
         help="behave as a plausible variant of the API no document rules out (repeatable): "
         "truncate-images, lowercase-tags, no-job-id, list-deleted, repeat-token, "
-        "quota-in-details, normalise-parameters",
+        "quota-in-details, quota-details-list, normalise-parameters",
     )
     s.set_defaults(handler=_sandbox_serve)
 

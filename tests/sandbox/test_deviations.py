@@ -21,6 +21,7 @@ NAMES = [
     "list-deleted",
     "repeat-token",
     "quota-in-details",
+    "quota-details-list",
     "normalise-parameters",
 ]
 
@@ -141,10 +142,10 @@ def test_repeat_token_shows_with_a_single_model(tmp_path: Path, clock: Clock) ->
     assert first == [(1, first[0][1]), (0, first[0][1])]
 
 
-@pytest.mark.parametrize("on", [False, True])
-def test_quota_in_details(tmp_path: Path, clock: Clock, on: bool) -> None:
+@pytest.mark.parametrize("switch", [None, "quota-in-details", "quota-details-list"])
+def test_quota_in_details(tmp_path: Path, clock: Clock, switch: str | None) -> None:
     limits = Limits(max_dataset_images=2, launch_cooldown_s=30)
-    app = app_with(tmp_path, clock, *(["quota-in-details"] if on else []), limits=limits)
+    app = app_with(tmp_path, clock, *([switch] if switch else []), limits=limits)
     first, second = new_model(app, images=1), new_model(app, images=1)
     data = {"data": "data:image/png;base64,AAAA", "name": "a.png"}
     full = call(app, "POST", f"/models/{second}/training-images", json=data)
@@ -156,13 +157,13 @@ def test_quota_in_details(tmp_path: Path, clock: Clock, on: bool) -> None:
         {"apiError": "bad-request", "message": "Model is already training"},
     )  # not a team limit: as it is
     message = "The team's training dataset limit of 2 images is reached"
-    if on:
-        assert full.json() == {
-            "apiError": "quota-exceeded",
-            "message": message,
-            "details": {"actionName": "add-training-image", "actionLimit": 2},
-        }
-        assert cooldown.json()["details"] == {"remainingSeconds": 30}
+    if switch is not None:
+        details: Any = {"actionName": "add-training-image", "actionLimit": 2}
+        wait: Any = {"remainingSeconds": 30}
+        if switch == "quota-details-list":
+            details, wait = [details], [wait]
+        assert full.json() == {"apiError": "quota-exceeded", "message": message, "details": details}
+        assert cooldown.json()["details"] == wait
     else:
         assert full.json() == {
             "apiError": "quota-exceeded",

@@ -48,6 +48,10 @@ class Deviations:
     `details` instead of at the top level. The SDK does not describe error bodies; Scenario's
     training guide names the fields inside `details` (scenario-api.md 6 and 9)."""
 
+    quota_details_list: bool = False
+    """As quota-in-details, with `details` a list of one object: the guide says to accept
+    either shape."""
+
     normalise_parameters: bool = False
     """A model's echoed `parameters` omit values equal to the documented default and give every
     number as a float (1e-4 as 0.0001, 200 as 200.0); with nothing left, no `parameters` at all.
@@ -107,10 +111,12 @@ class Deviations:
             "actionLimit": "actionLimit",
             "remainingSeconds": "remainingSeconds",
         }
-        if not self.quota_in_details or not set(body) & set(moved):
+        inside = self.quota_in_details or self.quota_details_list
+        if not inside or not set(body) & set(moved):
             return body
         out = {k: v for k, v in body.items() if k not in moved}
-        out["details"] = {moved[k]: v for k, v in body.items() if k in moved}
+        details = {moved[k]: v for k, v in body.items() if k in moved}
+        out["details"] = [details] if self.quota_details_list else details
         return out
 
 
