@@ -9,10 +9,12 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.sandbox.test_app import call, new_model
+from tests.support.aio import synchronous
 from tests.support.cli import Cli
 from tests.support.sandbox import Clock
 from trainops.errors import ConfigError
 from trainops.sandbox import Deviations, Limits, create_app, serve
+from trainops.sandbox.client import sandbox_client
 
 NAMES = [
     "truncate-images",
@@ -221,3 +223,12 @@ def test_serve_takes_deviate_flags(cli: Cli) -> None:
     assert cli("sandbox", "serve", "--help") == 0
     flat = "".join(cli.out.split())  # argparse wraps lines at hyphens
     assert all(name in flat for name in NAMES)
+
+
+@synchronous
+async def test_the_in_process_client_takes_deviations(tmp_path: Path) -> None:
+    lower = Deviations.of(["lowercase-tags"])
+    async with sandbox_client(tmp_path / "s.db", deviations=lower) as client:
+        created = await client.create_model(type="flux.1-lora", name="m")
+        await client.update_tags(created.id, add=["Trainops:A"])
+        assert (await client.get_model(created.id)).tags == ("trainops:a",)

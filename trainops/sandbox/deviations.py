@@ -19,6 +19,8 @@ IMAGE_PREVIEW = 3  # "the first 3": what list endpoints and get-bulk without all
 
 @dataclass(frozen=True)
 class Deviations:
+    """Which switches are on; each field's docstring says which document leaves it open."""
+
     truncate_images: bool = False
     """`GET /models/{id}` (and every other single-model reply) shows at most 3
     `trainingImages`, `trainingImagesNumber` still the true count. The SDK documents "the first
