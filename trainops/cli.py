@@ -106,6 +106,15 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     s.add_argument("--speed", type=float, default=1.0, help="training speed factor (default 1)")
     s.add_argument("--api-key", help="API key (env TRAINOPS_SANDBOX_API_KEY)")
     s.add_argument("--api-secret", help="API secret (env TRAINOPS_SANDBOX_API_SECRET)")
+    s.add_argument(
+        "--deviate",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="behave as a plausible variant of the API no document rules out (repeatable): "
+        "truncate-images, lowercase-tags, no-job-id, list-deleted, repeat-token, "
+        "quota-in-details, quota-details-list, normalise-parameters",
+    )
     s.set_defaults(handler=_sandbox_serve)
 
 
@@ -121,6 +130,7 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
         speed=args.speed,
         api_key=args.api_key,
         api_secret=args.api_secret,
+        deviate=args.deviate,
         environ=os.environ,
     )
 

@@ -144,7 +144,7 @@ def test_dry_run_uses_training_images_count_only_without_images(sandbox: Starlet
             "flux.1-lora",
             {"parameters": {"seed": 3}},
             "Invalid training parameters for flux.1-lora: seed: not available for flux.1-lora "
-            "(only for SD 1.5, SDXL LoRA training)",
+            "(only available for SD15 and SDXL LoRA training)",
         ),
         (
             "flux.1-lora",
@@ -443,16 +443,45 @@ def test_voice_model_trains_on_audio_samples(sandbox: Starlette, clock: Clock) -
     )
     asset = call(sandbox, "GET", f"/assets/{r.json()['trainingImage']['id']}").json()["asset"]
     assert (asset["kind"], asset["mimeType"]) == ("audio", "audio/mpeg")
-    params = {"cloneType": "professional", "language": "en"}
+    params = {"cloneType": "instant", "language": "en"}
     job = call(sandbox, "PUT", f"/models/{model_id}/train", json={"parameters": params}).json()[
         "job"
     ]
-    assert (job["jobType"], job["billing"]["cuCost"]) == ("model-training", 500)
+    assert (job["jobType"], job["billing"]["cuCost"]) == ("model-training", 50)
     assert job["metadata"] == {"input": params, "outputModelId": model_id}
     clock.advance(60)
     model = call(sandbox, "GET", f"/models/{model_id}").json()["model"]
     assert (model["status"], model["capabilities"]) == ("trained", ["txt2audio"])
     assert "epochs" not in model
+
+
+def test_a_professional_voice_clone_waits_for_a_person_at_the_captcha(
+    sandbox: Starlette, clock: Clock
+) -> None:
+    from scenario_sdk.types.model_retrieve_response import Model
+
+    model_id = new_model(sandbox, "elevenlabs-voice")
+    sample = {"data": data_url(b"ID3-fake-mp3", "audio/mpeg"), "name": "a.mp3"}
+    call(sandbox, "POST", f"/models/{model_id}/training-images", json=sample)
+    params = {"cloneType": "professional", "language": "en"}
+    r = call(sandbox, "PUT", f"/models/{model_id}/train", json={"parameters": params})
+    job = r.json()["job"]
+    assert (job["status"], job["billing"]["cuCost"]) == ("pending", 500)
+    clock.advance(24 * 3600)
+    model = call(sandbox, "GET", f"/models/{model_id}").json()["model"]
+    Model.model_validate(model)
+    assert model["status"] == "training"
+    assert model["trainingProgress"] == {
+        "stage": "pending-captcha",
+        "updatedAt": int(clock.now - 24 * 3600) * 1000,
+        "captchaImageUrl": "http://sandbox/v1/files/captcha.png",
+    }
+    assert call(sandbox, "GET", "/files/captcha.png", auth=None).status_code == 200
+    again = call(sandbox, "PUT", f"/models/{model_id}/train", json={"parameters": params})
+    assert again.json()["message"] == "Model is already training"
+    canceled = call(sandbox, "POST", f"/models/{model_id}/train/action", json={"action": "cancel"})
+    assert canceled.json()["model"]["status"] == "training-canceled"
+    assert call(sandbox, "GET", f"/jobs/{job['jobId']}").json()["job"]["status"] == "canceled"
 
 
 def test_wandb_key_is_stored_but_never_echoed_in_jobs(sandbox: Starlette) -> None:
@@ -478,6 +507,7 @@ def test_public_surface_is_pinned() -> None:
     import trainops.sandbox as sandbox
 
     assert sorted(sandbox.__all__) == [
+        "Deviations",
         "Fault",
         "Limits",
         "SANDBOX_API_KEY",
@@ -493,5 +523,6 @@ def test_public_surface_is_pinned() -> None:
         "(db_path: 'str | Path', *, api_key: 'str' = 'sandbox-key', "
         "api_secret: 'str' = 'sandbox-secret', speed: 'float' = 1.0, "
         "limits: 'Limits | None' = None, faults: 'Sequence[Fault]' = (), "
-        "clock: 'Callable[[], float] | None' = None) -> 'Starlette'"
+        "clock: 'Callable[[], float] | None' = None, "
+        "deviations: 'Deviations | None' = None) -> 'Starlette'"
     )

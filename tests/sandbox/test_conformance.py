@@ -34,7 +34,7 @@ from scenario_sdk.types.models import (
 
 from tests.support.aio import synchronous
 from tests.support.sandbox import Clock, Serve, image, sdk_client
-from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Limits, create_app
+from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Deviations, Limits, create_app
 from trainops.sandbox.enums import MODEL_TYPE_NAMES, TRAINING_JOB_TYPES
 
 M = TypeVar("M", bound=BaseModel)
@@ -252,3 +252,44 @@ def test_enums_match_the_sdk() -> None:
 
     assert set(get_args(Model.model_fields["type"].annotation)) == MODEL_TYPE_NAMES
     assert set(get_args(Job.model_fields["job_type"].annotation)) >= TRAINING_JOB_TYPES
+
+
+@synchronous
+async def test_replies_validate_strictly_with_every_deviation_on(
+    tmp_path: Path, clock: Clock
+) -> None:
+    every = Deviations.of(Deviations.names())
+    app = create_app(tmp_path / "s.db", clock=clock, deviations=every)
+    c = sdk_client(app, max_retries=0)
+    model_id = (await c.models.create(name="cat", type="flux.1-lora")).model.id
+    tags = await c.models.with_raw_response.update_tags(model_id, add=["trainops:WS/Cat"])
+    assert strict(tags, ModelUpdateTagsResponse).added == ["trainops:ws/cat"]
+    for n in range(5):
+        await c.models.training_images.add(model_id, data=image(n), name=f"{n}.png")
+    updated = await c.models.with_raw_response.update(
+        model_id, parameters={"rank": 16, "nbEpochs": 2}
+    )
+    assert strict(updated, ModelUpdateResponse).model.parameters is not None
+    triggered = strict(
+        await c.models.train.with_raw_response.trigger(model_id), TrainTriggerResponse
+    )
+    assert triggered.job.job_id.startswith("job_")
+    assert triggered.model.job_id is None
+    read = strict(await c.models.with_raw_response.retrieve(model_id), ModelRetrieveResponse)
+    assert (len(read.model.training_images or []), read.model.training_images_number) == (3, 5)
+    bulk = await c.models.with_raw_response.get_bulk(model_ids=[model_id], all_training_images=True)
+    assert len(strict(bulk, ModelGetBulkResponse).models[0].training_images or []) == 5
+    gone = (await c.models.create(name="gone", type="flux.1-lora")).model.id
+    await c.models.delete(gone)
+    items, token = strict_page(
+        await c.models.with_raw_response.list(page_size=5), ModelListResponse, "models"
+    )
+    assert {m.id: m.deleted_at is not None for m in items} == {model_id: False, gone: True}
+    _, again = strict_page(
+        await c.models.with_raw_response.list(page_size=5, pagination_token=token or ""),
+        ModelListResponse,
+        "models",
+    )
+    assert again == token
+    strict_page(await c.jobs.with_raw_response.list(), JobListResponse, "jobs")
+    await c.close()

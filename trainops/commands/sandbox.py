@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from trainops.commands import EXIT_OK
@@ -18,6 +18,7 @@ def run_sandbox_serve(
     api_key: str | None,
     api_secret: str | None,
     environ: Mapping[str, str],
+    deviate: Sequence[str] = (),
 ) -> int:
     config = serve.resolve(
         host=host,
@@ -26,10 +27,13 @@ def run_sandbox_serve(
         speed=speed,
         api_key=api_key,
         api_secret=api_secret,
+        deviate=deviate,
         env=environ,
     )
     creds = "documented default credentials" if config.default_credentials else "your credentials"
     print(f"sandbox API on {config.url} (state: {config.db}, speed x{config.speed:g}, {creds})")
+    if on := config.deviations.on():
+        print(f"deviating from the documented API: {', '.join(on)}")
     print("costs are simulated; press Ctrl+C to stop", flush=True)
     serve.serve(config)
     return EXIT_OK

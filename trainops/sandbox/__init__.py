@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
 from trainops.sandbox.cost import estimate_cost
+from trainops.sandbox.deviations import Deviations
 from trainops.sandbox.faults import Fault
 from trainops.sandbox.limits import Limits
 
 __all__ = [
     "SANDBOX_API_KEY",
     "SANDBOX_API_SECRET",
+    "Deviations",
     "Fault",
     "Limits",
     "create_app",

@@ -1,4 +1,5 @@
-"""`/_sandbox/*`: change a running server's faults and limits (same credentials as the API).
+"""`/_sandbox/*`: change a running server's faults, limits and deviations (same credentials as
+the API).
 
 GET  /v1/_sandbox/faults          {"faults": [...]} with hit counts
 POST /v1/_sandbox/faults          {"faults": [{"method", "pathRegex", "kind", "times",
@@ -8,6 +9,8 @@ POST /v1/_sandbox/faults          {"faults": [{"method", "pathRegex", "kind", "t
 GET  /v1/_sandbox/limits          the current limits
 POST /v1/_sandbox/limits          {"max_dataset_images"?, "max_parallel_trainings"?,
                                    "launch_cooldown_s"?} changes the ones given
+GET  /v1/_sandbox/deviations      {"truncate-images": false, ...}: every switch
+POST /v1/_sandbox/deviations      {"truncate-images": true, ...} changes the ones given
 """
 
 from __future__ import annotations
@@ -47,9 +50,22 @@ def routes(sb: Sandbox) -> list[Route]:
             raise bad_request(str(exc)) from None
         return reply(asdict(sb.limits))
 
+    async def get_deviations(_request: Request) -> Response:
+        return reply(sb.deviations.as_json())
+
+    async def set_deviations(request: Request) -> Response:
+        body = await json_object(request)
+        try:
+            sb.deviations = sb.deviations.merged(body)
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+        return reply(sb.deviations.as_json())
+
     return [
         Route("/_sandbox/faults", get_faults, methods=["GET"]),
         Route("/_sandbox/faults", set_faults, methods=["POST"]),
         Route("/_sandbox/limits", get_limits, methods=["GET"]),
         Route("/_sandbox/limits", set_limits, methods=["POST"]),
+        Route("/_sandbox/deviations", get_deviations, methods=["GET"]),
+        Route("/_sandbox/deviations", set_deviations, methods=["POST"]),
     ]

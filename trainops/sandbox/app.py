@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trainops.sandbox import admin, assets, images, models, training
 from trainops.sandbox.context import PREFIX, Sandbox
+from trainops.sandbox.deviations import Deviations
 from trainops.sandbox.faults import Fault, FaultBox, FaultMiddleware
 from trainops.sandbox.limits import Limits
 from trainops.sandbox.replies import BodyLimitMiddleware, HttpError
@@ -59,8 +60,9 @@ class AuthMiddleware:
 
 
 # Starlette calls each handler only with the exception class it is registered for.
-async def _http_error(_request: Request, exc: Exception) -> Response:
-    return cast(HttpError, exc).response()
+async def _http_error(request: Request, exc: Exception) -> Response:
+    sb: Sandbox = request.app.state.sandbox
+    return cast(HttpError, exc).response(sb.deviations.quota_body)
 
 
 async def _starlette_error(_request: Request, exc: Exception) -> Response:
@@ -82,13 +84,22 @@ def create_app(
     limits: Limits | None = None,
     faults: Sequence[Fault] = (),
     clock: Callable[[], float] | None = None,
+    deviations: Deviations | None = None,
 ) -> Starlette:
-    """A Scenario-compatible API over the SQLite file `db_path` (created with its parents)."""
+    """A Scenario-compatible API over the SQLite file `db_path` (created with its parents);
+    `deviations` switches on behaviour no document settles (sandbox/deviations.py)."""
     if speed <= 0:
         raise ValueError("speed must be greater than 0")
     box = FaultBox(faults)
     sb = Sandbox(
-        Store(db_path), clock or time.time, speed, limits or Limits(), box, api_key, api_secret
+        Store(db_path),
+        clock or time.time,
+        speed,
+        limits or Limits(),
+        box,
+        api_key,
+        api_secret,
+        deviations or Deviations(),
     )
     api = [
         *models.routes(sb),

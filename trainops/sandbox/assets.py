@@ -76,7 +76,7 @@ def file_routes(sb: Sandbox) -> list[Route]:
 
     async def download(request: Request) -> Response:
         asset_id = request.path_params["asset_id"]
-        if asset_id == "sample.png":
+        if asset_id in ("sample.png", payloads.CAPTCHA_FILE):
             return Response(SAMPLE_PNG, media_type="image/png")
         with sb.store.read() as tx:
             found = tx.asset_data(asset_id)

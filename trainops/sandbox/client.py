@@ -9,6 +9,7 @@ import httpx
 
 from trainops.backoff import RetryPolicy
 from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
+from trainops.sandbox.deviations import Deviations
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 from trainops.scenario.retry import DEFAULT_POLICY
 
@@ -21,11 +22,13 @@ def sandbox_client(
     app: Any = None,
     parallelism: int = DEFAULT_PARALLELISM,
     retry: RetryPolicy = DEFAULT_POLICY,
+    deviations: Deviations | None = None,
 ) -> Scenario:
-    """A client of the sandbox app (a new one on `db_path` unless `app` is given)."""
+    """A client of the sandbox app (a new one on `db_path`, with `deviations`, unless `app` is
+    given)."""
     if app is None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        app = create_app(db_path)
+        app = create_app(db_path, deviations=deviations)
     return Scenario(
         api_key=SANDBOX_API_KEY,
         api_secret=SANDBOX_API_SECRET,

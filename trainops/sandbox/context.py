@@ -1,16 +1,18 @@
-"""What every route needs: the store, the clock, the speed, the limits and the faults."""
+"""What every route needs: the store, the clock, the speed, the limits, the faults and the
+deviations."""
 
 from __future__ import annotations
 
 import secrets
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 
-from trainops.sandbox import payloads
+from trainops.sandbox import payloads, rules
+from trainops.sandbox.deviations import IMAGE_PREVIEW, Deviations
 from trainops.sandbox.faults import FaultBox
 from trainops.sandbox.lifecycle import JobState, job_state
 from trainops.sandbox.limits import Limits
@@ -34,12 +36,14 @@ class Sandbox:
     faults: FaultBox
     api_key: str
     api_secret: str
+    deviations: Deviations = field(default_factory=Deviations)
 
     def now(self) -> float:
         return self.clock()
 
     def state(self, j: JobRow, now: float) -> JobState:
-        return job_state(j.created_at, j.durations, j.canceled_at, now)
+        captcha = rules.needs_person(j.model_type, j.parameters)
+        return job_state(j.created_at, j.durations, j.canceled_at, now, captcha=captcha)
 
     def latest(self, tx: Tx, m: ModelRow, now: float) -> tuple[JobRow, JobState] | None:
         j = tx.job(m.job_id) if m.job_id else None
@@ -51,11 +55,17 @@ class Sandbox:
             raise not_found("Model", model_id)
         return m
 
-    def model_json(self, tx: Tx, request: Request, m: ModelRow, *, full: bool = True) -> Any:
+    def model_json(
+        self, tx: Tx, request: Request, m: ModelRow, *, full: bool = True, bulk: bool = False
+    ) -> Any:
+        """The model object: every training image when `full`, else the first 3 (`bulk`: what
+        get-bulk answers, where `full` is `allTrainingImages`)."""
         now = self.now()
-        images = tx.images(m.id, -1 if full else payloads.LIST_IMAGE_LIMIT)
-        count = len(images) if full else tx.image_counts([m.id])[m.id]
-        return payloads.model(m, images, count, self.latest(tx, m, now), now, base_url(request))
+        every = full and (bulk or not self.deviations.truncate_images)
+        images = tx.images(m.id, -1 if every else IMAGE_PREVIEW)
+        count = len(images) if every else tx.image_counts([m.id])[m.id]
+        out = payloads.model(m, images, count, self.latest(tx, m, now), now, base_url(request))
+        return self.deviations.model(out, every_image=every)
 
 
 def base_url(request: Request) -> str:

@@ -13,20 +13,33 @@ import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from trainops.manifest.parameters import MODEL_TYPES, default_max_train_steps
+from trainops.sandbox.rules import (
+    FLUX,
+    MUSUBI,
+    SD15,
+    SDXL,
+    TRAINABLE,
+    VOICE,
+    Trainer,
+    default_steps,
+    needs_person,
+)
 
-# family -> (base CU, CU per training step)
-_RATES: dict[str, tuple[float, float]] = {
-    "flux-lora": (10.0, 0.05),
-    "musubi": (15.0, 0.08),
-    "sdxl-lora": (5.0, 0.03),
-    "sd15": (5.0, 0.02),
+# trainer -> (base CU, CU per training step)
+_RATES: dict[Trainer, tuple[float, float]] = {
+    FLUX: (10.0, 0.05),
+    MUSUBI: (15.0, 0.08),
+    SDXL: (5.0, 0.03),
+    SD15: (5.0, 0.02),
 }
 _VOICE_COST = {"instant": 50, "professional": 500}
 _DEFAULT_REPEATS = 10
 # seconds of simulated training per step at speed 1; 800 steps (8 images) train in 8 s
 _SECONDS_PER_STEP = 0.01
 _VOICE_TRAIN_S = 5.0
+_MUSUBI_STEPS_PER_IMAGE = 100
+# No person reads the captcha in the sandbox: the job waits (and counts as running) this long.
+CAPTCHA_HOLD_S = 365 * 24 * 3600.0
 
 
 def _number(params: Mapping[str, object], name: str, default: float) -> float:
@@ -45,18 +58,22 @@ def training_steps(model_type: str, parameters: Mapping[str, object], image_coun
         repeats = _number(parameters, "nbRepeats", _DEFAULT_REPEATS)
         batch = max(_number(parameters, "batchSize", 1), 1)
         return math.ceil(epochs * repeats * image_count / batch)
-    return default_max_train_steps(model_type, image_count) or 0
+    info = TRAINABLE.get(model_type)
+    if info is not None and info.trainer == MUSUBI:
+        # No document gives Musubi's default: the sandbox prices it like Flux's.
+        return image_count * _MUSUBI_STEPS_PER_IMAGE
+    return default_steps(model_type, image_count) or 0
 
 
 def estimate_cost(model_type: str, parameters: Mapping[str, object], image_count: int) -> int:
     """Creative units a training costs in the sandbox; ValueError for non-trainable types."""
-    info = MODEL_TYPES.get(model_type)
+    info = TRAINABLE.get(model_type)
     if info is None:
         raise ValueError(f"model type {model_type!r} is not trainable")
-    if info.family == "voice":
+    if info.trainer == VOICE:
         clone = parameters.get("cloneType", "instant")
         return _VOICE_COST.get(clone if isinstance(clone, str) else "instant", 50)
-    base, rate = _RATES[info.family]
+    base, rate = _RATES[info.trainer]
     return math.ceil(base + training_steps(model_type, parameters, image_count) * rate)
 
 
@@ -77,8 +94,10 @@ def durations(
     model_type: str, parameters: Mapping[str, object], image_count: int, speed: float
 ) -> Durations:
     """How long each phase lasts; a default 8-image Flux training takes 12 s at speed 1."""
-    info = MODEL_TYPES.get(model_type)
-    if info is not None and info.family == "voice":
+    if needs_person(model_type, parameters):
+        return Durations(CAPTCHA_HOLD_S, 0.0, 0.0, 0.0)
+    info = TRAINABLE.get(model_type)
+    if info is not None and info.trainer == VOICE:
         train = _VOICE_TRAIN_S
     else:
         steps = training_steps(model_type, parameters, image_count)

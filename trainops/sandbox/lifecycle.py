@@ -2,7 +2,9 @@
 
 A job is created `queued` at t0 and moves through `warming-up`, `in-progress` and `finalizing`
 to `success` after the durations fixed at launch; a cancel at tc freezes it as `canceled`.
-The model's status follows its latest job.
+A job that needs a person (a professional voice clone's captcha) stays `pending` at stage
+`pending-captcha`: nobody reads the captcha in the sandbox. The model's status follows its
+latest job.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from trainops.sandbox.cost import Durations
 _PHASES = ("queued", "warming-up", "in-progress", "finalizing")
 _JOB_TO_MODEL = {"success": "trained", "canceled": "training-canceled", "failure": "failed"}
 _STAGES = {
+    "pending": "pending-captcha",  # the only job the sandbox keeps pending: see above
     "queued": "queued-for-train",
     "warming-up": "starting-train",
     "in-progress": "running-train",
@@ -56,9 +59,18 @@ def _boundaries(t0: float, d: Durations) -> list[tuple[str, float]]:
     return out
 
 
-def job_state(created_at: float, d: Durations, canceled_at: float | None, now: float) -> JobState:
+def job_state(
+    created_at: float,
+    d: Durations,
+    canceled_at: float | None,
+    now: float,
+    *,
+    captcha: bool = False,
+) -> JobState:
     """The state of a job at `now` (a cancel counts only once `now` has reached it)."""
     canceled = canceled_at is not None and canceled_at <= now
+    if captcha:
+        return _waiting(created_at, canceled_at if canceled else None)
     cut = canceled_at if canceled and canceled_at is not None else now
     reached = [(s, t) for s, t in _boundaries(created_at, d) if t <= cut]
     if not reached:  # a clock behind the creation time: treat as just queued
@@ -78,3 +90,11 @@ def job_state(created_at: float, d: Durations, canceled_at: float | None, now: f
     if status == "success" or (status == "finalizing" and now >= train_end):
         progress = 1.0
     return JobState(status, progress, tuple(reached), started, ended, remaining)
+
+
+def _waiting(created_at: float, canceled_at: float | None) -> JobState:
+    """A job held at the captcha until canceled."""
+    if canceled_at is None:
+        return JobState("pending", 0.0, (("pending", created_at),), None, None, 0.0)
+    history = (("pending", created_at), ("canceled", canceled_at))
+    return JobState("canceled", 0.0, history, None, canceled_at, 0.0)

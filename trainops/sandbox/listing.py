@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from trainops.sandbox import payloads
 from trainops.sandbox.context import Sandbox, base_url
+from trainops.sandbox.deviations import IMAGE_PREVIEW
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.replies import bad_request, query_int
 from trainops.sandbox.store import JobRow, Tx
@@ -58,7 +59,10 @@ def paginate(
     request: Request,
     size: int,
     desc: bool,
+    *,
+    repeat: bool = False,
 ) -> tuple[list[T], str | None]:
+    """A page and the token to the next (`repeat`: the repeat-token deviation)."""
     ordered = sorted(items, key=key, reverse=desc)
     token = request.query_params.get("paginationToken")
     if token:
@@ -66,6 +70,8 @@ def paginate(
         ordered = [i for i in ordered if (key(i) < after if desc else key(i) > after)]
     page = ordered[:size]
     more = len(ordered) > size
+    if repeat:
+        return page, token or (_encode(key(page[-1])) if page else None)
     return page, (_encode(key(page[-1])) if more and page else None)
 
 
@@ -134,7 +140,10 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
         for k in keys:
             st = latest.get(k.job_id or "")
             status = payloads.model_status(st[1] if st else None)
-            if not _status_matches(k.deleted_at, status, query.status, now):
+            wanted = query.status
+            if wanted is None and sb.deviations.list_deleted:
+                wanted = "deleted" if k.deleted_at is not None else None
+            if not _status_matches(k.deleted_at, status, wanted, now):
                 continue
             if query.created_in_range(k.created_at):
                 j, state = st if st else (None, None)
@@ -142,15 +151,24 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
                     payloads.model_updated_at(k.updated_at, j, state) if by_update else k.created_at
                 )
                 entries.append((stamp, k))
-        page, token = paginate(entries, lambda e: (e[0], e[1].id), request, query.size, query.desc)
+        page, token = paginate(
+            entries,
+            lambda e: (e[0], e[1].id),
+            request,
+            query.size,
+            query.desc,
+            repeat=sb.deviations.repeat_token,
+        )
         if not every_state:
             latest = _latest(sb, tx, [k.job_id for _, k in page], now)
         ids = [k.id for _, k in page]
         rows, counts = tx.models(ids), tx.image_counts(ids)
-        previews = tx.image_previews(ids, payloads.LIST_IMAGE_LIMIT)
+        previews = tx.image_previews(ids, IMAGE_PREVIEW)
         models = [
-            payloads.model(
-                rows[i], previews[i], counts[i], latest.get(rows[i].job_id or ""), now, url
+            sb.deviations.model(
+                payloads.model(
+                    rows[i], previews[i], counts[i], latest.get(rows[i].job_id or ""), now, url
+                )
             )
             for i in ids
         ]
@@ -200,6 +218,7 @@ def list_jobs(sb: Sandbox, request: Request) -> dict[str, Any]:
         request,
         size,
         _direction(request),
+        repeat=sb.deviations.repeat_token,
     )
     out: dict[str, Any] = {"jobs": [payloads.job(j, st) for j, st in page]}
     if token:

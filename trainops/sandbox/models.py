@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.manifest.parameters import check_parameters
-from trainops.sandbox import listing, payloads
+from trainops.sandbox import listing, payloads, rules
 from trainops.sandbox.context import Sandbox, base_url, new_id
 from trainops.sandbox.enums import ACCEPTED_MODEL_TYPES
 from trainops.sandbox.replies import bad_request, json_object, opt_str, reply, str_list
@@ -36,7 +35,11 @@ def parameters_problems(model_type: str, params: object) -> dict[str, Any]:
     """Validate a `parameters` object; returns it, or raises the API's 400."""
     if not isinstance(params, dict):
         raise bad_request("parameters must be an object")
-    problems = check_parameters(model_type, params)
+    if model_type not in rules.TRAINABLE:
+        # No document says what the API does with parameters on a model that does not train:
+        # the sandbox keeps them unchecked and refuses the training itself.
+        return params
+    problems = rules.problems(model_type, params)
     if problems:
         detail = "; ".join(f"{name}: {msg}" for name, msg in problems)
         raise bad_request(
@@ -84,7 +87,8 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def update_tags(request: Request) -> Response:
         body = await json_object(request)
-        add, delete = str_list(body, "add"), str_list(body, "delete")
+        add = sb.deviations.tags(str_list(body, "add"))
+        delete = sb.deviations.tags(str_list(body, "delete"))
         strict = body.get("strict", False) is True
         with sb.store.write() as tx:
             m = sb.model_or_404(tx, request.path_params["model_id"])
@@ -112,7 +116,7 @@ def routes(sb: Sandbox) -> list[Route]:
         full, minimal = body.get("allTrainingImages") is True, body.get("minimal") is True
         with sb.store.read() as tx:
             found = [m for m in (tx.model(i) for i in dict.fromkeys(ids)) if m is not None]
-            models = [sb.model_json(tx, request, m, full=full) for m in found]
+            models = [sb.model_json(tx, request, m, full=full, bulk=True) for m in found]
         if minimal:
             models = [
                 {k: m[k] for k in ("id", "name", "type", "privacy") if k in m} for m in models

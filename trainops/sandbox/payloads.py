@@ -8,13 +8,13 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from trainops.manifest.parameters import MODEL_TYPES
 from trainops.sandbox.lifecycle import JobState
+from trainops.sandbox.rules import FLUX, TRAINABLE
 from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
 
 OWNER_ID = "proj_sandbox"
 AUTHOR_ID = "sandbox-user"
-LIST_IMAGE_LIMIT = 3
+CAPTCHA_FILE = "captcha.png"  # served like sample.png (assets.file_routes)
 
 
 @lru_cache(maxsize=8192)
@@ -101,14 +101,16 @@ def job(j: JobRow, st: JobState) -> dict[str, Any]:
 
 
 def _capabilities(model_type: str) -> list[str]:
-    info = MODEL_TYPES.get(model_type)
+    info = TRAINABLE.get(model_type)
     if info is not None and info.audio:
         return ["txt2audio"]
     return ["img2img", "txt2img"]
 
 
-def _progress(st: JobState, now: float) -> dict[str, Any]:
+def _progress(st: JobState, now: float, base_url: str) -> dict[str, Any]:
     out: dict[str, Any] = {"stage": st.stage, "updatedAt": ms(st.changed_at)}
+    if st.stage == "pending-captcha":
+        return {**out, "captchaImageUrl": file_url(base_url, CAPTCHA_FILE)}
     if st.status == "queued":
         out["position"] = 0
     if st.started_at is not None:
@@ -199,10 +201,10 @@ def model(
     if j is not None and st is not None:
         out["jobId"] = j.id
         if not st.terminal:
-            out["trainingProgress"] = _progress(st, now)
+            out["trainingProgress"] = _progress(st, now, base_url)
         if stats := _stats(j, st):
             out["trainingStats"] = stats
-        info = MODEL_TYPES.get(m.type)
-        if st.status == "success" and info is not None and info.family == "flux-lora":
+        info = TRAINABLE.get(m.type)
+        if st.status == "success" and info is not None and info.trainer == FLUX:
             out["epochs"] = _epochs(j, base_url)
     return out

@@ -9,6 +9,7 @@ stack on it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -38,9 +39,11 @@ class HttpError(Exception):
         self.code = code or _CODES.get(status, "error")
         self.extra = extra or {}
 
-    def response(self) -> JSONResponse:
+    def response(
+        self, shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    ) -> JSONResponse:
         body = {"apiError": self.code, "message": self.message, **self.extra}
-        return JSONResponse(body, status_code=self.status)
+        return JSONResponse(body if shape is None else shape(body), status_code=self.status)
 
 
 _CODES = {

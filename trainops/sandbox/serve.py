@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
 
 from trainops.errors import ConfigError
 from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
+from trainops.sandbox.deviations import Deviations
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -27,6 +28,7 @@ class ServeConfig:
     speed: float
     api_key: str
     api_secret: str
+    deviations: Deviations = field(default_factory=Deviations)
 
     @property
     def default_credentials(self) -> bool:
@@ -55,6 +57,7 @@ def resolve(
     speed: float = 1.0,
     api_key: str | None = None,
     api_secret: str | None = None,
+    deviate: Sequence[str] = (),
     env: Mapping[str, str],
 ) -> ServeConfig:
     """Flags win over the environment, which wins over the documented defaults."""
@@ -64,7 +67,11 @@ def resolve(
         raise ConfigError(f"--speed must be greater than 0, got {speed:g}")
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535, got {port}")
-    config = ServeConfig(host, port, db, speed, key, secret)
+    try:
+        deviations = Deviations.of(deviate)
+    except ValueError as exc:
+        raise ConfigError(f"--deviate: {exc}") from None
+    config = ServeConfig(host, port, db, speed, key, secret, deviations)
     if not is_loopback(host) and config.default_credentials:
         raise ConfigError(
             f"refusing to serve on {host} with the documented default credentials",
@@ -77,6 +84,10 @@ def resolve(
 def serve(config: ServeConfig) -> None:
     """Serve until interrupted."""
     app = create_app(
-        config.db, api_key=config.api_key, api_secret=config.api_secret, speed=config.speed
+        config.db,
+        api_key=config.api_key,
+        api_secret=config.api_secret,
+        speed=config.speed,
+        deviations=config.deviations,
     )
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", lifespan="off")

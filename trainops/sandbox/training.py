@@ -8,22 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
 from trainops.sandbox import cost, listing, payloads
 from trainops.sandbox.context import Sandbox, new_id
-from trainops.sandbox.enums import TRAINING_JOB_TYPES
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.models import parameters_problems
 from trainops.sandbox.replies import HttpError, bad_request, json_object, not_found, reply
+from trainops.sandbox.rules import TRAINABLE, Trainable
 from trainops.sandbox.store import JobRow, ModelRow, Tx
 
 DRY_RUN_STATUS = 269
 MIN_PAIRS = 2
-
-
-def job_type(info: TypeInfo) -> str:
-    """The SDK knows no voice-clone job type; such jobs report the generic `model-training`."""
-    return info.job_type if info.job_type in TRAINING_JOB_TYPES else "model-training"
 
 
 def _dry_run(request: Request) -> bool:
@@ -44,7 +38,7 @@ def _simulated_count(request: Request) -> int:
     return int(raw)
 
 
-def _check_dataset(info: TypeInfo, m: ModelRow, count: int, simulated: bool) -> None:
+def _check_dataset(info: Trainable, m: ModelRow, count: int, simulated: bool) -> None:
     if count == 0:
         what = "audio sample" if info.audio else "training image"
         raise bad_request(f"The model needs at least one {what} to be trained (it has 0)")
@@ -90,7 +84,7 @@ def routes(sb: Sandbox) -> list[Route]:
         body = await json_object(request)
         with sb.store.write() as tx:
             m = sb.model_or_404(tx, request.path_params["model_id"])
-            info = MODEL_TYPES.get(m.type)
+            info = TRAINABLE.get(m.type)
             if info is None:
                 raise bad_request(f"Models of type {m.type} cannot be trained")
             raw = body.get("parameters", m.parameters or {})
@@ -103,7 +97,7 @@ def routes(sb: Sandbox) -> list[Route]:
             now = sb.now()
             spans = cost.durations(m.type, params, count, sb.speed)
             j = JobRow(
-                new_id("job_"), m.id, m.type, job_type(info), now, spans, None, cu, params, count
+                new_id("job_"), m.id, m.type, info.job_type, now, spans, None, cu, params, count
             )
             if dry:
                 preview = JobState("pending", 0.0, (("pending", now),), None, None, spans.total)
