@@ -355,6 +355,37 @@ def _import(args: argparse.Namespace) -> int:
     return run_import(request, cwd=Path.cwd(), environ=dict(os.environ))
 
 
+def _add_doctor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="check what trainops assumes of the API against this API key's account",
+        description="Run once per API key, before the first real apply. Spends nothing (dry "
+        "runs only): creates one scratch model, tagged trainops-doctor:<nonce>, checks tags, "
+        "uploads, image lists, captions, parameters, job ids, deletion and paging on it, and "
+        "deletes it at the end. Exit 0 when every check holds, 1 when one fails.",
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_sandbox_flag(p)
+    p.set_defaults(handler=_doctor)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    import os
+
+    from trainops.commands.doctor import run_doctor
+
+    return run_doctor(
+        sandbox=args.sandbox,
+        yes=args.yes,
+        fmt=args.format,
+        cwd=Path.cwd(),
+        environ=dict(os.environ),
+        interactive=sys.stdin.isatty() and sys.stderr.isatty(),
+        confirm=lambda q: input(q).strip() == "yes",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
@@ -371,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_apply,
         _add_status,
         _add_import,
+        _add_doctor,
         _add_sandbox,
         _add_cache,
     ):
