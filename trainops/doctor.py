@@ -323,13 +323,13 @@ def _full_name(image: LiveImage) -> str:
 def _names_seen(
     sent_model: str, got_model: str | None, sent: Sequence[str], images: Sequence[LiveImage]
 ) -> tuple[str, bool]:
-    got = {_full_name(i) for i in images}
-    changed = [n for n in sent if n not in got]
+    # Only the names shown: a short list is the full-list check's to report.
+    changed = [n for i in images if (n := _full_name(i)) not in sent]
     if got_model != sent_model:
         return f"model named {got_model!r}", False
     if changed:
-        return f"{len(changed)} of {len(sent)} file names changed (e.g. {changed[0]})", False
-    return f"model and {len(sent)} file names as sent", True
+        return f"{len(changed)} of {len(images)} file names changed (e.g. {changed[0]})", False
+    return f"model and {len(images)} file names as sent", True
 
 
 def _list_seen(read: LiveModel) -> tuple[str, bool]:

@@ -51,8 +51,8 @@ def _summary(report: Report) -> str:
     failed = sum(c.verdict == "FAIL" for c in report.checks)
     if not failed:
         return "Every check holds: what trainops assumes is true of this account."
-    s = "" if failed == 1 else "s"
-    return f"{failed} check{s} FAIL: trainops copes as said above; report the rest to Scenario."
+    n = len(report.checks)
+    return f"{failed} of {n} checks failed: what trainops does about each is said above."
 
 
 def render_doctor_text(report: Report) -> str:

@@ -1,0 +1,151 @@
+"""`trainops doctor`'s checks against the sandbox: all hold as the documents read; with each
+deviation switch on, the check it is about fails and the others hold; the scratch model is
+deleted whatever happens, a leftover is removed by the next run, and nothing ever trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+
+from tests.support.aio import synchronous
+from tests.support.sandbox import PNG_BYTES, Clock
+from trainops.doctor import DOCTOR_PREFIX, LEFTOVER_AGE, Report, Scratch, diagnose
+from trainops.errors import ApiError
+from trainops.sandbox import Deviations, create_app
+from trainops.sandbox.client import sandbox_client
+from trainops.scenario.client import Scenario
+
+# Each switch of the sandbox and the check it must fail (None: no check can see it without
+# spending: a team limit's 429 needs the limit reached).
+MATCHING: dict[str, str | None] = {
+    "truncate-images": "full image list",
+    "lowercase-tags": "tags kept verbatim",
+    "no-job-id": "jobId on trained models",
+    "list-deleted": "deleted model unlisted",
+    "quota-in-details": None,
+    "quota-details-list": None,
+    "normalise-parameters": "parameters echoed",
+}
+NONCE = "0123456789ab"
+
+
+def app_with(tmp_path: Path, clock: Clock, *names: str) -> Starlette:
+    return create_app(tmp_path / "s.db", clock=clock, deviations=Deviations.of(names))
+
+
+def client(tmp_path: Path, app: Starlette) -> Scenario:
+    return sandbox_client(tmp_path / "s.db", app=app)
+
+
+async def trained_model(c: Scenario) -> str:
+    """A model of the account trained before the doctor runs (its jobId is what one reads)."""
+    m = await c.create_model(type="flux.1-lora", name="someone's model")
+    await c.add_training_image(m.id, name="a.png", data=PNG_BYTES, mime="image/png")
+    return await c.train(m.id, {})
+
+
+async def doctor(c: Scenario, nonce: str = NONCE) -> Report:
+    return await diagnose(c, Scratch(nonce=nonce))
+
+
+def verdicts(report: Report) -> dict[str, str]:
+    return {c.name: c.verdict for c in report.checks}
+
+
+@synchronous
+async def test_every_check_holds_on_the_sandbox_and_nothing_trains(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with client(tmp_path, app_with(tmp_path, clock)) as c:
+        job = await trained_model(c)
+        report = await doctor(c)
+        assert set(verdicts(report).values()) == {"ok"}, report.checks
+        assert report.holds
+        assert [j.id for j in await c.list_jobs()] == [job]
+        assert [m.name for m in await c.list_models()] == ["someone's model"]
+
+
+@synchronous
+async def test_with_no_trained_model_the_job_id_is_unknown_and_the_run_holds(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with client(tmp_path, app_with(tmp_path, clock)) as c:
+        report = await doctor(c)
+    unknown = {n: v for n, v in verdicts(report).items() if v != "ok"}
+    assert unknown == {"jobId on trained models": "unknown"}
+    assert report.holds
+
+
+@pytest.mark.parametrize("switch", sorted(MATCHING))
+@synchronous
+async def test_each_deviation_fails_its_own_check_and_no_other(
+    tmp_path: Path, clock: Clock, switch: str
+) -> None:
+    async with client(tmp_path, app_with(tmp_path, clock, switch)) as c:
+        await trained_model(c)
+        report = await doctor(c)
+    failed = sorted(n for n, v in verdicts(report).items() if v != "ok")
+    expected = MATCHING[switch]
+    assert failed == ([expected] if expected else [])
+    assert report.holds == (expected is None)
+
+
+@synchronous
+async def test_a_failing_check_says_what_it_saw_and_what_trainops_does(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with client(tmp_path, app_with(tmp_path, clock, "lowercase-tags")) as c:
+        report = await doctor(c)
+    tags = next(c for c in report.checks if c.name == "tags kept verbatim")
+    case = f"trainops-doctor-case:{NONCE}"
+    assert (tags.seen, tags.verdict) == (f"get: {case}; list: {case}", "FAIL")
+    assert tags.remedy.startswith("trainops writes lowercase tags only")
+
+
+async def doctor_models(c: Scenario) -> list[str]:
+    return [m.id for m in await c.list_models() if any(DOCTOR_PREFIX in t for t in m.tags)]
+
+
+class DeleteRefused(Exception):
+    pass
+
+
+@synchronous
+async def test_a_leftover_is_removed_by_a_later_run_and_a_recent_one_kept(
+    tmp_path: Path, clock: Clock
+) -> None:
+    app = app_with(tmp_path, clock)
+    async with client(tmp_path, app) as c:
+        # A killed run's scratch model: created and tagged, never deleted.
+        leftover = await c.create_model(type="flux.1-lora", name="trainops doctor 00000000aaaa")
+        await c.update_tags(leftover.id, add=[f"{DOCTOR_PREFIX}00000000aaaa"])
+        clock.advance(60)
+        young = await doctor(c)
+        assert (young.removed, young.kept) == ((), (leftover.id,))
+        assert await doctor_models(c) == [leftover.id]
+        clock.advance(LEFTOVER_AGE)
+        later = await doctor(c, "ffffffffffff")
+        assert (later.removed, later.kept) == ((leftover.id,), ())
+        assert await doctor_models(c) == []
+
+
+@synchronous
+async def test_the_scratch_model_is_deleted_when_the_run_fails(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with client(tmp_path, app_with(tmp_path, clock)) as c:
+        scratch = Scratch(nonce=NONCE)
+
+        def stop(step: str) -> None:
+            if step == "checking parameters":
+                raise DeleteRefused(step)
+
+        with pytest.raises(DeleteRefused):
+            await diagnose(c, scratch, progress=stop)
+        assert scratch.deleted
+        assert scratch.model_id is not None
+        assert await doctor_models(c) == []
+        with pytest.raises(ApiError, match="404"):
+            await c.get_model(scratch.model_id)
