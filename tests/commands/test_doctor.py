@@ -19,6 +19,7 @@ from tests.support.aio import synchronous
 from tests.support.cli import Cli, scrub
 from tests.support.proxy import SigintAt
 from tests.support.sandbox import Clock, Serve, api_env
+from trainops.commands.doctor import run_doctor
 from trainops.doctor import DOCTOR_PREFIX, LEFTOVER_AGE
 from trainops.sandbox.client import sandbox_client
 
@@ -163,3 +164,25 @@ def test_a_killed_runs_scratch_model_is_removed_by_a_later_run(
     assert cli("doctor", "--yes") == 0
     assert f"Removed scratch models left by earlier runs: {left[0]}." in cli.out.splitlines()
     assert doctor_models(sandbox, tmp_path) == []
+
+
+@pytest.mark.parametrize(("answer", "code"), [("yes", 0), ("no", 1)])
+def test_doctor_in_a_terminal_asks_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, answer: str, code: int
+) -> None:
+    asked: list[str] = []
+
+    def confirm(question: str) -> bool:
+        asked.append(question)
+        return answer == "yes"
+
+    ran = run_doctor(
+        sandbox=True, yes=False, cwd=tmp_path, environ={}, interactive=True, confirm=confirm
+    )
+    assert (ran, asked) == (code, ["Run the checks? Only 'yes' is accepted: "])
+    out, err = capsys.readouterr()
+    if answer == "no":
+        assert (out, err.splitlines()[-1]) == ("", "Doctor cancelled: nothing was created.")
+        assert not (tmp_path / ".trainops").exists()
+    else:
+        assert out.endswith("Every check holds: what trainops assumes is true of this account.\n")
