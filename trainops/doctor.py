@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from trainops import doctor_files
-from trainops.errors import ApiError
+from trainops.errors import AmbiguousWriteError, ApiError
 from trainops.tags import image_name
 
 if TYPE_CHECKING:
@@ -197,7 +197,14 @@ async def _uninterrupted(work: Coroutine[Any, Any, T]) -> T:
 
 
 async def _create(client: Scenario, scratch: Scratch) -> LiveModel:
-    model = await client.create_model(type=SCRATCH_TYPE, name=scratch.name)
+    try:
+        model = await client.create_model(type=SCRATCH_TYPE, name=scratch.name)
+    except AmbiguousWriteError:
+        # The reply was lost, not necessarily the model: its name (with this run's nonce) finds it.
+        found = [m for m in await client.list_models() if m.name == scratch.name]
+        if not found:
+            raise
+        model = found[0]
     scratch.model_id = model.id
     await client.update_tags(model.id, add=[scratch.tag])
     return model
