@@ -3,7 +3,6 @@ real API may give differently from our literal reading of its documents, end to 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.types import Message, Receive, Scope, Send
 
 from tests.support.aio import synchronous
+from tests.support.middlemen import Truncating
 from tests.support.workspace import (
     actions,
     client_for,
@@ -70,41 +69,6 @@ async def test_apply_twice_on_truncated_reads_keeps_five_images(ws: Path) -> Non
         assert await counts(client) == {"Alpha": 5, "Beta": 5}
         _, last = await plan(ws, client)
         assert actions(last) == {"alpha": "none", "beta": "none"}
-
-
-class Truncating:
-    """A middleman cutting every `trainingImages` list to 3, get-bulk's too: an API that never
-    shows a model's whole list, whatever it is asked."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start: list[Message] = []
-        chunks: list[bytes] = []
-
-        async def keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.append(message)
-            else:
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, keep)
-        body = b"".join(chunks)
-        if body.startswith(b"{"):
-            body = json.dumps(_cut(json.loads(body))).encode()
-        headers = [(k, v) for k, v in start[0]["headers"] if k != b"content-length"]
-        await send({**start[0], "headers": [*headers, (b"content-length", b"%d" % len(body))]})
-        await send({"type": "http.response.body", "body": body})
-
-
-def _cut(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: v[:3] if k == "trainingImages" else _cut(v) for k, v in value.items()}
-    return [_cut(v) for v in value] if isinstance(value, list) else value
 
 
 @synchronous
@@ -179,7 +143,7 @@ async def test_normalised_parameters_are_no_drift_and_real_drift_is_found(ws: Pa
         assert entry.action == "update"
         changed = {c.subject: (c.old, c.new) for c in entry.changes if c.kind == "parameter"}
         # The update replaced the whole object: conceptPrompt is back to its default too.
-        assert changed == {"rank": (32, 16), "nbEpochs": (3, 2), "conceptPrompt": ("", "alpha")}
+        assert changed == {"rank": (32, 16), "nbEpochs": (3, 2), "conceptPrompt": (None, "alpha")}
 
 
 @synchronous
@@ -193,7 +157,7 @@ async def test_a_live_model_with_no_parameters_shows_each_declared_one(ws: Path)
         entry = next(m for m in the_plan.models if m.key == "beta")
         assert entry.action == "update"
         changed = {c.subject: (c.old, c.new) for c in entry.changes if c.kind == "parameter"}
-        assert changed == {"conceptPrompt": ("", "beta"), "maxTrainSteps": (500, 200)}
+        assert changed == {"conceptPrompt": (None, "beta"), "maxTrainSteps": (None, 200)}
 
 
 # --- item 8: captions the listing shows ----------------------------------------------------
@@ -208,7 +172,9 @@ async def test_a_caption_changed_outside_trainops_is_seen_from_the_listing(ws: P
         listed = next(m for m in await client.list_models() if m.name == "Alpha")
         shown = listed.preview[0]
         await client.set_image_description(listed.id, shown.id, "changed in the web app")
+        reads = client.requests["GET /models/{id}"]
         _, the_plan = await plan(ws, client)
+        assert client.requests["GET /models/{id}"] == reads + 1  # alpha, read in full
         entry = next(m for m in the_plan.models if m.key == "alpha")
         assert entry.action == "update"
         assert entry.drift == (f"the caption of {shown.name} was changed outside trainops",)

@@ -41,8 +41,6 @@ DEFAULTS: Mapping[str, Mapping[str, object]] = {
     "sd15": {"conceptPrompt": "daiton", "learningRate": 0.000005, "lrScheduler": "constant"},
 }
 
-_ABSENT = object()
-
 
 def documented_default(model_type: str, name: str, image_count: int) -> object | None:
     """The value the API stores for `name` when none is sent; None when no document says."""
@@ -60,15 +58,16 @@ def differing(
     live: Mapping[str, object] | None,
     image_count: int,
 ) -> dict[str, tuple[object, object]]:
-    """{name: (live value or None when the model does not hold it, declared value)} for each
-    declared public parameter the live model does not hold as declared, in canonical form."""
+    """{name: (live value, declared value)} for each declared public parameter the live model
+    does not hold as declared, in canonical form; the live value is None when the echo leaves
+    the parameter out (and the declared value is not its default)."""
     echo = live or {}
     out: dict[str, tuple[object, object]] = {}
     for name, want in canonical_parameters(declared).items():
-        have = echo.get(name, _ABSENT)
-        if have is _ABSENT or have is None:
-            have = documented_default(model_type, name, image_count)
-        have = canonical_value(have) if have is not None else None
-        if have != want:
+        shown = echo.get(name)
+        if shown is None:
+            if canonical_value(documented_default(model_type, name, image_count)) != want:
+                out[name] = (None, want)
+        elif (have := canonical_value(shown)) != want:
             out[name] = (have, want)
     return out

@@ -4,10 +4,9 @@ workspace's `projectId` on every call."""
 
 from __future__ import annotations
 
-import json
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.types import Message, Receive, Scope, Send
 
 from tests.support.aio import synchronous
+from tests.support.middlemen import Recorder, Truncating
 from trainops.backoff import RetryPolicy
 from trainops.errors import IncompleteModelError, PaginationError, QuotaError
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, Deviations, Limits, create_app
@@ -61,60 +60,6 @@ async def model_with(client: Scenario, images: int) -> str:
             model.id, name=f"i{n}.png", data=_png(n + 1), mime="image/png"
         )
     return model.id
-
-
-class Recorder:
-    """The app as it is, every request's path and query recorded on the way in."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.app, self.seen = app, list[tuple[str, str, str]]()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            query = scope.get("query_string", b"").decode()
-            self.seen.append((scope["method"], scope["path"], query))
-        await self.app(scope, receive, send)
-
-
-class Truncating:
-    """A middleman that cuts every model's `trainingImages` to the first 3, get-bulk's included:
-    an API that never shows a model's whole list."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start: list[Message] = []
-        body = b""
-
-        async def keep(message: Message) -> None:
-            nonlocal body
-            if message["type"] == "http.response.start":
-                start.append(message)
-            else:
-                body += message.get("body", b"")
-
-        await self.app(scope, receive, keep)
-        out = _cut(json.loads(body)) if body.startswith(b"{") else body
-        data = json.dumps(out).encode() if not isinstance(out, bytes) else out
-        headers = [(k, v) for k, v in start[0]["headers"] if k != b"content-length"]
-        headers.append((b"content-length", str(len(data)).encode()))
-        await send({**start[0], "headers": headers})
-        await send({"type": "http.response.body", "body": data})
-
-
-def _cut(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: v[:3] if k == "trainingImages" and isinstance(v, list) else _cut(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_cut(v) for v in value]
-    return value
 
 
 # --- item 2: complete image lists ----------------------------------------------------------
@@ -267,13 +212,6 @@ async def test_a_cooldown_inside_details_is_a_quota_error_at_once(
 # --- item 10: projectId --------------------------------------------------------------------
 
 
-def _queries(seen: list[tuple[str, str, str]]) -> Iterator[dict[str, list[str]]]:
-    from urllib.parse import parse_qs
-
-    for _method, _path, query in seen:
-        yield parse_qs(query)
-
-
 @synchronous
 async def test_the_project_id_goes_on_every_call(tmp_path: Path) -> None:
     recorder = Recorder(app_with(tmp_path, "truncate-images"))
@@ -286,7 +224,7 @@ async def test_the_project_id_goes_on_every_call(tmp_path: Path) -> None:
         await client.get_job(job_id)
         await client.list_jobs()
     assert {p for _m, p, _q in recorder.seen} >= {"/v1/models/get-bulk", "/v1/jobs"}
-    assert all(q.get("projectId") == ["proj_1"] for q in _queries(recorder.seen))
+    assert all(q.get("projectId") == ["proj_1"] for _m, _p, q in recorder.seen)
 
 
 @synchronous
@@ -294,4 +232,4 @@ async def test_no_project_id_is_sent_unless_set(tmp_path: Path) -> None:
     recorder = Recorder(app_with(tmp_path))
     async with client_of(recorder) as client:
         await client.get_model(await model_with(client, 1))
-    assert not any("projectId" in q for q in _queries(recorder.seen))
+    assert not any("projectId" in q for _m, _p, q in recorder.seen)
