@@ -5,14 +5,17 @@ Pure helpers of `trainops.diff`; see its docstring for the rules that decide the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from trainops.desired import (
     SECRET_PARAMETERS,
+    DesiredImage,
     DesiredModel,
-    canonical_parameters,
     canonical_value,
     is_secret,
 )
-from trainops.live import LiveModel
+from trainops.echo import differing
+from trainops.live import LiveImage, LiveModel
 from trainops.plan import Change, freeze
 from trainops.tags import identity_tag
 
@@ -36,31 +39,25 @@ def _type_change(d: DesiredModel, m: LiveModel) -> list[Change]:
 
 
 def _param_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
-    want = canonical_parameters(d.parameters)
-    # Only declared parameters are compared: the API fills in defaults for the others.
-    have = {k: canonical_value(v) for k, v in m.parameters.items() if k in want and v is not None}
-    if have == want:  # the common case, and much cheaper than a DeepDiff
-        return []
-    # Imported here: a re-plan with no change never needs it, and it is slow to import.
-    from deepdiff import DeepDiff
-
-    changed = DeepDiff(have, want, ignore_numeric_type_changes=True).affected_root_keys
+    # One canonical form for both sides, the echo's omitted defaults filled in (`echo`); a key
+    # at a time, so a live model with no `parameters` at all still shows each declared one.
+    changed = differing(d.type, d.parameters, m.parameters, m.images_count)
     return [
         Change(
             "parameter",
-            "change" if k in have else "add",
+            "add" if have is None else "change",
             k,
-            old=freeze(have.get(k)),
-            new=freeze(want[k]),
+            old=freeze(have),
+            new=freeze(want),
         )
-        for k in sorted(changed)
+        for k, (have, want) in sorted(changed.items())
     ]
 
 
 def secret_changes(d: DesiredModel, m: LiveModel | None) -> tuple[Change, ...]:
     """Secrets are sent with every training; only their presence is ever compared."""
     declared = {k for k, v in d.parameters.items() if is_secret(k, v)}
-    have = set() if m is None else {k for k in SECRET_PARAMETERS if m.parameters.get(k)}
+    have = set() if m is None else {k for k in SECRET_PARAMETERS if m.params.get(k)}
     return (
         *(Change("parameter", "add", k, sensitive=True) for k in sorted(declared - have)),
         *(Change("parameter", "remove", k, sensitive=True) for k in sorted(have - declared)),
@@ -68,10 +65,14 @@ def secret_changes(d: DesiredModel, m: LiveModel | None) -> tuple[Change, ...]:
 
 
 def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
-    if not m.complete:
-        return []
     files = sorted(d.training_files, key=lambda f: (f.name, f.path))
     want = {f.sha_prefix: f for f in files}
+    if not m.complete:
+        # A preview says nothing of the files it leaves out, but its captions are as good as
+        # a full read's: compare those.
+        previewed = sorted(m.preview, key=lambda i: (i.name, i.id))
+        shown = {i.sha_prefix: i for i in previewed if i.sha_prefix}
+        return _caption_changes(want, shown)
     have = {}
     extra: list[Change] = []
     for img in sorted(m.images, key=lambda i: (i.name, i.id)):
@@ -84,14 +85,19 @@ def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
         for sha, f in want.items()
         if sha not in have
     ]
-    captions = [
+    return [*added, *extra, *_caption_changes(want, have)]
+
+
+def _caption_changes(
+    want: Mapping[str, DesiredImage], have: Mapping[str, LiveImage]
+) -> list[Change]:
+    return [
         Change(
             "caption", "change", f.name, old=have[sha].description, new=f.caption, ref=have[sha].id
         )
         for sha, f in want.items()
         if sha in have and f.caption is not None and f.caption != have[sha].description
     ]
-    return [*added, *extra, *captions]
 
 
 def _pair_changes(d: DesiredModel, m: LiveModel) -> list[Change]:

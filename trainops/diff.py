@@ -13,10 +13,11 @@ Decision rules, per manifest, in order:
    tag, else the recorded one) is not the desired one, say it runs on other inputs: it becomes
    `train` when it ends (`apply --replace-running` may cancel it; the cost so far is shown).
 3. `train`: the recorded fingerprint is missing or differs from the desired one, or the model is
-   `new`, `failed` or `training-canceled`. The changes say why: parameters old -> new (deepdiff on
-   the declared public parameters), images added/removed by file name but matched by content hash
-   (a rename is no change), captions, pairs, type. A model read from a listing (images truncated,
-   `complete=False`) is compared by fingerprint only: no image change is invented.
+   `new`, `failed` or `training-canceled`. The changes say why: parameters old -> new (the
+   declared public parameters against the live echo, in one canonical form: `trainops.echo`),
+   images added/removed by file name but matched by content hash (a rename is no change),
+   captions, pairs, type. A model known only from a listing or a partial list (`complete=False`)
+   is compared by fingerprint and by the captions its preview shows: no image change is invented.
    Exception (crash recovery): when the latest job succeeded, started after a pending tag that
    carries the desired fingerprint (allowing `CLOCK_SKEW_S` of clock skew), and the fingerprint
    was never recorded, the training already happened: `update`, which only records it.

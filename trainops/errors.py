@@ -5,6 +5,8 @@ TrainopsError                 any user-fixable failure (exit 1)
 ├── ConfigError               missing credentials, bad flags, bad environment
 ├── ApiError                  the API (or sandbox) refused or failed a call
 │   ├── QuotaError            a team limit or cooldown (429 naming a limit): not transient
+│   ├── PaginationError       a listing that repeats a page token or never ends
+│   ├── IncompleteModelError  the API shows fewer training images than the model counts
 │   └── AmbiguousWriteError   a create or train failed without saying whether it was done
 ├── LiveStateError            the live models are ambiguous (two claim one manifest)
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
@@ -16,9 +18,12 @@ Interrupted (a KeyboardInterrupt, exit 130): ^C during apply, saying what may st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from trainops.redact import redact, strip_bidi
+
+if TYPE_CHECKING:  # for types only: tags (which live imports) may raise errors of this module
+    from trainops.live import LiveModel
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,21 @@ class QuotaError(ApiError):
         self.action = action
         self.limit = limit
         self.remaining_seconds = remaining_seconds
+
+
+class PaginationError(ApiError):
+    """A listing whose pages do not end: a `nextPaginationToken` seen before, or more pages
+    than `Scenario` follows. Reading on would loop (or run for ever)."""
+
+
+class IncompleteModelError(ApiError):
+    """A model read in full, and again with get-bulk `allTrainingImages`, still shows fewer
+    `trainingImages` than its `trainingImagesNumber`: syncing against that list would upload
+    the "missing" files again. `model` is the best read (its images as a preview)."""
+
+    def __init__(self, message: str, *, model: LiveModel, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.model = model
 
 
 class AmbiguousWriteError(ApiError):

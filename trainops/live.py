@@ -54,7 +54,9 @@ class LiveModel:
     name: str | None
     short_description: str | None
     tags: tuple[str, ...]  # all tags, trainops's included
-    parameters: Mapping[str, object]
+    # The stored parameters as the API echoes them (it may leave defaults out, see
+    # `trainops.echo`); None when the reply had no `parameters` at all.
+    parameters: Mapping[str, object] | None
     images: tuple[LiveImage, ...]  # every training image when complete, else none (see preview)
     images_count: int  # trainingImagesNumber: the truth even when `images` is empty
     complete: bool  # True when read in full; False when known from a listing only
@@ -70,6 +72,13 @@ class LiveModel:
     # A listing's first few images (`trainingImages` there is a preview): enough to see a file
     # that trainops did not upload, never the full list, so never compared as one.
     preview: tuple[LiveImage, ...] = ()
+    training_images_number: int | None = None  # `trainingImagesNumber` as sent; None if absent
+    deleted_at: float | None = None  # `deletedAt` (epoch seconds): soft-deleted, gone for a user
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        """The echoed parameters, empty when the API sent none."""
+        return self.parameters or {}
 
     @property
     def user_tags(self) -> tuple[str, ...]:

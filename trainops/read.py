@@ -15,8 +15,9 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 
-from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
-from trainops.errors import ApiError, LiveStateError
+from trainops.desired import Desired, DesiredModel
+from trainops.echo import differing
+from trainops.errors import ApiError, IncompleteModelError, LiveStateError
 from trainops.leaks import leaked
 from trainops.live import Live, LiveModel
 from trainops.scenario.client import Scenario
@@ -155,6 +156,8 @@ async def _fetch_adopted(
     async def one(model_id: str, m: DesiredModel) -> LiveModel | None:
         try:
             return await client.get_model(model_id)
+        except IncompleteModelError as exc:
+            return exc.model  # planned from what it shows; its apply stops on the same error
         except ApiError as exc:
             if exc.status != 404:
                 raise
@@ -248,6 +251,11 @@ async def _read_one(
     if not listed.complete and may_have_changed(listed, desired):
         try:
             model = await client.get_model(listed.id)
+        except IncompleteModelError as exc:
+            # The API shows part of its list only: planned from the part it shows (`complete`
+            # False: compared by fingerprint, no image change invented); its apply stops with
+            # this same error rather than sync against a partial list.
+            model = exc.model
         except ApiError as exc:
             if exc.status == 404:
                 return None  # deleted between the listing and now: it is absent
@@ -271,6 +279,7 @@ def may_have_changed(m: LiveModel, desired: DesiredModel | None) -> bool:
         return False  # an orphan is reported from its listing alone
     files = desired.training_files
     shas = {f.sha_prefix for f in files}
+    captions = {f.sha_prefix: f.caption for f in files if f.caption is not None}
     shown = m.images if m.complete else m.preview
     return (
         m.status != "trained"
@@ -279,14 +288,7 @@ def may_have_changed(m: LiveModel, desired: DesiredModel | None) -> bool:
         or m.recorded.pending_fingerprint is not None
         or m.images_count != len(files)
         or any(i.sha_prefix not in shas for i in shown)
-        or _parameters_differ(m.parameters, desired)
-    )
-
-
-def _parameters_differ(live: Mapping[str, object], desired: DesiredModel) -> bool:
-    # Only the declared keys: the API fills in defaults for the rest.
-    return any(
-        live.get(k) != v
-        for k, v in desired.public_parameters().items()
-        if k not in SECRET_PARAMETERS
+        # A caption the listing shows (its preview's) that is not the declared one.
+        or any(captions.get(i.sha_prefix or "", i.description) != i.description for i in shown)
+        or bool(differing(desired.type, desired.parameters, m.parameters, m.images_count))
     )

@@ -187,16 +187,11 @@ def test_a_dry_run_prices_what_the_job_is_billed(replies: dict[str, Any]) -> Non
 
 def test_a_reply_with_only_an_id_parses_to_empty_values() -> None:
     m = parse_model({"id": "model_1"}, complete=True)
-    assert (m.type, m.status, m.name, m.tags, m.parameters, m.images, m.images_count) == (
-        "",
-        "",
-        None,
-        (),
-        {},
-        (),
-        0,
-    )
+    assert (m.type, m.status, m.name, m.tags, m.images, m.images_count) == ("", "", None, (), (), 0)
     assert (m.progress, m.stage, m.remaining_ms, m.job_id, m.created_at) == (None,) * 5
+    # No parameters at all is not "parameters all empty": the echo may leave every default out.
+    assert (m.parameters, m.params) == (None, {})
+    assert (m.training_images_number, m.deleted_at) == (None, None)
     assert parse_job({"jobId": "job_1"}) == LiveJob(
         id="job_1",
         status="",

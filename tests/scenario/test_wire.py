@@ -56,21 +56,35 @@ def _recorder() -> tuple[list[httpx.Request], httpx.MockTransport]:
 
 
 @synchronous
-async def _ours(call: Callable[[Scenario], Awaitable[object]]) -> list[httpx.Request]:
+async def _ours(
+    call: Callable[[Scenario], Awaitable[object]], project_id: str | None = None
+) -> list[httpx.Request]:
     seen, transport = _recorder()
     async with Scenario(
-        api_key=KEY, api_secret=SECRET, base_url=BASE, transport=transport, retry=NO_RETRY
+        api_key=KEY,
+        api_secret=SECRET,
+        base_url=BASE,
+        transport=transport,
+        retry=NO_RETRY,
+        project_id=project_id,
     ) as client:
         await call(client)
     return seen
 
 
 @synchronous
-async def _sdk(*calls: Callable[[AsyncScenario], Awaitable[object]]) -> list[httpx.Request]:
+async def _sdk(
+    *calls: Callable[[AsyncScenario], Awaitable[object]], query: dict[str, object] | None = None
+) -> list[httpx.Request]:
     seen, transport = _recorder()
     async with httpx.AsyncClient(transport=transport) as http:
         sdk = AsyncScenario(
-            api_key=KEY, api_secret=SECRET, base_url=BASE, http_client=http, max_retries=0
+            api_key=KEY,
+            api_secret=SECRET,
+            base_url=BASE,
+            http_client=http,
+            max_retries=0,
+            default_query=query,
         )
         for call in calls:
             await call(sdk)
@@ -127,9 +141,32 @@ CASES: dict[str, tuple[Callable[[Scenario], Awaitable[object]], list[SdkCall]]] 
             lambda s: s.models.with_raw_response.list(page_size=500, pagination_token="t1"),
         ],
     ),
+    "model_pages_of_one": (
+        lambda c: _drain(c.model_pages(page_size=1)),
+        [
+            lambda s: s.models.with_raw_response.list(page_size=1),
+            lambda s: s.models.with_raw_response.list(page_size=1, pagination_token="t1"),
+        ],
+    ),
     "get_model": (
         lambda c: c.get_model("model_1"),
         [lambda s: s.models.with_raw_response.retrieve("model_1")],
+    ),
+    "get_model_original_assets": (
+        lambda c: c.get_model("model_1", original_assets=True),
+        [lambda s: s.models.with_raw_response.retrieve("model_1", original_assets=True)],
+    ),
+    "get_models_bulk": (
+        lambda c: c.get_models_bulk(["model_1", "model_2", "model_1"]),
+        [lambda s: s.models.get_bulk(model_ids=["model_1", "model_2"], all_training_images=True)],
+    ),
+    "get_models_bulk_preview_original": (
+        lambda c: c.get_models_bulk(["model_1"], all_training_images=False, original_assets=True),
+        [
+            lambda s: s.models.get_bulk(
+                model_ids=["model_1"], all_training_images=False, original_assets=True
+            )
+        ],
     ),
     "create_model": (
         lambda c: c.create_model(type="flux.1-lora", name="cats", short_description="d"),
@@ -263,6 +300,26 @@ def test_every_method_sends_what_the_sdk_sends(case: str) -> None:
         assert request.headers["user-agent"] == f"trainops/{__version__}"
         if request.content:
             assert request.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_method_sends_the_project_id_as_the_sdk_does(case: str) -> None:
+    """trainops.yaml's `projectId` goes on every API call: every endpoint trainops calls takes
+    `project_id` in scenario-sdk, as the query parameter `projectId`."""
+    ours, sdk_calls = CASES[case]
+    sent = _ours(ours, project_id="proj_1")
+    assert [_wire(r) for r in sent] == [
+        _wire(r) for r in _sdk(*sdk_calls, query={"projectId": "proj_1"})
+    ]
+    # An explicit `project_id` filter of list_jobs wins, as an explicit argument does in the SDK.
+    explicit = _JOB_FILTERS["project_id"] if case == "list_jobs_filtered" else "proj_1"
+    assert all(r.url.params["projectId"] == explicit for r in sent)
+
+
+def test_the_project_id_is_the_sdks_project_id() -> None:
+    sent = _ours(lambda c: c.get_model("model_1"), project_id="proj_1")
+    sdk = _sdk(lambda s: s.models.with_raw_response.retrieve("model_1", project_id="proj_1"))
+    assert [_wire(r) for r in sent] == [_wire(r) for r in sdk]
 
 
 def test_every_public_method_has_a_wire_case() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,10 @@ from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
 from trainops.render.markdown import render_markdown
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
+
+# `manifest.workspace.SETTINGS_FILE`: that module imports the manifests' validation, which a
+# plan with nothing to do must not import (tests/test_startup.py).
+SETTINGS_FILE = "trainops.yaml"
 
 
 @dataclass(frozen=True)
@@ -28,13 +32,20 @@ class Target:
     cache: Mode = "on"  # how the manifests' load cache is used (--no-cache, TRAINOPS_CACHE)
 
     def client(self, desired: Desired | None = None) -> Scenario:
-        """The API client, bounded by --parallelism, else the workspace's (when known)."""
+        """The API client, bounded by --parallelism, else the workspace's (when known), and
+        owning the workspace's `projectId` (read ahead of the manifests when not known)."""
         ws = desired.workspace.parallelism if desired is not None else DEFAULT_PARALLELISM
+        project = (
+            desired.workspace.project_id
+            if desired is not None
+            else peek_project_id(self.paths, self.cwd)
+        )
         return open_client(
             sandbox=self.sandbox,
             root=self.cwd,
             environ=self.environ,
             parallelism=self.parallelism or ws,
+            project_id=project,
         )
 
     def client_before(self, load: Callable[[], pipeline.Loaded]) -> Scenario:
@@ -49,14 +60,54 @@ class Target:
 
 
 def open_client(
-    *, sandbox: bool, root: Path, environ: Mapping[str, str], parallelism: int
+    *,
+    sandbox: bool,
+    root: Path,
+    environ: Mapping[str, str],
+    parallelism: int,
+    project_id: str | None = None,
 ) -> Scenario:
-    """The embedded sandbox (`--sandbox`, state under `root`) or the API the environment names."""
+    """The embedded sandbox (`--sandbox`, state under `root`) or the API the environment names;
+    `project_id` goes on every API call."""
     if sandbox:
         from trainops.sandbox.client import SANDBOX_DB, sandbox_client
 
-        return sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
-    return Scenario.from_env(environ, parallelism=parallelism)
+        client = sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
+        client.project_id = project_id
+        return client
+    return Scenario.from_env(environ, parallelism=parallelism, project_id=project_id)
+
+
+def peek_project_id(paths: Sequence[str], cwd: Path) -> str | None:
+    """The `projectId` of the workspace's trainops.yaml, read before the manifests load: a plan
+    sends the model list's first request meanwhile, and it must already name the project.
+
+    The file is found as the load finds it (`manifest.workspace.find_root`: the nearest one
+    above the first path, up to the git top level) without asking git, and read without
+    validation: an invalid file is the load's to report, and then nothing is sent anyway."""
+    start = (cwd / paths[0]).resolve() if paths else cwd.resolve()
+    start = start if start.is_dir() else start.parent
+    for d in (start, *start.parents):
+        settings = d / SETTINGS_FILE
+        if settings.is_file():
+            return _project_id_in(settings)
+        if (d / ".git").exists():
+            return None
+    return None
+
+
+def _project_id_in(path: Path) -> str | None:
+    import yaml
+
+    try:
+        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "Workspace":
+            project = doc.get("projectId")
+            return project if isinstance(project, str) and project else None
+    return None
 
 
 def warn_all(warnings: tuple[Diagnostic, ...]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
-from trainops.commands.common import open_client, warn_all
+from trainops.commands.common import open_client, peek_project_id, warn_all
 from trainops.commands.handler import err
 from trainops.errors import ApiError, ConfigError, Diagnostic
 from trainops.live import LiveImage, LiveModel
@@ -72,8 +72,13 @@ class _Layout:
 
 def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str]) -> int:
     async def go() -> Imported:
+        where = request.out or request.directory
         client = open_client(
-            sandbox=request.sandbox, root=cwd, environ=environ, parallelism=request.parallelism
+            sandbox=request.sandbox,
+            root=cwd,
+            environ=environ,
+            parallelism=request.parallelism,
+            project_id=peek_project_id([str(where)] if where else [], cwd),
         )
         async with client:
             return await import_model(client, request, cwd=cwd)
@@ -122,7 +127,9 @@ async def import_model(client: Scenario, request: ImportRequest, *, cwd: Path) -
 
 async def _read(client: Scenario, model_id: str) -> LiveModel:
     try:
-        return await client.get_model(model_id)
+        # The files as they were uploaded, not a transformed rendition: they become the
+        # manifest's training data, and their hashes its fingerprint.
+        return await client.get_model(model_id, original_assets=True)
     except ApiError as exc:
         if exc.status != 404:
             raise

@@ -212,8 +212,8 @@ def _data_lines(m: ManifestInput, info: TypeInfo) -> list[str]:
 
 
 def _parameter_lines(model: LiveModel) -> list[str]:
-    params, dropped = importable_parameters(model.type, model.parameters)
-    secrets = secret_hints(model.parameters)
+    params, dropped = importable_parameters(model.type, model.params)
+    secrets = secret_hints(model.params)
     if not params and not secrets and not dropped:
         return []
     out = ["  parameters:" + ("" if params else " {}")]

@@ -25,7 +25,7 @@ import httpx
 
 from trainops import redact
 from trainops.backoff import RetryPolicy
-from trainops.errors import ApiError
+from trainops.errors import ApiError, IncompleteModelError, PaginationError
 from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
 from trainops.scenario import credentials
 from trainops.scenario.credentials import DEFAULT_BASE_URL
@@ -39,6 +39,7 @@ from trainops.scenario.replies import (
     job_reply,
     model_page,
     model_reply,
+    models_reply,
     undecoded,
 )
 from trainops.scenario.retry import (
@@ -74,6 +75,9 @@ DEFAULT_PARALLELISM = 8
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 LIST_PAGE_SIZE = 500
 JOBS_PAGE_SIZE = 100
+# Pages followed before a listing is refused as endless: 500,000 models, 100,000 jobs.
+MAX_PAGES = 1000
+BULK_SIZE = 100  # models per get-bulk request (no documented maximum)
 
 
 class Scenario:
@@ -89,8 +93,12 @@ class Scenario:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_POLICY,
+        project_id: str | None = None,
     ) -> None:
         self.requests: Counter[str] = Counter()
+        # trainops.yaml's `projectId`: sent on every API call (they all take it), to assert the
+        # project of what trainops reads and writes.
+        self.project_id = project_id or None
         self._retry = retry
         self._sem = asyncio.Semaphore(max(1, parallelism))
         self._headers = api_headers(api_key, api_secret)
@@ -114,6 +122,7 @@ class Scenario:
         parallelism: int = DEFAULT_PARALLELISM,
         retry: RetryPolicy = DEFAULT_POLICY,
         transport: httpx.AsyncBaseTransport | None = None,
+        project_id: str | None = None,
     ) -> Scenario:
         creds = credentials.from_env(environ)
         return cls(
@@ -123,6 +132,7 @@ class Scenario:
             parallelism=parallelism,
             transport=transport,
             retry=retry,
+            project_id=project_id,
         )
 
     def set_parallelism(self, parallelism: int) -> None:
@@ -200,6 +210,8 @@ class Scenario:
         body: object = None,
     ) -> Callable[[], Awaitable[httpx.Response]]:
         """One API request as a thunk for `_call`, which sends it again on a retry."""
+        if self.project_id is not None:
+            params = {"projectId": self.project_id, **(params or {})}
         encoded = query(params) if params else None
 
         async def call() -> httpx.Response:
@@ -211,29 +223,109 @@ class Scenario:
 
     # --- models --------------------------------------------------------------------------------
 
-    async def list_models(self) -> list[LiveModel]:
+    async def list_models(self, *, include_deleted: bool = False) -> list[LiveModel]:
         """Every private model of the team, all pages (the API cannot filter private by tag).
         Known from the listing only (`complete=False`): its images are a preview."""
-        return [m async for page in self.model_pages() for m in page]
+        pages = self.model_pages(include_deleted=include_deleted)
+        return [m async for page in pages for m in page]
 
-    async def model_pages(self) -> AsyncIterator[list[LiveModel]]:
+    async def model_pages(
+        self, *, page_size: int = LIST_PAGE_SIZE, include_deleted: bool = False
+    ) -> AsyncIterator[list[LiveModel]]:
         """The models of `list_models`, a page at a time, so a caller can work on one page while
-        the next is fetched."""
+        the next is fetched. A model carrying `deletedAt` (soft-deleted, e.g. in the web app) is
+        gone for its user and left out, unless `include_deleted`."""
+        async for page in self._pages(
+            "list models", "/models", {"pageSize": page_size}, model_page
+        ):
+            yield [m for m in page if include_deleted or m.deleted_at is None]
+
+    async def _pages(
+        self,
+        what: str,
+        path: str,
+        params: Mapping[str, object],
+        read: Callable[[httpx.Response], tuple[list[T], str | None]],
+    ) -> AsyncIterator[list[T]]:
+        """Each page of a listing, following `nextPaginationToken` until it is absent. A page may
+        be empty with a token (the jobs'): go on. A token seen before, or more than `MAX_PAGES`
+        pages, is `PaginationError`: never a loop without end."""
+        seen: set[str] = set()
         token: str | None = None
-        while True:
-            params = {"pageSize": LIST_PAGE_SIZE, "paginationToken": token}
-            get = self._api("GET", "/models", params=params)
-            models, token = await self._call("read", "list models", get, model_page)
-            yield models
+        for number in range(1, MAX_PAGES + 1):
+            get = self._api("GET", path, params={**params, "paginationToken": token})
+            items, token = await self._call("read", what, get, read)
+            yield items
             if not token:
                 return
-
-    async def get_model(self, model_id: str) -> LiveModel:
-        """The model in full (`complete`): every training image, with no job read."""
-        path = f"/models/{segment(model_id)}"
-        return await self._call(
-            "read", f"read model {model_id}", self._api("GET", path), model_reply
+            if token in seen:
+                raise PaginationError(
+                    f"{what}: the API answered page {number} with a pagination token it had "
+                    "already given: following it would loop without end",
+                    hint="run again; if it persists, the listing is broken on the API's side: "
+                    "report it to Scenario",
+                )
+            seen.add(token)
+        raise PaginationError(
+            f"{what}: more than {MAX_PAGES} pages: stopped rather than read on without end",
+            hint="run again; if it persists, the listing is broken on the API's side: "
+            "report it to Scenario",
         )
+
+    async def get_model(self, model_id: str, *, original_assets: bool = False) -> LiveModel:
+        """The model in full (`complete`): every training image, with no job read.
+
+        The API documents "the first 3" training images in places: a read that shows fewer than
+        `trainingImagesNumber` is read again with get-bulk `allTrainingImages`, and still short
+        is `IncompleteModelError`, never a partial list taken for the whole (a sync against it
+        would upload the "missing" files again). `original_assets`: the files' `downloadUrl`s
+        name the originals, untransformed (`originalAssets=true`)."""
+        path = f"/models/{segment(model_id)}"
+        params = {"originalAssets": True} if original_assets else None
+        what = f"read model {model_id}"
+        model = await self._call("read", what, self._api("GET", path, params=params), model_reply)
+        if model.complete:
+            return model
+        bulk = await self.get_models_bulk([model_id], original_assets=original_assets)
+        again = next((m for m in bulk if m.id == model_id), None)
+        if again is None:
+            raise ApiError(
+                f"{what}: no model {model_id} (deleted meanwhile?)",
+                status=404,
+                hint="it may have been deleted outside trainops: run plan again",
+            )
+        if not again.complete:
+            shown = len(again.preview)
+            raise IncompleteModelError(
+                f"{what}: the API shows {shown} of its {again.images_count} training files, "
+                "even when asked for all of them (get-bulk allTrainingImages): trainops never "
+                "works from a partial list",
+                model=again,
+                hint="run again later; if it persists, report it to Scenario",
+            )
+        return again
+
+    async def get_models_bulk(
+        self,
+        model_ids: Sequence[str],
+        *,
+        all_training_images: bool = True,
+        original_assets: bool = False,
+    ) -> list[LiveModel]:
+        """The models of `model_ids` that exist (POST /models/get-bulk), `BULK_SIZE` a request.
+        With `all_training_images`, each is `complete` when its list holds every image its
+        `trainingImagesNumber` counts; without, its images are the API's preview."""
+        params = {"originalAssets": True} if original_assets else None
+        ids = list(dict.fromkeys(model_ids))
+        out: list[LiveModel] = []
+        for start in range(0, len(ids), BULK_SIZE):
+            chunk = ids[start : start + BULK_SIZE]
+            body = {"modelIds": chunk, "allTrainingImages": all_training_images}
+            post = self._api("POST", "/models/get-bulk", params=params, body=body)
+            what = f"read models {', '.join(chunk[:3])}{' ...' if len(chunk) > 3 else ''}"
+            read = models_reply(complete=all_training_images)
+            out += await self._call("read", what, post, read)
+        return out
 
     async def create_model(
         self, *, type: str, name: str | None = None, short_description: str | None = None
@@ -410,13 +502,8 @@ class Scenario:
         unknown = sorted(set(filters) - set(JOB_FILTERS))
         if unknown:
             raise TypeError(f"list_jobs() got unexpected filters: {', '.join(unknown)}")
-        params = {JOB_FILTERS[k]: v for k, v in filters.items()}
+        params: dict[str, object] = {JOB_FILTERS[k]: v for k, v in filters.items()}
         params["pageSize"] = JOBS_PAGE_SIZE
-        jobs: list[LiveJob] = []
-        while True:
-            get = self._api("GET", "/jobs", params=params)
-            page, token = await self._call("read", "list jobs", get, job_page)
-            jobs.extend(page)
-            if not token:
-                return jobs
-            params = {**params, "paginationToken": token}
+        return [
+            j async for page in self._pages("list jobs", "/jobs", params, job_page) for j in page
+        ]

@@ -49,11 +49,18 @@ def _text(value: object) -> str | None:
 
 
 def parse_model(raw: JsonObject, *, complete: bool) -> LiveModel:
-    """A model. `complete` when `raw` is a single model's reply (all its images); a listing's
-    entry carries a preview of its first images only, kept apart in `preview`."""
+    """A model. `complete` when `raw` is a single model's reply, which should carry all its
+    images; a listing's entry carries a preview of its first images only, kept apart in
+    `preview`. A single reply whose list is shorter than its `trainingImagesNumber` is not
+    complete either: its images are kept as a preview (see `Scenario.get_model`)."""
     tags = tuple(str(t) for t in raw.get("tags") or ())
     images = tuple(parse_image(i) for i in raw.get("trainingImages") or ())
     progress: Mapping[str, object] = raw.get("trainingProgress") or {}
+    counted = number(raw.get("trainingImagesNumber"))
+    stated = int(counted) if counted is not None else None
+    # More images than counted is a stale count, not a partial list: complete.
+    complete = complete and (stated is None or len(images) >= stated)
+    parameters = raw.get("parameters")
     return LiveModel(
         id=str(raw["id"]),
         type=str(raw.get("type") or ""),
@@ -61,9 +68,9 @@ def parse_model(raw: JsonObject, *, complete: bool) -> LiveModel:
         name=_text(raw.get("name")),
         short_description=_text(raw.get("shortDescription")),
         tags=tags,
-        parameters=dict(raw.get("parameters") or {}),
+        parameters=dict(parameters) if isinstance(parameters, dict) else None,
         images=images if complete else (),
-        images_count=int(raw.get("trainingImagesNumber") or 0),
+        images_count=stated or 0,
         complete=complete,
         pairs=tuple(_pair(p) for p in raw.get("trainingImagePairs") or ()),
         job=None,
@@ -75,7 +82,16 @@ def parse_model(raw: JsonObject, *, complete: bool) -> LiveModel:
         job_id=str(raw["jobId"]) if raw.get("jobId") else None,
         created_at=timestamp(raw.get("createdAt")),
         preview=() if complete else images,
+        training_images_number=stated,
+        deleted_at=_deleted_at(raw.get("deletedAt")),
     )
+
+
+def _deleted_at(value: object) -> float | None:
+    if not value:
+        return None
+    # Deleted all the same when the date cannot be read: the mark is what counts.
+    return timestamp(value) or 0.0
 
 
 def parse_listing(page: JsonObject) -> list[LiveModel]:

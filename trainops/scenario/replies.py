@@ -121,6 +121,19 @@ def model_page(response: httpx.Response) -> tuple[list[LiveModel], str | None]:
     return parse_listing(page), page.get("nextPaginationToken") or None
 
 
+def models_reply(*, complete: bool) -> Callable[[httpx.Response], list[LiveModel]]:
+    """The models of a get-bulk reply; `complete` when it was asked for all their images."""
+
+    @_decoded
+    def read(response: httpx.Response) -> list[LiveModel]:
+        models = json_object(response).get("models")
+        if not isinstance(models, list):
+            raise BadReply(response, "JSON of the wrong shape (no 'models' list)")
+        return [parse_model(m, complete=complete) for m in models if isinstance(m, dict)]
+
+    return read
+
+
 @_decoded
 def job_page(response: httpx.Response) -> tuple[list[LiveJob], str | None]:
     page = json_object(response)

@@ -15,8 +15,10 @@ A 2xx reply that cannot be read (not JSON, or JSON of the wrong shape: `wire.Bad
 HTML page from a proxy) is a reply lost on the way: retried for reads and idempotent writes,
 ambiguous for a create (the API may have acted before the proxy answered).
 
-A 429 naming a team limit (`action`/`actionLimit`) or a cooldown (`remainingSeconds`) raises
-`QuotaError` at once, whatever the kind: a quick retry cannot lift it; only time can.
+A 429 naming a team limit (`actionName` or `action`, `actionLimit`) or a cooldown
+(`remainingSeconds`) raises `QuotaError` at once, whatever the kind: a quick retry cannot lift
+it; only time can. The fields are read at the top level and inside `details`, an object or a
+list of objects (Scenario's training guide names them there).
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ def status_error(what: str, exc: StatusError) -> Exception:
 
 def _quota(what: str, message: str, body: object) -> QuotaError | None:
     fields = _flatten(body)
-    action = fields.get("action")
+    action = fields.get("actionName") or fields.get("action")
     limit = number(fields.get("actionLimit"))
     remaining = number(fields.get("remainingSeconds"))
     if remaining is not None:
@@ -205,15 +207,15 @@ def _quota(what: str, message: str, body: object) -> QuotaError | None:
 
 
 def _flatten(body: object) -> dict[str, object]:
-    """Top-level keys plus those of nested objects: the error body's shape is undocumented."""
+    """Top-level keys plus those of nested objects, and of the objects of nested lists (`details`
+    may be either): the error body's shape is undocumented. An outer key wins."""
     if not isinstance(body, dict):
         return {}
-    out: dict[str, object] = {}
-    for key, value in body.items():
-        if isinstance(value, dict):
-            for k, v in _flatten(value).items():
+    out: dict[str, object] = {str(k): v for k, v in body.items()}
+    for value in body.values():
+        for inner in value if isinstance(value, list) else [value]:
+            for k, v in _flatten(inner).items():
                 out.setdefault(k, v)
-        out.setdefault(str(key), value)
     return out
 
 
