@@ -21,6 +21,7 @@ from trainops.scenario.client import Scenario
 # spending: a team limit's 429 needs the limit reached).
 MATCHING: dict[str, str | None] = {
     "truncate-images": "full image list",
+    "repeat-token": "paging never repeats",
     "lowercase-tags": "tags kept verbatim",
     "no-job-id": "jobId on trained models",
     "list-deleted": "deleted model unlisted",

@@ -21,6 +21,7 @@ Verdicts: `ok`, `FAIL`, or `unknown` when the account cannot show it (no trained
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from trainops import doctor_files
-from trainops.errors import AmbiguousWriteError, ApiError
+from trainops.errors import AmbiguousWriteError, ApiError, PaginationError
 from trainops.tags import image_name
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ CAPTION = "a flat colour swatch, uploaded by trainops doctor"
 # A value equal to the documented default and an integer: an echo that drops defaults or turns
 # every number into a float shows.
 PARAMETERS: dict[str, object] = {"learningRate": 0.0001, "maxTrainSteps": 120}
+BULK_REQUEST = "POST /models/get-bulk"  # its key in `Scenario.requests`
 TRAINED_STATUSES = frozenset({"trained", "training", "failed", "training-canceled"})
 
 
@@ -145,6 +147,11 @@ FULL_LIST = Spec(
     "trainops reads a short list again with get-bulk allTrainingImages, and stops that model "
     "if it is still short",
 )
+BULK_LIST = Spec(
+    "full image list, get-bulk",
+    "get-bulk allTrainingImages lists trainingImagesNumber images",
+    "trainops stops that model rather than sync against a partial list",
+)
 CAPTION_KEPT = Spec(
     "caption kept",
     "an image's description reads back as set",
@@ -165,6 +172,11 @@ DELETED = Spec(
     "a deleted model leaves the listing",
     "trainops skips listed models that carry deletedAt",
 )
+PAGING = Spec(
+    "paging never repeats",
+    f"GET /models?pageSize=1: a new token each page (up to {PAGES} pages)",
+    "trainops stops a listing at a token seen before, or past a page cap, with an error",
+)
 
 
 async def diagnose(
@@ -175,7 +187,7 @@ async def diagnose(
     try:
         model = await _uninterrupted(_create(client, scratch))
         progress(f"scratch model {model.id} created")
-        listing = await client.list_models()
+        listing = await _listing(client)
         removed, kept = await _remove_leftovers(client, scratch, model, listing)
         checks = await _checks(client, scratch, model, listing, progress)
     finally:
@@ -201,7 +213,7 @@ async def _create(client: Scenario, scratch: Scratch) -> LiveModel:
         model = await client.create_model(type=SCRATCH_TYPE, name=scratch.name)
     except AmbiguousWriteError:
         # The reply was lost, not necessarily the model: its name (with this run's nonce) finds it.
-        found = [m for m in await client.list_models() if m.name == scratch.name]
+        found = [m for m in await _listing(client) if m.name == scratch.name]
         if not found:
             raise
         model = found[0]
@@ -249,6 +261,16 @@ async def _remove_leftovers(
     return tuple(m.id for m in old), tuple(kept)
 
 
+async def _listing(client: Scenario, *, include_deleted: bool = False) -> list[LiveModel]:
+    """Every listed model, or those of the pages before a token repeats: the paging check
+    reports that; the other checks go on with what was listed."""
+    out: list[LiveModel] = []
+    with contextlib.suppress(PaginationError):
+        async for page in client.model_pages(include_deleted=include_deleted):
+            out += page
+    return out
+
+
 async def _guarded(spec: Spec, probe: Awaitable[Check]) -> Check:
     """The check's result; an API error is what it saw, and fails it."""
     try:
@@ -270,15 +292,19 @@ async def _checks(
     progress("uploading files")
     sent, small = await _upload_small(client, model_id, scratch.nonce)
     checks.append(small)
-    read = await client.get_model(model_id)
+    checks.append(await _guarded(FULL_LIST, _check_full_read(client, model_id)))
+    bulk = await client.get_models_bulk([model_id], all_training_images=True)
+    read = bulk[0] if bulk else await client.get_model(model_id)
     checks += [
-        NAMES.result(*_names_seen(scratch.name, model.name, sent, read.images)),
-        FULL_LIST.result(*_list_seen(read)),
-        CAPTION_KEPT.result(*_caption_seen(read.images)),
+        BULK_LIST.result(*_bulk_seen(read) if bulk else ("model missing", False)),
+        NAMES.result(*_names_seen(scratch.name, model.name, sent, read.images or read.preview)),
+        CAPTION_KEPT.result(*_caption_seen(read.images or read.preview)),
     ]
     progress("checking parameters")
     checks.append(await _guarded(PARAMETERS_KEPT, _check_parameters(client, model_id)))
     checks.append(JOB_ID.result(*_job_ids_seen(listing)))
+    progress("checking paging")
+    checks.append(await _guarded(PAGING, _check_paging(client)))
     return checks
 
 
@@ -286,7 +312,7 @@ async def _check_tags(client: Scenario, scratch: Scratch) -> Check:
     assert scratch.model_id is not None  # noqa: S101  (set by _create, before any check)
     await client.update_tags(scratch.model_id, add=[scratch.case_tag])
     got = await client.get_model(scratch.model_id)
-    listed = [m for m in await client.list_models() if m.id == scratch.model_id]
+    listed = [m for m in await _listing(client) if m.id == scratch.model_id]
     sent = scratch.case_tag
     seen = {
         "get": _tag_like(got.tags, sent),
@@ -339,9 +365,20 @@ def _names_seen(
     return f"model and {len(images)} file names as sent", True
 
 
-def _list_seen(read: LiveModel) -> tuple[str, bool]:
-    shown, total = len(read.images), read.images_count
-    return f"{shown} of trainingImagesNumber {total}", shown == total
+async def _check_full_read(client: Scenario, model_id: str) -> Check:
+    """`Scenario.get_model` reads a short list again with get-bulk (issue 12, item 2), hiding
+    what GET itself showed: the get-bulk request it then counts is how the short GET shows."""
+    before = client.requests[BULK_REQUEST]
+    read = await client.get_model(model_id)
+    total = read.images_count
+    if client.requests[BULK_REQUEST] > before:
+        return FULL_LIST.result(f"fewer than trainingImagesNumber {total}", False)
+    return FULL_LIST.result(f"{len(read.images)} of trainingImagesNumber {total}", True)
+
+
+def _bulk_seen(read: LiveModel) -> tuple[str, bool]:
+    shown = len(read.images) if read.complete else len(read.preview)
+    return f"{shown} of trainingImagesNumber {read.images_count}", read.complete
 
 
 def _caption_seen(images: Sequence[LiveImage]) -> tuple[str, bool]:
@@ -375,5 +412,22 @@ def _job_ids_seen(listing: Sequence[LiveModel]) -> tuple[str, bool | None]:
 
 
 async def _check_deleted(client: Scenario, scratch: Scratch) -> Check:
-    listed = [m for m in await client.list_models() if m.id == scratch.model_id]
-    return DELETED.result("listed after its deletion" if listed else "gone", not listed)
+    everything = await _listing(client, include_deleted=True)
+    listed = [m for m in everything if m.id == scratch.model_id]
+    if not listed:
+        return DELETED.result("gone", True)
+    if listed[0].deleted_at is not None:
+        return DELETED.result("still listed, with deletedAt", False)
+    return DELETED.result("still listed, without deletedAt", False)
+
+
+async def _check_paging(client: Scenario) -> Check:
+    pages = 0
+    try:
+        async for _ in client.model_pages(page_size=1, include_deleted=True):
+            pages += 1
+            if pages == PAGES:
+                break
+    except PaginationError:
+        return PAGING.result(f"a token repeated after {pages} page(s)", False)
+    return PAGING.result(f"{pages} page(s), no token repeated", True)

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from tests.support.aio import synchronous
 from tests.support.cli import Cli, scrub
+from tests.support.middlemen import Recorder
 from tests.support.proxy import SigintAt
 from tests.support.sandbox import Clock, Serve, api_env
 from trainops.commands.doctor import run_doctor
@@ -49,6 +50,7 @@ def test_doctor_prints_the_table_and_exits_0_when_every_check_holds(
         "checking tags",
         "uploading files",
         "checking parameters",
+        "checking paging",
         "scratch model model_ID deleted",
     ]
 
@@ -188,3 +190,17 @@ def test_doctor_in_a_terminal_asks_first(
         assert not (tmp_path / ".trainops").exists()
     else:
         assert out.endswith("Every check holds: what trainops assumes is true of this account.\n")
+
+
+def test_doctor_sends_the_workspaces_project_id_on_every_call(
+    root: Path, cli: Cli, sandbox: Starlette, serve: Serve
+) -> None:
+    (root / "trainops.yaml").write_text(
+        "apiVersion: trainops/v1\nkind: Workspace\nworkspace: shop\nprojectId: proj_shop\n"
+    )
+    recorder = Recorder(sandbox)
+    cli.env.update(api_env(serve(recorder)))
+    assert cli("doctor", "--yes", cwd=root) == 0, cli.err
+    api_calls = [q for _m, path, q in recorder.seen if not path.startswith("/v1/files/")]
+    assert len(api_calls) > 10
+    assert all(q.get("projectId") == ["proj_shop"] for q in api_calls)

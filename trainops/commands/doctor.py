@@ -10,7 +10,7 @@ from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_ERROR, EXIT_OK
-from trainops.commands.common import open_client
+from trainops.commands.common import open_client, peek_project_id
 from trainops.commands.handler import err
 from trainops.doctor import DOCTOR_PREFIX, LEFTOVER_AGE, Report, Scratch, diagnose
 from trainops.errors import ConfigError, Interrupted
@@ -48,7 +48,11 @@ def run_doctor(
             err("Doctor cancelled: nothing was created.")
             return EXIT_ERROR
     client = open_client(
-        sandbox=sandbox, root=cwd, environ=environ, parallelism=DEFAULT_PARALLELISM
+        sandbox=sandbox,
+        root=cwd,
+        environ=environ,
+        parallelism=DEFAULT_PARALLELISM,
+        project_id=peek_project_id((), cwd),
     )
     scratch = Scratch(nonce=secrets.token_hex(6))
 
