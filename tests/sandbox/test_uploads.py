@@ -32,7 +32,7 @@ from tests.support.sandbox import (
 )
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
 from trainops.sandbox.images import MAX_DATA_URL_BASE64
-from trainops.sandbox.uploads import PART_URL_TTL_S
+from trainops.sandbox.uploads import MAX_PENDING, PART_URL_TTL_S
 
 WAV = (Path(__file__).parents[1] / "fixtures" / "images" / "voice.wav").read_bytes()
 
@@ -292,3 +292,11 @@ async def test_more_than_10_asset_ids_in_one_call_are_refused(sandbox: Starlette
         assert (await c.post(images, json={"assetIds": ids[:10]})).status_code == 200
         count = (await c.get(f"/models/{model_id}")).json()["model"]["trainingImagesNumber"]
         assert count == 10
+
+
+@synchronous
+async def test_pending_uploads_are_bounded(sandbox: Starlette) -> None:
+    async with http_client(sandbox) as c:
+        ids = [(await _create(c)).json()["upload"]["id"] for _ in range(MAX_PENDING + 1)]
+        assert (await c.get(f"/uploads/{ids[0]}")).status_code == 404
+        assert (await c.get(f"/uploads/{ids[1]}")).status_code == 200

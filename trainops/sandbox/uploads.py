@@ -35,6 +35,7 @@ from trainops.sandbox.replies import HttpError, bad_request, json_object, not_fo
 MAX_FILE_BYTES = 100 * 1000 * 1000  # bounds what one upload holds in memory
 MAX_PARTS = 100
 MAX_PENDING = 32  # uploads not yet completed; the oldest is forgotten past it
+MAX_KEPT = 10_000  # uploads of any status
 PART_URL_TTL_S = 3600.0
 KINDS = {"image": "image/", "audio": "audio/"}  # kind -> the content types it takes
 _SDK_KINDS = ("3d", "asset", "audio", "avatar", "image", "model", "text", "video")
@@ -104,14 +105,16 @@ def routes(sb: Sandbox) -> list[Route]:
     async def create(request: Request) -> Response:
         name, size, mime, kind, parts = _declared(await json_object(request))
         now = sb.now()
+        token = secrets.token_urlsafe(16)
         up = Upload(
-            new_id("upload_"), now, now, name, size, mime, kind, parts,
-            secrets.token_urlsafe(16), now + PART_URL_TTL_S,
-        )  # fmt: skip
+            new_id("upload_"), now, now, name, size, mime, kind, parts, token, now + PART_URL_TTL_S
+        )
         uploads[up.id] = up
         pending = [k for k, u in uploads.items() if u.status == "pending"]
         for stale in pending[: max(0, len(pending) - MAX_PENDING)]:
             del uploads[stale]
+        while len(uploads) > MAX_KEPT:  # completed ones hold no bytes, but are not kept forever
+            uploads.popitem(last=False)
         return reply({"upload": payloads.upload(up, base_url(request))})
 
     async def put_part(request: Request) -> Response:

@@ -448,10 +448,14 @@ class Scenario:
                 f"{what}: the API gave {len(up.part_urls)} part URL(s) for {len(parts)} part(s)",
                 hint="run apply again; if it persists, report it (the upload flow changed)",
             )
-        await asyncio.gather(
-            *(self._put_part(url, part, f"{what}, part {n}") for n, (url, part) in
-              enumerate(zip(up.part_urls, parts, strict=True), start=1))
-        )  # fmt: skip
+        pairs = enumerate(zip(up.part_urls, parts, strict=True), start=1)
+        sent = await asyncio.gather(
+            *(self._put_part(url, part, f"{what}, part {n}") for n, (url, part) in pairs),
+            return_exceptions=True,  # every part ends before an error is raised: none left running
+        )
+        for result in sent:
+            if isinstance(result, BaseException):
+                raise result
         up = await self._complete_upload(up.id, what)
         return await self._uploaded_asset(up, what)
 
@@ -560,8 +564,8 @@ class Scenario:
         rest = [a for a in chunk if a not in have]
         if not rest:
             return None
-        post = self._api("POST", f"/models/{segment(model_id)}/training-images",
-                         body={"assetIds": rest})  # fmt: skip
+        path = f"/models/{segment(model_id)}/training-images"
+        post = self._api("POST", path, body={"assetIds": rest})
         return await self._call("create", what, post, optional_image_reply)
 
     async def _images_of(
