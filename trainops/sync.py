@@ -4,6 +4,11 @@ Every step is computed from a fresh full read of the model, so running it twice,
 an interruption, uploads nothing twice: a file is identified on the live model by the content hash
 in its name (see `trainops.live`). Uploads are not idempotent on the API side, so an upload that
 fails ambiguously is checked by re-reading the model before it is tried again.
+
+Which way a file goes (Scenario's "Uploading Assets" page, scenario-api.md 10): an image whose
+data URL fits in 6 MB goes inline, one call per image; larger images and every audio sample go
+through the multipart upload flow, then are attached by asset id, 10 per call
+(`trainops.scenario.uploads`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from trainops.errors import AmbiguousWriteError, StalePlanError
 from trainops.live import LiveImage, LiveModel
 from trainops.manifest import guard
 from trainops.scenario.client import Scenario
+from trainops.scenario.uploads import fits_data_url
 from trainops.tags import image_name
 
 T = TypeVar("T")
@@ -74,7 +80,13 @@ async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: st
     # Deletes before uploads: the team's image ceiling counts both. Within each, at once.
     await _all(client.delete_training_image(model_id, i) for i in drop)
     missing = [f for sha, f in sorted(want.items(), key=lambda kv: kv[1].path) if sha not in keep]
-    added = await _all(_upload(client, root, model_id, f) for f in missing)
+    inline: list[tuple[DesiredImage, bytes]] = []
+    multipart: list[tuple[DesiredImage, bytes]] = []
+    for f in missing:
+        data = read_file(root, f)
+        (inline if fits_data_url(data, _mime(f)) else multipart).append((f, data))
+    added = await _all(_upload(client, model_id, f, data) for f, data in inline)
+    added += await _upload_multipart(client, model_id, multipart)
     if (drop or missing) and (d.pairs or None in added):
         live = await client.get_model(model_id)  # pairs need every image id the API gave
     elif drop or missing:
@@ -96,12 +108,17 @@ async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
     return cast(list[T], results)
 
 
-async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) -> LiveImage | None:
-    """Upload one file; returns the new image, or None when an ambiguous failure was settled by
-    re-reading the model."""
+def _mime(f: DesiredImage) -> str:
+    return _MIME.get(Path(f.name).suffix.lower(), "application/octet-stream")
+
+
+async def _upload(
+    client: Scenario, model_id: str, f: DesiredImage, data: bytes
+) -> LiveImage | None:
+    """Upload one file as a data URL; returns the new image, or None when an ambiguous failure
+    was settled by re-reading the model."""
     name = image_name(f.sha256, f.name)
-    data = read_file(root, f)
-    mime = _MIME.get(Path(f.name).suffix.lower(), "application/octet-stream")
+    mime = _mime(f)
     try:
         return await client.add_training_image(
             model_id, name=name, data=data, mime=mime, description=f.caption
@@ -114,6 +131,28 @@ async def _upload(client: Scenario, root: Path, model_id: str, f: DesiredImage) 
                 model_id, name=name, data=data, mime=mime, description=f.caption
             )
         return None
+
+
+async def _upload_multipart(
+    client: Scenario, model_id: str, files: list[tuple[DesiredImage, bytes]]
+) -> list[LiveImage | None]:
+    """Upload files by the multipart flow, attach them all by asset id (10 per call), then set
+    their captions. An asset uploaded but never attached (a later step failed) is on no model
+    and costs nothing: the next apply uploads the file again."""
+    if not files:
+        return []
+    asset_ids = await _all(
+        client.upload_asset(name=image_name(f.sha256, f.name), data=data, mime=_mime(f))
+        for f, data in files
+    )
+    images = await client.add_training_images(model_id, asset_ids)
+    out: list[LiveImage | None] = []
+    for (f, _), image in zip(files, images, strict=True):
+        if f.caption is not None and f.caption != image.description:
+            await client.set_image_description(model_id, image.id, f.caption)
+            image = dataclasses.replace(image, description=f.caption)
+        out.append(image)
+    return out
 
 
 async def _sync_pairs(client: Scenario, d: DesiredModel, live: LiveModel) -> None:

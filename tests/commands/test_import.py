@@ -330,10 +330,11 @@ async def test_import_a_voice_model_writes_its_samples(root: Path, sandbox: Star
     async with _client(sandbox) as client:
         model = await client.create_model(type="elevenlabs-voice", name="Narrator")
         model_id = model.id
-        for n in range(3):
-            await client.add_training_image(
-                model_id, name=f"take {n}", data=_wav(6, n), mime="audio/wav"
-            )
+        assets = [
+            await client.upload_asset(name=f"take {n}", data=_wav(6, n), mime="audio/wav")
+            for n in range(3)
+        ]
+        await client.add_training_images(model_id, assets)
         await client.update_model(model_id, parameters={"cloneType": "instant", "language": "en"})
         await import_model(client, ImportRequest(model_id, directory=Path("voices")), cwd=root)
     text = (root / "voices" / "model.yaml").read_text().replace(model_id, "<model-id>")

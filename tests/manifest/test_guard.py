@@ -12,6 +12,7 @@ from inline_snapshot import snapshot
 
 from tests.support.cli import Cli
 from tests.support.paths import IMAGES
+from tests.support.workspace import big_png
 from trainops.desired import DesiredImage
 from trainops.errors import StalePlanError
 from trainops.manifest import guard
@@ -190,3 +191,20 @@ def test_a_pair_side_linked_outside_is_refused(cli: Cli, root: Path) -> None:
         "model.yaml:8: spec.trainingImagePairs[0].target: "
         "img/night.png resolves outside the workspace root"
     )
+
+
+def test_an_image_over_6_mb_is_read_for_the_multipart_upload(tmp_path: Path) -> None:
+    # Issue 12: 6 MB bounds only a data URL; larger images go through the upload flow.
+    data = big_png(1, 7_000_000)
+    (tmp_path / "big.png").write_bytes(data)
+    assert guard.read_bytes(tmp_path / "big.png", tmp_path, guard.IMAGE) == data
+    assert read_facts(tmp_path / "big.png").complete
+
+
+@pytest.mark.parametrize("kind", [guard.IMAGE, guard.AUDIO, guard.MEDIA])
+def test_a_training_file_over_50_mb_is_refused(tmp_path: Path, kind: guard.Kind) -> None:
+    with open(tmp_path / "huge", "wb") as fh:
+        fh.truncate(50 * 1000 * 1000 + 1)  # sparse: the guard refuses it by its size alone
+    with pytest.raises(guard.Refused) as exc:
+        guard.read_bytes(tmp_path / "huge", tmp_path, kind)
+    assert exc.value.reason == f"is 50.0 MB, over the 50 MB limit per {kind.noun}"

@@ -142,8 +142,8 @@ def test_oversized_image_is_rejected(workspace: Path, tmp_path: Path) -> None:
     )
     assert diagnostics(["m.yaml"], root) == snapshot(
         [
-            "m.yaml:7: spec.trainingImages[1]: images/huge.png is 6.0 MB, over the 6 MB limit per image",
-            "  hint: the API takes images under 6 MB: downscale or re-encode it",
+            "m.yaml:7: spec.trainingImages[1]: images/huge.png is 50.0 MB, over the 50 MB limit per training file",
+            "  hint: trainops uploads images and audio samples up to 50 MB",
         ]
     )
 

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
-from tests.support.sandbox import Clock, data_url, http_client, image
+from tests.support.sandbox import Clock, http_client, image, upload_file
 from trainops.sandbox import Limits, create_app
 
 
@@ -19,6 +19,15 @@ from trainops.sandbox import Limits, create_app
 async def call(app: Starlette, method: str, path: str, **kw: Any) -> httpx.Response:
     async with http_client(app) as c:
         return await c.request(method, path, **kw)
+
+
+@synchronous
+async def add_sample(app: Starlette, model_id: str) -> httpx.Response:
+    """An audio sample on the model: uploaded by the multipart flow (never a data URL)."""
+    async with http_client(app) as c:
+        asset_id = await upload_file(c, "a.mp3", b"ID3-fake-mp3", "audio/mpeg")
+        body = {"assetIds": [asset_id]}
+        return await c.post(f"/models/{model_id}/training-images", json=body)
 
 
 def new_model(app: Starlette, model_type: str = "flux.1-lora", images: int = 0) -> str:
@@ -434,13 +443,7 @@ def test_team_limits(tmp_path: Path, clock: Clock) -> None:
 
 def test_voice_model_trains_on_audio_samples(sandbox: Starlette, clock: Clock) -> None:
     model_id = new_model(sandbox, "elevenlabs-voice")
-    sample = data_url(b"ID3-fake-mp3", "audio/mpeg")
-    r = call(
-        sandbox,
-        "POST",
-        f"/models/{model_id}/training-images",
-        json={"data": sample, "name": "a.mp3"},
-    )
+    r = add_sample(sandbox, model_id)
     asset = call(sandbox, "GET", f"/assets/{r.json()['trainingImage']['id']}").json()["asset"]
     assert (asset["kind"], asset["mimeType"]) == ("audio", "audio/mpeg")
     params = {"cloneType": "instant", "language": "en"}
@@ -461,8 +464,7 @@ def test_a_professional_voice_clone_waits_for_a_person_at_the_captcha(
     from scenario_sdk.types.model_retrieve_response import Model
 
     model_id = new_model(sandbox, "elevenlabs-voice")
-    sample = {"data": data_url(b"ID3-fake-mp3", "audio/mpeg"), "name": "a.mp3"}
-    call(sandbox, "POST", f"/models/{model_id}/training-images", json=sample)
+    add_sample(sandbox, model_id)
     params = {"cloneType": "professional", "language": "en"}
     r = call(sandbox, "PUT", f"/models/{model_id}/train", json={"parameters": params})
     job = r.json()["job"]

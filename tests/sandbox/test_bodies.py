@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
 from tests.support.sandbox import PNG_BYTES, Serve, data_url, http_client
+from trainops.sandbox.images import MAX_DATA_URL_BASE64
 from trainops.sandbox.replies import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 MIB = 1024 * 1024
@@ -37,7 +38,7 @@ def test_the_limit_fits_a_6_mb_image_as_a_data_url_with_room_for_the_json() -> N
 async def test_an_image_just_under_6_mb_uploads(sandbox: Starlette) -> None:
     async with http_client(sandbox) as c:
         model_id = (await c.post("/models", json={})).json()["model"]["id"]
-        big = PNG_BYTES + b"\0" * (6 * MIB - 1024)
+        big = PNG_BYTES + b"\0" * (MAX_DATA_URL_BASE64 * 3 // 4 - 1024)  # 6 MB of base64
         r = await c.post(
             f"/models/{model_id}/training-images", json={"data": data_url(big), "name": "a.png"}
         )

@@ -6,6 +6,7 @@ and every training is short and cheap in the sandbox's cost model.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -54,13 +55,23 @@ spec:
 """
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def big_png(shade: int, size: int) -> bytes:
+    """A valid PNG of `size` bytes: `png(shade)` padded with an ancillary chunk (decoders skip
+    it) of incompressible bytes derived from `shade`, and its IEND."""
+    head = png(shade)
+    pad = size - len(head) - 12 - 12  # the padding chunk's and IEND's length, type and CRC
+    filler = _chunk(b"tpAd", hashlib.shake_256(f"pad {shade}".encode()).digest(pad))
+    return head + filler + _chunk(b"IEND", b"")
+
+
 def png(shade: int) -> bytes:
     """A valid grey PNG of SIDE x SIDE pixels; `shade` makes its content (and hash) distinct."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
+    chunk = _chunk
     header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, 0, 0, 0, 0)
     rows = (b"\x00" + bytes([shade % 256]) * SIDE) * SIDE
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))

@@ -55,16 +55,18 @@ class Kind:
     hint: str
 
 
-# /work/shared/scenario-api.md §10: the API takes an image inline (a data URL, as trainops
-# uploads it) only under 6 MB.
-IMAGE = Kind("image", 6 * _MB, "the API takes images under 6 MB: downscale or re-encode it")
+# scenario-api.md 10: images under 6 MB go inline as data URLs, larger ones through the multipart
+# upload flow, for which neither Scenario's docs nor scenario-sdk give a size limit. 50 MB, as
+# for audio: trainers work at about 1 megapixel, so an image past tens of MB is an unscaled scan
+# or a raw export to downscale; and apply holds the files it uploads in memory (a few at once).
+IMAGE = Kind("image", 50 * _MB, "downscale it or re-encode it (PNG or JPEG, about 1024 px)")
 AUDIO = Kind("audio sample", 50 * _MB, "re-encode it at a lower bit rate or trim it")
 CAPTION = Kind("caption", 4000, "a caption is a sentence or two: shorten it")
 MANIFEST = Kind("manifest", 1 * _MB, "split it: one manifest file per model is the convention")
 MEDIA = Kind(
     "training file",
     max(IMAGE.max_bytes, AUDIO.max_bytes),
-    "the API takes images under 6 MB and audio samples up to 50 MB",
+    "trainops uploads images and audio samples up to 50 MB",
 )
 _PSEUDO = ("/proc/", "/sys/", "/dev/")
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from trainops.sandbox import admin, assets, images, models, training
+from trainops.sandbox import admin, assets, images, models, training, uploads
 from trainops.sandbox.context import PREFIX, Sandbox
 from trainops.sandbox.deviations import Deviations
 from trainops.sandbox.faults import Fault, FaultBox, FaultMiddleware
@@ -107,6 +107,7 @@ def create_app(
         *training.routes(sb),
         *assets.routes(sb),
         *assets.file_routes(sb),
+        *uploads.routes(sb),
         *admin.routes(sb),
     ]
     app = Starlette(

@@ -25,12 +25,27 @@ from trainops.sandbox.replies import (
 from trainops.sandbox.store import AssetRow, ModelRow, Tx
 
 MAX_ASSET_IDS = 10
+# Scenario's "Uploading Assets" page (scenario-api.md 10): a base64 data URL is for images under
+# 6 MB; larger images and all audio go through the multipart upload flow (sandbox/uploads.py).
+MAX_DATA_URL_BASE64 = 6 * 1000 * 1000
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)(?:;[^,;]*)*;base64,(?P<data>.*)$", re.S)
 
 
 def decode_data_url(value: object) -> tuple[str, bytes]:
     if not isinstance(value, str) or not (m := _DATA_URL.match(value)):
         raise bad_request("data must be a base64 data URL, e.g. data:image/png;base64,...")
+    if m["mime"].lower().startswith("audio/"):
+        raise bad_request(
+            "Audio cannot be sent as a data URL: upload it with POST /uploads (kind audio), "
+            "then add it by assetIds"
+        )
+    if len(m["data"]) > MAX_DATA_URL_BASE64:
+        raise HttpError(
+            413,
+            "A data URL is for images under 6 MB: upload larger files with POST /uploads, "
+            "then add them by assetIds",
+            extra={"max": MAX_DATA_URL_BASE64},
+        )
     return m["mime"], _b64(m["data"], "data")
 
 

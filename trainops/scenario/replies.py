@@ -19,6 +19,7 @@ from trainops.scenario.parse import (
     parse_listing,
     parse_model,
 )
+from trainops.scenario.uploads import UploadState
 from trainops.scenario.wire import JsonObject
 
 T = TypeVar("T")
@@ -148,3 +149,31 @@ def dry_run_reply(response: httpx.Response) -> DryRun | int:
     if response.status_code != DRY_RUN_STATUS:
         return response.status_code
     return parse_dry_run(body)
+
+
+# --- uploads (issue 12: the multipart flow, trainops.scenario.uploads) --------------------------
+
+
+@_decoded
+def upload_reply(response: httpx.Response) -> UploadState:
+    """`{upload: Upload}` of `POST /uploads`, its `complete` action and `GET /uploads/{id}`."""
+    raw = member(response, "upload")
+    parts = sorted(
+        (p for p in raw.get("parts") or () if isinstance(p, dict)), key=lambda p: p["number"]
+    )
+    entity, error = raw.get("entityId"), raw.get("errorMessage")
+    return UploadState(
+        id=str(raw["id"]),
+        status=str(raw.get("status") or ""),
+        part_urls=tuple(str(p["url"]) for p in parts),
+        asset_id=entity if isinstance(entity, str) and entity else None,
+        error=error if isinstance(error, str) and error else None,
+    )
+
+
+@_decoded
+def optional_image_reply(response: httpx.Response) -> LiveImage | None:
+    """The `trainingImage` of an add by asset ids: one object even for a batch (scenario-sdk's
+    `TrainingImageAddResponse`), and the batch's other images are not in it."""
+    raw = json_object(response).get("trainingImage")
+    return parse_image(raw) if isinstance(raw, dict) else None
