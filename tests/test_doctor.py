@@ -10,10 +10,12 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
+from tests.support.cli import scrub
 from tests.support.sandbox import PNG_BYTES, Clock
+from trainops.backoff import RetryPolicy
 from trainops.doctor import DOCTOR_PREFIX, LEFTOVER_AGE, Report, Scratch, diagnose
 from trainops.errors import ApiError
-from trainops.sandbox import Deviations, create_app
+from trainops.sandbox import Deviations, Fault, create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 
@@ -150,3 +152,21 @@ async def test_the_scratch_model_is_deleted_when_the_run_fails(
         assert await doctor_models(c) == []
         with pytest.raises(ApiError, match="404"):
             await c.get_model(scratch.model_id)
+
+
+@synchronous
+async def test_an_upload_flow_the_api_refuses_fails_the_upload_checks_only(
+    tmp_path: Path, clock: Clock
+) -> None:
+    refused = Fault("POST", r"/uploads$", "500")
+    app = create_app(tmp_path / "s.db", clock=clock, faults=[refused])
+    fast = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
+    async with sandbox_client(tmp_path / "s.db", app=app, retry=fast) as c:
+        await trained_model(c)
+        report = await doctor(c)
+    failed = {c.name: scrub(c.seen) for c in report.checks if c.verdict != "ok"}
+    fault = "Injected sandbox fault: internal error (500)"
+    assert failed == {
+        "audio upload": f"error: upload doctor-voice.wav: {fault}",
+        "large image upload": f"error: upload HASH-doctor-large.png: {fault}",
+    }

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from trainops import doctor_files
 from trainops.errors import AmbiguousWriteError, ApiError, PaginationError
+from trainops.scenario.uploads import fits_data_url
 from trainops.tags import image_name
 
 if TYPE_CHECKING:
@@ -140,6 +141,16 @@ SMALL = Spec(
     "small image upload",
     "images under 6 MB added as data URLs",
     "apply stops at that model with the API's error",
+)
+LARGE = Spec(
+    "large image upload",
+    "an image over 6 MB: POST /uploads, parts, complete, then assetIds",
+    "apply stops at that model with the API's error",
+)
+AUDIO = Spec(
+    "audio upload",
+    "an audio sample: POST /uploads (kind audio), parts, complete",
+    "apply stops at that voice model with the API's error",
 )
 FULL_LIST = Spec(
     "full image list",
@@ -290,8 +301,15 @@ async def _checks(
     progress("checking tags")
     checks = [await _guarded(TAGS, _check_tags(client, scratch))]
     progress("uploading files")
-    sent, small = await _upload_small(client, model_id, scratch.nonce)
-    checks.append(small)
+    seed = int(scratch.nonce, 16)
+    sent, small = await _upload_small(client, model_id, seed)
+    large = doctor_files.large_png(seed)
+    sent.append(_content_name(large, "doctor-large.png"))
+    checks += [
+        small,
+        await _guarded(LARGE, _check_large(client, model_id, large, sent[-1])),
+        await _guarded(AUDIO, _check_audio(client, seed)),
+    ]
     checks.append(await _guarded(FULL_LIST, _check_full_read(client, model_id)))
     bulk = await client.get_models_bulk([model_id], all_training_images=True)
     read = bulk[0] if bulk else await client.get_model(model_id)
@@ -331,14 +349,18 @@ def _tag_like(tags: Sequence[str], sent: str) -> str:
     return "missing"
 
 
-async def _upload_small(client: Scenario, model_id: str, nonce: str) -> tuple[list[str], Check]:
+def _content_name(data: bytes, file_name: str) -> str:
+    """The name apply gives an upload (its content hash first): the one to read back."""
+    return image_name(hashlib.sha256(data).hexdigest(), file_name)
+
+
+async def _upload_small(client: Scenario, model_id: str, seed: int) -> tuple[list[str], Check]:
     """The names sent, and the small-image check: SMALL_IMAGES data URLs, the first captioned."""
     sent: list[str] = []
-    seed = int(nonce, 16)
     try:
         for i in range(SMALL_IMAGES):
             data = doctor_files.small_png(seed + i)
-            name = image_name(hashlib.sha256(data).hexdigest(), f"doctor-{i + 1}.png")
+            name = _content_name(data, f"doctor-{i + 1}.png")
             caption = CAPTION if i == 0 else None
             await client.add_training_image(
                 model_id, name=name, data=data, mime="image/png", description=caption
@@ -347,6 +369,20 @@ async def _upload_small(client: Scenario, model_id: str, nonce: str) -> tuple[li
     except ApiError as exc:
         return sent, SMALL.result(f"error: {exc.message}", False)
     return sent, SMALL.result(f"{len(sent)} added", True)
+
+
+async def _check_large(client: Scenario, model_id: str, data: bytes, name: str) -> Check:
+    # Made over the limit by construction: were it not, this would try the data URL path.
+    assert not fits_data_url(data, "image/png")  # noqa: S101
+    asset = await client.upload_asset(name=name, data=data, mime="image/png")
+    await client.add_training_images(model_id, [asset])
+    return LARGE.result(f"{len(data) / 1e6:.1f} MB added as asset {asset}", True)
+
+
+async def _check_audio(client: Scenario, seed: int) -> Check:
+    data = doctor_files.wav(seed)
+    asset = await client.upload_asset(name="doctor-voice.wav", data=data, mime="audio/wav")
+    return AUDIO.result(f"asset {asset}", True)
 
 
 def _full_name(image: LiveImage) -> str:
