@@ -154,6 +154,18 @@ class ModelDoc(_Strict):
     spec: ModelSpec
 
 
+def _pricing(value: object) -> object:
+    # `pricing: true` in YAML is a boolean: it means the API's dryRun=true.
+    return "true" if value is True else value
+
+
+Pricing = Annotated[
+    Literal["api", "true"],
+    BeforeValidator(_pricing),
+    WithJsonSchema({"enum": ["api", "true", True]}),
+]
+
+
 class WorkspaceDoc(_Strict):
     api_version: Literal["trainops/v1"]
     kind: Literal["Workspace"]
@@ -165,6 +177,11 @@ class WorkspaceDoc(_Strict):
     project_id: str | None = None
     parallelism: int = Field(default=8, ge=1, le=64, description="models applied at once")
     budget: float | None = Field(default=None, gt=0, description="max creative units per plan")
+    pricing: Pricing = Field(
+        default="api",
+        description="the dryRun plans are priced with: api (the API tier trainops is billed "
+        "at, default) or true (the API's other estimate)",
+    )
 
 
 AnyDoc = Annotated[ModelDoc | WorkspaceDoc, Field(discriminator="kind")]
