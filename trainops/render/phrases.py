@@ -27,7 +27,7 @@ from trainops.redact import redact, strip_bidi
 
 SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
-RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?"}
+RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?", "blocked": "!"}
 MAX_LISTED = 10  # per kind of change and model: long image lists collapse to a count
 MAX_VALUE = 80
 
@@ -192,6 +192,7 @@ def outcome_line(m: ModelOutcome) -> str:
 def outcome_summary(outcome: Outcome) -> str:
     n = outcome.counts()
     unrecorded = f", {n['unrecorded']} unrecorded" if n["unrecorded"] else ""
+    unrecorded += f", {n['blocked']} waiting for a person" if n["blocked"] else ""
     unknown = sum(1 for m in outcome.models if m.result == "unrecorded" and m.cost is None)
     s = "s" if unknown != 1 else ""
     uncounted = f" (not counting {unknown} training{s} that may have started)" if unknown else ""
