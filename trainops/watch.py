@@ -19,11 +19,10 @@ from collections.abc import Callable
 from trainops.errors import Interrupted, TrainopsError
 from trainops.live import LiveJob, LiveModel
 from trainops.plan import ModelOutcome, Outcome
-from trainops.render.phrases import remaining_text
+from trainops.render.phrases import CAPTCHA_STAGES, remaining_text
 from trainops.scenario.client import Scenario
 
 Progress = Callable[[str], None]
-CAPTCHA_STAGES = frozenset({"pending-captcha", "ready-for-captcha"})
 
 
 async def wait_for_trainings(

@@ -28,6 +28,9 @@ from trainops.redact import redact, strip_bidi
 SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?", "blocked": "!"}
+# Professional voice cloning waits here for a person to read a captcha aloud in the web app
+# (`ready-for-captcha`: again, after a recoverable failure).
+CAPTCHA_STAGES = frozenset({"pending-captcha", "ready-for-captcha"})
 MAX_LISTED = 10  # per kind of change and model: long image lists collapse to a count
 MAX_VALUE = 80
 
@@ -113,6 +116,8 @@ def describe_training(t: TrainingStatus) -> str:
         parts.append(f"{round(t.progress * 100)}%")
     if t.stage:
         parts.append(t.stage)
+    if t.stage in CAPTCHA_STAGES:
+        parts.append("a person must read the captcha in Scenario's web app")
     if t.remaining_ms is not None:
         parts.append(remaining_text(t.remaining_ms))
     if t.job_id:
