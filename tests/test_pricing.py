@@ -187,3 +187,31 @@ async def test_a_quota_refusal_while_pricing_becomes_the_note() -> None:
     assert (entry.estimated_cost, entry.cost_note) == snapshot(
         (None, "not priced: cooldown, 30s remaining: Trainings are launched too often")
     )
+
+
+@pytest.mark.parametrize("pricing", ["api", "true"])
+@synchronous
+async def test_plans_are_priced_with_the_workspaces_dry_run_mode(pricing: Any) -> None:
+    """trainops runs with API keys: it prices at the API tier (`dryRun=api`) unless the workspace
+    says `pricing: true`."""
+    seen: list[str] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.params["dryRun"])
+        return httpx.Response(269, json={"creativeUnitsCost": 7})
+
+    desired = Desired(Workspace(WS, Path("."), pricing=pricing), (_desired("m", 1),))
+    plan = Plan(workspace=WS, models=(_entry("m", "train", "model_1"),))
+    async with Scenario(
+        api_key="k",
+        api_secret="s",
+        base_url="http://api.test/v1",
+        transport=httpx.MockTransport(api),
+        retry=FAST,
+    ) as client:
+        (entry,) = (await price(plan, client, desired)).models
+    assert (entry.estimated_cost, seen) == (7, [pricing])
+
+
+def test_the_default_workspace_prices_at_the_api_tier() -> None:
+    assert Workspace(WS, Path(".")).pricing == "api"

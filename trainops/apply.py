@@ -43,7 +43,7 @@ from trainops.errors import (
 from trainops.leaks import claim, claim_leaked, looks_leaked
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
-from trainops.pricing import price_model
+from trainops.pricing import Mode, price_model
 from trainops.redact import bounded, redact
 from trainops.scenario.client import Scenario
 from trainops.sync import sync_files
@@ -89,6 +89,7 @@ async def apply_plan(
     models = desired.by_key()
     runner = _Runner(client, desired.workspace.root, desired.workspace.name, options, progress)
     runner.committed = plan.total_cost
+    runner.pricing = desired.workspace.pricing
     try:
         results = await asyncio.gather(
             *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
@@ -107,6 +108,7 @@ class _Runner:
         self.stop = False
         self.sent: dict[str, str | None] = {}  # key -> job id (None: unconfirmed) of triggers
         self.committed = 0.0  # CU of the trainings priced so far (the plan's, then apply's)
+        self.pricing: Mode = "api"  # the workspace's dryRun mode
         self.lock = asyncio.Lock()
 
     async def run(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
@@ -275,7 +277,7 @@ class _Runner:
     async def _price_now(self, e: ModelPlan, d: DesiredModel, model_id: str) -> float | None:
         """A training the plan could not price (its model did not exist): price it on the model
         now, and refuse it when it would take the run over the budget."""
-        cost, note = await price_model(self.client, model_id, d)
+        cost, note = await price_model(self.client, model_id, d, mode=self.pricing)
         async with self.lock:
             total = self.committed + (cost or 0.0)
             if self.opt.limit is not None and (cost is None or total > self.opt.limit):

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from trainops.errors import ConfigError
 from trainops.tags import sha_prefix
@@ -171,6 +172,7 @@ class Workspace:
     project_id: str | None = None
     parallelism: int = 8
     budget: float | None = None  # max creative units for one plan
+    pricing: Literal["true", "api"] = "api"  # the `dryRun` value plans are priced with
 
 
 @dataclass(frozen=True)

@@ -219,8 +219,9 @@ def _canonical_json(value: object) -> str:
 # --- apply outcome ----------------------------------------------------------------------------
 
 # `unrecorded`: a training was triggered (or may have been) but apply could not record it; the
-# next apply records it and never triggers it again.
-Result = Literal["done", "failed", "skipped", "unrecorded"]
+# next apply records it and never triggers it again. `blocked` (--wait): the training waits for a
+# person in Scenario's web app (a professional voice clone's captcha); it is not failed.
+Result = Literal["done", "failed", "skipped", "unrecorded", "blocked"]
 
 
 @dataclass(frozen=True)
@@ -240,23 +241,24 @@ class Outcome:
     models: tuple[ModelOutcome, ...]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0, "unrecorded": 0}
+        out: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0, "unrecorded": 0, "blocked": 0}
         for m in self.models:
             out[m.result] += 1
         return out
 
     @property
     def failed(self) -> bool:
-        """Apply did not finish its work (exit 1): a model failed or a training is unrecorded."""
-        return any(m.result in ("failed", "unrecorded") for m in self.models)
+        """Apply did not finish its work (exit 1): a model failed, a training is unrecorded, or
+        (--wait) a training needs a person before it can end."""
+        return any(m.result in ("failed", "unrecorded", "blocked") for m in self.models)
 
     @property
     def total_cost(self) -> float:
         return sum(m.cost or 0.0 for m in self.models)
 
     def data(self) -> dict[str, object]:
-        """JSON: {failed, summary: {done, failed, skipped, unrecorded, total_cost}, models[]:
-        {name, action, result, detail, job_id, cost}}."""
+        """JSON: {failed, summary: {done, failed, skipped, unrecorded, blocked, total_cost},
+        models[]: {name, action, result, detail, job_id, cost}}."""
         summary: dict[str, object] = {**self.counts(), "total_cost": self.total_cost}
         models = [{"name": m.key, **dataclasses.asdict(m)} for m in self.models]
         for m in models:

@@ -1,5 +1,8 @@
-"""Costs on a Plan from the API's dry run (`PUT /models/{id}/train?dryRun=true`, HTTP 269), and
+"""Costs on a Plan from the API's dry run (`PUT /models/{id}/train?dryRun=api`, HTTP 269), and
 the budget gate.
+
+trainops runs with API keys, so it is billed at the API tier: plans are priced with `dryRun=api`
+unless the workspace says `pricing: true` (trainops.yaml).
 
 Only entries that will train are priced, concurrently (the client bounds the concurrency).
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Literal
 
 from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ApiError, QuotaError, UnsafePlanError
@@ -26,6 +30,7 @@ from trainops.scenario.client import Scenario
 from trainops.tags import probe_name, probe_tag
 
 Priced = tuple[float | None, str | None]  # (estimated cost, note)
+Mode = Literal["true", "api"]
 
 UNPRICED_NOTE = (
     "priced at apply: a dry run needs an existing model, plan creates none, "
@@ -52,8 +57,9 @@ async def price(
     todo = [m for m in plan.models if m.will_train and m.key in models]
     live_models = live.models if live is not None else ()
     probes = _Probes(client, desired.workspace.name, live, probe)
+    mode = desired.workspace.pricing
     priced = await asyncio.gather(
-        *(_price_entry(client, m, models[m.key], live_models, probes) for m in todo)
+        *(_price_entry(client, m, models[m.key], live_models, probes, mode) for m in todo)
     )
     return plan.with_costs({m.key: p for m, p in zip(todo, priced, strict=True)})
 
@@ -97,6 +103,7 @@ async def _price_entry(
     model: DesiredModel,
     live_models: Sequence[LiveModel],
     probes: _Probes,
+    mode: Mode,
 ) -> Priced:
     count = len(model.training_files)
     if entry.model_id is not None:
@@ -105,13 +112,13 @@ async def _price_entry(
         if current is not None and current.images_count not in (0, count):
             # The API ignores trainingImagesCount once a model has images.
             note = f"priced on the {current.images_count} images uploaded now ({count} after apply)"
-        return await price_model(client, entry.model_id, model, note=note)
+        return await price_model(client, entry.model_id, model, note=note, mode=mode)
     stand_in = _stand_in(model, count, live_models)
     if stand_in is not None:
         note = (
             f"estimated with a dry run on {stand_in.id} (same type; the model does not exist yet)"
         )
-        return await price_model(client, stand_in.id, model, note=note)
+        return await price_model(client, stand_in.id, model, note=note, mode=mode)
     try:
         probe_id = await probes.get(model.type)
     except ApiError as exc:  # quota, refusal, or an ambiguous create: never retried here
@@ -119,7 +126,7 @@ async def _price_entry(
     if probe_id is None:
         return None, UNPRICED_NOTE
     note = f"estimated with a dry run on the workspace's empty price probe {probe_id}"
-    return await price_model(client, probe_id, model, note=note)
+    return await price_model(client, probe_id, model, note=note, mode=mode)
 
 
 def _stand_in(
@@ -135,9 +142,15 @@ def _stand_in(
 
 
 async def price_model(
-    client: Scenario, model_id: str, model: DesiredModel, *, note: str | None = None
+    client: Scenario,
+    model_id: str,
+    model: DesiredModel,
+    *,
+    note: str | None = None,
+    mode: Mode = "api",
 ) -> Priced:
-    """One dry run for `model`'s inputs on live model `model_id`; refusals become the note.
+    """One dry run (`mode`: the workspace's pricing) for `model`'s inputs on live model
+    `model_id`; refusals become the note.
 
     Usable by apply too, e.g. to price a just-created model before triggering its training.
     """
@@ -146,6 +159,7 @@ async def price_model(
             model_id,
             pricing_parameters(model),
             training_images_count=len(model.training_files),
+            mode=mode,
         )
     except QuotaError as exc:
         return None, f"not priced: {_without_subject(exc.message, model_id)}"

@@ -1,5 +1,13 @@
 """Following trainings to their end (`apply --wait`): one line per change of state, and each
-model's outcome made final from its job (a failed training becomes `failed`)."""
+model's outcome made final from its job (a failed training becomes `failed`).
+
+A professional voice clone stops at a captcha that a person reads aloud in Scenario's web app
+(the model's `trainingProgress.stage` is `pending-captcha`, or `ready-for-captcha` after a
+recoverable failure). Waiting cannot end that: the model's outcome becomes `blocked`, saying so,
+and --wait stops following it. The stage is on the model, not the job, so the model is read
+while its job runs; a voice clone's job names its model (`metadata.outputModelId`), and only
+such jobs are followed that way.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,9 @@ import time
 from collections.abc import Callable
 
 from trainops.errors import Interrupted, TrainopsError
-from trainops.live import LiveJob
+from trainops.live import LiveJob, LiveModel
 from trainops.plan import ModelOutcome, Outcome
-from trainops.render.phrases import remaining_text
+from trainops.render.phrases import CAPTCHA_STAGES, remaining_text
 from trainops.scenario.client import Scenario
 
 Progress = Callable[[str], None]
@@ -29,41 +37,53 @@ async def wait_for_trainings(
     """Follow every training apply started until it ends; a failed one becomes `failed`."""
     jobs = {m.job_id: m for m in outcome.models if m.job_id and m.result == "done"}
     ended: dict[str, LiveJob] = {}
+    blocked: dict[str, str] = {}  # job -> the captcha stage its model waits at
     try:
-        await _follow(client, jobs, ended, progress, interval, timeout, clock)
+        await _follow(client, jobs, (ended, blocked), progress, interval, timeout, clock)
     except asyncio.CancelledError:  # ^C: the trainings go on without us
         going = sorted(f"{m.key} (job {j})" for j, m in jobs.items() if j not in ended)
         raise Interrupted(
             f"stopped following the trainings; still running: {', '.join(going) or 'none'}",
             hint="apply recorded them: follow them with `trainops status`",
         ) from None
-    return Outcome(models=tuple(_finished(m, ended.get(m.job_id or "")) for m in outcome.models))
+    return Outcome(
+        models=tuple(
+            _finished(m, ended.get(m.job_id or ""), blocked.get(m.job_id or ""))
+            for m in outcome.models
+        )
+    )
 
 
 async def _follow(
     client: Scenario,
     jobs: dict[str, ModelOutcome],
-    ended: dict[str, LiveJob],
+    found: tuple[dict[str, LiveJob], dict[str, str]],
     progress: Progress,
     interval: float,
     timeout: float | None,
     clock: Callable[[], float],
 ) -> None:
-    """Poll the jobs not `ended` yet until all have, adding each to `ended` as it ends."""
+    """Poll the jobs not `ended` yet until all have, adding each to `ended` as it ends (and to
+    `blocked` when it waits for a person)."""
+    ended, blocked = found
     seen: dict[str, str] = {}
     first: dict[str, tuple[float, float]] = {}  # job -> (time, progress) first seen moving
     start = clock()
     while len(ended) < len(jobs):
         for job_id in sorted(set(jobs) - set(ended)):
             job = await client.get_job(job_id)
+            stage = await _captcha_stage(client, job)
             since = first.setdefault(job_id, (clock(), 0.0))
             line = _progress_line(jobs[job_id].key, job, since, clock())
+            if stage is not None:
+                line = f"{jobs[job_id].key}: {stage}: {NEEDS_PERSON}"
+                blocked[job_id] = stage
             if not first[job_id][1] and job.progress:  # the rate is measured from here
                 first[job_id] = (clock(), job.progress)
             if seen.get(job_id) != line:
                 progress(line)
                 seen[job_id] = line
-            if not job.running:
+            if not job.running or stage is not None:
                 ended[job_id] = job
         if len(ended) < len(jobs):
             if timeout is not None and clock() - start > timeout:
@@ -89,10 +109,28 @@ def _progress_line(
     return f"{key}: {job.status}{pct}{left}"
 
 
-def _finished(m: ModelOutcome, job: LiveJob | None) -> ModelOutcome:
+NEEDS_PERSON = (
+    "a person must finish this professional voice clone in Scenario's web app (read its "
+    "captcha aloud); the training goes on from there"
+)
+
+
+async def _captcha_stage(client: Scenario, job: LiveJob) -> str | None:
+    """The captcha stage the job's model waits at, or None (also for a job that names no
+    model: only voice clones stop at a captcha, and their jobs name the model)."""
+    if not job.running or job.model_id is None:
+        return None
+    model: LiveModel = await client.get_model(job.model_id)
+    return model.stage if model.stage in CAPTCHA_STAGES else None
+
+
+def _finished(m: ModelOutcome, job: LiveJob | None, stage: str | None = None) -> ModelOutcome:
     if job is None:
         return m
     cost = job.cost if job.cost is not None else m.cost
+    if stage is not None:
+        detail = f"{stage}: {NEEDS_PERSON}; --wait stopped following it (see `trainops status`)"
+        return dataclasses.replace(m, result="blocked", detail=detail, cost=cost)
     if job.status == "success":
         return dataclasses.replace(m, detail="trained", cost=cost)
     why = f": {job.error}" if job.error else ""

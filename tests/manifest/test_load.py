@@ -254,15 +254,13 @@ def test_examples_validate_clean_with_every_training_input() -> None:
                 "pairs": [],
             },
             "watercolor-style": {
-                "type": "sd-xl-lora",
+                "type": "flux.1-lora",
                 "source": "examples/watercolor-style/model.yaml:2",
                 "parameters": {
                     "conceptPrompt": "wtrclr style",
-                    "learningRateUnet": 0.0001,
-                    "lrScheduler": "cosine",
-                    "numTextTrainSteps": 150,
-                    "numUNetTrainSteps": 1050,
-                    "seed": 42,
+                    "learningRate": 5e-05,
+                    "maxTrainSteps": 540,
+                    "rank": 16,
                 },
                 "files": [
                     "watercolor-style/images/wash-01.jpg | None",

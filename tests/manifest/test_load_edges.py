@@ -70,7 +70,7 @@ def test_too_many_images_warns(tmp_path: Path) -> None:
     png = (IMAGES / "ok-01.png").read_bytes()
     for i in range(21):  # bytes after IEND keep a valid 1024 px PNG with distinct content
         (tmp_path / "img" / f"{i:02d}.png").write_bytes(png + bytes([i]))
-    (tmp_path / "m.yaml").write_text(HEAD + "  type: sd-xl-lora\n  trainingImages: [img/*.png]\n")
+    (tmp_path / "m.yaml").write_text(HEAD + "  type: flux.1-lora\n  trainingImages: [img/*.png]\n")
     _, warnings = load_desired([], cwd=tmp_path)
     assert [str(w) for w in warnings] == snapshot(
         [

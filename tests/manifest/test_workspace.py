@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.manifests import FLUX_MODEL
 from tests.support.paths import IMAGES
+from trainops.errors import ManifestError
 from trainops.manifest.load import load_desired
 
 
@@ -62,3 +63,25 @@ def test_outside_git_the_root_is_the_current_directory(tmp_path: Path) -> None:
     desired, _ = load_desired(["."], cwd=tmp_path / "here")
     assert desired.workspace.root == tmp_path / "here"
     assert desired.workspace.name == "here"
+
+
+@pytest.mark.parametrize(
+    ("setting", "pricing"), [("", "api"), ("pricing: api\n", "api"), ("pricing: true\n", "true")]
+)
+def test_the_workspace_chooses_the_dry_run_that_prices_plans(
+    tmp_path: Path, setting: str, pricing: str
+) -> None:
+    (tmp_path / "trainops.yaml").write_text("apiVersion: trainops/v1\nkind: Workspace\n" + setting)
+    desired, _ = load_desired([], cwd=tmp_path)
+    assert desired.workspace.pricing == pricing
+
+
+def test_an_unknown_pricing_is_located(tmp_path: Path) -> None:
+    (tmp_path / "trainops.yaml").write_text(
+        "apiVersion: trainops/v1\nkind: Workspace\npricing: web\n"
+    )
+    with pytest.raises(ManifestError) as exc:
+        load_desired([], cwd=tmp_path)
+    assert [str(d) for d in exc.value.diagnostics] == [
+        "trainops.yaml:3: pricing: input should be 'api' or 'true'"
+    ]

@@ -40,3 +40,22 @@ def test_a_failure_beside_an_unrecorded_training_is_the_verdict() -> None:
     failed = ModelOutcome("c", "train", "failed", "refused (400)")
     markdown = render_outcome_markdown(Outcome((MAYBE, failed)))
     assert markdown.splitlines()[2] == snapshot("❌ **Apply failed for 1 of 2 models**")
+
+
+def test_a_training_waiting_for_a_person_is_its_own_verdict() -> None:
+    blocked = ModelOutcome(
+        "voice",
+        "create",
+        "blocked",
+        "pending-captcha: a person must finish this professional voice clone in Scenario's web app",
+        job_id="job_2",
+        cost=500,
+    )
+    outcome = Outcome((ModelOutcome("a", "train", "done", "trained", cost=15), blocked))
+    assert outcome.failed  # --wait could not follow it to its end: exit 1
+    assert render_outcome_markdown(outcome).splitlines()[:3] == snapshot(
+        ["### trainops apply", "", "✋ **1 training waiting for a person in Scenario's web app**"]
+    )
+    assert render_outcome_text(outcome, color=False).splitlines()[-1] == snapshot(
+        "Apply: 1 done, 0 failed, 0 skipped, 1 waiting for a person. Cost: 515 CU."
+    )

@@ -63,3 +63,11 @@ def test_describe_training(remaining_ms: float | None, text: str) -> None:
 def test_clean_removes_control_characters_and_shortens() -> None:
     assert clean("a\nb\tc\x1b[31m\x9bd\x7f") == "a b c[31md"
     assert clean("abcdef", 4) == "abc…"
+
+
+def test_a_training_at_its_captcha_says_a_person_must_act() -> None:
+    t = TrainingStatus("job_1", "pending", 0.0, "pending-captcha", None, False, None)
+    assert describe_training(t) == (
+        "pending, 0%, pending-captcha, a person must read the captcha in Scenario's web app, "
+        "job job_1"
+    )

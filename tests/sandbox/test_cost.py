@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from starlette.applications import Starlette
 
+from tests.sandbox.test_app import call, new_model
 from trainops.sandbox import estimate_cost
 from trainops.sandbox.cost import durations
 
@@ -38,3 +40,19 @@ def test_durations_scale_with_speed() -> None:
     assert durations("flux.1-lora", {}, 8, 4.0).total == base.total / 4
     assert durations("elevenlabs-voice", {}, 1, 1.0).in_progress == 5
     assert durations("flux.1-lora", {"maxTrainSteps": 10000}, 8, 1.0).in_progress == 60
+
+
+def test_both_documented_dry_runs_price_the_same_and_no_other_is_taken(sandbox: Starlette) -> None:
+    model_id = new_model(sandbox, images=4)
+    body = {"parameters": {"maxTrainSteps": 1000}}
+    replies = {
+        mode: call(sandbox, "PUT", f"/models/{model_id}/train", params={"dryRun": mode}, json=body)
+        for mode in ("true", "api", "false")
+    }
+    assert [(r.status_code, r.json().get("creativeUnitsCost")) for r in replies.values()] == [
+        (269, 60),
+        (269, 60),
+        (400, None),
+    ]
+    assert replies["false"].json()["message"] == 'dryRun must be "true" or "api", got \'false\''
+    assert call(sandbox, "GET", "/jobs").json() == {"jobs": []}

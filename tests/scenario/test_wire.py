@@ -277,6 +277,14 @@ CASES: dict[str, tuple[Callable[[Scenario], Awaitable[object]], list[SdkCall]]] 
         lambda c: c.dry_run("model_1", PARAMS),
         [
             lambda s: s.models.train.with_raw_response.trigger(
+                "model_1", dry_run="api", extra_body={"parameters": PARAMS}
+            )
+        ],
+    ),
+    "dry_run_true": (
+        lambda c: c.dry_run("model_1", PARAMS, mode="true"),
+        [
+            lambda s: s.models.train.with_raw_response.trigger(
                 "model_1", dry_run="true", extra_body={"parameters": PARAMS}
             )
         ],
@@ -285,7 +293,7 @@ CASES: dict[str, tuple[Callable[[Scenario], Awaitable[object]], list[SdkCall]]] 
         lambda c: c.dry_run("model_1", {}, training_images_count=8),
         [
             lambda s: s.models.train.with_raw_response.trigger(
-                "model_1", dry_run="true", training_images_count=8, extra_body={"parameters": {}}
+                "model_1", dry_run="api", training_images_count=8, extra_body={"parameters": {}}
             )
         ],
     ),

@@ -68,7 +68,7 @@ def encode_diagnostic(d: Diagnostic) -> list[object]:
 
 
 def encode_workspace(ws: Workspace) -> list[object]:
-    return [ws.name, str(ws.root), ws.project_id, ws.parallelism, ws.budget]
+    return [ws.name, str(ws.root), ws.project_id, ws.parallelism, ws.budget, ws.pricing]
 
 
 def _expect(value: Json, kind: type | tuple[type, ...]) -> Json:
@@ -153,11 +153,14 @@ def decode_diagnostic(raw: Json) -> Diagnostic:
 
 
 def decode_workspace(raw: Json) -> Workspace:
-    name, root, project_id, parallelism, budget = _expect(raw, list)
+    name, root, project_id, parallelism, budget, pricing = _expect(raw, list)
+    if pricing not in ("true", "api"):
+        raise ValueError(f"unknown pricing {pricing!r}")
     return Workspace(
         name=_expect(name, str),
         root=Path(_expect(root, str)),
         project_id=_opt_str(project_id),
         parallelism=_expect(parallelism, int),
         budget=None if budget is None else _expect(budget, (int, float)),
+        pricing="true" if pricing == "true" else "api",
     )

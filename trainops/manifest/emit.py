@@ -129,7 +129,7 @@ def importable_parameters(
 def _typed(name: str, value: object) -> object:
     """JSON numbers come back as floats through the SDK: `rank: 16.0` would read as a float."""
     spec = PARAMETERS.get(name)
-    if spec and spec.kind == "integer" and isinstance(value, float) and value.is_integer():
+    if spec and spec.whole and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 

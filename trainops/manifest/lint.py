@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from trainops.desired import ParamValue
-from trainops.manifest.parameters import FAMILY_LABELS, SAMPLE_PROMPT_CAPS, TypeInfo
+from trainops.manifest.parameters import FAMILY_LABELS, PARAMETERS, SAMPLE_PROMPT_CAPS, TypeInfo
 from trainops.manifest.resolve import Located, TrainingFile
 from trainops.manifest.schema import Loc
 
@@ -93,6 +93,20 @@ def sdxl_steps(at: Located, info: TypeInfo, params: Mapping[str, ParamValue]) ->
         )
 
 
+def whole_numbers(at: Located, params: Mapping[str, ParamValue]) -> None:
+    for name, value in params.items():
+        spec = PARAMETERS.get(name)
+        if spec is None or not spec.whole or isinstance(value, bool):
+            continue
+        if isinstance(value, float) and not value.is_integer():
+            _warn(
+                at,
+                ("spec", "parameters", name),
+                f"{name} {value:g} is not a whole number: the API's schema takes it, but the "
+                "trainer counts whole steps, epochs and ranks; write the number you mean",
+            )
+
+
 def guidance_lr(n: int) -> float:
     for bound, lr in LR_GUIDE:
         if bound is None or n < bound:
@@ -135,3 +149,4 @@ def lint(
         learning_rate(at, info, params, examples)
     sample_prompts(at, info, params)
     sdxl_steps(at, info, params)
+    whole_numbers(at, params)

@@ -2,9 +2,11 @@
 `PUT /models/{id}/train`, with ranges and per-type availability.
 
 Sources: Scenario's page for the train endpoint (the "Only available for ..." notes, schema bounds
-and per-type limits) and `scenario-sdk` 2.4.0; where Scenario's training guide is newer (sample
-prompts on Musubi trainers, `sampleSourceImages` only on edit families) it wins. Both `manifest`
-(validation before a credit is spent) and the sandbox (the 400s it answers) use this one table.
+and per-type limits) and `scenario-sdk` 2.4.0, whose types (model types, parameter JSON types and
+enums) this table follows (tests/manifest/test_sdk_types.py checks it); where Scenario's training
+guide is newer (sample prompts on Musubi trainers, `sampleSourceImages` only on edit families) it
+wins. The sandbox keeps its own table (`trainops.sandbox.rules`); tests/sandbox/test_independent.py
+lists where the two differ.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal["flux-lora", "musubi", "sdxl-lora", "sd15", "voice"]
-Kind = Literal["string", "number", "integer", "boolean", "string[]"]
+Kind = Literal["string", "number", "boolean", "string[]"]  # the API schema's JSON types
 
 FAMILY_LABELS: dict[str, str] = {
     "flux-lora": "Flux LoRA",
@@ -32,6 +34,9 @@ class TypeInfo:
     pairs: bool  # trains on source -> target pairs (edit LoRAs)
     audio: bool  # trains on audio samples
     job_type: str  # the job type a training of this model produces
+    # Documented by Scenario's train page but gone from scenario-sdk 2.4's type enum: the API
+    # may refuse new models of it (scenario-api.md 4.1).
+    legacy: bool = False
 
 
 def _types() -> dict[str, TypeInfo]:
@@ -61,10 +66,12 @@ def _types() -> dict[str, TypeInfo]:
         out[t] = TypeInfo("flux-lora", t == "flux.1-kontext-lora", False, "flux-model-training")
     for t in musubi:
         out[t] = TypeInfo("musubi", "-edit-" in t, False, "musubi-model-training")
-    out["sd-xl-lora"] = TypeInfo("sdxl-lora", False, False, "model-training")
-    out["sd-1_5"] = TypeInfo("sd15", False, False, "model-training")
-    out["sd-1_5-lora"] = TypeInfo("sd15", False, False, "model-training")
-    out["elevenlabs-voice"] = TypeInfo("voice", False, True, "voice-clone")
+    out["sd-xl-lora"] = TypeInfo("sdxl-lora", False, False, "model-training", legacy=True)
+    out["sd-1_5"] = TypeInfo("sd15", False, False, "model-training", legacy=True)
+    out["sd-1_5-lora"] = TypeInfo("sd15", False, False, "model-training", legacy=True)
+    # The SDK's job type enum has no voice-clone type: a clone is a model-training job whose
+    # metadata names the model (outputModelId).
+    out["elevenlabs-voice"] = TypeInfo("voice", False, True, "model-training")
     return out
 
 
@@ -75,6 +82,7 @@ _ALL = frozenset({"flux-lora", "musubi", "sdxl-lora", "sd15", "voice"})
 _SD = frozenset({"sd15", "sdxl-lora"})
 _VOICE = frozenset({"voice"})
 _FLUX = frozenset({"flux-lora"})
+_SDXL = frozenset({"sdxl-lora"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class ParamSpec:
     # per-family (minimum, maximum, exclusive_minimum) that tighten the schema bounds
     bounds: Mapping[str, tuple[float | None, float | None, bool]] | None = None
     pairs_only: bool = False  # only edit (pair) types accept it
+    # A count (steps, epochs, rank, seed): the schema takes any number, a trainer counts whole
+    # ones, so a fraction is a lint warning, not an error.
+    whole: bool = False
     secret: bool = False
     description: str = ""
 
@@ -105,7 +116,7 @@ def _p(name: str, kind: Kind, families: frozenset[str], **kw: object) -> ParamSp
 
 _SPECS = [
     _p("age", "string", _VOICE, description="Age group of the voice (professional cloning)"),
-    _p("batchSize", "integer", _FLUX, minimum=1, maximum=4),
+    _p("batchSize", "number", _FLUX, minimum=1, maximum=4, whole=True),
     _p("classPrompt", "string", frozenset({"sd15"})),
     _p("cloneType", "string", _VOICE, enum=("instant", "professional")),
     _p("conceptPrompt", "string", _ALL),
@@ -121,7 +132,7 @@ _SPECS = [
         exclusive_minimum=True,
         bounds={"flux-lora": (0.000001, 0.001, False)},
     ),
-    _p("learningRateUnet", "number", frozenset({"sdxl-lora"}), minimum=0, exclusive_minimum=True),
+    _p("learningRateUnet", "number", _SDXL, minimum=0, exclusive_minimum=True),
     _p(
         "lrScheduler",
         "string",
@@ -137,36 +148,40 @@ _SPECS = [
     ),
     _p(
         "maxTrainSteps",
-        "integer",
+        "number",
         _ALL,
         minimum=0,
         maximum=40000,
         bounds={"flux-lora": (0, 10000, False)},
+        whole=True,
     ),
-    _p("nbEpochs", "integer", _FLUX, minimum=1, maximum=30),
-    _p("nbRepeats", "integer", _FLUX, minimum=1, maximum=30),
-    _p("numTextTrainSteps", "integer", frozenset({"sdxl-lora"}), minimum=0, maximum=40000),
-    _p("numUNetTrainSteps", "integer", frozenset({"sdxl-lora"}), minimum=0, maximum=40000),
-    _p("optimizeFor", "string", _FLUX, enum=("likeness", "all", "none")),
+    _p("nbEpochs", "number", _FLUX, minimum=1, maximum=30, whole=True),
+    _p("nbRepeats", "number", _FLUX, minimum=1, maximum=30, whole=True),
+    _p("numTextTrainSteps", "number", _SDXL, minimum=0, maximum=40000, whole=True),
+    _p("numUNetTrainSteps", "number", _SDXL, minimum=0, maximum=40000, whole=True),
+    # The schema (train page and SDK) allows only "likeness"; its description also names "all"
+    # and "none", which the schema refuses.
+    _p("optimizeFor", "string", _FLUX, enum=("likeness",)),
     _p("priorLossWeight", "number", _SD, minimum=0, exclusive_minimum=True),
     _p("randomCrop", "boolean", _SD),
     _p("randomCropRatio", "number", _SD, minimum=0, maximum=1),
     _p("randomCropScale", "number", _SD, minimum=0, maximum=1),
     _p(
         "rank",
-        "integer",
+        "number",
         frozenset({"sdxl-lora", "flux-lora", "musubi"}),
         minimum=2,
         maximum=128,
         bounds={"flux-lora": (2, 64, False)},
+        whole=True,
     ),
     _p("removeBackgroundNoise", "boolean", _VOICE),
     _p("samplePrompts", "string[]", frozenset({"flux-lora", "musubi"})),
     _p("sampleSourceImages", "string[]", frozenset({"flux-lora", "musubi"}), pairs_only=True),
     _p("scaleLr", "boolean", _SD),
-    _p("seed", "integer", _SD, minimum=0, maximum=9007199254740991),
+    _p("seed", "number", _SD, minimum=0, maximum=9007199254740991, whole=True),
     _p("textEncoderTrainingRatio", "number", _SD, minimum=0, maximum=0.99),
-    _p("validationFrequency", "integer", _SD, minimum=0),
+    _p("validationFrequency", "number", _SD, minimum=0, whole=True),
     _p("validationPrompt", "string", _SD),
     _p("voiceDescription", "string", _VOICE),
     _p("wandbKey", "string", _ALL, max_length=40, secret=True),
@@ -196,8 +211,6 @@ def _check_kind(spec: ParamSpec, value: object) -> str | None:
         return None if ok else "must be a list of strings"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return "must be a number"
-    if spec.kind == "integer" and not float(value).is_integer():
-        return f"must be a whole number, got {value}"
     return None
 
 
@@ -264,12 +277,12 @@ _DEFAULT_STEPS_PER_IMAGE: dict[str, Callable[[int], int]] = {
     "sd15": lambda n: round(n * 225 / 3),
     "sdxl-lora": lambda n: n * 175,
     "flux-lora": lambda n: n * 100,
-    "musubi": lambda n: n * 100,  # (inferred) Musubi trainers follow the Flux default
 }
 
 
 def default_max_train_steps(model_type: str, image_count: int) -> int | None:
-    """The API's default `maxTrainSteps` for a dataset size (None for voice models)."""
+    """The API's default `maxTrainSteps` for a dataset size; None where no document gives one
+    (Musubi trainers, voice models)."""
     info = MODEL_TYPES.get(model_type)
     if info is None or info.family not in _DEFAULT_STEPS_PER_IMAGE:
         return None

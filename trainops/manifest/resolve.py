@@ -202,6 +202,14 @@ def check_type(at: Located, spec: ModelSpec) -> TypeInfo | None:
         hint = did_you_mean(spec.type, sorted(MODEL_TYPES))
         hint = hint or "run `trainops schema` to see every trainable type"
         at.report((*_SPEC, "type"), f"{spec.type!r} is not a trainable model type", hint)
+    elif info.legacy:
+        at.report(
+            (*_SPEC, "type"),
+            f"{spec.type} is a legacy type: Scenario's train page documents it, but scenario-sdk "
+            "2.4 no longer lists it, and the API may refuse new models of it",
+            hint="prefer flux.1-lora or a Musubi type (`trainops schema` lists them)",
+            severity="warning",
+        )
     return info
 
 

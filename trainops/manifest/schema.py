@@ -29,6 +29,9 @@ from trainops.manifest.yamlmarks import Document
 API_VERSION = "trainops/v1"
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+# Limits on a model's texts that the API enforces (issue 12); the SDK types state none.
+MAX_NAME = 64
+MAX_SHORT_DESCRIPTION = 256
 ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 Loc = tuple[str | int, ...]
@@ -120,8 +123,16 @@ class Metadata(_Strict):
 
 class ModelSpec(_Strict):
     type: ModelType = Field(description="a trainable model type of the Scenario API")
-    name: str | None = Field(default=None, description="display name (default: metadata.name)")
-    short_description: str | None = None
+    name: str | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description=f"display name (default: metadata.name), at most {MAX_NAME} characters",
+    )
+    short_description: str | None = Field(
+        default=None,
+        max_length=MAX_SHORT_DESCRIPTION,
+        description=f"at most {MAX_SHORT_DESCRIPTION} characters",
+    )
     tags: list[str] = Field(default_factory=list)
     model_id: str | None = Field(default=None, description="adopt this existing Scenario model")
     training_images: list[FileItem] = Field(
@@ -143,6 +154,18 @@ class ModelDoc(_Strict):
     spec: ModelSpec
 
 
+def _pricing(value: object) -> object:
+    # `pricing: true` in YAML is a boolean: it means the API's dryRun=true.
+    return "true" if value is True else value
+
+
+Pricing = Annotated[
+    Literal["api", "true"],
+    BeforeValidator(_pricing),
+    WithJsonSchema({"enum": ["api", "true", True]}),
+]
+
+
 class WorkspaceDoc(_Strict):
     api_version: Literal["trainops/v1"]
     kind: Literal["Workspace"]
@@ -154,6 +177,11 @@ class WorkspaceDoc(_Strict):
     project_id: str | None = None
     parallelism: int = Field(default=8, ge=1, le=64, description="models applied at once")
     budget: float | None = Field(default=None, gt=0, description="max creative units per plan")
+    pricing: Pricing = Field(
+        default="api",
+        description="the dryRun plans are priced with: api (the API tier trainops is billed "
+        "at, default) or true (the API's other estimate)",
+    )
 
 
 AnyDoc = Annotated[ModelDoc | WorkspaceDoc, Field(discriminator="kind")]
@@ -202,10 +230,21 @@ def explain(root: type[BaseModel], err: ErrorDetails) -> tuple[Loc, str, str | N
     if kind == "string_pattern_mismatch" and loc == ("metadata", "name"):
         hint = "use lowercase letters, digits and '-' (at most 63), e.g. hero-character"
         return loc, "invalid name", hint
+    if kind == "string_too_long":
+        return _too_long(loc, err)
     if kind == "model_type" and loc[1:2] in (("trainingImages",), ("trainingSamples",)):
         return loc, "expected a path or glob string, or a mapping with a path", None
     msg = err["msg"].split(" or instance of ")[0]
     return loc, msg[0].lower() + msg[1:], None
+
+
+def _too_long(loc: Loc, err: ErrorDetails) -> tuple[Loc, str, str | None]:
+    limit = (err.get("ctx") or {}).get("max_length")
+    value = err.get("input")
+    got = f", got {len(value)}" if isinstance(value, str) else ""
+    # The API refuses it at apply, after plan said yes: say so before anything is spent.
+    hint = "shorten it: the API refuses a longer one at apply"
+    return loc, f"must be at most {limit} characters{got}", hint
 
 
 def field_name(loc: Loc) -> str:

@@ -77,6 +77,7 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         project_id=ws.project_id,
         parallelism=ws.parallelism,
         budget=ws.budget,
+        pricing=ws.pricing,
     ), []
 
 

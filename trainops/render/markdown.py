@@ -41,6 +41,7 @@ RESULT_LABELS = {
     "failed": "❌ failed",
     "skipped": "⏭️ skipped",
     "unrecorded": "⚠️ unrecorded",
+    "blocked": "✋ needs a person",
 }
 MAX_WHY = 140
 
@@ -160,6 +161,9 @@ def render_outcome_markdown(outcome: Outcome) -> str:
         verdict = (
             f"⚠️ **{n['unrecorded']} training{s} not recorded: run apply again to record {it}**"
         )
+    elif n["blocked"]:
+        s = "s" if n["blocked"] != 1 else ""
+        verdict = f"✋ **{n['blocked']} training{s} waiting for a person in Scenario's web app**"
     elif outcome.models:
         verdict = f"✅ **Applied: {n['done']} done, {n['skipped']} skipped**"
     else:

@@ -27,7 +27,10 @@ from trainops.redact import redact, strip_bidi
 
 SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
-RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?"}
+RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?", "blocked": "!"}
+# Professional voice cloning waits here for a person to read a captcha aloud in the web app
+# (`ready-for-captcha`: again, after a recoverable failure).
+CAPTCHA_STAGES = frozenset({"pending-captcha", "ready-for-captcha"})
 MAX_LISTED = 10  # per kind of change and model: long image lists collapse to a count
 MAX_VALUE = 80
 
@@ -113,6 +116,8 @@ def describe_training(t: TrainingStatus) -> str:
         parts.append(f"{round(t.progress * 100)}%")
     if t.stage:
         parts.append(t.stage)
+    if t.stage in CAPTCHA_STAGES:
+        parts.append("a person must read the captcha in Scenario's web app")
     if t.remaining_ms is not None:
         parts.append(remaining_text(t.remaining_ms))
     if t.job_id:
@@ -192,6 +197,7 @@ def outcome_line(m: ModelOutcome) -> str:
 def outcome_summary(outcome: Outcome) -> str:
     n = outcome.counts()
     unrecorded = f", {n['unrecorded']} unrecorded" if n["unrecorded"] else ""
+    unrecorded += f", {n['blocked']} waiting for a person" if n["blocked"] else ""
     unknown = sum(1 for m in outcome.models if m.result == "unrecorded" and m.cost is None)
     s = "s" if unknown != 1 else ""
     uncounted = f" (not counting {unknown} training{s} that may have started)" if unknown else ""

@@ -4,7 +4,9 @@ cost (creative units) = ceil(base + steps x rate) for image trainings, where ste
 `maxTrainSteps` if given, else `nbEpochs x nbRepeats x images / batchSize` when `nbEpochs` is
 given (so epochs scale the cost linearly), else the API's default steps for the dataset size.
 Voice clones cost a flat fee per `cloneType`. dryRun and the real trigger both call
-`estimate_cost`, so a job's `billing.cuCost` always equals the dryRun estimate.
+`estimate_cost`, so a job's `billing.cuCost` always equals the dryRun estimate. `dryRun=api`
+("estimate at the API pricing tier") and `dryRun=true` price the same here: no document says how
+the tiers differ.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ MIN_PAIRS = 2
 
 
 def _dry_run(request: Request) -> bool:
+    """The documented values only (scenario-sdk: "true" | "api"); no `dryRun` is a real trigger."""
     value = request.query_params.get("dryRun")
-    if value in (None, "false"):
+    if value is None:
         return False
     if value not in ("true", "api"):
         raise bad_request(f'dryRun must be "true" or "api", got {value!r}')

@@ -19,7 +19,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -464,14 +464,16 @@ class Scenario:
         parameters: Mapping[str, object],
         *,
         training_images_count: int | None = None,
+        mode: Literal["true", "api"] = "api",
     ) -> DryRun:
-        """Price a training (dryRun=true, HTTP 269). `training_images_count` only counts when the
-        model has no images yet (the API ignores it otherwise)."""
+        """Price a training (dryRun, HTTP 269). `mode` "api" estimates at the API tier, the one
+        trainops is billed at (it runs with API keys). `training_images_count` only counts when
+        the model has no images yet (the API ignores it otherwise)."""
         what = f"price the training of model {model_id}"
         put = self._api(
             "PUT",
             f"/models/{segment(model_id)}/train",
-            params={"dryRun": "true", "trainingImagesCount": training_images_count},
+            params={"dryRun": mode, "trainingImagesCount": training_images_count},
             body={"parameters": dict(parameters)},
         )
         put = redacting(secret_values(parameters), put)
