@@ -183,6 +183,12 @@ DELETED = Spec(
     "a deleted model leaves the listing",
     "trainops skips listed models that carry deletedAt",
 )
+DRY_RUNS = Spec(
+    "dry runs: true and api",
+    "both answer HTTP 269 with a price; the model does not train",
+    "plans price with dryRun=api, the API keys' tier (`pricing:` in trainops.yaml); a dry run "
+    "answered otherwise stops the plan",
+)
 PAGING = Spec(
     "paging never repeats",
     f"GET /models?pageSize=1: a new token each page (up to {PAGES} pages)",
@@ -320,6 +326,8 @@ async def _checks(
     ]
     progress("checking parameters")
     checks.append(await _guarded(PARAMETERS_KEPT, _check_parameters(client, model_id)))
+    progress("pricing with dry runs")
+    checks.append(await _guarded(DRY_RUNS, _check_dry_runs(client, model_id)))
     checks.append(JOB_ID.result(*_job_ids_seen(listing)))
     progress("checking paging")
     checks.append(await _guarded(PAGING, _check_paging(client)))
@@ -437,6 +445,18 @@ async def _check_parameters(client: Scenario, model_id: str) -> Check:
         "as sent" if shown == json.dumps(PARAMETERS, sort_keys=True) else shown,
         shown == json.dumps(PARAMETERS, sort_keys=True),
     )
+
+
+async def _check_dry_runs(client: Scenario, model_id: str) -> Check:
+    web = await client.dry_run(model_id, PARAMETERS, mode="true")
+    api = await client.dry_run(model_id, PARAMETERS, mode="api")
+    after = await client.get_model(model_id)
+    if after.status != "new" or after.job_id is not None:
+        return DRY_RUNS.result(f"the model is {after.status} after the dry runs", False)
+    if web.cost is None or api.cost is None:
+        return DRY_RUNS.result(f"no price (true: {web.cost}, api: {api.cost})", False)
+    same = " (the same)" if web.cost == api.cost else ""
+    return DRY_RUNS.result(f"true: {web.cost:g} CU, api: {api.cost:g} CU{same}", True)
 
 
 def _job_ids_seen(listing: Sequence[LiveModel]) -> tuple[str, bool | None]:

@@ -50,6 +50,7 @@ def test_doctor_prints_the_table_and_exits_0_when_every_check_holds(
         "checking tags",
         "uploading files",
         "checking parameters",
+        "pricing with dry runs",
         "checking paging",
         "scratch model model_ID deleted",
     ]
