@@ -117,3 +117,13 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class TagWriteError(ApiError):
+    """A tag update the API answered with other tags than those sent (`PUT /models/{id}/tags`
+    `added` / `deleted`): trainops's records would be lost, so that model stops."""
+
+
+class CaptionError(ApiError):
+    """A caption the model's read does not show as it was set: training on it would learn other
+    captions than the manifests declare, so that model is not trained."""

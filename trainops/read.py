@@ -27,6 +27,7 @@ from trainops.tags import (
     PENDING_PREFIX,
     identity_tag,
     probe_tag,
+    workspace_slug,
 )
 
 # Statuses whose latest job matters: its progress (training) or its error (failed).
@@ -91,6 +92,7 @@ async def read_live(
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     by_key = desired.by_key()
+    known = frozenset(by_key)  # resolves keys an identity tag carries shortened
     kinds = {(m.type, m.name) for m in desired.models if not m.model_id}
     listing: list[LiveModel] = []
     taken: dict[str, LiveModel] = {}
@@ -99,7 +101,7 @@ async def read_live(
     def take(m: LiveModel, d: DesiredModel | None) -> None:
         if m.id in taken:
             return  # listed twice: pages shifted under a concurrent write
-        taken[m.id] = m = _as_seen_by(m, workspace)
+        taken[m.id] = m = _as_seen_by(m, workspace, known)
         if full and (may_have_changed(m, d) or _job_to_read(m)):
             reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
@@ -109,13 +111,13 @@ async def read_live(
             for m in batch:
                 if m.id in adopted:
                     take(m, adopted[m.id])
-                elif keys := m.recorded.keys(workspace):
+                elif keys := m.recorded.keys(workspace, known):
                     take(m, by_key.get(keys[0]) if len(keys) == 1 else None)
         missing = {i: m for i, m in adopted.items() if i not in taken}
         for m in await _fetch_adopted(client, missing, strict=full):
             take(m, adopted[m.id])
         if full:
-            _check_records(taken.values(), workspace)
+            _check_records(taken.values(), workspace, known)
             _check_unique(taken.values(), workspace, desired)
         done = await asyncio.gather(*reads.values())
     finally:  # on an error: no request left running, and none of their errors left unretrieved
@@ -128,7 +130,10 @@ async def read_live(
     return Live(
         workspace=workspace,
         models=tuple(
-            sorted((_as_seen_by(m, workspace) for m in models if m is not None), key=lambda m: m.id)
+            sorted(
+                (_as_seen_by(m, workspace, known) for m in models if m is not None),
+                key=lambda m: m.id,
+            )
         ),
         probes=_probes(listing, workspace),
         leaked=tuple(m for m in leaked(listing, kinds) if m.id not in taken),
@@ -170,23 +175,24 @@ async def _fetch_adopted(
     return [m for m in found if m is not None]
 
 
-def _as_seen_by(m: LiveModel, workspace: str) -> LiveModel:
+def _as_seen_by(m: LiveModel, workspace: str, known: frozenset[str]) -> LiveModel:
     """`m` with its record as `workspace` sees it: its own identity tag, whatever else it has."""
-    return dataclasses.replace(m, recorded=m.recorded.of(workspace))
+    return dataclasses.replace(m, recorded=m.recorded.of(workspace, known))
 
 
-def _check_records(models: Iterable[LiveModel], workspace: str) -> None:
+def _check_records(models: Iterable[LiveModel], workspace: str, known: frozenset[str]) -> None:
     """A model of this workspace that records its key, its fingerprint or a pending trigger twice
     is an error naming the tags: either pick could train it again or skip a needed training."""
     for m in sorted(models, key=lambda m: m.id):
-        if len(keys := m.recorded.keys(workspace)) > 1:
+        if len(keys := m.recorded.keys(workspace, known)) > 1:
             idents = [identity_tag(workspace, k) for k in keys]
             raise LiveStateError(
                 f"model {m.id} carries {_count(idents)} identity tags of workspace "
                 f"{workspace!r}: {_listed(idents)}",
                 hint=(
                     f"remove the tag of the key that must not manage it "
-                    f"(`{IDENTITY_PREFIX}{workspace}/<key>`); a model belongs to one manifest"
+                    f"(`{IDENTITY_PREFIX}{workspace_slug(workspace)}/<key>`); a model belongs to "
+                    "one manifest"
                 ),
             )
         for tags in m.recorded.conflicts:
@@ -236,7 +242,7 @@ def _check_unique(models: Iterable[LiveModel], workspace: str, desired: Desired)
                 f"models {listed} both claim key {key!r} of workspace {workspace!r}",
                 hint=(
                     f"keep one: delete the other model, or remove its tag "
-                    f"'trainops:{workspace}/{key}' (or fix spec.modelId)"
+                    f"{identity_tag(workspace, key)!r} (or fix spec.modelId)"
                 ),
             )
 

@@ -32,6 +32,8 @@ REPLY: dict[str, Any] = {
     "job": {"jobId": "job_1", "status": "queued"},
     "trainingImage": {"id": "asset_1", "description": None},
     "creativeUnitsCost": 12,
+    "added": [],  # a tag update's (ModelUpdateTagsResponse)
+    "deleted": [],
 }
 
 
