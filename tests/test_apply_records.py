@@ -25,6 +25,7 @@ from tests.support.workspace import (
     plan,
     plan_and_apply,
     results,
+    write_model,
 )
 from tests.test_apply import ActsThen500
 from trainops.sandbox import Deviations, create_app
@@ -171,3 +172,49 @@ async def test_a_caption_the_model_does_not_show_stops_that_model_before_its_tri
             "read shows '', not the declared 'alpha seen from the front'"
         ) in alpha.detail
         assert await jobs_by_model(client) == {"Alpha": 0, "Beta": 1}
+
+
+@synchronous
+async def test_models_tagged_in_the_older_formats_are_still_managed_and_never_retrained(
+    ws: Path,
+) -> None:
+    edit(ws / "trainops.yaml", "workspace: e2e", "workspace: E2E-Shop")
+    commit(ws, "a workspace name with capitals")
+    app = _app(ws)
+    async with client_for(app, ws) as client:
+        outcome = await plan_and_apply(ws, client)
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        # Rewrite each model's records as an older trainops wrote them: the workspace verbatim,
+        # a pending trigger with a hex fingerprint and the raw previous job id.
+        for m in await managed_models(client):
+            key = str(m.name).lower()
+            fp = m.recorded.fingerprint
+            legacy = [f"trainops:E2E-Shop/{key}", f"trainops-pending:{fp}@1/{m.job_id}"]
+            mine = [t for t in m.tags if t.startswith("trainops:")]
+            await client.update_tags(m.id, add=legacy, delete=mine)
+        _, again = await plan(ws, client)
+        # Found by the old identity tag, which only gains the current one: no training.
+        assert actions(again) == {"alpha": "update", "beta": "update"}
+        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "done"}
+        _, final = await plan(ws, client)
+        assert actions(final) == {"alpha": "none", "beta": "none"}
+        assert len(await managed_models(client)) == 2
+        assert await jobs_by_model(client) == {"Alpha": 1, "Beta": 1}
+
+
+@synchronous
+async def test_a_key_too_long_for_a_whole_identity_tag_is_still_one_model(ws: Path) -> None:
+    long_key = "a-model-key-as-long-as-a-manifest-key-may-be-sixty-three-charss"
+    assert len(long_key) == 63
+    write_model(ws, long_key, first_shade=50)
+    edit(ws / "trainops.yaml", "workspace: e2e", "workspace: A-Rather-Long-Workspace-Name-2027")
+    commit(ws, "a long key")
+    app = _app(ws, "lowercase-tags")
+    async with client_for(app, ws) as client:
+        outcome = await plan_and_apply(ws, client)
+        assert set(results(outcome).values()) == {"done"}
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        _, again = await plan(ws, client)
+        assert set(actions(again).values()) == {"none"}
+        assert len(await managed_models(client)) == 3
+        assert set((await jobs_by_model(client)).values()) == {1}
