@@ -5,7 +5,9 @@ TrainopsError                 any user-fixable failure (exit 1)
 ├── ConfigError               missing credentials, bad flags, bad environment
 ├── ApiError                  the API (or sandbox) refused or failed a call
 │   ├── QuotaError            a team limit or cooldown (429 naming a limit): not transient
-│   └── AmbiguousWriteError   a create or train failed without saying whether it was done
+│   ├── AmbiguousWriteError   a create or train failed without saying whether it was done
+│   ├── TagWriteError         the API stored other tags than those sent (trainops's records)
+│   └── CaptionError          a caption the model's read does not show as set: not trained
 ├── LiveStateError            the live models are ambiguous (two claim one manifest)
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
 └── StalePlanError            a saved plan no longer matches manifests, images or live state
