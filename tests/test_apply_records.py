@@ -24,13 +24,14 @@ from tests.support.workspace import (
     managed_models,
     plan,
     plan_and_apply,
+    rerun_records_alpha_without_training,
     results,
     write_model,
 )
-from tests.test_apply import ActsThen500
+from tests.test_apply import ActsThen500, DiesAfterTrigger
 from trainops.sandbox import Deviations, create_app
 from trainops.sandbox.client import SANDBOX_DB
-from trainops.tags import TAG_PATTERN
+from trainops.tags import TAG_PATTERN, UNKNOWN_JOB, pending_tag
 from trainops.watch import wait_for_trainings
 
 
@@ -218,3 +219,41 @@ async def test_a_key_too_long_for_a_whole_identity_tag_is_still_one_model(ws: Pa
         assert set(actions(again).values()) == {"none"}
         assert len(await managed_models(client)) == 3
         assert set((await jobs_by_model(client)).values()) == {1}
+
+
+@synchronous
+async def test_killed_after_a_trigger_on_a_model_that_names_no_job_never_trains_twice(
+    ws: Path,
+) -> None:
+    app = _app(ws, "no-job-id")
+    async with client_for(app, ws) as client:
+        outcome = await plan_and_apply(ws, client)
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+    edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+    dying = DiesAfterTrigger(app)
+    async with client_for(dying, ws) as client:  # type: ignore[arg-type]
+        outcome = await plan_and_apply(ws, client)
+        assert dying.dead
+        assert results(outcome)["alpha"] == "unrecorded"
+    # The rerun finds the pending trigger's job in the team's jobs and records it.
+    await rerun_records_alpha_without_training(ws, app)
+
+
+@synchronous
+async def test_killed_before_the_trigger_on_a_model_that_names_no_job_trains_on_rerun(
+    ws: Path,
+) -> None:
+    clock = Clock(time.time() - 3600)  # the first training an hour ago
+    app = _app(ws, "no-job-id", clock=clock)
+    async with client_for(app, ws) as client:
+        outcome = await plan_and_apply(ws, client)
+        clock.advance(3600)
+        await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
+        edit(ws / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 120")
+        desired, _ = await plan(ws, client)
+        alpha = next(m for m in await managed_models(client) if m.name == "Alpha")
+        # As a run killed after its pending tag, before its trigger, leaves the model.
+        pending = pending_tag(desired.by_key()["alpha"].fingerprint, int(time.time()), UNKNOWN_JOB)
+        await client.update_tags(alpha.id, add=[pending])
+        _, rerun = await plan(ws, client)
+        assert actions(rerun) == {"alpha": "train", "beta": "none"}

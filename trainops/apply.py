@@ -36,7 +36,6 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel
@@ -52,6 +51,7 @@ from trainops.leaks import claim, claim_leaked, looks_leaked
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import price_model
+from trainops.read import JOB_SEARCH_SKEW_S, job_since
 from trainops.redact import bounded, redact
 from trainops.scenario.client import Scenario
 from trainops.sync import sync_files
@@ -59,6 +59,7 @@ from trainops.tags import (
     COMMIT_PREFIX,
     FP_PREFIX,
     PENDING_PREFIX,
+    UNKNOWN_JOB,
     check_written,
     commit_tag,
     fingerprint_tag,
@@ -69,9 +70,6 @@ from trainops.tags import (
 Progress = Callable[[str], None]
 RERUN = "run apply again to record it (it never trains twice)"
 MAX_QUOTED = 300  # characters of an unexpected error's text in a model's outcome
-# How far before the pending tag's time a job found after a lost trigger reply may have been
-# created: the API's clock is not ours.
-JOB_SEARCH_SKEW_S = 300
 NO_JOB_ID = "its job id is unknown (the API did not return it): follow it with `trainops status`"
 
 
@@ -270,7 +268,9 @@ class _Runner:
             cost = await self._price_now(e, d, live.id)
         await self._confirm_captions(d, live.id)
         at = int(self.opt.clock())
-        pending = pending_tag(d.fingerprint, at, live.job_id)
+        # A trained model that names no job (`jobId` is optional): its previous job is unknown.
+        before = live.job_id or (None if live.status == "new" else UNKNOWN_JOB)
+        pending = pending_tag(d.fingerprint, at, before)
         stale = [t for t in live.tags if t.startswith(PENDING_PREFIX)]
         await self._tags(live.id, add=[pending], delete=stale)
         self.sent[e.key] = None  # from here on a training may run: ^C must say so
@@ -365,7 +365,10 @@ class _Runner:
             # `jobId` is optional on a model: a training may have started (and even ended)
             # without the model naming it.
             try:
-                job_id = await self._job_since(model_id, job_before, at)
+                job = await job_since(
+                    self.client, model_id, at - JOB_SEARCH_SKEW_S, not_job=job_before
+                )
+                job_id = job.id if job else None
             except TrainopsError as exc:
                 if now.status != "training":
                     reason = f"{unanswered.reason}, and the jobs could not be listed"
@@ -384,21 +387,6 @@ class _Runner:
         except TrainopsError:
             await self._unpend(model_id, pending)
             raise
-
-    async def _job_since(self, model_id: str, job_before: str | None, at: int) -> str | None:
-        """The newest training job of the model created around the pending tag's time `at` (and
-        not the one it had before), from the team's recent jobs; None when there is none."""
-        since = at - JOB_SEARCH_SKEW_S
-        after = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        found = [
-            j
-            for j in await self.client.list_jobs(created_after=after)
-            if j.model_id == model_id
-            and j.id != job_before
-            and (j.created_at is None or j.created_at >= since)
-        ]
-        found.sort(key=lambda j: (j.created_at or 0.0, j.id))
-        return found[-1].id if found else None
 
     async def _unpend(self, model_id: str, pending: str) -> None:
         """After a refused trigger (quota, 4xx), nothing started. Left behind, the pending tag

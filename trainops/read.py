@@ -14,11 +14,12 @@ import asyncio
 import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 
 from trainops.desired import SECRET_PARAMETERS, Desired, DesiredModel
 from trainops.errors import ApiError, LiveStateError
 from trainops.leaks import leaked
-from trainops.live import Live, LiveModel
+from trainops.live import Live, LiveJob, LiveModel
 from trainops.scenario.client import Scenario
 from trainops.tags import (
     FP_LEN,
@@ -30,6 +31,8 @@ from trainops.tags import (
     workspace_slug,
 )
 
+# How far before a pending tag's time its job may have been created: the API's clock is not ours.
+JOB_SEARCH_SKEW_S = 300
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 JOB_STATUSES = frozenset({"training", "failed"})
 _SLICE = 25  # listed models handed over between two turns of the event loop (see `Pages`)
@@ -260,7 +263,27 @@ async def _read_one(
             raise
     if job_id := _job_to_read(model):
         model = dataclasses.replace(model, job=await client.get_job(job_id))
+    elif model.recorded.pending_at is not None and model.job_id is None and model.status != "new":
+        # `jobId` is optional: whether the pending trigger launched a job is read in the jobs.
+        job = await job_since(client, model.id, model.recorded.pending_at - JOB_SEARCH_SKEW_S)
+        model = dataclasses.replace(model, job=job)
     return model
+
+
+async def job_since(
+    client: Scenario, model_id: str, since: float, *, not_job: str | None = None
+) -> LiveJob | None:
+    """The model's newest job created after `since` (other than `not_job`), from the team's
+    jobs: for a model that does not name its job (`jobId` is optional)."""
+    after = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    found = [
+        j
+        for j in await client.list_jobs(created_after=after)
+        if j.model_id == model_id
+        and j.id != not_job
+        and (j.created_at is None or j.created_at >= since)
+    ]
+    return max(found, key=lambda j: (j.created_at or 0.0, j.id), default=None)
 
 
 def _job_to_read(m: LiveModel) -> str | None:

@@ -8,8 +8,8 @@
 - in flight:    tag `trainops-pending:<fingerprint, base32>@<unix seconds>/<previous job>`
                 (set just before a trigger; lets a rerun after a crash tell "triggered, not
                 recorded" from "never triggered": only a job other than the previous one can be
-                the pending trigger's; the previous job is `none` when the model had none, else
-                a hash of its id: job ids carry upper-case letters)
+                the pending trigger's; the previous job is `none` when the model had none,
+                `unknown` when it did not name it, else a hash of its id: ids mix cases)
 - price probe:  tag `trainops-probe:<workspace>` on an empty, never-trained model of one type,
                 created by `plan` to price models that do not exist yet (a dry run needs a model
                 id); reused by every later plan, never trained, never an orphan; used only once
@@ -49,6 +49,9 @@ SHA_PREFIX_LEN = 16  # of an uploaded image's sha256, in its name
 _IMAGE_NAME = re.compile(rf"^(?P<sha>[0-9a-f]{{{SHA_PREFIX_LEN}}})-(?P<name>.+)$")
 
 NO_JOB = "none"
+# The model had trained but did not name its job (`jobId` is optional): a pending tag then
+# records no previous job, and a rerun falls back to time to tell the pending trigger's job.
+UNKNOWN_JOB = "unknown"
 
 # What survives a plausible normalisation of the API's shared tag namespace.
 TAG_MAX = 64
@@ -109,8 +112,11 @@ def job_ref(job_id: str) -> str:
 
 
 def pending_tag(fingerprint: str, at: int, previous_job: str | None = None) -> str:
+    """`previous_job`: the model's job before the trigger, None for none, or `UNKNOWN_JOB`."""
     fp = base64.b32encode(bytes.fromhex(fingerprint[:FP_LEN])).decode("ascii")
-    after = job_ref(previous_job) if previous_job else NO_JOB
+    after = UNKNOWN_JOB if previous_job == UNKNOWN_JOB else NO_JOB
+    if previous_job and previous_job != UNKNOWN_JOB:
+        after = job_ref(previous_job)
     return f"{PENDING_PREFIX}{fp.rstrip('=').lower()}@{at}/{after}"
 
 
@@ -286,7 +292,7 @@ def _parse_recorded(tags: tuple[str, ...]) -> Recorded:
         commit=one[COMMIT_PREFIX],
         pending_fingerprint=pending_fp,
         pending_at=pending_at,
-        pending_after_job=after_job or None,
+        pending_after_job=None if after_job == UNKNOWN_JOB else after_job or None,
         identities=tuple(sorted(identities)),
         conflicts=conflicts,
     )
