@@ -45,6 +45,9 @@ FP_PREFIX = "trainops-fp:"
 COMMIT_PREFIX = "trainops-commit:"
 PENDING_PREFIX = "trainops-pending:"
 PROBE_PREFIX = "trainops-probe:"
+# Every tag trainops writes (records, probes, leak claims, doctor's scratch model) starts so;
+# a manifest may declare none of them.
+RESERVED_PREFIXES = ("trainops:", "trainops-")
 SHA_PREFIX_LEN = 16  # of an uploaded image's sha256, in its name
 _IMAGE_NAME = re.compile(rf"^(?P<sha>[0-9a-f]{{{SHA_PREFIX_LEN}}})-(?P<name>.+)$")
 
