@@ -12,8 +12,14 @@ after an interruption at any point completes the rest:
   since is refused by the API itself ("Model is already training") and reported as skipped.
 - A trigger that fails ambiguously (timeout, lost connection, 5xx, a reply that cannot be read)
   is never re-sent blindly: the model is re-read, and a new job or a `training` status means the
-  trigger was accepted. When that cannot be told, or the record after it fails, the model is
-  `unrecorded` (a training may run; the next apply records it), never `failed` at 0 CU.
+  trigger was accepted. The new job's id comes from the trigger's reply: the model's `jobId` is
+  optional, so after a lost reply the job is looked for among the team's recent jobs, and a
+  training whose job cannot be found is reported without one (never as job "None"). When
+  acceptance cannot be told, or the record after it fails, the model is `unrecorded` (a training
+  may run; the next apply records it), never `failed` at 0 CU.
+- Every tag write is checked against what the API says it stored (`tags.check_written`), and
+  every caption against the model's read before the trigger: a record or a caption the API did
+  not keep as sent stops that model with an error, before anything is trained.
 - Whatever one model's run raises is that model's `failed` outcome (an unexpected error says it
   is a bug to report); the others finish. Only ^C stops them all, and `Interrupted` names the
   trainings triggered so far.
@@ -28,7 +34,7 @@ import contextlib
 import dataclasses
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +42,7 @@ from trainops.desired import Desired, DesiredModel
 from trainops.errors import (
     AmbiguousWriteError,
     ApiError,
+    CaptionError,
     Interrupted,
     TrainopsError,
     UnsafePlanError,
@@ -44,6 +51,7 @@ from trainops.leaks import claim, claim_leaked, looks_leaked
 from trainops.live import LiveModel
 from trainops.plan import ModelOutcome, ModelPlan, Outcome, Plan, Result, format_cu
 from trainops.pricing import Mode, price_model
+from trainops.read import JOB_SEARCH_SKEW_S, job_since
 from trainops.redact import bounded, redact
 from trainops.scenario.client import Scenario
 from trainops.sync import sync_files
@@ -51,6 +59,8 @@ from trainops.tags import (
     COMMIT_PREFIX,
     FP_PREFIX,
     PENDING_PREFIX,
+    UNKNOWN_JOB,
+    check_written,
     commit_tag,
     fingerprint_tag,
     identity_tag,
@@ -60,6 +70,7 @@ from trainops.tags import (
 Progress = Callable[[str], None]
 RERUN = "run apply again to record it (it never trains twice)"
 MAX_QUOTED = 300  # characters of an unexpected error's text in a model's outcome
+NO_JOB_ID = "its job id is unknown (the API did not return it): follow it with `trainops status`"
 
 
 class _Unconfirmed(Exception):
@@ -238,7 +249,13 @@ class _Runner:
         if recorded:
             await self._record(live, d)
         elif missing:
-            await self.client.update_tags(live.id, add=missing)
+            await self._tags(live.id, add=missing)
+
+    async def _tags(
+        self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
+    ) -> None:
+        """One tag update, stopping the model when the API kept other tags than those sent."""
+        check_written(await self.client.update_tags(model_id, add=add, delete=delete), add, delete)
 
     async def _train(self, e: ModelPlan, d: DesiredModel, live: LiveModel) -> ModelOutcome:
         """Trigger on `live` as the file sync just read it. A training someone started since is
@@ -251,12 +268,16 @@ class _Runner:
         cost = e.estimated_cost
         if cost is None:
             cost = await self._price_now(e, d, live.id)
-        pending = pending_tag(d.fingerprint, int(self.opt.clock()), live.job_id)
+        await self._confirm_captions(d, live.id)
+        at = int(self.opt.clock())
+        # A trained model that names no job (`jobId` is optional): its previous job is unknown.
+        before = live.job_id or (None if live.status == "new" else UNKNOWN_JOB)
+        pending = pending_tag(d.fingerprint, at, before)
         stale = [t for t in live.tags if t.startswith(PENDING_PREFIX)]
-        await self.client.update_tags(live.id, add=[pending], delete=stale)
+        await self._tags(live.id, add=[pending], delete=stale)
         self.sent[e.key] = None  # from here on a training may run: ^C must say so
         try:
-            job_id = await self._trigger(live.id, params, live.job_id, pending)
+            job_id = await self._trigger(live.id, params, live.job_id, pending, at)
         except _Unconfirmed as exc:
             return _out(e, "unrecorded", f"a training may have started: {RERUN}; {exc}")
         except ApiError as exc:
@@ -272,7 +293,33 @@ class _Runner:
         except TrainopsError as exc:
             detail = f"training started but not recorded: {RERUN}; {exc.message}"
             return _out(e, "unrecorded", detail, job_id=job_id, cost=cost)
-        return _out(e, "done", "training started", job_id=job_id, cost=cost)
+        started = "training started" if job_id else f"training started; {NO_JOB_ID}"
+        return _out(e, "done", started, job_id=job_id, cost=cost)
+
+    async def _confirm_captions(self, d: DesiredModel, model_id: str) -> None:
+        """Training uses each image's description as its caption: before a trigger, read the
+        model and make sure each declared caption is what the API kept."""
+        want = {f.sha_prefix: f for f in d.training_files if f.caption is not None}
+        if not want:
+            return
+        now = await self.client.get_model(model_id)
+        seen = {i.sha_prefix: i for i in now.images if i.sha_prefix in want}
+        for sha, f in sorted(want.items(), key=lambda kv: kv[1].path):
+            image = seen.get(sha)
+            if image is not None and image.description != f.caption:
+                raise CaptionError(
+                    f"not trained: the caption of {f.path} did not hold: the model's read shows "
+                    f"{bounded(image.description, 80)!r}, not the declared "
+                    f"{bounded(f.caption or '', 80)!r}",
+                    hint="apply again; if it persists, run `trainops doctor` and write the caption "
+                    "as the API keeps it",
+                )
+            # A complete read that lacks the image: the upload did not hold either.
+            if image is None and len(now.images) >= now.images_count:
+                raise CaptionError(
+                    f"not trained: {f.path} is not on model {model_id} after its upload",
+                    hint="apply again: it uploads what is missing",
+                )
 
     async def _price_now(self, e: ModelPlan, d: DesiredModel, model_id: str) -> float | None:
         """A training the plan could not price (its model did not exist): price it on the model
@@ -293,10 +340,16 @@ class _Runner:
         return cost
 
     async def _trigger(
-        self, model_id: str, params: Mapping[str, object], job_before: str | None, pending: str
-    ) -> str:
-        """The job id of the training triggered; `_Unconfirmed` when a trigger was sent and
-        whether it started a training is unknown; an `ApiError` when nothing started."""
+        self,
+        model_id: str,
+        params: Mapping[str, object],
+        job_before: str | None,
+        pending: str,
+        at: int,
+    ) -> str | None:
+        """The job id of the training triggered (None: one started, its id unknown);
+        `_Unconfirmed` when a trigger was sent and whether it started a training is unknown;
+        an `ApiError` when nothing started."""
         try:
             return await self.client.train(model_id, params)
         except AmbiguousWriteError as exc:
@@ -309,10 +362,23 @@ class _Runner:
         except TrainopsError as exc:
             reason = f"{unanswered.reason}, and the model could not be re-read"
             raise _Unconfirmed(f"the trigger was not confirmed: {reason}") from exc
-        job_id = now.job_id
-        if now.status == "training" or (job_id and job_id != job_before):
-            self.say(f"{model_id}: the trigger's reply was lost but it was accepted (job {job_id})")
-            return str(job_id)
+        job_id = now.job_id if now.job_id != job_before else None
+        if job_id is None and (now.status == "training" or now.job_id is None):
+            # `jobId` is optional on a model: a training may have started (and even ended)
+            # without the model naming it.
+            try:
+                job = await job_since(
+                    self.client, model_id, at - JOB_SEARCH_SKEW_S, not_job=job_before
+                )
+                job_id = job.id if job else None
+            except TrainopsError as exc:
+                if now.status != "training":
+                    reason = f"{unanswered.reason}, and the jobs could not be listed"
+                    raise _Unconfirmed(f"the trigger was not confirmed: {reason}") from exc
+        if job_id is not None or now.status == "training":
+            shown = f"job {job_id}" if job_id else "its job id unknown"
+            self.say(f"{model_id}: the trigger's reply was lost but it was accepted ({shown})")
+            return job_id
         # Not accepted: the model is unchanged, so one more send cannot double-bill.
         try:
             return await self.client.train(model_id, params)
@@ -329,7 +395,7 @@ class _Runner:
         would let the next plan take the previous training for this one and record inputs never
         trained."""
         with contextlib.suppress(TrainopsError):
-            await self.client.update_tags(model_id, delete=[pending])
+            await self._tags(model_id, delete=[pending])
 
     async def _record(self, live: LiveModel, d: DesiredModel) -> None:
         add = [fingerprint_tag(d.fingerprint), identity_tag(self.ws, d.key)]
@@ -338,7 +404,7 @@ class _Runner:
         prefixes = (FP_PREFIX, COMMIT_PREFIX, PENDING_PREFIX)
         stale = [t for t in live.tags if t.startswith(prefixes) and t not in add]
         new = [t for t in add if t not in live.tags]
-        await self.client.update_tags(live.id, add=new, delete=stale)
+        await self._tags(live.id, add=new, delete=stale)
 
     async def _until_stopped(self, model_id: str, tries: int = 60) -> None:
         """A cancel may take a moment to land: wait until the model no longer trains."""

@@ -326,8 +326,8 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
         return False
     if m.status != "trained" or job.status != "success":
         return False
-    if r.pending_after_job is not None:  # exact: any job but the one before the trigger
-        return job.id != r.pending_after_job
+    if (new := r.pending_job_is_new(job.id)) is not None:  # exact: any job but the one before
+        return new
     started = job.created_at  # a tag without the previous job: fall back to time
     return started is not None and started >= r.pending_at - CLOCK_SKEW_S
 

@@ -7,7 +7,9 @@ TrainopsError                 any user-fixable failure (exit 1)
 │   ├── QuotaError            a team limit or cooldown (429 naming a limit): not transient
 │   ├── PaginationError       a listing that repeats a page token or never ends
 │   ├── IncompleteModelError  the API shows fewer training images than the model counts
-│   └── AmbiguousWriteError   a create or train failed without saying whether it was done
+│   ├── AmbiguousWriteError   a create or train failed without saying whether it was done
+│   ├── TagWriteError         the API stored other tags than those sent (trainops's records)
+│   └── CaptionError          a caption the model's read does not show as set: not trained
 ├── LiveStateError            the live models are ambiguous (two claim one manifest)
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
 └── StalePlanError            a saved plan no longer matches manifests, images or live state
@@ -137,3 +139,13 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class TagWriteError(ApiError):
+    """A tag update the API answered with other tags than those sent (`PUT /models/{id}/tags`
+    `added` / `deleted`): trainops's records would be lost, so that model stops."""
+
+
+class CaptionError(ApiError):
+    """A caption the model's read does not show as it was set: training on it would learn other
+    captions than the manifests declare, so that model is not trained."""

@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Sequence
 from trainops.errors import ApiError
 from trainops.live import LiveModel
 from trainops.scenario.client import Scenario
-from trainops.tags import is_trainops_tag, probe_name
+from trainops.tags import check_written, is_trainops_tag, probe_name
 
 Kind = tuple[str, str]  # (type, name): what a create gave the model
 
@@ -65,10 +65,11 @@ async def claim_leaked(client: Scenario, model_id: str, kind: Kind, tags: Sequen
 
 async def claim(client: Scenario, model_id: str, tags: Sequence[str]) -> bool:
     """Tag the model with `tags`; keep it only when no other run's trainops tag is on it then."""
-    await client.update_tags(model_id, add=list(tags))
+    check_written(await client.update_tags(model_id, add=list(tags)), tags, ())
     ours = {t for t in tags if is_trainops_tag(t)}
     now = await client.get_model(model_id)
     if {t for t in now.tags if is_trainops_tag(t)} == ours:
         return True
-    await client.update_tags(model_id, delete=sorted(ours))
+    gone = sorted(ours)
+    check_written(await client.update_tags(model_id, delete=gone), (), gone)
     return False

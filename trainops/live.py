@@ -109,3 +109,12 @@ class Live:
 
     def by_key(self) -> Mapping[str, LiveModel]:
         return {m.recorded.key: m for m in self.models if m.recorded.key}
+
+
+@dataclass(frozen=True)
+class TagsReply:
+    """What a tag update did, as the API says (`PUT /models/{id}/tags`): the tags it stored and
+    those it removed, checked by `trainops.tags.check_written`."""
+
+    added: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()

@@ -14,12 +14,13 @@ import asyncio
 import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 
 from trainops.desired import Desired, DesiredModel
 from trainops.echo import differing
 from trainops.errors import ApiError, IncompleteModelError, LiveStateError
 from trainops.leaks import leaked
-from trainops.live import Live, LiveModel
+from trainops.live import Live, LiveJob, LiveModel
 from trainops.scenario.client import Scenario
 from trainops.tags import (
     FP_LEN,
@@ -28,8 +29,11 @@ from trainops.tags import (
     PENDING_PREFIX,
     identity_tag,
     probe_tag,
+    workspace_slug,
 )
 
+# How far before a pending tag's time its job may have been created: the API's clock is not ours.
+JOB_SEARCH_SKEW_S = 300
 # Statuses whose latest job matters: its progress (training) or its error (failed).
 JOB_STATUSES = frozenset({"training", "failed"})
 _SLICE = 25  # listed models handed over between two turns of the event loop (see `Pages`)
@@ -92,6 +96,7 @@ async def read_live(
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
     by_key = desired.by_key()
+    known = frozenset(by_key)  # resolves keys an identity tag carries shortened
     kinds = {(m.type, m.name) for m in desired.models if not m.model_id}
     listing: list[LiveModel] = []
     taken: dict[str, LiveModel] = {}
@@ -100,7 +105,7 @@ async def read_live(
     def take(m: LiveModel, d: DesiredModel | None) -> None:
         if m.id in taken:
             return  # listed twice: pages shifted under a concurrent write
-        taken[m.id] = m = _as_seen_by(m, workspace)
+        taken[m.id] = m = _as_seen_by(m, workspace, known)
         if full and (may_have_changed(m, d) or _job_to_read(m)):
             reads[m.id] = asyncio.create_task(_read_one(client, m, d))
 
@@ -110,13 +115,13 @@ async def read_live(
             for m in batch:
                 if m.id in adopted:
                     take(m, adopted[m.id])
-                elif keys := m.recorded.keys(workspace):
+                elif keys := m.recorded.keys(workspace, known):
                     take(m, by_key.get(keys[0]) if len(keys) == 1 else None)
         missing = {i: m for i, m in adopted.items() if i not in taken}
         for m in await _fetch_adopted(client, missing, strict=full):
             take(m, adopted[m.id])
         if full:
-            _check_records(taken.values(), workspace)
+            _check_records(taken.values(), workspace, known)
             _check_unique(taken.values(), workspace, desired)
         done = await asyncio.gather(*reads.values())
     finally:  # on an error: no request left running, and none of their errors left unretrieved
@@ -129,7 +134,10 @@ async def read_live(
     return Live(
         workspace=workspace,
         models=tuple(
-            sorted((_as_seen_by(m, workspace) for m in models if m is not None), key=lambda m: m.id)
+            sorted(
+                (_as_seen_by(m, workspace, known) for m in models if m is not None),
+                key=lambda m: m.id,
+            )
         ),
         probes=_probes(listing, workspace),
         leaked=tuple(m for m in leaked(listing, kinds) if m.id not in taken),
@@ -173,23 +181,24 @@ async def _fetch_adopted(
     return [m for m in found if m is not None]
 
 
-def _as_seen_by(m: LiveModel, workspace: str) -> LiveModel:
+def _as_seen_by(m: LiveModel, workspace: str, known: frozenset[str]) -> LiveModel:
     """`m` with its record as `workspace` sees it: its own identity tag, whatever else it has."""
-    return dataclasses.replace(m, recorded=m.recorded.of(workspace))
+    return dataclasses.replace(m, recorded=m.recorded.of(workspace, known))
 
 
-def _check_records(models: Iterable[LiveModel], workspace: str) -> None:
+def _check_records(models: Iterable[LiveModel], workspace: str, known: frozenset[str]) -> None:
     """A model of this workspace that records its key, its fingerprint or a pending trigger twice
     is an error naming the tags: either pick could train it again or skip a needed training."""
     for m in sorted(models, key=lambda m: m.id):
-        if len(keys := m.recorded.keys(workspace)) > 1:
+        if len(keys := m.recorded.keys(workspace, known)) > 1:
             idents = [identity_tag(workspace, k) for k in keys]
             raise LiveStateError(
                 f"model {m.id} carries {_count(idents)} identity tags of workspace "
                 f"{workspace!r}: {_listed(idents)}",
                 hint=(
                     f"remove the tag of the key that must not manage it "
-                    f"(`{IDENTITY_PREFIX}{workspace}/<key>`); a model belongs to one manifest"
+                    f"(`{IDENTITY_PREFIX}{workspace_slug(workspace)}/<key>`); a model belongs to "
+                    "one manifest"
                 ),
             )
         for tags in m.recorded.conflicts:
@@ -239,7 +248,7 @@ def _check_unique(models: Iterable[LiveModel], workspace: str, desired: Desired)
                 f"models {listed} both claim key {key!r} of workspace {workspace!r}",
                 hint=(
                     f"keep one: delete the other model, or remove its tag "
-                    f"'trainops:{workspace}/{key}' (or fix spec.modelId)"
+                    f"{identity_tag(workspace, key)!r} (or fix spec.modelId)"
                 ),
             )
 
@@ -262,7 +271,27 @@ async def _read_one(
             raise
     if job_id := _job_to_read(model):
         model = dataclasses.replace(model, job=await client.get_job(job_id))
+    elif model.recorded.pending_at is not None and model.job_id is None and model.status != "new":
+        # `jobId` is optional: whether the pending trigger launched a job is read in the jobs.
+        job = await job_since(client, model.id, model.recorded.pending_at - JOB_SEARCH_SKEW_S)
+        model = dataclasses.replace(model, job=job)
     return model
+
+
+async def job_since(
+    client: Scenario, model_id: str, since: float, *, not_job: str | None = None
+) -> LiveJob | None:
+    """The model's newest job created after `since` (other than `not_job`), from the team's
+    jobs: for a model that does not name its job (`jobId` is optional)."""
+    after = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    found = [
+        j
+        for j in await client.list_jobs(created_after=after)
+        if j.model_id == model_id
+        and j.id != not_job
+        and (j.created_at is None or j.created_at >= since)
+    ]
+    return max(found, key=lambda j: (j.created_at or 0.0, j.id), default=None)
 
 
 def _job_to_read(m: LiveModel) -> str | None:

@@ -126,10 +126,14 @@ async def _upload(
     except AmbiguousWriteError:
         # The upload may have landed: only send it again if the model does not have it.
         live = await client.get_model(model_id)
-        if not any(i.sha_prefix == f.sha_prefix for i in live.images):
+        landed = next((i for i in live.images if i.sha_prefix == f.sha_prefix), None)
+        if landed is None:
             await client.add_training_image(
                 model_id, name=name, data=data, mime=mime, description=f.caption
             )
+        elif f.caption is not None and landed.description != f.caption:
+            # It landed, but its caption is set by a second call the lost reply cut off.
+            await client.set_image_description(model_id, landed.id, f.caption)
         return None
 
 

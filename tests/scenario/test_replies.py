@@ -12,6 +12,7 @@ import pytest
 from tests.support.aio import synchronous
 from trainops.backoff import RetryPolicy
 from trainops.errors import AmbiguousWriteError, ApiError
+from trainops.live import TagsReply
 from trainops.scenario.client import Scenario
 
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002)
@@ -105,8 +106,23 @@ async def test_an_empty_or_json_reply_to_a_write_whose_reply_is_not_needed_is_fi
     client, sent = _client(lambda _r: next(replies))
     async with client:
         await client.delete_model("m1")
-        await client.update_tags("m1", add=["a"])
-    assert sent == {"DELETE /v1/models/m1": 1, "PUT /v1/models/m1/tags": 1}
+        await client.set_image_description("m1", "asset_1", "a cat")
+    assert sent == {"DELETE /v1/models/m1": 1, "PUT /v1/assets/asset_1": 1}
+
+
+@synchronous
+async def test_a_tag_update_returns_what_the_api_says_it_stored() -> None:
+    stored = {"added": ["trainops:ws/k"], "deleted": ["old"]}
+    replies = iter(
+        [httpx.Response(200, json={"model": {"id": "m1"}}), httpx.Response(200, json=stored)]
+    )
+    client, sent = _client(lambda _r: next(replies))
+    async with client:
+        reply = await client.update_tags("m1", add=["trainops:ws/k"], delete=["old"])
+        assert await client.update_tags("m1") == TagsReply()  # nothing to do: nothing sent
+    # A reply without the lists (not the SDK's ModelUpdateTagsResponse) is read again.
+    assert reply == TagsReply(added=("trainops:ws/k",), deleted=("old",))
+    assert sent == {"PUT /v1/models/m1/tags": 2}
 
 
 @synchronous

@@ -34,6 +34,8 @@ REPLY: dict[str, Any] = {
     "trainingImage": {"id": "asset_1", "description": None},
     "creativeUnitsCost": 12,
     "upload": {"id": "upload_1", "status": "pending", "parts": [{"number": 1, "url": PART}]},
+    "added": [],  # a tag update's (ModelUpdateTagsResponse)
+    "deleted": [],
 }
 
 

@@ -5,6 +5,7 @@ The thresholds follow Scenario's own training guide (scenario-api.md section 9).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from trainops.desired import ParamValue
@@ -12,12 +13,32 @@ from trainops.manifest.parameters import FAMILY_LABELS, PARAMETERS, SAMPLE_PROMP
 from trainops.manifest.resolve import Located, TrainingFile
 from trainops.manifest.schema import Loc
 
+# What trainops's own tags keep to (trainops.tags.TAG_PATTERN), so they survive an API that
+# lowercases tags or trims their character set; `trainops doctor` shows what this account does.
+USER_TAG_MAX = 64
+USER_TAG = re.compile(rf"^[a-z0-9:._@/-]{{1,{USER_TAG_MAX}}}$")
 MIN_SIDE = 1024
 SWEET_SPOT = (5, 15)
 STYLE_MAX = 20  # styles tolerate a few more images than subjects
 # (dataset size upper bound, guidance learning rate); the last applies to anything larger.
 LR_GUIDE = ((10, 5e-5), (25, 1e-4), (None, 2e-4))
 LR_FACTOR = 3.0  # "far" = more than this factor away from the guidance
+
+
+def user_tags(at: Located, tags: Sequence[tuple[int, str]]) -> None:
+    """Tags (with their index in `spec.tags`) the API may not keep verbatim. trainops checks
+    every tag write against the API's reply, so such a tag stops the model at apply if the API
+    normalises it: say so now."""
+    for i, tag in tags:
+        if not USER_TAG.match(tag):
+            at.report(
+                ("spec", "tags", i),
+                f"tag {tag!r} has more than lower-case letters, digits and :._@/- or is over "
+                f"{USER_TAG_MAX} characters: an API that normalises tags would store it otherwise "
+                "and apply would stop this model",
+                hint="`trainops doctor` shows whether this account keeps tags verbatim",
+                severity="warning",
+            )
 
 
 def _warn(at: Located, loc: Loc, message: str) -> None:

@@ -41,6 +41,7 @@ from trainops.manifest.yamlmarks import (
     YamlSyntaxError,
     load_documents,
 )
+from trainops.tags import RESERVED_PREFIXES as RESERVED_TAG_PREFIXES
 
 __all__ = [
     "FileResult",
@@ -226,12 +227,30 @@ def _duplicate_keys(doc: Document, shown: str) -> list[Diagnostic]:
     ]
 
 
+def check_tags(at: Located, tags: Sequence[str]) -> None:
+    """trainops's records are tags: a manifest that declared one could forge a model's
+    identity or mark inputs trained that never were. Compared in lower case, as an API that
+    normalises tags would store them."""
+    others: list[tuple[int, str]] = []
+    for i, tag in enumerate(tags):
+        if tag.lower().startswith(RESERVED_TAG_PREFIXES):
+            at.report(
+                ("spec", "tags", i),
+                f"tag {tag!r} starts with a prefix trainops keeps for its own records",
+                hint="remove it or rename it: trainops writes and reads these tags itself",
+            )
+        else:
+            others.append((i, tag))
+    lint.user_tags(at, others)
+
+
 def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
     spec = model.spec
     info = check_type(at, spec)
     if info is None:
         return None
     check_file_fields(at, spec, info)
+    check_tags(at, spec.tags)
     params = resolve_parameters(at, spec.type, spec.parameters)
     images = resolve_files(at, spec.training_images, ("spec", "trainingImages"), audio=False)
     samples = resolve_files(at, spec.training_samples, ("spec", "trainingSamples"), audio=True)

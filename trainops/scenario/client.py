@@ -26,7 +26,7 @@ import httpx
 from trainops import redact
 from trainops.backoff import RetryPolicy, backoff
 from trainops.errors import AmbiguousWriteError, ApiError, IncompleteModelError, PaginationError
-from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
+from trainops.live import DryRun, LiveImage, LiveJob, LiveModel, TagsReply
 from trainops.scenario import credentials, uploads
 from trainops.scenario.credentials import DEFAULT_BASE_URL
 from trainops.scenario.replies import (
@@ -41,6 +41,7 @@ from trainops.scenario.replies import (
     model_reply,
     models_reply,
     optional_image_reply,
+    tags_reply,
     undecoded,
     upload_reply,
 )
@@ -365,17 +366,18 @@ class Scenario:
 
     async def update_tags(
         self, model_id: str, *, add: Sequence[str] = (), delete: Sequence[str] = ()
-    ) -> None:
-        """Add and remove some tags, keeping the others (never replaces the whole set)."""
+    ) -> TagsReply:
+        """Add and remove some tags, keeping the others (never replaces the whole set). Returns
+        what the API says it stored and removed, for the caller to check
+        (`trainops.tags.check_written`): nothing documents that tags are kept verbatim."""
         if not add and not delete:
-            return
+            return TagsReply()
         body = {"add": list(add), "delete": list(delete), "strict": False}
-        await self._call(
+        return await self._call(
             "idempotent",
             f"update tags of model {model_id}",
             self._api("PUT", f"/models/{segment(model_id)}/tags", body=body),
-            # The reply (the whole model) is not needed, so it is not decoded.
-            undecoded,
+            tags_reply,
         )
 
     async def delete_model(self, model_id: str) -> None:

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import httpx
 
-from trainops.live import DryRun, LiveImage, LiveJob, LiveModel
+from trainops.live import DryRun, LiveImage, LiveJob, LiveModel, TagsReply
 from trainops.scenario.parse import (
     parse_dry_run,
     parse_image,
@@ -149,6 +149,17 @@ def dry_run_reply(response: httpx.Response) -> DryRun | int:
     if response.status_code != DRY_RUN_STATUS:
         return response.status_code
     return parse_dry_run(body)
+
+
+@_decoded
+def tags_reply(response: httpx.Response) -> TagsReply:
+    """`{added, deleted}` (the SDK's `ModelUpdateTagsResponse`): what the API stored."""
+    body = json_object(response)
+    lists = [body.get(k) for k in ("added", "deleted")]
+    if not all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in lists):
+        raise BadReply(response, "JSON of the wrong shape (no 'added' and 'deleted' lists)")
+    added, deleted = (tuple(str(t) for t in v or ()) for v in lists)
+    return TagsReply(added=added, deleted=deleted)
 
 
 # --- uploads (issue 12: the multipart flow, trainops.scenario.uploads) --------------------------
