@@ -18,6 +18,7 @@ from trainops.errors import ApiError
 from trainops.sandbox import Deviations, Fault, create_app
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
+from trainops.tags import RESERVED_PREFIXES, TAG_PATTERN
 
 # Each switch of the sandbox and the check it must fail (None: no check can see it without
 # spending: a team limit's 429 needs the limit reached).
@@ -103,7 +104,7 @@ async def test_a_failing_check_says_what_it_saw_and_what_trainops_does(
         report = await doctor(c)
     tags = next(c for c in report.checks if c.name == "tags kept verbatim")
     case = f"trainops-doctor-case:{NONCE}"
-    assert (tags.seen, tags.verdict) == (f"get: {case}; list: {case}", "FAIL")
+    assert (tags.seen, tags.verdict) == (f"reply: {case}; get: {case}; list: {case}", "FAIL")
     assert tags.remedy.startswith("trainops writes lowercase tags only")
 
 
@@ -170,3 +171,9 @@ async def test_an_upload_flow_the_api_refuses_fails_the_upload_checks_only(
         "audio upload": f"error: upload doctor-voice.wav: {fault}",
         "large image upload": f"error: upload HASH-doctor-large.png: {fault}",
     }
+
+
+def test_the_scratch_models_tag_survives_normalisation_and_is_reserved() -> None:
+    tag = Scratch(nonce=NONCE).tag
+    assert TAG_PATTERN.match(tag)
+    assert tag.startswith(RESERVED_PREFIXES)

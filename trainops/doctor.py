@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from trainops import doctor_files
 from trainops.errors import AmbiguousWriteError, ApiError, PaginationError
 from trainops.scenario.uploads import fits_data_url
-from trainops.tags import image_name
+from trainops.tags import check_written, image_name
 
 if TYPE_CHECKING:
     from trainops.live import LiveImage, LiveModel
@@ -129,7 +129,7 @@ class Spec:
 
 TAGS = Spec(
     "tags kept verbatim",
-    "a mixed-case tag reads back as written (get, list)",
+    "a mixed-case tag reads back as written (reply, get, list)",
     "trainops writes lowercase tags only ([a-z0-9:._@/-], at most 64 characters)",
 )
 NAMES = Spec(
@@ -235,7 +235,8 @@ async def _create(client: Scenario, scratch: Scratch) -> LiveModel:
             raise
         model = found[0]
     scratch.model_id = model.id
-    await client.update_tags(model.id, add=[scratch.tag])
+    # Stored otherwise, the tag would not find a leftover: stop (the model is deleted).
+    check_written(await client.update_tags(model.id, add=[scratch.tag]), [scratch.tag], [])
     return model
 
 
@@ -336,16 +337,17 @@ async def _checks(
 
 async def _check_tags(client: Scenario, scratch: Scratch) -> Check:
     assert scratch.model_id is not None  # noqa: S101  (set by _create, before any check)
-    await client.update_tags(scratch.model_id, add=[scratch.case_tag])
+    reply = await client.update_tags(scratch.model_id, add=[scratch.case_tag])
     got = await client.get_model(scratch.model_id)
     listed = [m for m in await _listing(client) if m.id == scratch.model_id]
     sent = scratch.case_tag
     seen = {
+        "reply": _tag_like(reply.added, sent),
         "get": _tag_like(got.tags, sent),
         "list": _tag_like(listed[0].tags, sent) if listed else "model not listed",
     }
     if all(v == sent for v in seen.values()):
-        return TAGS.result("as written in get and list", True)
+        return TAGS.result("as written in the reply, get and list", True)
     return TAGS.result("; ".join(f"{k}: {v}" for k, v in seen.items()), False)
 
 
