@@ -4,6 +4,8 @@ deleted whatever happens, a leftover is removed by the next run, and nothing eve
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,25 @@ async def test_every_check_holds_on_the_sandbox_and_nothing_trains(
         assert report.holds
         assert [j.id for j in await c.list_jobs()] == [job]
         assert [m.name for m in await c.list_models()] == ["someone's model"]
+
+
+def assets(tmp_path: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as db:
+        return [name for (name,) in db.execute("SELECT name FROM assets ORDER BY name")]
+
+
+@synchronous
+async def test_every_file_the_doctor_uploaded_is_deleted_with_its_model(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The audio sample is on no model: deleting the model alone would leave it behind."""
+    async with client(tmp_path, app_with(tmp_path, clock)) as c:
+        await trained_model(c)
+        scratch = Scratch(nonce=NONCE)
+        await diagnose(c, scratch)
+    assert scratch.deleted
+    assert scratch.assets == []
+    assert assets(tmp_path) == ["a.png"]  # someone else's model's image stays
 
 
 @synchronous

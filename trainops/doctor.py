@@ -100,6 +100,9 @@ class Scratch:
     nonce: str
     model_id: str | None = None
     deleted: bool = False
+    # Every asset the checks uploaded: deleted after the model (an audio sample is on no model,
+    # and nothing documents that deleting a model deletes its images' assets).
+    assets: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def tag(self) -> str:
@@ -253,6 +256,18 @@ async def _delete(client: Scenario, scratch: Scratch) -> None:
             f"(models tagged {DOCTOR_PREFIX}*)",
         ) from exc
     scratch.deleted = True
+    if scratch.assets:
+        try:
+            await client.delete_assets(scratch.assets)
+        except ApiError as exc:
+            # Files on no model cost no credits: worth a word, not the report.
+            raise ApiError(
+                f"the scratch model is deleted, but not the {len(scratch.assets)} file(s) the "
+                f"doctor uploaded: {exc.message}",
+                status=exc.status,
+                hint="delete them in Scenario's web app (assets named doctor-*)",
+            ) from exc
+        scratch.assets.clear()
 
 
 def _is_doctors(m: LiveModel) -> bool:
@@ -309,13 +324,13 @@ async def _checks(
     checks = [await _guarded(TAGS, _check_tags(client, scratch))]
     progress("uploading files")
     seed = int(scratch.nonce, 16)
-    sent, small = await _upload_small(client, model_id, seed)
+    sent, small = await _upload_small(client, scratch, seed)
     large = doctor_files.large_png(seed)
     sent.append(_content_name(large, "doctor-large.png"))
     checks += [
         small,
-        await _guarded(LARGE, _check_large(client, model_id, large, sent[-1])),
-        await _guarded(AUDIO, _check_audio(client, seed)),
+        await _guarded(LARGE, _check_large(client, scratch, large, sent[-1])),
+        await _guarded(AUDIO, _check_audio(client, scratch, seed)),
     ]
     checks.append(await _guarded(FULL_LIST, _check_full_read(client, model_id)))
     bulk = await client.get_models_bulk([model_id], all_training_images=True)
@@ -364,34 +379,40 @@ def _content_name(data: bytes, file_name: str) -> str:
     return image_name(hashlib.sha256(data).hexdigest(), file_name)
 
 
-async def _upload_small(client: Scenario, model_id: str, seed: int) -> tuple[list[str], Check]:
+async def _upload_small(client: Scenario, scratch: Scratch, seed: int) -> tuple[list[str], Check]:
     """The names sent, and the small-image check: SMALL_IMAGES data URLs, the first captioned."""
+    assert scratch.model_id is not None  # noqa: S101  (set by _create, before any check)
+    model_id = scratch.model_id
     sent: list[str] = []
     try:
         for i in range(SMALL_IMAGES):
             data = doctor_files.small_png(seed + i)
             name = _content_name(data, f"doctor-{i + 1}.png")
             caption = CAPTION if i == 0 else None
-            await client.add_training_image(
+            image = await client.add_training_image(
                 model_id, name=name, data=data, mime="image/png", description=caption
             )
+            scratch.assets.append(image.id)
             sent.append(name)
     except ApiError as exc:
         return sent, SMALL.result(f"error: {exc.message}", False)
     return sent, SMALL.result(f"{len(sent)} added", True)
 
 
-async def _check_large(client: Scenario, model_id: str, data: bytes, name: str) -> Check:
+async def _check_large(client: Scenario, scratch: Scratch, data: bytes, name: str) -> Check:
     # Made over the limit by construction: were it not, this would try the data URL path.
     assert not fits_data_url(data, "image/png")  # noqa: S101
+    assert scratch.model_id is not None  # noqa: S101  (set by _create, before any check)
     asset = await client.upload_asset(name=name, data=data, mime="image/png")
-    await client.add_training_images(model_id, [asset])
+    scratch.assets.append(asset)
+    await client.add_training_images(scratch.model_id, [asset])
     return LARGE.result(f"{len(data) / 1e6:.1f} MB added as asset {asset}", True)
 
 
-async def _check_audio(client: Scenario, seed: int) -> Check:
+async def _check_audio(client: Scenario, scratch: Scratch, seed: int) -> Check:
     data = doctor_files.wav(seed)
     asset = await client.upload_asset(name="doctor-voice.wav", data=data, mime="audio/wav")
+    scratch.assets.append(asset)
     return AUDIO.result(f"asset {asset}", True)
 
 

@@ -256,6 +256,17 @@ CASES: dict[str, tuple[Callable[[Scenario], Awaitable[object]], list[SdkCall]]] 
         lambda c: c.set_image_description("model_1", "asset_1", "a cat"),
         [lambda s: s.assets.update("asset_1", description="a cat")],
     ),
+    "delete_assets": (
+        lambda c: c.delete_assets(["asset_1", "asset_2", "asset_1"]),
+        [lambda s: s.assets.delete_multiple(asset_ids=["asset_1", "asset_2"])],
+    ),
+    "delete_assets_chunked": (
+        lambda c: c.delete_assets([f"asset_{i}" for i in range(101)]),
+        [
+            lambda s: s.assets.delete_multiple(asset_ids=[f"asset_{i}" for i in range(100)]),
+            lambda s: s.assets.delete_multiple(asset_ids=["asset_100"]),
+        ],
+    ),
     "delete_training_image": (
         lambda c: c.delete_training_image("model_1", "asset_1"),
         [lambda s: s.models.training_images.delete("asset_1", model_id="model_1")],

@@ -14,6 +14,8 @@ from trainops.sandbox.context import Sandbox, base_url
 from trainops.sandbox.images import _b64, decode_data_url, new_asset
 from trainops.sandbox.replies import bad_request, json_object, not_found, reply
 
+MAX_DELETE = 100  # "Max 100 at once" (scenario-sdk's AssetDeleteMultipleParams)
+
 # A 1x1 transparent PNG: what epoch sample images download as.
 SAMPLE_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
@@ -64,8 +66,23 @@ def routes(sb: Sandbox) -> list[Route]:
                 a = a._replace(description=description or "", updated_at=now)
         return reply({"asset": payloads.asset(a, base_url(request))})
 
+    async def delete_many(request: Request) -> Response:
+        """`DELETE /assets {"assetIds": [...]}` (the SDK's `assets.delete_multiple`, at most 100).
+        Its reply is untyped in the SDK: an empty object. Unknown ids are no error."""
+        ids = (await json_object(request)).get("assetIds")
+        if (
+            not isinstance(ids, list)
+            or not 1 <= len(ids) <= MAX_DELETE
+            or not all(isinstance(i, str) and i for i in ids)
+        ):
+            raise bad_request(f"assetIds must be a list of 1 to {MAX_DELETE} asset ids")
+        with sb.store.write() as tx:
+            tx.delete_assets(ids)
+        return reply({})
+
     return [
         Route("/assets", upload, methods=["POST"]),
+        Route("/assets", delete_many, methods=["DELETE"]),
         Route("/assets/{asset_id}", retrieve, methods=["GET"]),
         Route("/assets/{asset_id}", update, methods=["PUT"]),
     ]

@@ -275,6 +275,13 @@ class Tx:
             (new, now, model_id, old),
         )
 
+    def delete_assets(self, asset_ids: Iterable[str]) -> None:
+        """Gone from every model's training images too: the sandbox keeps no image without its
+        asset (what the API does with an attached asset is not documented)."""
+        ids = [(a,) for a in asset_ids]
+        self.c.executemany("DELETE FROM training_images WHERE asset_id = ?", ids)
+        self.c.executemany("DELETE FROM assets WHERE id = ?", ids)
+
     def detach(self, model_id: str, asset_id: str) -> None:
         sql = "DELETE FROM training_images WHERE model_id = ? AND asset_id = ?"
         self.c.execute(sql, (model_id, asset_id))

@@ -79,6 +79,7 @@ DEFAULT_PARALLELISM = 8
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 LIST_PAGE_SIZE = 500
 JOBS_PAGE_SIZE = 100
+ASSETS_PER_DELETE = 100  # scenario-sdk's AssetDeleteMultipleParams: "Max 100 at once"
 # Pages followed before a listing is refused as endless: 500,000 models, 100,000 jobs.
 MAX_PAGES = 1000
 BULK_SIZE = 100  # models per get-bulk request (no documented maximum)
@@ -413,6 +414,19 @@ class Scenario:
             self._api("PUT", f"/assets/{segment(image_id)}", body={"description": description}),
             undecoded,
         )
+
+    async def delete_assets(self, asset_ids: Sequence[str]) -> None:
+        """Delete assets (`DELETE /assets`, at most 100 per call): an upload attached to no
+        model is otherwise left in the team's assets. Deleting twice deletes nothing more."""
+        ids = list(dict.fromkeys(asset_ids))
+        for start in range(0, len(ids), ASSETS_PER_DELETE):
+            chunk = ids[start : start + ASSETS_PER_DELETE]
+            await self._call(
+                "idempotent",
+                f"delete {len(chunk)} asset(s)",
+                self._api("DELETE", "/assets", body={"assetIds": chunk}),
+                undecoded,
+            )
 
     async def delete_training_image(self, model_id: str, image_id: str) -> None:
         path = segment(model_id)
