@@ -392,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
         description="Training as code for the Scenario API: manifests in git, plan, apply.",
-        epilog="exit codes: 0 ok/no changes, 1 error, 2 changes (--detailed-exitcode), "
+        epilog="exit codes: 0 ok/no changes, 1 error, 2 changes (--detailed-exitcode, drift), "
         "3 internal bug, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
