@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -306,27 +308,29 @@ Plan: 0 to create, 0 to train, 0 to update, 1 waiting, 0 orphaned. Estimated cos
     assert jobs(trained) == {"Alpha": 2, "Beta": 1}
 
 
-def test_a_training_running_on_other_inputs_is_wait_saying_so(trained: Path, cli: Cli) -> None:
+def test_a_training_running_on_other_inputs_is_a_pending_training(trained: Path, cli: Cli) -> None:
     edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
     assert cli("apply", "--sandbox", "--yes") == 0
     edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 300", "maxTrainSteps: 400")
-    assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
+    # A change still to make, never "no changes".
+    assert cli("plan", "--sandbox", "--detailed-exitcode") == 2
     assert scrub(cli.out) == snapshot("""\
 Workspace e2e · commit HASH · plan HASH
 
 Symbols: + create  ~ train / update  … wait  - orphan
 
-  … alpha (model_ID) is training  [alpha/model.yaml:1]
+  … alpha (model_ID) is training on other inputs: pending training, trains when the running training ends  [alpha/model.yaml:1]
       training: STATUS, job job_ID, 25 CU so far
       # a training is running: trainops never starts another one
-      # running on other inputs (fingerprint a7de4960, declared 0a5f445b): becomes train when it ends (`apply --replace-running` cancels it and trains the declared inputs; 25 CU spent so far)
+      # running on other inputs (fingerprint a7de4960, declared 0a5f445b): the declared inputs train when it ends (`apply --wait` waits for it; `apply --replace-running` cancels it and trains them now; 25 CU spent so far)
       ~ parameter maxTrainSteps: 300 -> 400
+      = estimated cost: 30 CU
 
 1 model up to date.
-No changes to apply.
-Plan: 0 to create, 0 to train, 0 to update, 1 waiting, 0 orphaned. Estimated cost: 0 CU.
+Plan: 0 to create, 0 to train, 0 to update, 1 waiting (1 pending training), 0 orphaned. Estimated cost: 30 CU.
 """)
     assert cli("apply", "--sandbox", "--yes") == 0
+    assert "· alpha: wait skipped — a training is running on other inputs" in cli.out
     assert jobs(trained) == {"Alpha": 2, "Beta": 1}
     assert cli("apply", "--sandbox", "--yes", "--replace-running") == 0
     assert scrub(outcome(cli.out)) == snapshot("""\
@@ -338,6 +342,46 @@ Apply: 1 done, 0 failed, 1 skipped. Cost: 30 CU.
     assert jobs(trained) == {"Alpha": 3, "Beta": 1}
     assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
     assert "running on other inputs" not in cli.out
+
+
+class HeldClock:
+    """The sandbox's clock, still until `run()`; then a thousand times faster than real time.
+    A training started before `run()` is running for as long as the test needs it to."""
+
+    def __init__(self) -> None:
+        self.start = time.time()
+        self.since: float | None = None
+
+    def __call__(self) -> float:
+        if self.since is None:
+            return self.start
+        return self.start + (time.monotonic() - self.since) * 1000
+
+    def run(self) -> None:
+        self.since = time.monotonic()
+
+
+def test_apply_wait_trains_a_pending_training_when_the_running_one_ends(
+    trained: Path, cli: Cli, serve: Serve
+) -> None:
+    clock = HeldClock()
+    cli.env.update(api_env(serve(app_for(trained, speed=1.0, clock=clock))))
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 300")
+    assert cli("apply", "--yes") == 0
+    edit(trained / "alpha" / "model.yaml", "maxTrainSteps: 300", "maxTrainSteps: 400")
+    assert cli("plan", "--detailed-exitcode") == 2
+    assert "pending training, trains when the running training ends" in cli.out
+    # The running training ends half a second into the apply: then the declared inputs train.
+    timer = threading.Timer(0.5, clock.run)
+    timer.start()
+    try:
+        assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
+    finally:
+        timer.cancel()
+    assert "alpha: waiting for the running training to end, then training" in cli.err
+    assert "✓ alpha: wait done — trained (job job_" in cli.out
+    assert jobs(trained) == {"Alpha": 3, "Beta": 1}
+    assert cli("plan", "--detailed-exitcode") == 0
 
 
 def test_one_model_failing_does_not_stop_the_other_and_a_rerun_completes(

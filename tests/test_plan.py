@@ -258,15 +258,26 @@ def test_diff_waits_and_warns_when_running_on_other_inputs() -> None:
     new = model(parameters={"learningRate": 0.0002}, fingerprint=sha("new"))
     lv = live_of(old, status="training", job=job("queued", cost=1.25))
     m = only(diff(desired(new), live(lv)))
-    assert m.action == "wait"
+    assert (m.action, m.will_train) == ("wait", True)
     assert m.training is not None
     assert m.training.other_inputs
     assert m.reasons[1] == (
         f"running on other inputs (fingerprint {old.fingerprint[:8]}, declared "
-        f"{new.fingerprint[:8]}): becomes train when it ends (`apply --replace-running` cancels "
-        "it and trains the declared inputs; 1.25 CU spent so far)"
+        f"{new.fingerprint[:8]}): the declared inputs train when it ends (`apply --wait` waits "
+        "for it; `apply --replace-running` cancels it and trains them now; 1.25 CU spent so far)"
     )
     assert m.changes[0] == Change("parameter", "change", "learningRate", old=0.0001, new=0.0002)
+
+
+def test_a_wait_on_other_inputs_is_a_pending_training_and_a_change() -> None:
+    old = model()
+    new = model(parameters={"learningRate": 0.0002}, fingerprint=sha("new"))
+    running = live(live_of(old, status="training", job=job("in-progress")))
+    plan = diff(desired(new), running)
+    assert plan.has_changes
+    assert plan.data()["has_changes"] is True
+    # The same running training on the declared inputs is nothing to do.
+    assert not diff(desired(old), running).has_changes
 
 
 def test_diff_waits_on_the_pending_fingerprint_after_an_interrupted_apply() -> None:

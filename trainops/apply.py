@@ -70,6 +70,10 @@ from trainops.tags import (
 Progress = Callable[[str], None]
 RERUN = "run apply again to record it (it never trains twice)"
 MAX_QUOTED = 300  # characters of an unexpected error's text in a model's outcome
+PENDING_LEFT = (
+    "a training is running on other inputs: the declared inputs train when it ends "
+    "(`apply --wait` waits for it; the next apply trains them)"
+)
 NO_JOB_ID = "its job id is unknown (the API did not return it): follow it with `trainops status`"
 
 
@@ -87,6 +91,11 @@ class ApplyOptions:
     clock: Callable[[], float] = time.time
     limit: float | None = None  # the lowest of --max-cost and the workspace budget, in CU
     cancel_poll: float = 1.0  # seconds between checks that a canceled training stopped
+    # --wait: a pending training (a `wait` on other inputs) trains when the running one ends,
+    # polled every `poll` seconds for at most `wait_timeout`.
+    wait: bool = False
+    wait_timeout: float | None = None
+    poll: float = 5.0
 
 
 async def apply_plan(
@@ -174,9 +183,13 @@ class _Runner:
         if d is None or e.action == "none":
             return _out(e, "skipped", "up to date")
         if e.action == "wait":
-            if self.opt.replace_running and e.training and e.training.other_inputs:
+            if not (e.training and e.training.other_inputs):
+                return _out(e, "skipped", "a training is running: nothing started")
+            if self.opt.replace_running:
                 return await self._replace_running(e, d)
-            return _out(e, "skipped", "a training is running: nothing started")
+            if self.opt.wait:
+                return await self._after_running(e, d)
+            return _out(e, "skipped", PENDING_LEFT)
         model_id = e.model_id if e.model_id and e.action != "create" else await self._create(d, e)
         live = await sync_files(self.client, self.root, d, model_id)
         await self._metadata(e, d, live)
@@ -416,6 +429,27 @@ class _Runner:
             f"model {model_id} still trains after the cancel",
             hint="check it with `trainops status`, then apply again",
         )
+
+    async def _after_running(self, e: ModelPlan, d: DesiredModel) -> ModelOutcome:
+        """A pending training (--wait): the declared inputs train once the running training on
+        other inputs ends, whatever its result."""
+        if e.model_id is None:  # a `wait` entry always names its model: a bug in the plan
+            raise TypeError(f"{e.key}: a running training without a model id")
+        self.say(f"{e.key}: waiting for the running training to end, then training")
+        deadline = (
+            None if self.opt.wait_timeout is None else self.opt.clock() + self.opt.wait_timeout
+        )
+        while (await self.client.get_model(e.model_id)).status == "training":
+            if deadline is not None and self.opt.clock() > deadline:
+                return _out(
+                    e,
+                    "skipped",
+                    f"{PENDING_LEFT}; --wait gave up after {self.opt.wait_timeout:g} s",
+                )
+            await asyncio.sleep(self.opt.poll)
+        live = await sync_files(self.client, self.root, d, e.model_id)
+        await self._metadata(e, d, live)
+        return await self._train(e, d, live)
 
     async def _replace_running(self, e: ModelPlan, d: DesiredModel) -> ModelOutcome:
         if e.model_id is None:  # a `wait` entry always names its model: a bug in the plan

@@ -224,6 +224,39 @@ def _plan(args: argparse.Namespace) -> int:
     )
 
 
+def _add_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "drift",
+        help="check that the live models match the manifests (a scheduled job's check)",
+        description="Plan, and exit 0 when apply would change nothing, 2 when it would (a "
+        "pending or deferred training, a change made in the web app), 1 on error. With --issue, "
+        "keep one GitHub issue open while they differ, updated by each check, closed when they "
+        "match again (GITHUB_REPOSITORY, GITHUB_TOKEN with `issues: write`).",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)")
+    _add_sandbox_flag(p)
+    p.add_argument(
+        "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
+    )
+    p.add_argument(
+        "--issue", action="store_true", help="open, update or close the drift issue on GitHub"
+    )
+    p.add_argument("--no-color", action="store_true", help="never colour the output")
+    p.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="do not create the empty per-type model used to price models that do not exist yet",
+    )
+    _add_no_cache_flag(p)
+    p.set_defaults(handler=_drift)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from trainops.commands.drift import run_drift
+
+    return run_drift(_target(args), issue=args.issue, color=_color(args), probe=not args.no_probe)
+
+
 def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "apply",
@@ -390,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
         description="Training as code for the Scenario API: manifests in git, plan, apply.",
-        epilog="exit codes: 0 ok/no changes, 1 error, 2 changes (--detailed-exitcode), "
+        epilog="exit codes: 0 ok/no changes, 1 error, 2 changes (--detailed-exitcode, drift), "
         "3 internal bug, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
@@ -400,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_schema,
         _add_plan,
         _add_apply,
+        _add_drift,
         _add_status,
         _add_import,
         _add_doctor,

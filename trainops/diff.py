@@ -10,8 +10,11 @@ Decision rules, per manifest, in order:
    identity tag left, `trainops.leaks`) when there is one: its id is on the entry.
 2. `wait`: the model is training (status `training`, or its latest job is not terminal) or being
    copied: never trigger another training. When the running training's fingerprint (the pending
-   tag, else the recorded one) is not the desired one, say it runs on other inputs: it becomes
-   `train` when it ends (`apply --replace-running` may cancel it; the cost so far is shown).
+   tag, else the recorded one) is not the desired one, it runs on other inputs and the declared
+   ones are a *pending training*: `will_train` is set (priced, counted in the total and the
+   budget, and a change for `plan --detailed-exitcode`), since the change must not look like "no
+   changes" and wait for some unrelated apply. It trains when the running training ends
+   (`apply --wait` waits for that; `apply --replace-running` cancels it; the cost so far is shown).
 3. `train`: the recorded fingerprint is missing or differs from the desired one, or the model is
    `new`, `failed` or `training-canceled`. The changes say why: parameters old -> new (the
    declared public parameters against the live echo, in one canonical form: `trainops.echo`),
@@ -277,7 +280,12 @@ def _wait(base: ModelPlan, d: DesiredModel, m: LiveModel, changes: tuple[Change,
     if other:
         reasons.append(_other_inputs_reason(running_fp, d.fingerprint, training.cost_so_far))
     return dataclasses.replace(
-        base, action="wait", reasons=tuple(reasons), changes=changes, training=training
+        base,
+        action="wait",
+        reasons=tuple(reasons),
+        changes=changes,
+        training=training,
+        will_train=other,
     )
 
 
@@ -289,8 +297,8 @@ def _other_inputs_reason(running_fp: str | None, desired_fp: str, cost: float | 
     )
     spent = f"; {format_cu(cost)} CU spent so far" if cost is not None else ""
     return (
-        f"running {what}: becomes train when it ends "
-        f"(`apply --replace-running` cancels it and trains the declared inputs{spent})"
+        f"running {what}: the declared inputs train when it ends (`apply --wait` waits for "
+        f"it; `apply --replace-running` cancels it and trains them now{spent})"
     )
 
 

@@ -18,7 +18,9 @@ only add keys; a reader refuses an unknown major version. Keys are sorted.
                       across runs: compared at merge with the one reviewed in the pull request.
                       Unkeyed, so it catches accidents, not forgery: `apply --plan` plans again
                       and applies only a plan equal to the saved one (`trainops.planfile`)
-    has_changes       true when apply would change something (create, train or update)
+    has_changes       true when apply would change something (create, train or update, or a
+                      pending training: a `wait` whose declared inputs differ from the running
+                      training's, `will_train` true)
     summary           {create, train, update, wait, none, orphan: counts, total_cost: CU,
                        unpriced_trainings: trainings without an estimate}
     models[]          sorted by name, then model_id:
@@ -33,7 +35,8 @@ only add keys; a reader refuses an unknown major version. Keys are sorted.
       fingerprint     desired training fingerprint (null for orphans)
       training        running training {job_id, status, progress, stage, remaining_ms,
                       other_inputs, cost_so_far} or null
-      will_train      true for create and train
+      will_train      true for create and train, and for a pending training (`wait` on
+                      other inputs: the declared inputs train when the running training ends)
       estimated_cost  CU from the API's dry run, or null (not priced / not training)
       cost_note       why a cost is missing, e.g. a quota refusal, or null
 """
@@ -155,8 +158,9 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        # wait and orphan are reported, but apply does nothing for them by default.
-        return any(m.action in CHANGING_ACTIONS for m in self.models)
+        # wait and orphan are reported, but apply does nothing for them by default; a pending
+        # training (a wait on other inputs) is a change still to make, never "no changes".
+        return any(m.action in CHANGING_ACTIONS or m.will_train for m in self.models)
 
     def with_costs(self, costs: Mapping[str, tuple[float | None, str | None]]) -> Plan:
         """A copy with (estimated_cost, cost_note) set per model key; other models unchanged."""

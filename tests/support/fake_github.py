@@ -2,7 +2,10 @@
 
 It implements only what trainops uses, the way GitHub answers it: bearer auth, issue comments
 with `Link` pagination and the 65536-character body limit (422), `commits/{sha}/pulls`, and
-`GET /user` answering 403 like the workflow's GITHUB_TOKEN does. `fail_next` scripts faults.
+`GET /user` answering 403 like the workflow's GITHUB_TOKEN does. Issues (the drift issue): list
+(open by default, `state=all|closed`, pull requests included as GitHub does), create, edit
+(body, title, state). Issue numbers start at 100, apart from the tests' pull requests.
+`fail_next` scripts faults.
 """
 
 from __future__ import annotations
@@ -46,11 +49,13 @@ class FakeGithub:
     calls: list[Call] = field(default_factory=list)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     pulls_by_commit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     user: dict[str, Any] | None = None  # None: /user is forbidden, as for GITHUB_TOKEN
     poster: dict[str, Any] = field(default_factory=lambda: dict(BOT))
     faults: list[Fault] = field(default_factory=list)
     page_size: int = 30
     _next_id: int = 1000
+    _next_issue: int = 100
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_comment(self, pr: int, body: str, user: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -69,6 +74,34 @@ class FakeGithub:
     ) -> None:
         fault = Fault(status, headers or {}, message, method, after_write)
         self.faults.extend([fault] * times)
+
+    def add_issue(
+        self, body: str, user: dict[str, Any] | None = None, *, pull_request: bool = False
+    ) -> dict[str, Any]:
+        """An issue opened by someone else (by default a person), or a pull request."""
+        with self._lock:
+            issue = self._open(body, "by hand", user or {"login": "octocat", "type": "User"})
+            if pull_request:
+                issue["pull_request"] = {"url": "https://github.example/pulls/1"}
+            return issue
+
+    def open_issues(self) -> list[dict[str, Any]]:
+        return [i for i in self.issues.values() if i["state"] == "open" and "pull_request" not in i]
+
+    def _open(self, body: str, title: str, user: dict[str, Any]) -> dict[str, Any]:
+        self._next_issue += 1
+        n = self._next_issue
+        issue = {
+            "number": n,
+            "title": title,
+            "body": body,
+            "state": "open",
+            "state_reason": None,
+            "user": dict(user),
+            "html_url": f"https://github.example/issues/{n}",
+        }
+        self.issues[n] = issue
+        return issue
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.method in ("POST", "PATCH")]
@@ -108,14 +141,46 @@ class FakeGithub:
             return self._list(call, pr) if m == "GET" else self._create(call, pr)
         if (found := re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)", p)) and m == "PATCH":
             return self._edit(call, int(found.group(1)))
+        if re.fullmatch(r"/repos/[^/]+/[^/]+/issues", p):
+            return self._issues(call) if m == "GET" else self._create_issue(call)
+        if (found := re.fullmatch(r"/repos/[^/]+/[^/]+/issues/(\d+)", p)) and m == "PATCH":
+            return self._edit_issue(call, int(found.group(1)))
         if (found := re.fullmatch(r"/repos/[^/]+/[^/]+/commits/(\w+)/pulls", p)) and m == "GET":
             return 200, {}, self.pulls_by_commit.get(found.group(1), [])
         return 404, {}, {"message": "Not Found"}
 
     def _list(self, call: Call, pr: int) -> tuple[int, dict[str, str], Any]:
+        return self._page(call, self.comments.get(pr, []))
+
+    def _issues(self, call: Call) -> tuple[int, dict[str, str], Any]:
+        state = call.query.get("state", ["open"])[0]
+        items = [i for i in self.issues.values() if state == "all" or i["state"] == state]
+        return self._page(call, sorted(items, key=lambda i: -i["number"]))  # newest first
+
+    def _create_issue(self, call: Call) -> tuple[int, dict[str, str], Any]:
+        body, title = call.body.get("body", ""), call.body.get("title", "")
+        if not title:
+            return 422, {}, {"message": "Validation Failed: title is missing"}
+        if len(body) > MAX_BODY:
+            return 422, {}, {"message": "Validation Failed: body is too long"}
+        return 201, {}, self._open(body, title, self.poster)
+
+    def _edit_issue(self, call: Call, number: int) -> tuple[int, dict[str, str], Any]:
+        issue = self.issues.get(number)
+        if issue is None:
+            return 404, {}, {"message": "Not Found"}
+        if len(call.body.get("body", "")) > MAX_BODY:
+            return 422, {}, {"message": "Validation Failed: body is too long"}
+        if call.body.get("state", "open") not in ("open", "closed"):
+            return 422, {}, {"message": "Validation Failed: state"}
+        for key in ("body", "title", "state", "state_reason"):
+            if key in call.body:
+                issue[key] = call.body[key]
+        return 200, {}, issue
+
+    def _page(self, call: Call, items: list[dict[str, Any]]) -> tuple[int, dict[str, str], Any]:
         size = min(int(call.query.get("per_page", ["30"])[0]), self.page_size)
         page = int(call.query.get("page", ["1"])[0])
-        items = self.comments.get(pr, [])
         chunk = items[(page - 1) * size : page * size]
         headers = {}
         if page * size < len(items):

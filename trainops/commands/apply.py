@@ -142,6 +142,9 @@ async def _run(
         limit=min(
             (x for x in (flags.max_cost, desired.workspace.budget) if x is not None), default=None
         ),
+        wait=flags.wait,
+        wait_timeout=flags.wait_timeout,
+        poll=flags.poll_interval,
     )
     outcome = await apply_plan(plan, desired, client, options, progress=err)
     if flags.wait:

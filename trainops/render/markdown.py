@@ -12,11 +12,13 @@ from __future__ import annotations
 from trainops.plan import Change, ModelOutcome, ModelPlan, Outcome, Plan, format_cu
 from trainops.render.phrases import (
     OP_SYMBOLS,
+    PENDING,
     clean,
     cost_text,
     describe_change,
     describe_training,
     empty_sentence,
+    is_pending,
     listed,
     outcome_summary,
     summary_line,
@@ -63,6 +65,8 @@ def _cost_cell(m: ModelPlan) -> str:
 
 
 def _why(m: ModelPlan) -> str:
+    if is_pending(m) and m.training is not None:
+        return escape(f"{PENDING} ({describe_training(m.training)})", MAX_WHY)
     if m.action == "wait" and m.training is not None:
         return escape(describe_training(m.training), MAX_WHY)
     return escape(m.reasons[0], MAX_WHY) if m.reasons else ""
@@ -86,7 +90,8 @@ def render_markdown(plan: Plan, *, details: bool = True) -> str:
 
 def _verdict(plan: Plan) -> str:
     n = plan.summary()
-    trainings = n["create"] + n["train"]
+    pending = sum(1 for m in plan.models if is_pending(m))
+    trainings = n["create"] + n["train"] + pending
     if empty := empty_sentence(plan):
         head = f"✅ **{empty}**"
     elif trainings:
@@ -96,26 +101,33 @@ def _verdict(plan: Plan) -> str:
             head += f" ({plan.unpriced} not priced)"
     else:
         head = "✏️ **No training**"
+    n["wait"] -= pending  # said on its own: a pending training is a change to come
     rest = [
         f"{n[a]} {word}"
         for a, word in (("update", "to update"), ("wait", "waiting"), ("orphan", "orphaned"))
         if n[a]
     ]
+    if pending:
+        s = "s" if pending != 1 else ""
+        rest.insert(0, f"{pending} pending training{s} ({PENDING})")
     unchanged = unchanged_line(plan)
     return " · ".join([head, *rest, *([unchanged.rstrip(".")] if unchanged else [])])
 
 
 def _table(models: list[ModelPlan]) -> list[str]:
     rows = ["| Model | Action | Cost (CU) | Why |", "|---|---|---|---|"]
-    rows += [
-        f"| {escape(m.key)} | {LABELS[m.action]} | {_cost_cell(m)} | {_why(m)} |" for m in models
-    ]
+    rows += [f"| {escape(m.key)} | {_label(m)} | {_cost_cell(m)} | {_why(m)} |" for m in models]
     return rows
+
+
+def _label(m: ModelPlan) -> str:
+    return "⏳ pending training" if is_pending(m) else LABELS[m.action]
 
 
 def _details(m: ModelPlan) -> list[str]:
     cost = cost_text(m)
-    summary = f"<b>{escape(m.key)}</b> · {m.action}" + (f" · {escape(cost)}" if cost else "")
+    action = "pending training" if is_pending(m) else m.action
+    summary = f"<b>{escape(m.key)}</b> · {action}" + (f" · {escape(cost)}" if cost else "")
     where = [escape(m.type)]
     if m.model_id:
         where.append(escape(m.model_id))

@@ -138,9 +138,24 @@ def remaining_text(ms: float, *, compact: bool = False) -> str:
     return f"{about}{minutes // 60} h {minutes % 60} min left"
 
 
+# A `wait` on other inputs than declared: the declared inputs are a training still to come.
+PENDING = "trains when the running training ends"
+
+
+def is_pending(m: ModelPlan) -> bool:
+    """A pending training: the model trains now on other inputs; the declared ones train next."""
+    return m.action == "wait" and m.will_train
+
+
+def pending_count(plan: Plan) -> int:
+    return sum(1 for m in plan.models if is_pending(m))
+
+
 def headline(m: ModelPlan) -> str:
     """What happens to one model, in words (plain text, user strings cleaned)."""
     who = clean(m.key) + (f" ({m.model_id})" if m.model_id else "")
+    if is_pending(m):
+        return f"{who} is training on other inputs: pending training, {PENDING}"
     return {
         "create": f"{who} will be created and trained",
         "train": f"{who} will be retrained",
@@ -161,9 +176,13 @@ def cost_text(m: ModelPlan) -> str | None:
 def summary_line(plan: Plan) -> str:
     n = plan.summary()
     unpriced = f" ({plan.unpriced} training{'s' if plan.unpriced != 1 else ''} not priced)"
+    pending = pending_count(plan)
+    waiting = f"{n['wait']} waiting" + (
+        f" ({pending} pending training{'s' if pending != 1 else ''})" if pending else ""
+    )
     return (
         f"Plan: {n['create']} to create, {n['train']} to train, {n['update']} to update, "
-        f"{n['wait']} waiting, {n['orphan']} orphaned. "
+        f"{waiting}, {n['orphan']} orphaned. "
         f"Estimated cost: {format_cu(plan.total_cost)} CU{unpriced if plan.unpriced else ''}."
     )
 
