@@ -219,3 +219,20 @@ def test_max_cost_holds_at_merge_even_on_the_reviewed_plan(
     assert jobs(ws) == {}
     # The review's own --max-cost (40) holds too when the merge job passes none.
     assert reviewed_meta(fake_github)["review"]["max_cost"] == 40.0  # type: ignore[index]
+
+
+def test_a_refused_merge_is_replanned_for_the_pr_and_then_applies(
+    ws: Path, tmp_path: Path, fake_github: FakeGithub, cli: Cli
+) -> None:
+    on_pull_request(cli, tmp_path, fake_github)
+    assert cli("plan", "--sandbox", "--comment") == 0
+    write_model(ws, "gamma", steps=100, first_shade=40)
+    on_merge(cli, tmp_path, fake_github)
+    assert cli(*APPLY, "--sandbox") == 1
+    # workflow_dispatch: no pull request in the event; the input names it.
+    cli.env.update({"GITHUB_EVENT_NAME": "workflow_dispatch"})
+    fake_github.pulls_by_commit.clear()
+    assert cli("plan", "--sandbox", "--comment", "--pr", "7") == 0
+    assert "gamma" in str(plan_comment(fake_github)["body"])  # the plan to approve, in place
+    assert cli(*APPLY, "--sandbox", "--pr", "7") == 0, cli.err
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1, "Gamma": 1}
