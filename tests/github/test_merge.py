@@ -209,16 +209,20 @@ def test_max_cost_holds_at_merge_even_on_the_reviewed_plan(
 ) -> None:
     on_pull_request(cli, tmp_path, fake_github)
     assert cli("plan", "--sandbox", "--comment", "--max-cost", "40") == 0
-    edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 100")
+    assert reviewed_meta(fake_github)["review"]["max_cost"] == 40.0  # type: ignore[index]
     on_merge(cli, tmp_path, fake_github)
-    # Fingerprint and review match; the merge job's own limit still holds.
-    edit(ws / "beta" / "model.yaml", "maxTrainSteps: 100", "maxTrainSteps: 200")
+    # The reviewed plan, unchanged; the merge job's own limit still holds.
     assert cli(*APPLY, "--sandbox", "--max-cost", "30") == 1
     assert "the plan costs 35 creative units, over --max-cost of 30" in cli.err
     assert "over --max-cost of 30" in outcome(fake_github)
+    # Prices rose 5% (within the tolerance) past the --max-cost the review was held to: the
+    # review's limit holds although the merge job passes none.
+    reprice_review(fake_github, 0.05)
+    comment = plan_comment(fake_github)
+    comment["body"] = str(comment["body"]).replace('"max_cost": 40.0', '"max_cost": 34.0')
+    assert cli(*APPLY, "--sandbox") == 1
+    assert "over --max-cost of 34" in cli.err
     assert jobs(ws) == {}
-    # The review's own --max-cost (40) holds too when the merge job passes none.
-    assert reviewed_meta(fake_github)["review"]["max_cost"] == 40.0  # type: ignore[index]
 
 
 def test_a_refused_merge_is_replanned_for_the_pr_and_then_applies(
