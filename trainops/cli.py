@@ -205,7 +205,18 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--comment", action="store_true", help="post/update the plan as a pull request comment"
     )
+    _add_pr_flag(p)
     p.set_defaults(handler=_plan)
+
+
+def _add_pr_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pr",
+        type=_positive_int,
+        metavar="N",
+        help="the pull request to comment on / verify against, when the event names none "
+        "(workflow_dispatch: re-plan a merged commit for approval)",
+    )
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -221,6 +232,7 @@ def _plan(args: argparse.Namespace) -> int:
         changed_since=args.changed_since,
         comment=args.comment,
         probe=not args.no_probe,
+        pr=args.pr,
     )
 
 
@@ -293,8 +305,9 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--verify-reviewed",
         choices=("fail", "warn"),
-        help="check the plan is the one reviewed in the merged pull request's comment",
+        help="check the plan does no more than the one reviewed in the merged pull request",
     )
+    _add_pr_flag(p)
     p.set_defaults(handler=_apply)
 
 
@@ -315,6 +328,7 @@ def _apply(args: argparse.Namespace) -> int:
         wait_timeout=args.wait_timeout,
         comment_outcome=args.comment_outcome,
         verify_reviewed=args.verify_reviewed,
+        pr=args.pr,
         probe=not args.no_probe,
         live=sys.stderr.isatty() and "CI" not in os.environ,
     )

@@ -173,6 +173,8 @@ class Workspace:
     parallelism: int = 8
     budget: float | None = None  # max creative units for one plan
     pricing: Literal["true", "api"] = "api"  # the `dryRun` value plans are priced with
+    # How much more (percent) the trainings apply starts at merge may cost than reviewed.
+    merge_cost_tolerance: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ __all__ = [
     "check_same",
     "inputs_digest",
     "load_plan",
+    "model_inputs",
     "plan_from_data",
     "save_plan",
     "scope",
@@ -76,6 +77,12 @@ def inputs_digest(desired: Desired, live: Live) -> str:
     }
     snapshot = [_live_snapshot(m) for m in sorted(live.models, key=lambda m: m.id)]
     return _sha(manifests)[:HALF] + _sha(snapshot)[:HALF]
+
+
+def model_inputs(d: DesiredModel) -> str:
+    """16 hex chars naming one model's declared inputs (what it trains on and its metadata): a
+    review records it per model, and the merge acts on a model only with the same inputs."""
+    return _sha(_desired_snapshot(d))[:16]
 
 
 def check_fresh(plan: Plan, desired: Desired, live: Live) -> None:

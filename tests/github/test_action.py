@@ -86,6 +86,8 @@ def test_fork_pull_request_is_skipped_with_a_message(tmp_path: Path) -> None:
         ({"INPUT_API_KEY": ""}, "api-key is empty"),
         ({"INPUT_COMMAND": "destroy"}, "input command must be plan or apply"),
         ({"INPUT_ON_MISMATCH": "ignore"}, "input on-mismatch must be fail or warn"),
+        ({"INPUT_PULL_REQUEST": "7; rm -rf"}, "input pull-request must be a pull request number"),
+        ({"INPUT_PULL_REQUEST": "0"}, "input pull-request must be a pull request number"),
     ],
 )
 def test_bad_inputs_fail_clearly(tmp_path: Path, change: dict[str, str], error: str) -> None:
@@ -160,6 +162,21 @@ def test_apply_verifies_and_comments_the_outcome(tmp_path: Path) -> None:
     ]
 
 
+def test_a_dispatch_replans_for_a_named_pull_request(tmp_path: Path) -> None:
+    env = {**PLAN_ENV, "INPUT_PULL_REQUEST": "7"}
+    result, _, argv = run_step("plan", tmp_path, env, exit_code=2)
+    assert result.returncode == 0, result.stderr
+    assert argv[-3:] == ["--comment", "--pr", "7"]
+
+
+def test_apply_holds_max_cost_and_a_named_pull_request(tmp_path: Path) -> None:
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false", "INPUT_ON_MISMATCH": "fail"}
+    extra = {"INPUT_MAX_COST": "500", "INPUT_PULL_REQUEST": "7"}
+    result, _, argv = run_step("apply", tmp_path, {**env, **extra})
+    assert result.returncode == 0
+    assert argv[-4:] == ["--max-cost", "500", "--pr", "7"]
+
+
 def test_apply_can_return_once_the_trainings_are_triggered(tmp_path: Path) -> None:
     env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false", "INPUT_ON_MISMATCH": "fail"}
     result, _, argv = run_step("apply", tmp_path, {**env, "INPUT_WAIT": "false"})
@@ -171,3 +188,18 @@ def test_secrets_are_masked_line_by_line(tmp_path: Path) -> None:
     env = {"INPUT_API_KEY": "key-1", "INPUT_API_SECRET": "line-a\nline-b"}
     result, _, _ = run_step("Mask secrets", tmp_path, env)
     assert result.stdout == "::add-mask::key-1\n::add-mask::line-a\n::add-mask::line-b\n"
+
+
+def test_the_example_workflow_replans_a_refused_merge_for_approval() -> None:
+    flow = yaml.safe_load((ROOT / "examples/.github/workflows/trainops.yml").read_text())
+    inputs = flow[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads the key `on` as True
+    assert inputs["pull-request"]["required"] is True
+    jobs = flow["jobs"]
+    replan, approved = jobs["replan"], jobs["apply-approved"]
+    assert replan["steps"][1]["with"]["command"] == "plan"
+    assert approved["needs"] == "replan"
+    assert approved["environment"] == "trainops-apply"  # the approval gate
+    assert approved["concurrency"]["group"] == jobs["apply"]["concurrency"]["group"]
+    for job in (replan, approved):
+        assert job["steps"][1]["with"]["pull-request"] == "${{ inputs.pull-request }}"
+        assert job["steps"][1]["with"]["max-cost"] == jobs["apply"]["steps"][1]["with"]["max-cost"]

@@ -12,7 +12,7 @@ from tests.support.fake_github import BOT, FakeGithub
 from tests.support.github_env import FP, HEAD, TOKEN, details, environ, pr_event
 from tests.support.sandbox import free_port
 from trainops.diff import diff
-from trainops.errors import ApiError, ConfigError, UnsafePlanError
+from trainops.errors import ApiError, ConfigError
 from trainops.github import (
     GithubContext,
     MergeCheck,
@@ -26,6 +26,7 @@ from trainops.github import (
 )
 from trainops.github.api import DEFAULT_RETRY
 from trainops.render.markdown import render_markdown
+from trainops.reviewed import Review, ReviewedModel
 
 MARKER = comment_marker("examples")
 PLAN = (
@@ -274,20 +275,23 @@ def test_merge_gate_finds_the_pr_and_its_reviewed_plan(
     push = context(tmp_path, fake_github, {"ref": "refs/heads/main"})
     assert push.sha is not None
     fake_github.pulls_by_commit[push.sha] = [{"number": 7, "merged_at": "2026-11-27T05:00:00Z"}]
-    check = check_merge(push, marker=MARKER, current_fingerprint=FP, mode="fail", retry=retry)
-    assert check == MergeCheck(pr_number=7, warning=None)
-    with pytest.raises(UnsafePlanError, match="differs from the plan reviewed"):
-        check_merge(push, marker=MARKER, current_fingerprint="c" * 64, mode="fail", retry=retry)
+    acts = Review({"alpha": ReviewedModel("train", "in-a", 10.0)})
+    check = check_merge(push, marker=MARKER, current_fingerprint=FP, current=acts, retry=retry)
+    assert check == MergeCheck(pr_number=7)
+    other = check_merge(
+        push, marker=MARKER, current_fingerprint="c" * 64, current=acts, retry=retry
+    )
+    assert "differs from the plan reviewed" in other.message()
 
 
 def test_merge_gate_on_a_direct_push_has_no_reviewed_plan(
     tmp_path: Path, fake_github: FakeGithub, retry: RetryPolicy
 ) -> None:
     push = context(tmp_path, fake_github, {"ref": "refs/heads/main"})
-    check = check_merge(push, marker=MARKER, current_fingerprint=FP, mode="warn", retry=retry)
+    acts = Review({"alpha": ReviewedModel("train", "in-a", 10.0)})
+    check = check_merge(push, marker=MARKER, current_fingerprint=FP, current=acts, retry=retry)
     assert check.pr_number is None
-    assert check.warning is not None
-    assert check.warning.startswith("warning: no reviewed plan found")
+    assert str(check.warning()).startswith("warning: no reviewed plan found")
 
 
 # --- retries and secrets ----------------------------------------------------------------------

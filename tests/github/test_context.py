@@ -9,15 +9,17 @@ import pytest
 from inline_snapshot import snapshot
 
 from tests.support.github_env import FP, HEAD, environ, pr_event
-from trainops.errors import ConfigError, UnsafePlanError
+from trainops.errors import ConfigError
 from trainops.github import (
     GithubContext,
+    Reviewed,
     comment_marker,
     fork_message,
-    verify_reviewed,
+    judge,
     write_step_summary,
 )
 from trainops.github.markup import truncate_markdown
+from trainops.reviewed import Review, ReviewedModel
 
 MARKER = comment_marker("examples")
 
@@ -105,29 +107,49 @@ def test_truncation_ignores_tags_in_code_spans() -> None:
 # --- review check ----------------------------------------------------------------------------
 
 
-def test_verify_reviewed_passes_on_equal_fingerprints() -> None:
-    assert verify_reviewed(FP, FP.upper(), mode="fail") is None
+ACTS = Review({"alpha": ReviewedModel("train", "in-a", 10.0)})
 
 
-def test_verify_reviewed_fails_on_mismatch_with_a_clear_message() -> None:
-    with pytest.raises(UnsafePlanError) as exc:
-        verify_reviewed("a" * 64, FP, mode="fail")
-    assert (exc.value.message, exc.value.hint) == snapshot(
+def test_the_review_check_passes_on_equal_fingerprints() -> None:
+    assert judge(Reviewed(FP), FP.upper(), ACTS).passed
+
+
+def test_a_v1_comment_needs_the_exact_fingerprint_and_says_so() -> None:
+    check = judge(Reviewed("a" * 64), FP, ACTS, pr_number=7)
+    assert (check.message(), check.hint) == snapshot(
         (
             "the plan at merge (9f86d081884c) differs from the plan reviewed in the pull request "
             "(aaaaaaaaaaaa): manifests, images, live models or prices changed after the review",
-            "open a pull request to re-plan and review the current changes, or pass "
-            "`--verify-reviewed warn` (action input `on-mismatch: warn`) to apply anyway",
+            "re-plan the merged commit for approval: run the workflow's `workflow_dispatch` "
+            "(Actions > trainops > Run workflow, pull-request 7); it posts the plan on pull "
+            "request #7, and approving its `trainops-apply` environment applies exactly that plan;"
+            " or open a new pull request to re-plan, or pass `--verify-reviewed warn` (action "
+            "input `on-mismatch: warn`) to apply anyway",
         )
     )
 
 
-def test_verify_reviewed_without_a_reviewed_plan() -> None:
-    with pytest.raises(UnsafePlanError, match="no reviewed plan found"):
-        verify_reviewed(None, FP, mode="fail")
-    assert verify_reviewed(None, FP, mode="warn") == snapshot(
-        "warning: no reviewed plan found: the merged pull request has no trainops plan comment "
-        "for this path (the plan now is 9f86d081884c); applying anyway (--verify-reviewed warn)"
+def test_the_review_check_without_a_reviewed_plan() -> None:
+    check = judge(None, FP, ACTS)
+    assert check.error().message.startswith("no reviewed plan found")
+    assert check.warning() == snapshot(
+        "warning: no reviewed plan found: the merged pull request has no trainops plan comment for"
+        " this path (the plan now is 9f86d081884c)\napplying anyway (--verify-reviewed warn)"
+    )
+
+
+def test_a_merge_with_nothing_to_do_needs_no_review() -> None:
+    assert judge(None, FP, Review()).passed
+    assert judge(Reviewed(failed="over --max-cost of 5"), FP, Review()).passed
+
+
+def test_a_failed_review_approves_nothing() -> None:
+    check = judge(
+        Reviewed(failed="the plan costs 35 creative units, over --max-cost of 5"), FP, ACTS
+    )
+    assert check.message() == snapshot(
+        "the plan reviewed in the pull request failed (the plan costs 35 creative units, over "
+        "--max-cost of 5), so no plan was approved (the plan now is 9f86d081884c)"
     )
 
 

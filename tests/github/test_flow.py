@@ -44,7 +44,7 @@ def test_one_plan_comment_per_pull_request_then_apply_on_merge_comments_the_outc
     [plan] = fake_github.comments[7]  # updated in place, never a second one
     assert scrub(plan["body"]) == snapshot("""\
 <!-- trainops:plan path=. -->
-<!-- trainops:meta {"fingerprint": "HASH", "form": "full", "sha": "HASH", "version": 1} -->
+<!-- trainops:meta {"fingerprint": "HASH", "form": "full", "review": {"max_cost": null, "models": {"alpha": ["create", "HASH", 15.0], "beta": ["create", "HASH", 20.0]}}, "sha": "HASH", "version": 2} -->
 
 ### trainops plan for <code>e2e</code>
 
@@ -130,11 +130,22 @@ def test_apply_on_merge_refuses_a_plan_that_is_not_the_reviewed_one(
     on_merge(cli, tmp_path, fake_github)
     assert cli("apply", "--sandbox", "--yes", "--comment-outcome", "--verify-reviewed", "fail") == 1
     assert scrub(cli.err) == snapshot("""\
-error: the plan at merge (HASH) differs from the plan reviewed in the pull request (HASH): manifests, images, live models or prices changed after the review
-hint: open a pull request to re-plan and review the current changes, or pass `--verify-reviewed warn` (action input `on-mismatch: warn`) to apply anyway
+refusal commented: https://github.example/pr/7#issuecomment-1002
+error: the plan at merge does more than the plan reviewed in the pull request (1 difference(s)):
+  alpha: its declared inputs changed since the review; the merge would create it and train it with inputs nobody reviewed
+hint: re-plan the merged commit for approval: run the workflow's `workflow_dispatch` (Actions > trainops > Run workflow, pull-request 7); it posts the plan on pull request #7, and approving its `trainops-apply` environment applies exactly that plan; or open a new pull request to re-plan, or pass `--verify-reviewed warn` (action input `on-mismatch: warn`) to apply anyway
 """)
     assert jobs(ws) == {}  # nothing was created or trained
-    assert len(fake_github.comments[7]) == 1
+    assert scrub(fake_github.comments[7][1]["body"]) == snapshot("""\
+<!-- trainops:outcome -->
+### trainops apply
+
+❌ **Nothing was applied: the plan at merge does more than the plan reviewed in the pull request &#40;1 difference&#40;s&#41;&#41;**
+
+- alpha: its declared inputs changed since the review; the merge would create it and train it with inputs nobody reviewed
+
+**Way forward:** re-plan the merged commit for approval: run the workflow&#39;s &#96;workflow&#95;dispatch&#96; &#40;Actions &#62; trainops &#62; Run workflow, pull-request 7&#41;; it posts the plan on pull request #&#8203;7, and approving its &#96;trainops-apply&#96; environment applies exactly that plan; or open a new pull request to re-plan, or pass &#96;--verify-reviewed warn&#96; &#40;action input &#96;on-mismatch: warn&#96;&#41; to apply anyway
+""")
 
 
 def test_plan_comment_on_a_fork_says_why_and_posts_nothing(

@@ -68,7 +68,15 @@ def encode_diagnostic(d: Diagnostic) -> list[object]:
 
 
 def encode_workspace(ws: Workspace) -> list[object]:
-    return [ws.name, str(ws.root), ws.project_id, ws.parallelism, ws.budget, ws.pricing]
+    return [
+        ws.name,
+        str(ws.root),
+        ws.project_id,
+        ws.parallelism,
+        ws.budget,
+        ws.pricing,
+        ws.merge_cost_tolerance,
+    ]
 
 
 def _expect(value: Json, kind: type | tuple[type, ...]) -> Json:
@@ -153,7 +161,7 @@ def decode_diagnostic(raw: Json) -> Diagnostic:
 
 
 def decode_workspace(raw: Json) -> Workspace:
-    name, root, project_id, parallelism, budget, pricing = _expect(raw, list)
+    name, root, project_id, parallelism, budget, pricing, tolerance = _expect(raw, list)
     if pricing not in ("true", "api"):
         raise ValueError(f"unknown pricing {pricing!r}")
     return Workspace(
@@ -163,4 +171,5 @@ def decode_workspace(raw: Json) -> Workspace:
         parallelism=_expect(parallelism, int),
         budget=None if budget is None else _expect(budget, (int, float)),
         pricing="true" if pricing == "true" else "api",
+        merge_cost_tolerance=float(_expect(tolerance, (int, float))),
     )

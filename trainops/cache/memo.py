@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BAD", "VERSION", "Entry", "Stored", "encode", "prune", "read", "write_atomically"]
 
-VERSION = 5  # 4: each file's `unloaded`; 5: the workspace's `pricing`
+VERSION = 6  # 4: each file's `unloaded`; 5: the workspace's `pricing`; 6: its tolerance
 BAD = (ValueError, KeyError, TypeError, IndexError, AttributeError)  # a foreign or torn file
 _UNTRUSTED = (-2, -2, -2, -2)  # stored for a racy input: no stat ever equals it
 Result = tuple[Desired, list[Diagnostic]]

@@ -1,5 +1,10 @@
 """`trainops apply`: plan, show, confirm, then do exactly that plan. With `--plan FILE` the plan
-is made again and applied only if it is the saved one (`pipeline.remake_plan`)."""
+is made again and applied only if it is the saved one (`pipeline.remake_plan`).
+
+On merge (`--verify-reviewed`, `--comment-outcome`) the gate runs before anything changes: the
+plan made now must be covered by the one reviewed in the merged pull request (`github.review`),
+and `--max-cost` (the tighter of the flag and the one the review was held to) and `budget` hold
+on it. A refusal is posted on the pull request, with the way forward, and exits 1."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
@@ -16,7 +21,7 @@ from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.commands.common import Target, check_secrets, marker_path, warn_all
 from trainops.commands.handler import err
 from trainops.desired import Desired
-from trainops.errors import ConfigError
+from trainops.errors import ConfigError, TrainopsError, UnsafePlanError
 from trainops.plan import Outcome, Plan
 from trainops.planfile import load_plan
 from trainops.pricing import check_budget
@@ -25,6 +30,9 @@ from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
 from trainops.scenario.client import Scenario
 from trainops.watch import wait_for_trainings
+
+if TYPE_CHECKING:
+    from trainops.github import GithubContext, MergeCheck
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class ApplyFlags:
     wait_timeout: float | None = None
     comment_outcome: bool = False
     verify_reviewed: Literal["fail", "warn"] | None = None
+    pr: int | None = None  # the merged pull request, when the event does not say (dispatch)
     probe: bool = True
     live: bool = False  # redraw --wait progress in place (a terminal), else one line per change
 
@@ -68,8 +77,7 @@ async def _apply(
         desired, plan = await _the_plan(client, load, flags, target)
         _check_prune(desired, plan, flags)
         print(render_text(plan, color=color), end="")
-        check_budget(plan, flags.max_cost, desired.workspace.budget)
-        pr = _verify_reviewed(target, desired, plan, flags)
+        pr = _gate(target, desired, plan, flags)
         if not _has_work(plan, flags):
             return EXIT_OK
         check_secrets(plan, desired, target.environ)
@@ -173,22 +181,60 @@ class LiveLines:
         self.drawn = len(self.lines)
 
 
-def _verify_reviewed(target: Target, desired: Desired, plan: Plan, flags: ApplyFlags) -> int | None:
-    """On merge: the PR that was merged, after checking its reviewed plan is this one."""
+def _gate(target: Target, desired: Desired, plan: Plan, flags: ApplyFlags) -> int | None:
+    """The cost limits and, on merge, the review check; the merged PR to comment the outcome
+    on. A refusal is commented there before it is raised."""
     if flags.verify_reviewed is None and not flags.comment_outcome:
+        check_budget(plan, flags.max_cost, desired.workspace.budget)
         return None
     from trainops import github
+    from trainops.reviewed import review_of
 
     ctx = github.GithubContext.from_env(target.environ)
     check = github.check_merge(
         ctx,
         marker=github.comment_marker(marker_path(target, desired)),
         current_fingerprint=plan.fingerprint(),
-        mode=flags.verify_reviewed or "warn",
+        current=review_of(plan, desired, max_cost=flags.max_cost, prune=flags.prune),
+        tolerance=desired.workspace.merge_cost_tolerance,
+        pr_number=flags.pr,
     )
-    if check.warning and flags.verify_reviewed is not None:
-        err(check.warning)
-    return check.pr_number if flags.comment_outcome else None
+    pr = check.pr_number if flags.comment_outcome else None
+    try:
+        check_budget(plan, _tighter(flags.max_cost, check.max_cost), desired.workspace.budget)
+        if flags.verify_reviewed == "fail" and not check.passed:
+            raise check.error()
+    except UnsafePlanError as exc:
+        if pr is not None:
+            _comment_refusal(ctx, pr, exc, check)
+        raise
+    warning = check.warning()
+    if warning and flags.verify_reviewed is not None:
+        err(warning)
+    return pr
+
+
+def _tighter(a: float | None, b: float | None) -> float | None:
+    return min((x for x in (a, b) if x is not None), default=None)
+
+
+def _comment_refusal(ctx: GithubContext, pr: int, exc: UnsafePlanError, check: MergeCheck) -> None:
+    from trainops import github
+    from trainops.render.verdict import render_refusal
+
+    review = not check.passed and exc.message == check.message()
+    markdown = render_refusal(
+        headline=check.refusal.rstrip(":") if review and check.refusal else exc.message,
+        differences=check.differences if review else (),
+        hint=exc.hint,
+    )
+    try:
+        result = github.comment_outcome(ctx, pr, markdown)
+    except TrainopsError as posting:
+        err(f"warning: the refusal could not be posted on the pull request: {posting.message}")
+        return
+    err(f"refusal commented: {result.url}")
+    github.write_step_summary(ctx, markdown)
 
 
 def _comment_outcome(target: Target, pr: int, outcome: Outcome) -> None:

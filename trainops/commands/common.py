@@ -1,4 +1,4 @@
-"""What the plan and apply commands share: options, the client, the GitHub plan comment."""
+"""What the plan and apply commands share: options, the client, the workspace path."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from trainops.commands.handler import err
 from trainops.desired import Desired, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
-from trainops.render.markdown import render_markdown
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 
 # `manifest.workspace.SETTINGS_FILE`: that module imports the manifests' validation, which a
@@ -148,23 +147,3 @@ def marker_path(target: Target, desired: Desired) -> str:
         return root.relative_to(target.cwd.resolve()).as_posix() or "."
     except ValueError:
         return root.as_posix()
-
-
-def comment_plan(target: Target, desired: Desired, plan: Plan) -> None:
-    """Post or update the plan comment on the pull request; forks have no token: say so."""
-    from trainops import github
-
-    ctx = github.GithubContext.from_env(target.environ)
-    if ctx.is_fork:
-        err(github.fork_message())
-        return
-    full = render_markdown(plan, details=True)
-    result = github.upsert_plan_comment(
-        ctx,
-        marker=github.comment_marker(marker_path(target, desired)),
-        full_markdown=full,
-        compact_markdown=render_markdown(plan, details=False),
-        plan_fingerprint=plan.fingerprint(),
-    )
-    err(f"plan comment {result.action}: {result.url}")
-    github.write_step_summary(ctx, full)

@@ -1,20 +1,31 @@
-"""`trainops plan`: what apply would do, and what it would cost."""
+"""`trainops plan`: what apply would do, and what it would cost.
+
+With `--comment` the pull request's plan comment follows the truth: a plan that fails (manifest
+errors, API errors, over `--max-cost` or the budget) replaces it with the failure, so a green
+plan of an earlier push never stays up, and the comment's meta approves nothing a merge could
+apply (`github.review`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_CHANGES, EXIT_OK
-from trainops.commands.common import Target, comment_plan, missing_secrets, warn_all
+from trainops.commands.common import Target, marker_path, missing_secrets, warn_all
 from trainops.commands.handler import err
+from trainops.desired import Desired
+from trainops.errors import ManifestError, TrainopsError, UnsafePlanError
 from trainops.plan import Plan
 from trainops.planfile import save_plan
 from trainops.pricing import check_budget
 from trainops.render.markdown import render_markdown
 from trainops.render.text import render_json, render_text
+
+if TYPE_CHECKING:
+    from trainops.github import GithubContext
 
 Format = Literal["text", "markdown", "json"]
 
@@ -38,6 +49,7 @@ def run_plan(
     changed_since: str | None = None,
     comment: bool = False,
     probe: bool = True,
+    pr: int | None = None,
 ) -> int:
     load = functools.partial(
         pipeline.load, target.paths, cwd=target.cwd, changed=changed_since, cache=target.cache
@@ -49,7 +61,12 @@ def run_plan(
                 client, load, parallelism=target.parallelism, probe=probe
             )
 
-    planned = pipeline.run(go())
+    try:
+        planned = pipeline.run(go())
+    except TrainopsError as exc:
+        if comment:
+            comment_failure(target, exc, pr=pr)
+        raise
     desired, plan = planned.desired, planned.plan
     warn_all(planned.warnings)
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
@@ -57,7 +74,104 @@ def run_plan(
         err(f"warning: {line}: apply will refuse to start until it is set")
     if out is not None:
         save_plan(plan, out)
+    try:
+        check_budget(plan, max_cost, desired.workspace.budget)
+    except UnsafePlanError as exc:
+        if comment:
+            comment_failure(target, exc, desired=desired, plan=plan, pr=pr)
+        raise
     if comment:
-        comment_plan(target, desired, plan)
-    check_budget(plan, max_cost, desired.workspace.budget)
+        comment_plan(target, desired, plan, max_cost=max_cost, pr=pr)
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def _context(target: Target, pr: int | None) -> GithubContext:
+    from trainops import github
+
+    ctx = github.GithubContext.from_env(target.environ)
+    # `workflow_dispatch` (re-plan a merged commit for approval) names the pull request itself.
+    return dataclasses.replace(ctx, pr_number=pr) if pr is not None else ctx
+
+
+def comment_plan(
+    target: Target,
+    desired: Desired,
+    plan: Plan,
+    *,
+    max_cost: float | None = None,
+    pr: int | None = None,
+) -> None:
+    """Post or update the plan comment on the pull request, with what the merge check compares
+    with (`trainops.reviewed`); forks have no token: say so."""
+    from trainops import github
+    from trainops.reviewed import review_of
+
+    ctx = _context(target, pr)
+    if ctx.is_fork:
+        err(github.fork_message())
+        return
+    full = render_markdown(plan, details=True)
+    result = github.upsert_plan_comment(
+        ctx,
+        marker=github.comment_marker(marker_path(target, desired)),
+        full_markdown=full,
+        compact_markdown=render_markdown(plan, details=False),
+        plan_fingerprint=plan.fingerprint(),
+        review=review_of(plan, desired, max_cost=max_cost).data(),
+    )
+    err(f"plan comment {result.action}: {result.url}")
+    github.write_step_summary(ctx, full)
+
+
+def comment_failure(
+    target: Target,
+    exc: TrainopsError,
+    *,
+    desired: Desired | None = None,
+    plan: Plan | None = None,
+    pr: int | None = None,
+) -> None:
+    """Replace the plan comment with the failure. A failure to post is a warning: the plan's
+    own error is the one to report."""
+    from trainops import github
+    from trainops.render.verdict import render_plan_failure
+
+    errors = []
+    if isinstance(exc, ManifestError):
+        errors = [str(d).split("\n", 1)[0] for d in exc.diagnostics if d.severity == "error"]
+    markdown = render_plan_failure(
+        workspace=desired.workspace.name if desired else None,
+        headline=exc.message,
+        errors=errors,
+        hint=exc.hint,
+        plan=plan,
+    )
+    try:
+        ctx = _context(target, pr)
+        if ctx.is_fork:
+            err(github.fork_message())
+            return
+        result = github.upsert_failure_comment(
+            ctx,
+            marker=github.comment_marker(_marker(target, desired)),
+            markdown=markdown,
+            failure=exc.message,
+        )
+        err(f"plan comment {result.action} with the failure: {result.url}")
+        github.write_step_summary(ctx, markdown)
+    except TrainopsError as posting:
+        err(f"warning: the plan comment could not be updated with the failure: {posting.message}")
+
+
+def _marker(target: Target, desired: Desired | None) -> str:
+    """The workspace path naming the comment; found as the load finds the root when the load
+    itself failed."""
+    if desired is not None:
+        return marker_path(target, desired)
+    from trainops.manifest.workspace import find_root
+
+    root = find_root(Path(target.paths[0]) if target.paths else Path("."), target.cwd)
+    try:
+        return root.relative_to(target.cwd.resolve()).as_posix() or "."
+    except ValueError:
+        return root.as_posix()

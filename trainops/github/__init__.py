@@ -1,7 +1,8 @@
 """Everything GitHub-facing: event context, the PR plan comment, the outcome comment, the job
 summary and the merge-time check that what is applied is what was reviewed.
 
-This package never renders a plan: it receives rendered markdown and a plan fingerprint.
+This package never renders a plan: it receives rendered markdown, a plan fingerprint and the
+per-model review record (`trainops.reviewed`).
 Map: `context` (env + event) → `api` (HTTP, retries) → `body`/`markup` (comment text, size
 limits) → `comments` (upsert, read back, outcome) · `summary` · `review`.
 """
@@ -15,10 +16,12 @@ from trainops.github.comments import (
     comment_outcome,
     find_merged_pr,
     reviewed_fingerprint,
+    reviewed_meta,
+    upsert_failure_comment,
     upsert_plan_comment,
 )
 from trainops.github.context import GithubContext, fork_message
-from trainops.github.review import MergeCheck, check_merge, verify_reviewed
+from trainops.github.review import MergeCheck, Reviewed, check_merge, judge
 from trainops.github.summary import write_step_summary
 
 __all__ = [
@@ -27,13 +30,16 @@ __all__ = [
     "GithubContext",
     "MergeCheck",
     "RetryPolicy",
+    "Reviewed",
     "check_merge",
     "comment_marker",
     "comment_outcome",
     "find_merged_pr",
     "fork_message",
+    "judge",
     "reviewed_fingerprint",
+    "reviewed_meta",
+    "upsert_failure_comment",
     "upsert_plan_comment",
-    "verify_reviewed",
     "write_step_summary",
 ]

@@ -3,16 +3,24 @@
 Layout (first two lines are the only ones ever parsed, so plan content cannot spoof them):
 
     <!-- trainops:plan path=examples -->                     identity, one per workspace path
-    <!-- trainops:meta {"fingerprint": ..., "sha": ...} -->   what apply reads back
+    <!-- trainops:meta {"fingerprint": ..., "sha": ..., "review": ...} -->   what apply reads
+    ...                                                                    back (see below)
     ...plan markdown: full, else compact (+ a link to the job summary), else truncated...
     ...when truncated: a note and a footer with the commit and fingerprint, since the
        renderer's own footer was cut off with the end of the plan...
+
+The meta's `review` is what the reviewer saw model by model (`trainops.reviewed.Review.data`):
+the merge check compares with it. Above `MAX_REVIEW_CHARS` it is left out and the merge needs the
+exact fingerprint, as before version 2. A plan that failed leaves `{"failed": why}` instead: no
+fingerprint, nothing a merge could match.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -26,6 +34,8 @@ OUTCOME_MARKER = "<!-- trainops:outcome -->"
 _META = re.compile(r"<!-- trainops:meta (\{[^<>]*\}) -->")
 _FINGERPRINT = re.compile(r"[A-Za-z0-9._:+/=-]{1,200}")
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+MAX_REVIEW_CHARS = 24_000  # of the 65,536 a comment holds: the plan itself needs the rest
+META_VERSION = 2  # 2: `review`, and `failed` for a failing plan
 
 Form = Literal["full", "compact", "truncated"]
 
@@ -50,6 +60,7 @@ def plan_comment(
     plan_fingerprint: str,
     sha: str | None,
     run_url: str | None,
+    review: dict[str, object] | None = None,
     max_chars: int = MAX_COMMENT_CHARS,
 ) -> PlanComment:
     """The full plan if it fits, else the compact one with a note, else compact truncated."""
@@ -57,6 +68,9 @@ def plan_comment(
         raise ValueError(f"not a plan fingerprint: {plan_fingerprint[:40]!r}")
     full_markdown, compact_markdown = _public(full_markdown), _public(compact_markdown)
     sha = sha if sha and _SHA.fullmatch(sha) else None
+    if review is not None and len(_json(review)) > MAX_REVIEW_CHARS:
+        review = None
+    meta = functools.partial(_meta, plan_fingerprint, sha, review=review)
     where = f"the [job summary]({run_url})" if run_url else "the job summary"
     link = f"The full plan, with per-model details, is in {where}." if run_url else None
     drafts: list[tuple[Form, str, str | None]] = [
@@ -64,17 +78,40 @@ def plan_comment(
         ("compact", compact_markdown, link),
     ]
     for form, content, note in drafts:
-        body = _assemble(marker, _meta(plan_fingerprint, sha, form), content, note, None)
+        body = _assemble(marker, meta(form), content, note, None)
         if utf16_len(body) <= max_chars:
             return PlanComment(body, form)
     footer = _footer(plan_fingerprint, sha)
     note = (
         f"⚠️ The plan was truncated to fit GitHub's comment size limit; the full plan is in {where}."
     )
-    frame = _assemble(marker, _meta(plan_fingerprint, sha, "truncated"), "", note, footer)
+    frame = _assemble(marker, meta("truncated"), "", note, footer)
     content = truncate_markdown(compact_markdown, max_chars - utf16_len(frame) - 1)
-    body = _assemble(marker, _meta(plan_fingerprint, sha, "truncated"), content, note, footer)
+    body = _assemble(marker, meta("truncated"), content, note, footer)
     return PlanComment(body, "truncated")
+
+
+def failure_comment(
+    *,
+    marker: str,
+    markdown: str,
+    failure: str,
+    sha: str | None,
+    max_chars: int = MAX_COMMENT_CHARS,
+) -> PlanComment:
+    """The plan comment of a plan that failed: `markdown` says what failed; the meta records
+    `failure` (one line) and no fingerprint, so no merge can pass as reviewed against it."""
+    sha = sha if sha and _SHA.fullmatch(sha) else None
+    data = {"failed": failure[:300], "sha": sha, "version": META_VERSION}
+    meta = f"<!-- trainops:meta {_json(data)} -->"
+    markdown = _public(markdown)
+    body = _assemble(marker, meta, markdown, None, None)
+    if utf16_len(body) <= max_chars:
+        return PlanComment(body, "full")
+    note = "⚠️ Truncated to fit GitHub's comment size limit; the full errors are in the job log."
+    frame = _assemble(marker, meta, "", note, None)
+    content = truncate_markdown(markdown, max_chars - utf16_len(frame) - 1)
+    return PlanComment(_assemble(marker, meta, content, note, None), "truncated")
 
 
 def read_meta(body: str, marker: str) -> dict[str, Any] | None:
@@ -108,9 +145,21 @@ def _public(markdown: str) -> str:
     return strip_bidi(redact(markdown))
 
 
-def _meta(fingerprint: str, sha: str | None, form: Form) -> str:
-    data = {"fingerprint": fingerprint, "sha": sha, "form": form, "version": 1}
-    return f"<!-- trainops:meta {json.dumps(data, sort_keys=True)} -->"
+def _meta(
+    fingerprint: str, sha: str | None, form: Form, *, review: dict[str, object] | None
+) -> str:
+    data: dict[str, object] = {"fingerprint": fingerprint, "sha": sha, "form": form}
+    if review is not None:
+        data["review"] = review
+    data["version"] = META_VERSION if review is not None else 1
+    return f"<!-- trainops:meta {_json(data)} -->"
+
+
+def _json(data: Mapping[str, object]) -> str:
+    """One line of JSON with no `<`, `>` or `&`: model keys are the user's, and a `>` would end
+    the HTML comment (and `_META` reads up to the first `<` or `>`)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _footer(fingerprint: str, sha: str | None) -> str:

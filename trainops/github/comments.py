@@ -16,7 +16,14 @@ import httpx
 from trainops.backoff import RetryPolicy
 from trainops.errors import ApiError, ConfigError
 from trainops.github.api import DEFAULT_RETRY, GithubApi, is_rate_limited
-from trainops.github.body import Form, outcome_comment, plan_comment, read_meta
+from trainops.github.body import (
+    Form,
+    PlanComment,
+    failure_comment,
+    outcome_comment,
+    plan_comment,
+    read_meta,
+)
 from trainops.github.context import GithubContext
 
 
@@ -35,11 +42,12 @@ def upsert_plan_comment(
     full_markdown: str,
     compact_markdown: str,
     plan_fingerprint: str,
+    review: dict[str, object] | None = None,
     client: httpx.Client | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> CommentResult:
-    """Create the plan comment for `marker`'s workspace, or edit the existing one in place."""
-    pr = _require_pr(ctx)
+    """Create the plan comment for `marker`'s workspace, or edit the existing one in place.
+    `review` (`trainops.reviewed.Review.data`) is what the merge check compares with."""
     comment = plan_comment(
         marker=marker,
         full_markdown=full_markdown,
@@ -47,7 +55,36 @@ def upsert_plan_comment(
         plan_fingerprint=plan_fingerprint,
         sha=ctx.planned_sha,
         run_url=ctx.run_url,
+        review=review,
     )
+    return _upsert(ctx, marker, comment, client, retry)
+
+
+def upsert_failure_comment(
+    ctx: GithubContext,
+    *,
+    marker: str,
+    markdown: str,
+    failure: str,
+    client: httpx.Client | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> CommentResult:
+    """Replace the plan comment with a failure (`markdown`, `failure` in one line): the last
+    green plan must not stay up when the newest push does not plan."""
+    comment = failure_comment(
+        marker=marker, markdown=markdown, failure=failure, sha=ctx.planned_sha
+    )
+    return _upsert(ctx, marker, comment, client, retry)
+
+
+def _upsert(
+    ctx: GithubContext,
+    marker: str,
+    comment: PlanComment,
+    client: httpx.Client | None,
+    retry: RetryPolicy,
+) -> CommentResult:
+    pr = _require_pr(ctx)
     with GithubApi(ctx, client, retry) as api:
         existing = _find_ours(api, pr, marker)
         if existing is None:
@@ -90,11 +127,23 @@ def reviewed_fingerprint(
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> str | None:
     """The plan fingerprint recorded in the PR's plan comment, None when there is none."""
-    with GithubApi(ctx, client, retry) as api:
-        comment = _find_ours(api, pr_number, marker)
-    meta = read_meta(str(comment.get("body", "")), marker) if comment else None
+    meta = reviewed_meta(ctx, pr_number, marker, client=client, retry=retry)
     fingerprint = meta.get("fingerprint") if meta else None
     return fingerprint if isinstance(fingerprint, str) else None
+
+
+def reviewed_meta(
+    ctx: GithubContext,
+    pr_number: int,
+    marker: str,
+    *,
+    client: httpx.Client | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> dict[str, Any] | None:
+    """The hidden meta of our plan comment on the PR (`body.read_meta`), None without one."""
+    with GithubApi(ctx, client, retry) as api:
+        comment = _find_ours(api, pr_number, marker)
+    return read_meta(str(comment.get("body", "")), marker) if comment else None
 
 
 def find_merged_pr(

@@ -182,6 +182,13 @@ class WorkspaceDoc(_Strict):
         description="the dryRun plans are priced with: api (the API tier trainops is billed "
         "at, default) or true (the API's other estimate)",
     )
+    merge_cost_tolerance: float = Field(
+        default=10.0,
+        ge=0,
+        le=1000,
+        description="percent the trainings apply starts on merge may cost above the prices "
+        "reviewed in the pull request (default 10)",
+    )
 
 
 AnyDoc = Annotated[ModelDoc | WorkspaceDoc, Field(discriminator="kind")]

@@ -78,6 +78,7 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         parallelism=ws.parallelism,
         budget=ws.budget,
         pricing=ws.pricing,
+        merge_cost_tolerance=ws.merge_cost_tolerance,
     ), []
 
 

@@ -1,0 +1,55 @@
+"""trainops.reviewed: the merge may do less than the review showed, never more."""
+
+from __future__ import annotations
+
+from trainops.reviewed import Review, ReviewedModel, compare
+
+REVIEWED = Review(
+    {
+        "alpha": ReviewedModel("create", "in-a", 10.0),
+        "beta": ReviewedModel("update", "in-b"),
+        "gamma": ReviewedModel("train", "in-c", None),  # priced at apply
+    }
+)
+
+
+def test_doing_less_passes() -> None:
+    assert compare(REVIEWED, Review()) == []
+    # A re-run after a partial failure: alpha was created, only its training remains.
+    assert compare(REVIEWED, Review({"alpha": ReviewedModel("train", "in-a", 10.0)})) == []
+
+
+def test_more_than_reviewed_is_refused_per_model() -> None:
+    now = Review(
+        {
+            "beta": ReviewedModel("train", "in-b", 5.0),
+            "delta": ReviewedModel("orphan", "id:m1"),
+            "alpha": ReviewedModel("create", "in-other", 10.0),
+        }
+    )
+    assert compare(REVIEWED, now) == [
+        "alpha: its declared inputs changed since the review; the merge would create it and "
+        "train it with inputs nobody reviewed",
+        "beta: the review showed update (no training); the merge would train it",
+        "delta: the review did not show it; the merge would delete it (--prune)",
+    ]
+
+
+def test_cost_tolerance_on_the_same_trainings() -> None:
+    up = Review({"alpha": ReviewedModel("create", "in-a", 11.0)})
+    assert compare(REVIEWED, up) == []
+    assert compare(REVIEWED, up, tolerance=5) == [
+        "cost: the trainings cost 11 CU now, 10 CU at review (+10%), over the 5% tolerance "
+        "(10.5 CU)"
+    ]
+    unpriced_now = Review({"alpha": ReviewedModel("create", "in-a", None)})
+    assert compare(REVIEWED, unpriced_now) == ["alpha: priced 10 CU at review, unpriced now"]
+    # Unpriced at review: apply's own limits bound it, as they did when it was reviewed.
+    assert compare(REVIEWED, Review({"gamma": ReviewedModel("train", "in-c", 99.0)})) == []
+
+
+def test_the_record_round_trips_and_rejects_garbage() -> None:
+    assert Review.from_data(REVIEWED.data()) == REVIEWED
+    assert Review.from_data({"models": {"a": ["rm -rf", "x", 1]}}) is None
+    assert Review.from_data({"models": {"a": ["train", "x", float("nan")]}}) is None
+    assert Review.from_data("nope") is None
