@@ -30,7 +30,6 @@ Apply consumes the plan; it does not re-diff. It only reads what a step needs to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 import traceback
@@ -54,6 +53,7 @@ from trainops.pricing import Mode, price_model
 from trainops.read import JOB_SEARCH_SKEW_S, job_since
 from trainops.redact import bounded, redact
 from trainops.scenario.client import Scenario
+from trainops.schedule import Deferred, Launcher
 from trainops.sync import sync_files
 from trainops.tags import (
     COMMIT_PREFIX,
@@ -77,6 +77,10 @@ class _Unconfirmed(Exception):
     """A trigger was sent and no reply says whether it started a training."""
 
 
+class _Stopped(Exception):
+    """A training not triggered: another model failed under --fail-fast."""
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     prune: bool = False
@@ -87,6 +91,11 @@ class ApplyOptions:
     clock: Callable[[], float] = time.time
     limit: float | None = None  # the lowest of --max-cost and the workspace budget, in CU
     cancel_poll: float = 1.0  # seconds between checks that a canceled training stopped
+    # --wait: trainings the team's limits refuse queue until they start (`trainops.schedule`),
+    # for at most `wait_timeout` seconds, looking at the team's trainings every `poll_interval`.
+    queue: bool = False
+    poll_interval: float = 5.0
+    wait_timeout: float | None = None
 
 
 async def apply_plan(
@@ -101,6 +110,14 @@ async def apply_plan(
     runner = _Runner(client, desired.workspace.root, desired.workspace.name, options, progress)
     runner.committed = plan.total_cost
     runner.pricing = desired.workspace.pricing
+    runner.launcher = Launcher(
+        client,
+        {entry.key: i for i, entry in enumerate(plan.models)},
+        queue=options.queue,
+        interval=options.poll_interval,
+        timeout=options.wait_timeout,
+        progress=progress,
+    )
     try:
         results = await asyncio.gather(
             *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
@@ -108,6 +125,8 @@ async def apply_plan(
     except asyncio.CancelledError:
         # ^C: every model's run has stopped by now (gather waits for them to be cancelled).
         raise runner.interrupted() from None
+    finally:
+        await runner.launcher.close()
     return Outcome(models=tuple(results))
 
 
@@ -121,6 +140,9 @@ class _Runner:
         self.committed = 0.0  # CU of the trainings priced so far (the plan's, then apply's)
         self.pricing: Mode = "api"  # the workspace's dryRun mode
         self.lock = asyncio.Lock()
+        self.launcher = Launcher(client, {})
+        # model id -> pending tags a refused trigger could not remove (`_unpend`)
+        self.leftover: dict[str, list[str]] = {}
 
     async def run(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
         """One model's entry; whatever it raises becomes its `failed` outcome, so one model's
@@ -269,19 +291,38 @@ class _Runner:
         if cost is None:
             cost = await self._price_now(e, d, live.id)
         await self._confirm_captions(d, live.id)
-        at = int(self.opt.clock())
         # A trained model that names no job (`jobId` is optional): its previous job is unknown.
         before = live.job_id or (None if live.status == "new" else UNKNOWN_JOB)
-        pending = pending_tag(d.fingerprint, at, before)
         stale = [t for t in live.tags if t.startswith(PENDING_PREFIX)]
-        await self._tags(live.id, add=[pending], delete=stale)
-        self.sent[e.key] = None  # from here on a training may run: ^C must say so
+        first = [True]
+
+        async def attempt() -> tuple[str | None, str]:
+            """Mark pending, then trigger; sent again (`Launcher`) after a refusal by the team's
+            limits, which `_trigger` has already unmarked."""
+            if self.stop:
+                raise _Stopped
+            at = int(self.opt.clock())
+            pending = pending_tag(d.fingerprint, at, before)
+            old = [*(stale if first[0] else ()), *self.leftover.pop(live.id, [])]
+            await self._tags(live.id, add=[pending], delete=[t for t in old if t != pending])
+            first[0] = False
+            self.sent[e.key] = None  # from here on a training may run: ^C must say so
+            try:
+                return await self._trigger(live.id, params, live.job_id, pending, at), pending
+            except TrainopsError:
+                del self.sent[e.key]  # refused: nothing started
+                raise
+
         try:
-            job_id = await self._trigger(live.id, params, live.job_id, pending, at)
+            job_id, pending = await self.launcher.launch(e.key, attempt)
         except _Unconfirmed as exc:
             return _out(e, "unrecorded", f"a training may have started: {RERUN}; {exc}")
+        except _Stopped:
+            return _out(e, "skipped", "not triggered: an earlier model failed (--fail-fast)")
+        except Deferred as exc:
+            self.say(f"{e.key}: {exc.detail}")
+            return _out(e, "deferred", exc.detail, deferred_by=exc.by)
         except ApiError as exc:
-            del self.sent[e.key]
             if exc.status == 400 and "already training" in exc.message.lower():
                 return _out(e, "skipped", "already training (started elsewhere): not triggered")
             raise
@@ -393,9 +434,11 @@ class _Runner:
     async def _unpend(self, model_id: str, pending: str) -> None:
         """After a refused trigger (quota, 4xx), nothing started. Left behind, the pending tag
         would let the next plan take the previous training for this one and record inputs never
-        trained."""
-        with contextlib.suppress(TrainopsError):
+        trained; one that could not be removed goes with the next attempt's tag update."""
+        try:
             await self._tags(model_id, delete=[pending])
+        except TrainopsError:
+            self.leftover.setdefault(model_id, []).append(pending)
 
     async def _record(self, live: LiveModel, d: DesiredModel) -> None:
         add = [fingerprint_tag(d.fingerprint), identity_tag(self.ws, d.key)]
@@ -441,5 +484,8 @@ def _out(
     *,
     job_id: str | None = None,
     cost: float | None = None,
+    deferred_by: str | None = None,
 ) -> ModelOutcome:
-    return ModelOutcome(e.key, e.action, result, redact(detail), job_id=job_id, cost=cost)
+    return ModelOutcome(
+        e.key, e.action, result, redact(detail), job_id=job_id, cost=cost, deferred_by=deferred_by
+    )

@@ -103,6 +103,7 @@ def test_serve_over_http_and_state_survives_a_restart(tmp_path: Path) -> None:
     out = proc.stdout.read() if proc.stdout else ""
     assert out == (
         f"sandbox API on {base} (state: {db}, speed x1, your credentials)\n"
+        "team limits: 2 parallel trainings\n"
         "costs are simulated; press Ctrl+C to stop\n"
     )
     assert proc.returncode == 0
