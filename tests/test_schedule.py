@@ -16,6 +16,7 @@ from tests.support.sandbox import Clock, Serve, api_env
 from tests.support.workspace import WORKSPACE, app_for, init_repo, jobs, png
 from trainops.sandbox import Limits
 from trainops.sandbox.store import JobRow
+from trainops.tags import PENDING_PREFIX
 
 FAST_POLL = ("--poll-interval", "0.05")
 ONE_IMAGE_MODEL = """\
@@ -142,3 +143,22 @@ def test_the_dataset_ceiling_is_not_waited_for_the_model_fails_naming_it(
     assert cli.out.count("the team's dataset ceiling of 3 training images is reached") == 2
     assert "waiting does not lift it" in cli.out
     assert _jobs(app) == []
+
+
+def test_wait_gives_up_at_its_timeout_leaving_the_queued_trainings_deferred_and_unmarked(
+    ws: Path, cli: Cli, serve: Serve
+) -> None:
+    clock = Clock()  # frozen: the first training never ends
+    app = app_for(ws, limits=Limits(max_parallel_trainings=1), clock=clock)
+    cli.cwd = ws
+    cli.env.update(api_env(serve(app)))
+    assert cli("apply", "--yes", "--wait", "--wait-timeout", "0.5", *FAST_POLL) == 1
+    assert "deferred by the team's limit of 1 parallel training: --wait gave up" in cli.err
+    assert len(_jobs(app)) == 1
+    with app.state.sandbox.store.read() as tx:
+        models = tx.models([k.id for k in tx.model_keys()]).values()
+        tags = [t for m in models for t in m.tags]
+    assert not [t for t in tags if t.startswith(PENDING_PREFIX)]  # refused: nothing pending
+    clock.advance(3600)
+    assert cli("apply", "--yes") == 0  # the next apply starts it
+    assert set(jobs(ws).values()) == {1}
