@@ -17,6 +17,9 @@ after an interruption at any point completes the rest:
   training whose job cannot be found is reported without one (never as job "None"). When
   acceptance cannot be told, or the record after it fails, the model is `unrecorded` (a training
   may run; the next apply records it), never `failed` at 0 CU.
+- A trigger the team's limits refuse (the cap on parallel trainings, a launch cooldown: a 429
+  before anything starts) is unmarked and `deferred`, or with --wait queued until it can start
+  (`trainops.schedule`); a dataset ceiling fails that model, naming the limit.
 - Every tag write is checked against what the API says it stored (`tags.check_written`), and
   every caption against the model's read before the trigger: a record or a caption the API did
   not keep as sent stops that model with an error, before anything is trained.
