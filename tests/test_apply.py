@@ -333,8 +333,8 @@ async def test_a_refused_trigger_leaves_no_pending_tag_so_the_rerun_trains(ws: P
         edit(ws / "beta" / "model.yaml", "maxTrainSteps: 200", "maxTrainSteps: 220")
         app.state.sandbox.limits = Limits(launch_cooldown_s=600)
         outcome = await plan_and_apply(ws, client)
-        # Refused by the launch cooldown (a quota, not a fault): no training started.
-        assert results(outcome) == {"alpha": "failed", "beta": "failed"}
+        # Deferred by the launch cooldown (a quota, not a fault): no training started.
+        assert results(outcome) == {"alpha": "deferred", "beta": "deferred"}
         assert all("cooldown" in m.detail for m in outcome.models)
         app.state.sandbox.limits = Limits()
         _, rerun = await plan(ws, client)

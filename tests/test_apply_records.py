@@ -212,7 +212,8 @@ async def test_a_key_too_long_for_a_whole_identity_tag_is_still_one_model(ws: Pa
     commit(ws, "a long key")
     app = _app(ws, "lowercase-tags")
     async with client_for(app, ws) as client:
-        outcome = await plan_and_apply(ws, client)
+        # Three models, two trainings at a time: the third queues (as with --wait).
+        outcome = await plan_and_apply(ws, client, queue=True, poll_interval=0.02)
         assert set(results(outcome).values()) == {"done"}
         await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
         _, again = await plan(ws, client)

@@ -515,7 +515,8 @@ def test_outcome_counts_and_cost() -> None:
         )
     )
     assert (outcome.counts(), outcome.failed, outcome.total_cost) == (
-        {"done": 1, "failed": 1, "skipped": 1, "unrecorded": 0, "blocked": 0}, True, 2.5,
+        {"done": 1, "failed": 1, "skipped": 1, "unrecorded": 0, "blocked": 0, "deferred": 0},
+        True, 2.5,
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from trainops.desired import Desired, DesiredImage, DesiredModel, Source, Worksp
 from trainops.errors import ApiError, LiveStateError
 from trainops.live import Live, LiveModel
 from trainops.read import Pages, read_live
+from trainops.sandbox import Limits
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.scenario.parse import parse_model
@@ -76,6 +77,8 @@ async def _read(app: Starlette, desired: Desired) -> tuple[Live, Counter[str]]:
 
 
 async def _seed(app: Starlette, *models: DesiredModel, train: bool = True) -> list[str]:
+    # Trained at once on a frozen clock: more than the sandbox's default of 2 at a time.
+    app.state.sandbox.limits = Limits(max_parallel_trainings=len(models))
     async with sandbox_client(Path("unused.db"), app=app) as client:
         return [await _managed(client, m, train=train) for m in models]
 

@@ -17,6 +17,9 @@ after an interruption at any point completes the rest:
   training whose job cannot be found is reported without one (never as job "None"). When
   acceptance cannot be told, or the record after it fails, the model is `unrecorded` (a training
   may run; the next apply records it), never `failed` at 0 CU.
+- A trigger the team's limits refuse (the cap on parallel trainings, a launch cooldown: a 429
+  before anything starts) is unmarked and `deferred`, or with --wait queued until it can start
+  (`trainops.schedule`); a dataset ceiling fails that model, naming the limit.
 - Every tag write is checked against what the API says it stored (`tags.check_written`), and
   every caption against the model's read before the trigger: a record or a caption the API did
   not keep as sent stops that model with an error, before anything is trained.
@@ -30,7 +33,6 @@ Apply consumes the plan; it does not re-diff. It only reads what a step needs to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 import traceback
@@ -54,6 +56,7 @@ from trainops.pricing import Mode, price_model
 from trainops.read import JOB_SEARCH_SKEW_S, job_since
 from trainops.redact import bounded, redact
 from trainops.scenario.client import Scenario
+from trainops.schedule import Deferred, Launcher
 from trainops.sync import sync_files
 from trainops.tags import (
     COMMIT_PREFIX,
@@ -81,6 +84,10 @@ class _Unconfirmed(Exception):
     """A trigger was sent and no reply says whether it started a training."""
 
 
+class _Stopped(Exception):
+    """A training not triggered: another model failed under --fail-fast."""
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     prune: bool = False
@@ -91,11 +98,12 @@ class ApplyOptions:
     clock: Callable[[], float] = time.time
     limit: float | None = None  # the lowest of --max-cost and the workspace budget, in CU
     cancel_poll: float = 1.0  # seconds between checks that a canceled training stopped
-    # --wait: a pending training (a `wait` on other inputs) trains when the running one ends,
-    # polled every `poll` seconds for at most `wait_timeout`.
-    wait: bool = False
+    # --wait: trainings the team's limits refuse queue until they start (`trainops.schedule`),
+    # and a pending training (a `wait` on other inputs) trains when the running one ends; both
+    # for at most `wait_timeout` seconds, looking every `poll_interval`.
+    queue: bool = False
+    poll_interval: float = 5.0
     wait_timeout: float | None = None
-    poll: float = 5.0
 
 
 async def apply_plan(
@@ -110,6 +118,14 @@ async def apply_plan(
     runner = _Runner(client, desired.workspace.root, desired.workspace.name, options, progress)
     runner.committed = plan.total_cost
     runner.pricing = desired.workspace.pricing
+    runner.launcher = Launcher(
+        client,
+        {entry.key: i for i, entry in enumerate(plan.models)},
+        queue=options.queue,
+        interval=options.poll_interval,
+        timeout=options.wait_timeout,
+        progress=progress,
+    )
     try:
         results = await asyncio.gather(
             *(runner.run(entry, models.get(entry.key)) for entry in plan.models)
@@ -117,6 +133,8 @@ async def apply_plan(
     except asyncio.CancelledError:
         # ^C: every model's run has stopped by now (gather waits for them to be cancelled).
         raise runner.interrupted() from None
+    finally:
+        await runner.launcher.close()
     return Outcome(models=tuple(results))
 
 
@@ -130,6 +148,9 @@ class _Runner:
         self.committed = 0.0  # CU of the trainings priced so far (the plan's, then apply's)
         self.pricing: Mode = "api"  # the workspace's dryRun mode
         self.lock = asyncio.Lock()
+        self.launcher = Launcher(client, {})
+        # model id -> pending tags a refused trigger could not remove (`_unpend`)
+        self.leftover: dict[str, list[str]] = {}
 
     async def run(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
         """One model's entry; whatever it raises becomes its `failed` outcome, so one model's
@@ -187,7 +208,7 @@ class _Runner:
                 return _out(e, "skipped", "a training is running: nothing started")
             if self.opt.replace_running:
                 return await self._replace_running(e, d)
-            if self.opt.wait:
+            if self.opt.queue:
                 return await self._after_running(e, d)
             return _out(e, "skipped", PENDING_LEFT)
         model_id = e.model_id if e.model_id and e.action != "create" else await self._create(d, e)
@@ -282,19 +303,38 @@ class _Runner:
         if cost is None:
             cost = await self._price_now(e, d, live.id)
         await self._confirm_captions(d, live.id)
-        at = int(self.opt.clock())
         # A trained model that names no job (`jobId` is optional): its previous job is unknown.
         before = live.job_id or (None if live.status == "new" else UNKNOWN_JOB)
-        pending = pending_tag(d.fingerprint, at, before)
         stale = [t for t in live.tags if t.startswith(PENDING_PREFIX)]
-        await self._tags(live.id, add=[pending], delete=stale)
-        self.sent[e.key] = None  # from here on a training may run: ^C must say so
+        first = [True]
+
+        async def attempt() -> tuple[str | None, str]:
+            """Mark pending, then trigger; sent again (`Launcher`) after a refusal by the team's
+            limits, which `_trigger` has already unmarked."""
+            if self.stop:
+                raise _Stopped
+            at = int(self.opt.clock())
+            pending = pending_tag(d.fingerprint, at, before)
+            old = [*(stale if first[0] else ()), *self.leftover.pop(live.id, [])]
+            await self._tags(live.id, add=[pending], delete=[t for t in old if t != pending])
+            first[0] = False
+            self.sent[e.key] = None  # from here on a training may run: ^C must say so
+            try:
+                return await self._trigger(live.id, params, live.job_id, pending, at), pending
+            except TrainopsError:
+                del self.sent[e.key]  # refused: nothing started
+                raise
+
         try:
-            job_id = await self._trigger(live.id, params, live.job_id, pending, at)
+            job_id, pending = await self.launcher.launch(e.key, attempt)
         except _Unconfirmed as exc:
             return _out(e, "unrecorded", f"a training may have started: {RERUN}; {exc}")
+        except _Stopped:
+            return _out(e, "skipped", "not triggered: an earlier model failed (--fail-fast)")
+        except Deferred as exc:
+            self.say(f"{e.key}: {exc.detail}")
+            return _out(e, "deferred", exc.detail, deferred_by=exc.by)
         except ApiError as exc:
-            del self.sent[e.key]
             if exc.status == 400 and "already training" in exc.message.lower():
                 return _out(e, "skipped", "already training (started elsewhere): not triggered")
             raise
@@ -406,9 +446,11 @@ class _Runner:
     async def _unpend(self, model_id: str, pending: str) -> None:
         """After a refused trigger (quota, 4xx), nothing started. Left behind, the pending tag
         would let the next plan take the previous training for this one and record inputs never
-        trained."""
-        with contextlib.suppress(TrainopsError):
+        trained; one that could not be removed goes with the next attempt's tag update."""
+        try:
             await self._tags(model_id, delete=[pending])
+        except TrainopsError:
+            self.leftover.setdefault(model_id, []).append(pending)
 
     async def _record(self, live: LiveModel, d: DesiredModel) -> None:
         add = [fingerprint_tag(d.fingerprint), identity_tag(self.ws, d.key)]
@@ -446,7 +488,7 @@ class _Runner:
                     "skipped",
                     f"{PENDING_LEFT}; --wait gave up after {self.opt.wait_timeout:g} s",
                 )
-            await asyncio.sleep(self.opt.poll)
+            await asyncio.sleep(self.opt.poll_interval)
         live = await sync_files(self.client, self.root, d, e.model_id)
         await self._metadata(e, d, live)
         return await self._train(e, d, live)
@@ -475,5 +517,8 @@ def _out(
     *,
     job_id: str | None = None,
     cost: float | None = None,
+    deferred_by: str | None = None,
 ) -> ModelOutcome:
-    return ModelOutcome(e.key, e.action, result, redact(detail), job_id=job_id, cost=cost)
+    return ModelOutcome(
+        e.key, e.action, result, redact(detail), job_id=job_id, cost=cost, deferred_by=deferred_by
+    )

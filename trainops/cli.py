@@ -115,6 +115,24 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "truncate-images, lowercase-tags, no-job-id, list-deleted, repeat-token, "
         "quota-in-details, quota-details-list, normalise-parameters",
     )
+    s.add_argument(
+        "--parallel-trainings",
+        type=int,
+        metavar="N",
+        help="the team's trainings at once (default 2; 0: none allowed)",
+    )
+    s.add_argument(
+        "--launch-cooldown",
+        type=float,
+        metavar="SECONDS",
+        help="the least time between two training launches (default 0)",
+    )
+    s.add_argument(
+        "--dataset-images",
+        type=int,
+        metavar="N",
+        help="the team's training images across its models (default 10000)",
+    )
     s.set_defaults(handler=_sandbox_serve)
 
 
@@ -132,6 +150,15 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
         api_secret=args.api_secret,
         deviate=args.deviate,
         environ=os.environ,
+        limits={
+            name: value
+            for name, value in (
+                ("max_parallel_trainings", args.parallel_trainings),
+                ("launch_cooldown_s", args.launch_cooldown),
+                ("max_dataset_images", args.dataset_images),
+            )
+            if value is not None
+        },
     )
 
 

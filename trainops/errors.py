@@ -73,8 +73,13 @@ class ApiError(TrainopsError):
         self.status = status
 
 
+PARALLEL_TRAINING = "parallel-training"  # the action Scenario names for its cap on trainings
+DATASET_IMAGES = "add-training-image"  # the action of the team's dataset ceiling
+
+
 class QuotaError(ApiError):
-    """A 429 that names a team limit (`actionLimit`) or a cooldown (`remainingSeconds`)."""
+    """A 429 that names a team limit (`action`, `actionLimit`) or a cooldown
+    (`remainingSeconds`). `waitable` says whether time lifts it (see `trainops.schedule`)."""
 
     def __init__(
         self,
@@ -89,6 +94,35 @@ class QuotaError(ApiError):
         self.action = action
         self.limit = limit
         self.remaining_seconds = remaining_seconds
+
+    @property
+    def waitable(self) -> bool:
+        """The refusal means "not now": a launch cooldown, or the cap on parallel trainings of a
+        plan that allows any. A dataset ceiling (or a plan allowing no training) time does not
+        lift."""
+        if self.remaining_seconds is not None:
+            return True
+        return self.action == PARALLEL_TRAINING and self.limit != 0
+
+    @property
+    def limit_text(self) -> str:
+        """The limit in words: `the team's limit of 1 parallel training`, `the team's launch
+        cooldown`, `the team's dataset ceiling of 500 training images`."""
+        if self.remaining_seconds is not None:
+            return "the team's launch cooldown"
+        n = f"{self.limit:g} " if self.limit is not None else ""
+        if self.action == PARALLEL_TRAINING:
+            s = "" if self.limit == 1 else "s"
+            return f"the team's limit of {n}parallel training{s}"
+        if self.action == DATASET_IMAGES:
+            return (
+                f"the team's dataset ceiling of {n}training images"
+                if n
+                else ("the team's dataset ceiling")
+            )
+        return f"the team's limit on {self.action or 'this action'}" + (
+            f" ({self.limit:g})" if self.limit is not None else ""
+        )
 
 
 class PaginationError(ApiError):

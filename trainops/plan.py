@@ -225,7 +225,10 @@ def _canonical_json(value: object) -> str:
 # `unrecorded`: a training was triggered (or may have been) but apply could not record it; the
 # next apply records it and never triggers it again. `blocked` (--wait): the training waits for a
 # person in Scenario's web app (a professional voice clone's captcha); it is not failed.
-Result = Literal["done", "failed", "skipped", "unrecorded", "blocked"]
+# `deferred`: the team's limit on parallel trainings or its launch cooldown refused the trigger
+# (`deferred_by` names it); nothing started, and the next apply starts it (`trainops.schedule`).
+Result = Literal["done", "failed", "skipped", "unrecorded", "blocked", "deferred"]
+RESULTS: tuple[Result, ...] = get_args(Result)
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ class ModelOutcome:
     detail: str  # one line: what happened, or why it failed / was skipped
     job_id: str | None = None
     cost: float | None = None  # CU billed for a triggered training, when known
+    deferred_by: str | None = None  # `deferred`: the limit, `the team's launch cooldown`
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,7 @@ class Outcome:
     models: tuple[ModelOutcome, ...]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0, "unrecorded": 0, "blocked": 0}
+        out: dict[str, int] = dict.fromkeys(RESULTS, 0)
         for m in self.models:
             out[m.result] += 1
         return out
@@ -253,7 +257,8 @@ class Outcome:
     @property
     def failed(self) -> bool:
         """Apply did not finish its work (exit 1): a model failed, a training is unrecorded, or
-        (--wait) a training needs a person before it can end."""
+        (--wait) a training needs a person before it can end. A `deferred` training is not a
+        failure: the change is kept, and the next apply starts it."""
         return any(m.result in ("failed", "unrecorded", "blocked") for m in self.models)
 
     @property
@@ -261,8 +266,8 @@ class Outcome:
         return sum(m.cost or 0.0 for m in self.models)
 
     def data(self) -> dict[str, object]:
-        """JSON: {failed, summary: {done, failed, skipped, unrecorded, blocked, total_cost},
-        models[]: {name, action, result, detail, job_id, cost}}."""
+        """JSON: {failed, summary: {done, failed, skipped, unrecorded, blocked, deferred,
+        total_cost}, models[]: {name, action, result, detail, job_id, cost, deferred_by}}."""
         summary: dict[str, object] = {**self.counts(), "total_cost": self.total_cost}
         models = [{"name": m.key, **dataclasses.asdict(m)} for m in self.models]
         for m in models:

@@ -18,6 +18,7 @@ from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import read_status
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
+from trainops.sandbox import Limits
 from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.scenario.parse import parse_job, parse_model
@@ -55,6 +56,8 @@ async def _status(root: Path, client: Scenario) -> Report:
 
 @synchronous
 async def test_status_of_every_kind_of_model(root: Path, sandbox: Starlette, clock: Clock) -> None:
+    # All four train at once: a team allowing more than the sandbox's default of 2.
+    sandbox.state.sandbox.limits = Limits(max_parallel_trainings=4)
     async with _client(sandbox) as client:
         for n, key in enumerate(("alpha", "beta", "gamma", "retired")):
             write_model(root, key, shade=10 * n)

@@ -59,3 +59,56 @@ def test_a_training_waiting_for_a_person_is_its_own_verdict() -> None:
     assert render_outcome_text(outcome, color=False).splitlines()[-1] == snapshot(
         "Apply: 1 done, 0 failed, 0 skipped, 1 waiting for a person. Cost: 515 CU."
     )
+
+
+def _deferred(key: str, by: str = "the team's limit of 1 parallel training") -> ModelOutcome:
+    return ModelOutcome(
+        key, "create", "deferred", f"deferred by {by}: the next apply starts it", deferred_by=by
+    )
+
+
+def test_deferred_trainings_say_which_limit_and_that_the_next_apply_starts_them() -> None:
+    started = ModelOutcome("a", "create", "done", "training started", job_id="job_1", cost=15)
+    outcome = Outcome((started, _deferred("b"), _deferred("c"), _deferred("d")))
+    assert not outcome.failed  # the change is kept: not a failure
+    assert outcome.data()["summary"] == {
+        "done": 1,
+        "failed": 0,
+        "skipped": 0,
+        "unrecorded": 0,
+        "blocked": 0,
+        "deferred": 3,
+        "total_cost": 15,
+    }
+    assert render_outcome_markdown(outcome).splitlines()[:3] == snapshot(
+        [
+            "### trainops apply",
+            "",
+            "⏸️ **3 trainings deferred by the team&#39;s limit of 1 parallel training: the next "
+            "apply starts them**",
+        ]
+    )
+    assert render_outcome_text(outcome, color=False).splitlines()[-4:] == snapshot(
+        [
+            "  … d: create deferred — deferred by the team's limit of 1 parallel training: the "
+            "next apply starts it",
+            "",
+            "3 trainings deferred by the team's limit of 1 parallel training: the next apply "
+            "starts them",
+            "Apply: 1 done, 0 failed, 0 skipped, 3 deferred. Cost: 15 CU.",
+        ]
+    )
+
+
+def test_a_failure_beside_deferred_trainings_is_the_verdict_and_the_deferral_still_said() -> None:
+    failed = ModelOutcome("a", "train", "failed", "refused (400)")
+    cooled = _deferred("c", "the team's launch cooldown")
+    markdown = render_outcome_markdown(Outcome((failed, _deferred("b"), cooled)))
+    assert markdown.splitlines()[2:5] == snapshot(
+        [
+            "❌ **Apply failed for 1 of 3 models**",
+            "",
+            "⏸️ 2 trainings deferred by the team&#39;s limit of 1 parallel training and the "
+            "team&#39;s launch cooldown: the next apply starts them",
+        ]
+    )

@@ -11,7 +11,7 @@ import httpx
 
 from tests.support.aio import synchronous
 from tests.support.sandbox import AUTH, Serve, image
-from trainops.sandbox import create_app
+from trainops.sandbox import Limits, create_app
 
 CLIENTS = 50
 
@@ -38,7 +38,9 @@ async def _all_clients(bases: tuple[str, str], shared_model: str) -> list[tuple[
 
 def test_fifty_parallel_clients_leave_a_consistent_database(tmp_path: Path, serve: Serve) -> None:
     db = tmp_path / "sandbox.db"
-    a, b = serve(create_app(db, speed=0.01)), serve(create_app(db, speed=0.01))
+    team = Limits(max_parallel_trainings=100)  # each client trains its own model: all at once
+    a = serve(create_app(db, speed=0.01, limits=team))
+    b = serve(create_app(db, speed=0.01, limits=team))
     with httpx.Client(base_url=a, auth=AUTH) as c:
         shared = c.post("/models", json={"name": "shared"}).json()["model"]["id"]
         c.post(f"/models/{shared}/training-images", json={"data": image(99), "name": "s.png"})

@@ -98,7 +98,7 @@ async def test_invalid_faults_and_limits_are_refused_and_valid_ones_apply(
         ok = await c.post("/_sandbox/limits", json={"max_dataset_images": 0})
         assert ok.json() == {
             "max_dataset_images": 0,
-            "max_parallel_trainings": 100,
+            "max_parallel_trainings": 2,
             "launch_cooldown_s": 0.0,
         }
         assert (await c.get("/_sandbox/limits")).json() == ok.json()

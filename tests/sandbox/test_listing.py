@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
 from tests.support.sandbox import Clock, http_client, image
+from trainops.sandbox import Limits
 
 Json = dict[str, Any]
 
@@ -106,6 +107,7 @@ async def test_listed_models_are_the_models_get_bulk_returns(
     sandbox: Starlette, clock: Clock, status: str | None
 ) -> None:
     # Every field of a listed model, previews included, matches the single-model rendering.
+    sandbox.state.sandbox.limits = Limits(max_parallel_trainings=4)  # all four train at once
     async with http_client(sandbox) as c:
         ids = [await _new(c, images=n) for n in (0, 2, 5)]
         ids.append(await _new(c, images=2, model_type="sd-1_5-lora"))

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
 from tests.support.sandbox import Clock, http_client, image
-from trainops.sandbox import create_app
+from trainops.sandbox import Limits, create_app
 
 M, IMG, J, A = "{model}", "{image}", "{job}", "{asset}"
 
@@ -65,7 +65,9 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
 
 @pytest.fixture(scope="module")
 def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
-    return create_app(tmp_path_factory.mktemp("sandbox") / "s.db", clock=Clock())
+    # Each case starts a training on a frozen clock: a team allowing more than the default 2.
+    limits = Limits(max_parallel_trainings=len(CASES) + 1)
+    return create_app(tmp_path_factory.mktemp("sandbox") / "s.db", clock=Clock(), limits=limits)
 
 
 @pytest.mark.parametrize(("method", "path", "kw", "status", "message"), CASES)

@@ -103,6 +103,7 @@ def test_serve_over_http_and_state_survives_a_restart(tmp_path: Path) -> None:
     out = proc.stdout.read() if proc.stdout else ""
     assert out == (
         f"sandbox API on {base} (state: {db}, speed x1, your credentials)\n"
+        "team limits: 2 parallel trainings\n"
         "costs are simulated; press Ctrl+C to stop\n"
     )
     assert proc.returncode == 0
@@ -115,3 +116,14 @@ def test_serve_over_http_and_state_survives_a_restart(tmp_path: Path) -> None:
 async def model_names(app: Starlette) -> list[str]:
     async with http_client(app) as c:
         return [m["name"] for m in (await c.get("/models")).json()["models"]]
+
+
+def test_the_team_limits_default_to_a_small_team_and_flags_change_them(cli: Cli) -> None:
+    small = serve.resolve(env={})
+    assert (small.limits.max_parallel_trainings, small.limits.launch_cooldown_s) == (2, 0.0)
+    given = serve.resolve(env={}, limits={"max_parallel_trainings": 1, "launch_cooldown_s": 5})
+    assert (given.limits.max_parallel_trainings, given.limits.launch_cooldown_s) == (1, 5)
+    with pytest.raises(ConfigError, match="must be a non-negative number"):
+        serve.resolve(env={}, limits={"max_parallel_trainings": -1})
+    assert cli("sandbox", "serve", "--parallel-trainings", "-1") == 1
+    assert "must be a non-negative number" in cli.err

@@ -73,9 +73,11 @@ def test_quota_429_naming_a_team_limit_is_a_quota_error() -> None:
         (
             "upload a.png to model m1: team limit reached for add-training-image (limit 100): "
             "Team limit reached",
-            "free capacity (finish or cancel trainings, remove images) or raise the plan",
+            "the team's dataset ceiling of 100 training images is reached and waiting does not "
+            "lift it: remove training images from the team's models, or raise the plan",
         )
     )
+    assert not err.waitable
 
 
 def test_cooldown_429_is_a_quota_error_with_remaining_seconds() -> None:

@@ -186,7 +186,8 @@ async def jobs_by_model(client: Scenario) -> dict[str, int]:
 async def train_all(root: Path) -> dict[str, int]:
     """Apply the workspace and finish every training; the jobs per model name."""
     async with client_for(app_for(root), root) as client:
-        outcome = await plan_and_apply(root, client)
+        # Queued behind the sandbox's 2 parallel trainings, as `apply --wait` does.
+        outcome = await plan_and_apply(root, client, queue=True, poll_interval=0.02)
         await wait_for_trainings(client, outcome, lambda _: None, interval=0.02)
         return await jobs_by_model(client)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,9 @@ async def _apply(
     print(render_outcome_text(outcome, color=color), end="")
     if pr is not None:
         _comment_outcome(target, pr, outcome)
-    return EXIT_ERROR if outcome.failed else EXIT_OK
+    # Deferred trainings are not a failure (README "Exit codes"), unless --wait was to start them.
+    unfinished = flags.wait and outcome.counts()["deferred"] > 0
+    return EXIT_ERROR if outcome.failed or unfinished else EXIT_OK
 
 
 async def _the_plan(
@@ -150,15 +153,22 @@ async def _run(
         limit=min(
             (x for x in (flags.max_cost, desired.workspace.budget) if x is not None), default=None
         ),
-        wait=flags.wait,
+        queue=flags.wait,
+        poll_interval=flags.poll_interval,
         wait_timeout=flags.wait_timeout,
-        poll=flags.poll_interval,
     )
+    started = time.monotonic()
     outcome = await apply_plan(plan, desired, client, options, progress=err)
     if flags.wait:
         show = LiveLines(sys.stderr) if flags.live else err
+        # One --wait-timeout for both: the queue behind the team's limits, then the trainings.
+        left = None if flags.wait_timeout is None else flags.wait_timeout - time.monotonic()
         outcome = await wait_for_trainings(
-            client, outcome, show, interval=flags.poll_interval, timeout=flags.wait_timeout
+            client,
+            outcome,
+            show,
+            interval=flags.poll_interval,
+            timeout=None if left is None else max(left + started, 0.0),
         )
     return outcome
 

@@ -19,6 +19,7 @@ def run_sandbox_serve(
     api_secret: str | None,
     environ: Mapping[str, str],
     deviate: Sequence[str] = (),
+    limits: Mapping[str, float] | None = None,
 ) -> int:
     config = serve.resolve(
         host=host,
@@ -29,9 +30,13 @@ def run_sandbox_serve(
         api_secret=api_secret,
         deviate=deviate,
         env=environ,
+        limits=limits or {},
     )
     creds = "documented default credentials" if config.default_credentials else "your credentials"
     print(f"sandbox API on {config.url} (state: {config.db}, speed x{config.speed:g}, {creds})")
+    lim = config.limits
+    cooldown = f", launch cooldown {lim.launch_cooldown_s:g} s" if lim.launch_cooldown_s else ""
+    print(f"team limits: {lim.max_parallel_trainings} parallel trainings{cooldown}")
     if on := config.deviations.on():
         print(f"deviating from the documented API: {', '.join(on)}")
     print("costs are simulated; press Ctrl+C to stop", flush=True)

@@ -15,6 +15,7 @@ from trainops.render.phrases import (
     PENDING,
     clean,
     cost_text,
+    deferred_sentence,
     describe_change,
     describe_training,
     empty_sentence,
@@ -44,6 +45,7 @@ RESULT_LABELS = {
     "skipped": "⏭️ skipped",
     "unrecorded": "⚠️ unrecorded",
     "blocked": "✋ needs a person",
+    "deferred": "⏸️ deferred",
 }
 MAX_WHY = 140
 
@@ -176,11 +178,15 @@ def render_outcome_markdown(outcome: Outcome) -> str:
     elif n["blocked"]:
         s = "s" if n["blocked"] != 1 else ""
         verdict = f"✋ **{n['blocked']} training{s} waiting for a person in Scenario's web app**"
+    elif n["deferred"]:
+        verdict = f"⏸️ **{escape(deferred_sentence(outcome) or '')}**"
     elif outcome.models:
         verdict = f"✅ **Applied: {n['done']} done, {n['skipped']} skipped**"
     else:
         verdict = "✅ **Nothing was applied**"
     lines = ["### trainops apply", "", verdict]
+    if n["deferred"] and not verdict.startswith("⏸️"):  # a worse verdict hides it otherwise
+        lines += ["", f"⏸️ {escape(deferred_sentence(outcome) or '')}"]
     if outcome.models:
         lines += [
             "",

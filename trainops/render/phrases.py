@@ -27,7 +27,14 @@ from trainops.redact import redact, strip_bidi
 
 SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
-RESULT_SYMBOLS = {"done": "✓", "failed": "✗", "skipped": "·", "unrecorded": "?", "blocked": "!"}
+RESULT_SYMBOLS = {
+    "done": "✓",
+    "failed": "✗",
+    "skipped": "·",
+    "unrecorded": "?",
+    "blocked": "!",
+    "deferred": "…",
+}
 # Professional voice cloning waits here for a person to read a captcha aloud in the web app
 # (`ready-for-captcha`: again, after a recoverable failure).
 CAPTCHA_STAGES = frozenset({"pending-captcha", "ready-for-captcha"})
@@ -217,6 +224,7 @@ def outcome_summary(outcome: Outcome) -> str:
     n = outcome.counts()
     unrecorded = f", {n['unrecorded']} unrecorded" if n["unrecorded"] else ""
     unrecorded += f", {n['blocked']} waiting for a person" if n["blocked"] else ""
+    unrecorded += f", {n['deferred']} deferred" if n["deferred"] else ""
     unknown = sum(1 for m in outcome.models if m.result == "unrecorded" and m.cost is None)
     s = "s" if unknown != 1 else ""
     uncounted = f" (not counting {unknown} training{s} that may have started)" if unknown else ""
@@ -224,3 +232,15 @@ def outcome_summary(outcome: Outcome) -> str:
         f"Apply: {n['done']} done, {n['failed']} failed, {n['skipped']} skipped{unrecorded}. "
         f"Cost: {format_cu(outcome.total_cost)} CU{uncounted}."
     )
+
+
+def deferred_sentence(outcome: Outcome) -> str | None:
+    """`3 trainings deferred by the team's limit of 1 parallel training: the next apply starts
+    them`, or None when none was deferred."""
+    deferred = [m for m in outcome.models if m.result == "deferred"]
+    if not deferred:
+        return None
+    limits = list(dict.fromkeys(clean(m.deferred_by or "the team's limits") for m in deferred))
+    n = len(deferred)
+    s, them = ("s", "them") if n != 1 else ("", "it")
+    return f"{n} training{s} deferred by {' and '.join(limits)}: the next apply starts {them}"

@@ -20,6 +20,7 @@ from trainops.render.phrases import (
     SYMBOLS,
     clean,
     cost_text,
+    deferred_sentence,
     describe_change,
     describe_training,
     empty_sentence,
@@ -124,4 +125,5 @@ def render_outcome_text(outcome: Outcome, *, color: bool) -> str:
     lines = [f"  {paint(RESULT_SYMBOLS[m.result])} {outcome_line(m)}" for m in outcome.models]
     if not lines:
         lines = ["Nothing was applied."]
-    return "\n".join([*lines, "", outcome_summary(outcome)]) + "\n"
+    tail = [t for t in (deferred_sentence(outcome), outcome_summary(outcome)) if t]
+    return "\n".join([*lines, "", *tail]) + "\n"

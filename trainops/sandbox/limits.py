@@ -1,5 +1,6 @@
 """Team limits the real API enforces (concurrent trainings, a launch cooldown, a dataset ceiling),
-each configurable per server."""
+each configurable per server (`create_app(limits=...)`, `trainops sandbox serve` flags, or
+`POST /v1/_sandbox/limits` on a running server)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Limits:
-    """Permissive defaults so examples and tests never hit them unless they mean to."""
+    """The defaults are a small team's: two trainings at once (so the quickstart and the tests
+    queue behind the cap, as small plans do), no launch cooldown, a dataset ceiling that
+    examples never reach."""
 
     max_dataset_images: int = 10000  # training images across the team's models
-    max_parallel_trainings: int = 100  # trainings running at once (0 = plan allows none)
+    max_parallel_trainings: int = 2  # trainings running at once (0 = plan allows none)
     launch_cooldown_s: float = 0.0  # minimum seconds between two training launches
 
     def merged(self, changes: dict[str, Any]) -> Limits:

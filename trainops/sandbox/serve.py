@@ -12,6 +12,7 @@ import uvicorn
 from trainops.errors import ConfigError
 from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
 from trainops.sandbox.deviations import Deviations
+from trainops.sandbox.limits import Limits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -29,6 +30,7 @@ class ServeConfig:
     api_key: str
     api_secret: str
     deviations: Deviations = field(default_factory=Deviations)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def default_credentials(self) -> bool:
@@ -59,6 +61,7 @@ def resolve(
     api_secret: str | None = None,
     deviate: Sequence[str] = (),
     env: Mapping[str, str],
+    limits: Mapping[str, float] | None = None,
 ) -> ServeConfig:
     """Flags win over the environment, which wins over the documented defaults."""
     key = api_key or env.get(ENV_KEY) or SANDBOX_API_KEY
@@ -71,7 +74,11 @@ def resolve(
         deviations = Deviations.of(deviate)
     except ValueError as exc:
         raise ConfigError(f"--deviate: {exc}") from None
-    config = ServeConfig(host, port, db, speed, key, secret, deviations)
+    try:
+        team = Limits().merged(dict(limits or {}))
+    except ValueError as exc:
+        raise ConfigError(f"team limits: {exc}", hint="pass a number of 0 or more") from None
+    config = ServeConfig(host, port, db, speed, key, secret, deviations, team)
     if not is_loopback(host) and config.default_credentials:
         raise ConfigError(
             f"refusing to serve on {host} with the documented default credentials",
@@ -89,5 +96,6 @@ def serve(config: ServeConfig) -> None:
         api_secret=config.api_secret,
         speed=config.speed,
         deviations=config.deviations,
+        limits=config.limits,
     )
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", lifespan="off")

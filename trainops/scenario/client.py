@@ -228,21 +228,30 @@ class Scenario:
 
     # --- models --------------------------------------------------------------------------------
 
-    async def list_models(self, *, include_deleted: bool = False) -> list[LiveModel]:
+    async def list_models(
+        self, *, include_deleted: bool = False, status: str | None = None
+    ) -> list[LiveModel]:
         """Every private model of the team, all pages (the API cannot filter private by tag).
-        Known from the listing only (`complete=False`): its images are a preview."""
-        pages = self.model_pages(include_deleted=include_deleted)
+        Known from the listing only (`complete=False`): its images are a preview. `status` is
+        one of the SDK's values (`training`, ...): the API ignores one it does not know, so a
+        caller checks each model's status again."""
+        pages = self.model_pages(include_deleted=include_deleted, status=status)
         return [m async for page in pages for m in page]
 
     async def model_pages(
-        self, *, page_size: int = LIST_PAGE_SIZE, include_deleted: bool = False
+        self,
+        *,
+        page_size: int = LIST_PAGE_SIZE,
+        include_deleted: bool = False,
+        status: str | None = None,
     ) -> AsyncIterator[list[LiveModel]]:
         """The models of `list_models`, a page at a time, so a caller can work on one page while
         the next is fetched. A model carrying `deletedAt` (soft-deleted, e.g. in the web app) is
         gone for its user and left out, unless `include_deleted`."""
-        async for page in self._pages(
-            "list models", "/models", {"pageSize": page_size}, model_page
-        ):
+        params: dict[str, object] = {"pageSize": page_size}
+        if status is not None:
+            params["status"] = status
+        async for page in self._pages("list models", "/models", params, model_page):
             yield [m for m in page if include_deleted or m.deleted_at is None]
 
     async def _pages(

@@ -17,8 +17,10 @@ ambiguous for a create (the API may have acted before the proxy answered).
 
 A 429 naming a team limit (`actionName` or `action`, `actionLimit`) or a cooldown
 (`remainingSeconds`) raises `QuotaError` at once, whatever the kind: a quick retry cannot lift
-it; only time can. The fields are read at the top level and inside `details`, an object or a
-list of objects (Scenario's training guide names them there).
+it. Time lifts a cooldown or the cap on parallel trainings (`QuotaError.waitable`: apply defers
+or queues the training, `trainops.schedule`), never a dataset ceiling. The fields are read at
+the top level and inside `details`, an object or a list of objects (Scenario's training guide
+names them there).
 """
 
 from __future__ import annotations
@@ -34,8 +36,15 @@ import httpx
 
 from trainops.backoff import RetryPolicy, backoff
 from trainops.desired import SECRET_PARAMETERS
-from trainops.errors import AmbiguousWriteError, ApiError, ConfigError, QuotaError
-from trainops.redact import bounded, register
+from trainops.errors import (
+    DATASET_IMAGES,
+    PARALLEL_TRAINING,
+    AmbiguousWriteError,
+    ApiError,
+    ConfigError,
+    QuotaError,
+)
+from trainops.redact import bounded, redact, register
 from trainops.scenario.parse import number
 from trainops.scenario.replies import BadReply
 from trainops.scenario.wire import StatusError
@@ -197,13 +206,32 @@ def _quota(what: str, message: str, body: object) -> QuotaError | None:
         )
     if action is not None or limit is not None:
         ceiling = f" (limit {limit:g})" if limit is not None else ""
-        return QuotaError(
+        error = QuotaError(
             f"{what}: team limit reached for {action or 'this action'}{ceiling}: {message}",
             action=str(action) if action else None,
             limit=limit,
-            hint="free capacity (finish or cancel trainings, remove images) or raise the plan",
         )
+        error.hint = redact(_quota_hint(error))  # as TrainopsError does: `action` is the API's
+        return error
     return None
+
+
+def _quota_hint(error: QuotaError) -> str:
+    """What lifts the limit: time for the cap on parallel trainings, the team's plan or its
+    data for the others (waiting does not lift a dataset ceiling)."""
+    if error.waitable:
+        return (
+            f"{error.limit_text} is reached: the training starts once one of the team's running "
+            "trainings ends (apply again then, or apply --wait to queue behind it)"
+        )
+    if error.action == PARALLEL_TRAINING:
+        return "the team's plan allows no parallel training: raise the plan"
+    if error.action == DATASET_IMAGES:
+        return (
+            f"{error.limit_text} is reached and waiting does not lift it: remove training "
+            "images from the team's models, or raise the plan"
+        )
+    return "free capacity (finish or cancel trainings, remove images) or raise the plan"
 
 
 def _flatten(body: object) -> dict[str, object]:
