@@ -239,4 +239,6 @@ def test_a_refused_merge_is_replanned_for_the_pr_and_then_applies(
     assert cli("plan", "--sandbox", "--comment", "--pr", "7") == 0
     assert "gamma" in str(plan_comment(fake_github)["body"])  # the plan to approve, in place
     assert cli(*APPLY, "--sandbox", "--pr", "7") == 0, cli.err
-    assert jobs(ws) == {"Alpha": 1, "Beta": 1, "Gamma": 1}
+    # The sandbox is a small team (2 parallel trainings): the third waits for the next apply.
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1, "Gamma": 0}
+    assert "deferred by the team's limit of 2 parallel trainings" in cli.out
