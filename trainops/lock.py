@@ -5,8 +5,9 @@ models, like every other record of trainops (`trainops.tags`):
 - home:  an empty model, `trainops apply lock (<workspace>)` of type `HOME_TYPE`, tagged
          `trainops-lockmodel:<workspace slug>`; created by the first apply, never trained, found
          by listing the team's models (private models cannot be filtered by tag). Two first
-         applies at once may each create one: homes are never deleted, and a lock is taken on
-         every home found, so any two applies share at least the oldest home they both saw.
+         applies at once may each create one: a lock is taken on every home found, and homes
+         are never deleted, so what an apply finds includes every home an earlier one found:
+         any two applies lock on at least one home in common.
 - lock:  a tag `trainops-lock:<expires, unix seconds>.<lock id>/<holder>` on every home; the
          holder says who (user@host:pid, or the GitHub Actions run), never a secret.
 
@@ -97,9 +98,10 @@ def holder_of(environ: Mapping[str, str]) -> str:
         return _fit(own)
     run, repo = environ.get("GITHUB_RUN_ID"), environ.get("GITHUB_REPOSITORY")
     if environ.get("GITHUB_ACTIONS") == "true" and run:
-        whole = f"gh:{repo or 'unknown'}/{run}"
+        whole = _clean(f"{repo or 'unknown'}/{run}")
         # The run id is what tells one run from another: cut the repository, never the id.
-        return _fit(whole) if len(whole) <= HOLDER_MAX else "gh:.." + _fit(whole)[-HOLDER_MAX + 5 :]
+        room = HOLDER_MAX - len("gh:")
+        return "gh:" + (whole if len(whole) <= room else ".." + whole[-room + 2 :])
     import getpass
     import os
     import socket
@@ -114,7 +116,11 @@ def holder_of(environ: Mapping[str, str]) -> str:
 
 
 def _fit(text: str) -> str:
-    return re.sub(r"[^a-z0-9:._@/-]+", "-", text.lower())[:HOLDER_MAX] or "someone"
+    return _clean(text)[:HOLDER_MAX] or "someone"
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[^a-z0-9:._@/-]+", "-", text.lower())
 
 
 def _shown_holder(holder: str) -> str:
@@ -125,8 +131,9 @@ def _shown_holder(holder: str) -> str:
 
 
 def _duration(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s} s" if s < 120 else f"{round(s / 60)} min"
+    if seconds < 10:
+        return f"{round(seconds, 1):g} s"
+    return f"{round(seconds)} s" if seconds < 120 else f"{round(seconds / 60)} min"
 
 
 def new_lock_id() -> str:
@@ -192,16 +199,19 @@ async def held(
     timeout: float = 0.0,
     poll: float = 5.0,
     ttl: float = TTL,
+    renew_every: float | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Lock]:
     """The workspace's apply lock, held while the block runs and released after it (also on an
     error and on ^C). Another apply's live lock is waited for up to `timeout` seconds, polling
-    every `poll`, then `LockedError`; an expired one is taken over with a warning."""
+    every `poll`, then `LockedError`; an expired one is taken over with a warning. The lock
+    lives `ttl` seconds, renewed every `renew_every` (default: a third of it)."""
     homes = await _homes_or_new(client, workspace)
     waiter = _Waiter(workspace, timeout, poll, warn)
     mine = await _take(client, workspace, homes, holder, warn, waiter, ttl, clock)
     state = {"lock": mine}
-    renewer = asyncio.create_task(_renew(client, homes, state, warn, ttl, clock))
+    every = ttl / 3 if renew_every is None else renew_every
+    renewer = asyncio.create_task(_renew(client, homes, state, warn, ttl, every, clock))
     try:
         yield mine
     finally:
@@ -291,12 +301,15 @@ async def _renew(
     state: dict[str, Lock],
     warn: Callable[[str], None],
     ttl: float,
+    every: float,
     clock: Callable[[], float],
 ) -> None:
     while True:
-        await asyncio.sleep(ttl / 3)
+        await asyncio.sleep(every)
         old = state["lock"]
         new = Lock(id=old.id, holder=old.holder, expires=int(clock() + ttl))
+        if new == old:  # within the same second: adding and removing one tag would remove it
+            continue
         try:
             kept = await _write(client, homes, new, old)
         except ApiError as exc:  # the next round tries again, before the lock expires
@@ -304,10 +317,14 @@ async def _renew(
             continue
         state["lock"] = new
         if not kept:
+            # Someone removed it (unlock, or a takeover after it expired): adding it back
+            # would let two applies hold it. Take the new tag off and say so, once.
+            await _release(client, homes, new, warn)
             warn(
                 f"the apply lock {old.id} of this apply was removed (`trainops unlock`, or taken "
                 "over after it expired): another apply may act on this workspace now"
             )
+            return
 
 
 async def _release(
