@@ -13,6 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.support.aio import synchronous
+from tests.support.locks import locks_on, plant
 from tests.support.workspace import client_for
 from trainops.errors import ConfigError, LockedError
 from trainops.lock import (
@@ -32,17 +33,7 @@ WS = "e2e"
 
 
 async def _locks(client: Scenario) -> list[Lock]:
-    homes = await find_homes(client, WS)
-    models = await client.get_models_bulk(homes, all_training_images=False)
-    return [lock for m in models for t in m.tags if (lock := parse_lock(t)) is not None]
-
-
-async def _plant(client: Scenario, lock: Lock) -> None:
-    """A lock another apply left: written as that apply wrote it, on the workspace's home."""
-    async with held(client, WS, holder="setup", warn=lambda _: None):
-        pass  # makes the home
-    (home,) = await find_homes(client, WS)
-    await client.update_tags(home, add=[lock.tag])
+    return await locks_on(client, WS)
 
 
 @synchronous
@@ -120,7 +111,7 @@ async def test_waiting_ends_at_the_timeout(tmp_path: Path, sandbox: Starlette) -
         held(client, WS, holder="a", warn=print),
     ):
         start = time.monotonic()
-        with pytest.raises(LockedError, match="after waiting 0.2 s: a "):
+        with pytest.raises(LockedError, match=r"after waiting 0\.2 s: a "):
             async with held(client, WS, holder="b", warn=print, timeout=0.2, poll=0.05):
                 pass
         assert 0.2 <= time.monotonic() - start < 2
@@ -133,7 +124,7 @@ async def test_an_expired_lock_is_taken_over_with_a_warning_naming_its_holder(
     said: list[str] = []
     dead = Lock(id="zzzzzz", holder="bob@ci-runner:77", expires=int(time.time()) - 300)
     async with client_for(sandbox, tmp_path) as client:
-        await _plant(client, dead)
+        await plant(client, WS, dead)
         async with held(client, WS, holder="a", warn=said.append) as mine:
             assert await _locks(client) == [mine]
         assert said == [
