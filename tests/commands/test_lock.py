@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.support.locks import locks_in, locks_on, plant_in
 from tests.support.sandbox import Serve, api_env
 from tests.support.workspace import app_for, client_for, jobs, jobs_by_model
 from trainops.lock import Lock, held
+from trainops.sandbox import Fault
 
 WS = "e2e"  # the `ws` fixture's workspace
 
@@ -125,23 +127,45 @@ async def _jobs_on(app: object, ws: Path) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("wait", [False, True], ids=["stop", "lock-timeout"])
-def test_two_applies_at_once_train_each_model_once(ws: Path, serve: Serve, wait: bool) -> None:
+def test_a_second_apply_while_one_runs_stops_or_waits_and_each_model_trains_once(
+    ws: Path, serve: Serve, wait: bool
+) -> None:
+    # Each trigger takes a second: the first apply holds the lock while the second starts.
+    app = app_for(ws, faults=(Fault("PUT", r"/train$", "latency", seconds=1.0),))
+    url = serve(app)
+    first = _apply(ws, url, "ci-run")
+    _until(lambda: bool(locks_in(ws, WS, app)), first)
+    second = _apply(ws, url, "laptop", *(("--lock-timeout", "60") if wait else ()))
+    (out1, err1), (out2, err2) = first.communicate(timeout=120), second.communicate(timeout=120)
+    assert (first.returncode, second.returncode) == (0, 0 if wait else 75), (err1, err2)
+    assert out1.count("training started (job") == 2
+    head = err2.splitlines()[0]
+    if wait:
+        assert head.startswith("warning: waiting up to 60 s for the apply lock of 'e2e': ci-run (")
+        assert "No changes to apply." in out2  # it planned after the first had applied
+    else:
+        assert head.startswith("error: another apply holds the lock of workspace 'e2e': ci-run (")
+        assert out2 == ""
+    assert _jobs_on(app, ws) == {"Alpha": 1, "Beta": 1}
+    assert locks_in(ws, WS, app) == []
+
+
+def test_two_applies_started_together_train_each_model_once(ws: Path, serve: Serve) -> None:
     app = app_for(ws)
     url = serve(app)
-    flags = ("--lock-timeout", "60") if wait else ()
-    procs = {name: _apply(ws, url, name, *flags) for name in ("first", "second")}
-    done = {name: p.communicate(timeout=120) for name, p in procs.items()}
-    codes = {name: p.returncode for name, p in procs.items()}
-    assert sorted(codes.values()) in ([0, 0], [0, 75]), done
-    for name, code in codes.items():
-        if code == 75:  # stopped at once: by the other one, named
-            other = "second" if name == "first" else "first"
-            err = done[name][1]
-            assert err.startswith(
-                f"error: another apply holds the lock of workspace 'e2e': {other} ("
-            )
+    procs = [_apply(ws, url, name, "--lock-timeout", "60") for name in ("a", "b")]
+    done = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], done
+    assert sum(out.count("training started (job") for out, _ in done) == 2
     assert _jobs_on(app, ws) == {"Alpha": 1, "Beta": 1}
-    assert sum(out.count("training started (job") for out, _ in done.values()) == 2
+
+
+def _until(ready: Callable[[], bool], proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while not ready():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 @synchronous
@@ -153,11 +177,7 @@ async def _locked_and_triggered(app: object, ws: Path) -> bool:
 def test_ctrl_c_during_apply_releases_the_lock(ws: Path, serve: Serve) -> None:
     app = app_for(ws, speed=0.05)  # trainings last minutes: apply --wait is still following them
     proc = _apply(ws, serve(app), "laptop", "--wait")
-    deadline = time.monotonic() + 60
-    while not _locked_and_triggered(app, ws):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _until(lambda: _locked_and_triggered(app, ws), proc)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
