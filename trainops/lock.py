@@ -189,6 +189,45 @@ async def _write(
 # --- taking, holding, releasing ----------------------------------------------------------------
 
 
+class Holding:
+    """The lock an apply holds: its tag now (renewal changes it), and `check`."""
+
+    def __init__(
+        self,
+        client: Scenario,
+        workspace: str,
+        homes: Sequence[str],
+        lock: Lock,
+        clock: Callable[[], float],
+    ) -> None:
+        self.client, self.workspace, self.homes, self.clock = client, workspace, homes, clock
+        self.lock = lock
+
+    @property
+    def id(self) -> str:
+        return self.lock.id
+
+    @property
+    def holder(self) -> str:
+        return self.lock.holder
+
+    async def check(self) -> None:
+        """`LockedError` unless the lock is still there and live: after the event loop was
+        blocked (a confirmation prompt) nothing renewed it, and it may have expired and been
+        taken over meanwhile."""
+        now = self.clock()
+        live = [lock for lock in await _locks_on(self.client, self.homes) if lock.expires > now]
+        if self.lock in live:
+            return
+        others = "; ".join(lock.describe(now) for lock in live if lock.id != self.id)
+        raise LockedError(
+            f"this apply no longer holds the lock of workspace {self.workspace!r} (lock "
+            f"{self.id}): it expired while the apply waited"
+            + (f", and another apply holds it now: {others}" if others else ""),
+            hint="nothing was changed: run apply again (it plans again from what is live then)",
+        )
+
+
 @asynccontextmanager
 async def held(
     client: Scenario,
@@ -201,7 +240,7 @@ async def held(
     ttl: float = TTL,
     renew_every: float | None = None,
     clock: Callable[[], float] = time.time,
-) -> AsyncIterator[Lock]:
+) -> AsyncIterator[Holding]:
     """The workspace's apply lock, held while the block runs and released after it (also on an
     error and on ^C). Another apply's live lock is waited for up to `timeout` seconds, polling
     every `poll`, then `LockedError`; an expired one is taken over with a warning. The lock
@@ -209,15 +248,15 @@ async def held(
     homes = await _homes_or_new(client, workspace)
     waiter = _Waiter(workspace, timeout, poll, warn)
     mine = await _take(client, workspace, homes, holder, warn, waiter, ttl, clock)
-    state = {"lock": mine}
+    holding = Holding(client, workspace, homes, mine, clock)
     every = ttl / 3 if renew_every is None else renew_every
-    renewer = asyncio.create_task(_renew(client, homes, state, warn, ttl, every, clock))
+    renewer = asyncio.create_task(_renew(holding, warn, ttl, every))
     try:
-        yield mine
+        yield holding
     finally:
         renewer.cancel()
         await asyncio.gather(renewer, return_exceptions=True)
-        await _release(client, homes, state["lock"], warn)
+        await _release(client, homes, holding.lock, warn)
 
 
 async def _take(
@@ -295,19 +334,12 @@ def _locked(workspace: str, shown: str, ids: Sequence[str], timeout: float) -> L
     )
 
 
-async def _renew(
-    client: Scenario,
-    homes: Sequence[str],
-    state: dict[str, Lock],
-    warn: Callable[[str], None],
-    ttl: float,
-    every: float,
-    clock: Callable[[], float],
-) -> None:
+async def _renew(holding: Holding, warn: Callable[[str], None], ttl: float, every: float) -> None:
+    client, homes = holding.client, holding.homes
     while True:
         await asyncio.sleep(every)
-        old = state["lock"]
-        new = Lock(id=old.id, holder=old.holder, expires=int(clock() + ttl))
+        old = holding.lock
+        new = Lock(id=old.id, holder=old.holder, expires=int(holding.clock() + ttl))
         if new == old:  # within the same second: adding and removing one tag would remove it
             continue
         try:
@@ -315,7 +347,7 @@ async def _renew(
         except ApiError as exc:  # the next round tries again, before the lock expires
             warn(f"could not renew the apply lock {old.id}: {exc.message}")
             continue
-        state["lock"] = new
+        holding.lock = new
         if not kept:
             # Someone removed it (unlock, or a takeover after it expired): adding it back
             # would let two applies hold it. Take the new tag off and say so, once.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,10 +19,13 @@ import pytest
 
 from tests.support.aio import synchronous
 from tests.support.cli import Cli
-from tests.support.locks import locks_in, locks_on, plant_in
+from tests.support.locks import locks_in, locks_on, plant, plant_in
 from tests.support.sandbox import Serve, api_env
 from tests.support.workspace import app_for, client_for, jobs, jobs_by_model
-from trainops.lock import Lock, held
+from trainops.commands.apply import ApplyFlags, run_apply
+from trainops.commands.common import Target
+from trainops.errors import LockedError
+from trainops.lock import Lock, held, unlock
 from trainops.sandbox import Fault
 
 WS = "e2e"  # the `ws` fixture's workspace
@@ -104,6 +108,34 @@ def test_lock_timeout_waits_for_the_other_apply_to_finish(ws: Path, cli: Cli) ->
     first = cli.err.splitlines()[0]
     assert first.startswith("warning: waiting up to 30 s for the apply lock of 'e2e': laptop (")
     assert jobs(ws) == {"Alpha": 1, "Beta": 1}
+
+
+@synchronous
+async def _taken_over(ws: Path) -> None:
+    """As if this apply's lock expired and another apply took it over."""
+    async with client_for(app_for(ws), ws) as client:
+        for lock in await locks_on(client, WS):
+            await unlock(client, WS, lock.id)
+        await plant(client, WS, _live("laptop"))
+
+
+def test_a_lock_lost_while_the_prompt_waited_stops_apply_before_any_change(ws: Path) -> None:
+    def confirm(_question: str) -> bool:
+        # The answer comes late: the lock expired meanwhile (a thread: this one runs the loop).
+        other = threading.Thread(target=_taken_over, args=(ws,))
+        other.start()
+        other.join()
+        return True
+
+    target = Target(sandbox=True, cwd=ws)
+    with pytest.raises(LockedError) as caught:
+        run_apply(target, ApplyFlags(), interactive=True, confirm=confirm)
+    assert re.sub(r"lock \w{6}\)", "lock ID)", caught.value.message) == (
+        "this apply no longer holds the lock of workspace 'e2e' (lock ID): it expired while the "
+        "apply waited, and another apply holds it now: laptop (lock q7kx2m, expires in 10 min "
+        "unless renewed)"
+    )
+    assert jobs(ws) == {}
 
 
 def _apply(ws: Path, url: str, holder: str, *argv: str) -> subprocess.Popen[str]:

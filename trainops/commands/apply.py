@@ -70,7 +70,9 @@ async def _apply(
 ) -> int:
     async with (
         target.client_before(load) as client,
-        apply_lock(client, load, target, timeout=flags.lock_timeout, poll=flags.poll_interval),
+        apply_lock(
+            client, load, target, timeout=flags.lock_timeout, poll=flags.poll_interval
+        ) as lock,
     ):
         desired, plan = await _the_plan(client, load, flags, target)
         _check_prune(desired, plan, flags)
@@ -89,6 +91,7 @@ async def _apply(
             if not confirm("Apply this plan? Only 'yes' is accepted: "):
                 err("Apply cancelled: nothing was changed.")
                 return EXIT_ERROR
+            await lock.check()  # the prompt blocked its renewal: it may have expired
         outcome = await _run(client, plan, desired, flags, target)
     print(render_outcome_text(outcome, color=color), end="")
     if pr is not None:

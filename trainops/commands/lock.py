@@ -13,7 +13,7 @@ from trainops.commands import EXIT_OK
 from trainops.commands.common import Target
 from trainops.commands.handler import err
 from trainops.errors import ManifestError
-from trainops.lock import held, holder_of, unlock
+from trainops.lock import Holding, held, holder_of, unlock
 from trainops.scenario.client import Scenario
 
 
@@ -25,7 +25,7 @@ async def apply_lock(
     *,
     timeout: float,
     poll: float,
-) -> AsyncIterator[None]:
+) -> AsyncIterator[Holding]:
     """The workspace's apply lock around the block: taken before the live state is read, so
     the plan the block makes and applies is made from what no other apply is changing.
     `load` names the workspace (cache it: the block loads again)."""
@@ -37,8 +37,8 @@ async def apply_lock(
         warn=lambda text: err(f"warning: {text}"),
         timeout=timeout,
         poll=poll,
-    ):
-        yield
+    ) as holding:
+        yield holding
 
 
 def run_unlock(target: Target, lock_id: str) -> int:
