@@ -193,6 +193,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also NaN
+        raise argparse.ArgumentTypeError("must be a number of seconds, at least 0")
+    return value
+
+
 def _target(args: argparse.Namespace) -> Target:
     import os
 
@@ -335,6 +342,14 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="check the plan does no more than the one reviewed in the merged pull request",
     )
     _add_pr_flag(p)
+    p.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another apply of the workspace to release its lock "
+        "(default 0: stop at once, exit 75, naming its holder)",
+    )
     p.set_defaults(handler=_apply)
 
 
@@ -358,6 +373,7 @@ def _apply(args: argparse.Namespace) -> int:
         pr=args.pr,
         probe=not args.no_probe,
         live=sys.stderr.isatty() and "CI" not in os.environ,
+        lock_timeout=args.lock_timeout,
     )
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     return run_apply(
@@ -366,6 +382,32 @@ def _apply(args: argparse.Namespace) -> int:
         color=_color(args),
         interactive=interactive,
         confirm=lambda q: input(q).strip() == "yes",
+    )
+
+
+def _add_unlock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "unlock",
+        help="remove an apply lock left by an apply that stopped without releasing it",
+        description="Remove the workspace's apply lock LOCK_ID, whoever holds it (the lock id "
+        "is in the message of the apply it stopped). Only for a lock whose apply is no longer "
+        "running: a lock also expires by itself 10 minutes after its apply stopped renewing it.",
+    )
+    p.add_argument("lock_id", metavar="LOCK_ID", help="the lock to remove")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="a manifest or directory (default: .)")
+    _add_sandbox_flag(p)
+    p.set_defaults(handler=_unlock)
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    import os
+
+    from trainops.commands.common import Target
+    from trainops.commands.lock import run_unlock
+
+    return run_unlock(
+        Target(paths=tuple(args.paths), sandbox=args.sandbox, environ=dict(os.environ)),
+        args.lock_id,
     )
 
 
@@ -465,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trainops",
         description="Training as code for the Scenario API: manifests in git, plan, apply.",
         epilog="exit codes: 0 ok/no changes, 1 error, 2 changes (--detailed-exitcode, drift), "
-        "3 internal bug, 130 interrupted",
+        "3 internal bug, 75 another apply holds the lock, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -475,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_plan,
         _add_apply,
         _add_drift,
+        _add_unlock,
         _add_status,
         _add_import,
         _add_doctor,

@@ -12,7 +12,8 @@ TrainopsError                 any user-fixable failure (exit 1)
 │   └── CaptionError          a caption the model's read does not show as set: not trained
 ├── LiveStateError            the live models are ambiguous (two claim one manifest)
 ├── UnsafePlanError           the plan breaks a safety gate (budget, max-cost)
-└── StalePlanError            a saved plan no longer matches manifests, images or live state
+├── StalePlanError            a saved plan no longer matches manifests, images or live state
+└── LockedError               another apply holds the workspace's apply lock (exit 75)
 
 Interrupted (a KeyboardInterrupt, exit 130): ^C during apply, saying what may still run.
 """
@@ -183,3 +184,8 @@ class TagWriteError(ApiError):
 class CaptionError(ApiError):
     """A caption the model's read does not show as it was set: training on it would learn other
     captions than the manifests declare, so that model is not trained."""
+
+
+class LockedError(TrainopsError):
+    """Another apply holds the workspace's apply lock (`trainops.lock`): nothing was changed,
+    and running again later is the fix, hence its own exit code (75, sysexits' EX_TEMPFAIL)."""

@@ -20,7 +20,9 @@ def test_prune_refuses_while_a_manifest_declared_nothing(cli: Cli, ws: Path) -> 
     assert "beta/model.yaml" in cli.err
     assert "refusing to delete" in cli.err
     assert sorted(
-        m.name for m in all_models(ws) if not m.name.startswith("trainops price probe")
+        m.name
+        for m in all_models(ws)
+        if not m.name.startswith(("trainops price probe", "trainops apply lock"))
     ) == [
         "Alpha",
         "Beta",
@@ -36,7 +38,9 @@ def test_without_prune_an_empty_manifest_is_a_warning_and_apply_goes_on(cli: Cli
 
     assert "beta/model.yaml" in cli.err
     assert sorted(
-        m.name for m in all_models(ws) if not m.name.startswith("trainops price probe")
+        m.name
+        for m in all_models(ws)
+        if not m.name.startswith(("trainops price probe", "trainops apply lock"))
     ) == [
         "Alpha",
         "Beta",

@@ -23,6 +23,7 @@ from trainops.apply import ApplyOptions, apply_plan
 from trainops.backoff import RetryPolicy
 from trainops.desired import Desired
 from trainops.live import LiveModel
+from trainops.lock import HOME_PREFIX
 from trainops.plan import Outcome, Plan
 from trainops.sandbox import Fault, Limits, create_app
 from trainops.sandbox.client import SANDBOX_DB, sandbox_client
@@ -161,10 +162,10 @@ def results(outcome: Outcome) -> dict[str, str]:
 
 
 async def managed_models(client: Scenario) -> list[LiveModel]:
-    """Every model but the price probes (empty models plan creates to dry-run new ones)."""
-    return [
-        m for m in await client.list_models() if not any(t.startswith(PROBE_PREFIX) for t in m.tags)
-    ]
+    """Every model but the price probes (empty models plan creates to dry-run new ones) and the
+    lock model (where apply keeps the workspace's lock, `trainops.lock`)."""
+    markers = (PROBE_PREFIX, HOME_PREFIX)
+    return [m for m in await client.list_models() if not any(t.startswith(markers) for t in m.tags)]
 
 
 async def jobs_by_model(client: Scenario) -> dict[str, int]:

@@ -6,6 +6,7 @@ The exit codes are a documented contract (README "Exit codes"), defined here onc
   1    a user-fixable error (invalid manifest, API refusal, failed training, ...)
   2    with --detailed-exitcode: the plan has changes
   3    an internal bug in trainops
+  75   apply: another apply holds the workspace's lock; nothing was changed (try again later)
   130  interrupted
 """
 
@@ -13,4 +14,5 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_BUG = 3
+EXIT_LOCKED = 75  # sysexits' EX_TEMPFAIL: a temporary failure, the user is invited to retry
 EXIT_INTERRUPTED = 130

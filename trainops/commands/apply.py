@@ -21,6 +21,7 @@ from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.commands.common import Target, check_secrets, marker_path, warn_all
 from trainops.commands.handler import err
+from trainops.commands.lock import apply_lock
 from trainops.desired import Desired
 from trainops.errors import ConfigError, TrainopsError, UnsafePlanError
 from trainops.plan import Outcome, Plan
@@ -52,6 +53,7 @@ class ApplyFlags:
     pr: int | None = None  # the merged pull request, when the event does not say (dispatch)
     probe: bool = True
     live: bool = False  # redraw --wait progress in place (a terminal), else one line per change
+    lock_timeout: float = 0.0  # seconds to wait for another apply's lock (trainops.lock)
 
 
 def run_apply(
@@ -62,7 +64,9 @@ def run_apply(
     interactive: bool = False,
     confirm: Callable[[str], bool] = lambda _q: False,
 ) -> int:
-    load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
+    load = functools.cache(
+        functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
+    )
     return pipeline.run(_apply(target, flags, load, color, interactive, confirm))
 
 
@@ -74,7 +78,12 @@ async def _apply(
     interactive: bool,
     confirm: Callable[[str], bool],
 ) -> int:
-    async with target.client_before(load) as client:
+    async with (
+        target.client_before(load) as client,
+        apply_lock(
+            client, load, target, timeout=flags.lock_timeout, poll=flags.poll_interval
+        ) as lock,
+    ):
         desired, plan = await _the_plan(client, load, flags, target)
         _check_prune(desired, plan, flags)
         print(render_text(plan, color=color), end="")
@@ -91,6 +100,7 @@ async def _apply(
             if not confirm("Apply this plan? Only 'yes' is accepted: "):
                 err("Apply cancelled: nothing was changed.")
                 return EXIT_ERROR
+            await lock.check()  # the prompt blocked its renewal: it may have expired
         outcome = await _run(client, plan, desired, flags, target)
     print(render_outcome_text(outcome, color=color), end="")
     if pr is not None:

@@ -1,8 +1,8 @@
 """The one error handler: what a command raised, as a message on stderr and an exit code.
 
-A `TrainopsError` is the user's to fix (exit 1, with its diagnostics and hint); ^C is 130 (with
-what may still be running, when the command knows: `Interrupted`); anything else is a bug in
-trainops (exit 3, with the traceback to report).
+A `TrainopsError` is the user's to fix (exit 1, with its diagnostics and hint; 75 when another
+apply holds the lock: `LockedError`); ^C is 130 (with what may still be running, when the command
+knows: `Interrupted`); anything else is a bug in trainops (exit 3, with the traceback to report).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED
-from trainops.errors import Interrupted, ManifestError, TrainopsError
+from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_LOCKED
+from trainops.errors import Interrupted, LockedError, ManifestError, TrainopsError
 from trainops.redact import forget, redact, register_environ, strip_bidi
 
 
@@ -52,7 +52,7 @@ def handle(command: Callable[[], int]) -> int:
         return EXIT_INTERRUPTED
     except TrainopsError as exc:
         report(exc)
-        return EXIT_ERROR
+        return EXIT_LOCKED if isinstance(exc, LockedError) else EXIT_ERROR
     except Exception:
         err("error: an unexpected error occurred (this is a bug in trainops; please report it)")
         err(traceback.format_exc())
