@@ -158,9 +158,9 @@ def test_a_rerun_after_a_partial_failure_applies_the_remainder(
     on_pull_request(cli, tmp_path, fake_github)
     assert cli("plan", "--sandbox", "--comment") == 0
     on_merge(cli, tmp_path, fake_github)
-    home_in(
-        ws, "e2e"
-    )  # the `ws` fixture's workspace: so the fault below hits a model's create, not the lock model's
+    # The lock model first (`e2e`: the `ws` fixture's workspace), so that the fault below hits
+    # a model's create, not the lock model's.
+    home_in(ws, "e2e")
     # One of the two creates fails (a 500 the sandbox answers before creating anything).
     url = serve(app_for(ws, faults=(Fault("POST", r"/models$", "500", times=1),)))
     cli.env.update(api_env(url))

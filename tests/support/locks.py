@@ -44,6 +44,8 @@ async def plant_in(root: Path, workspace: str, lock: Lock) -> None:
 async def home_in(root: Path, workspace: str) -> None:
     """The workspace's lock model, made as the first apply makes it, and no lock on it: a test
     can then fault a model's create without hitting the lock's."""
-    async with client_for(app_for(root), root) as client:
-        async with held(client, workspace, holder="setup", warn=lambda _: None):
-            pass
+    async with (
+        client_for(app_for(root), root) as client,
+        held(client, workspace, holder="setup", warn=lambda _: None),
+    ):
+        pass
