@@ -159,6 +159,8 @@ def test_apply_verifies_and_comments_the_outcome(tmp_path: Path) -> None:
         "--verify-reviewed",
         "warn",
         "--wait",
+        "--lock-timeout",
+        "900",
     ]
 
 
@@ -182,6 +184,14 @@ def test_apply_can_return_once_the_trainings_are_triggered(tmp_path: Path) -> No
     result, _, argv = run_step("apply", tmp_path, {**env, "INPUT_WAIT": "false"})
     assert result.returncode == 0
     assert "--wait" not in argv
+
+
+def test_apply_waits_for_another_apply_s_lock(tmp_path: Path) -> None:
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false", "INPUT_ON_MISMATCH": "fail"}
+    _, _, argv = run_step("apply", tmp_path, env)
+    assert argv[argv.index("--lock-timeout") + 1] == "900"  # a laptop's apply does not fail CI
+    _, _, argv = run_step("apply", tmp_path, {**env, "INPUT_LOCK_TIMEOUT": "0"})
+    assert argv[argv.index("--lock-timeout") + 1] == "0"
 
 
 def test_secrets_are_masked_line_by_line(tmp_path: Path) -> None:
