@@ -57,10 +57,11 @@ from trainops.errors import Diagnostic, ManifestError
 from trainops.live import Live, LiveModel
 from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
 from trainops.planfile import inputs_digest
-from trainops.tags import FP_LEN
+from trainops.tags import FP_LEN, identity_tag, identity_tags_of
 
 __all__ = ["diff", "inputs_digest"]
 
+_METADATA = "metadata differs: updated without training"
 # pending_at comes from the local clock, a job's createdAt from the API's: allow some skew.
 CLOCK_SKEW_S = 30
 
@@ -83,8 +84,15 @@ def diff(
     ws = desired.workspace.name
     tagged = _tagged(live, ws)
     matched = _match_all(desired, live, tagged)
+    renamed = _renames(desired, tagged, matched)
+    matched.update({key: tagged[old] for key, old in renamed.items()})
     leaked = _leaked_for(desired, live, matched)
-    models = [_plan_model(d, matched[d.key], ws, leaked.get(d.key)) for d in desired.models]
+    models = [
+        _renamed(
+            _plan_model(d, matched[d.key], ws, leaked.get(d.key)), d, matched[d.key], ws, renamed
+        )
+        for d in desired.models
+    ]
     if not partial:
         claimed = {m.id for m in matched.values() if m is not None}
         models += [_orphan(m, desired) for m in tagged.values() if m.id not in claimed]
@@ -137,6 +145,60 @@ def _match_all(
     return out
 
 
+def _renames(
+    desired: Desired, tagged: Mapping[str, LiveModel], matched: Mapping[str, LiveModel | None]
+) -> dict[str, str]:
+    """Key -> the previous key whose live model it takes over: for a manifest with no live
+    model of its own, the one live model tagged with one of its previous names. Two of them is
+    an error: only one can become this model."""
+    out: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for d in desired.models:
+        if d.model_id is not None or matched.get(d.key) is not None:
+            continue
+        found = [old for old in d.previous_names if old in tagged]
+        if len(found) > 1:
+            listed = " and ".join(f"{tagged[old].id} ({old})" for old in found)
+            problems.append(
+                Diagnostic(
+                    d.source.file,
+                    d.source.line,
+                    "metadata.previousNames",
+                    f"live models {listed} are each a previous model of {d.key}",
+                    hint="one live model can become this one: delete the other (or its "
+                    "identity tag), or drop its name from previousNames / moved",
+                )
+            )
+        elif found:
+            out[d.key] = found[0]
+    if problems:
+        raise ManifestError(problems)
+    return out
+
+
+def _renamed(
+    p: ModelPlan, d: DesiredModel, m: LiveModel | None, ws: str, renamed: Mapping[str, str]
+) -> ModelPlan:
+    """`p` as a rename when its live model still carries a previous key: apply re-tags it
+    (never a create); it trains only when its inputs changed too."""
+    old = renamed.get(d.key)
+    if old is None or m is None:
+        if p.action == "create" and d.previous_names and d.model_id is None:
+            names = ", ".join(d.previous_names)
+            why = f"no live model has its previous name{'s' if len(d.previous_names) > 1 else ''} "
+            return dataclasses.replace(p, reasons=(*p.reasons, f"{why}({names}): a new model"))
+        return p
+    drop = tuple(Change("tag", "remove", t) for t in identity_tags_of(m.tags, ws, old))
+    retag_only = all(c.kind == "tag" for c in p.changes) and not p.drift
+    kept = tuple(r for r in p.reasons if not (retag_only and r == _METADATA))
+    how = "; its training inputs changed too: it trains" if p.will_train else ", nothing trains"
+    why = f"renamed from {old}: its live model is re-tagged {identity_tag(ws, d.key)}{how}"
+    action = "rename" if p.action in ("none", "update") else p.action
+    return dataclasses.replace(
+        p, action=action, reasons=(why, *kept), changes=(*p.changes, *drop), renamed_from=old
+    )
+
+
 def _leaked_for(
     desired: Desired, live: Live, matched: Mapping[str, LiveModel | None]
 ) -> dict[str, LiveModel]:
@@ -182,6 +244,8 @@ def _orphan(m: LiveModel, desired: Desired) -> ModelPlan:
         if adopter is not None
         else "no manifest declares it"
     )
+    if (renamed := desired.by_previous_name().get(key)) is not None:
+        why = f"{key} is a previous name of {renamed.key}, which has a live model of its own"
     return ModelPlan(
         key=key,
         action="orphan",
@@ -237,7 +301,7 @@ def _plan_model(
             "changed outside trainops: apply restores the declared values without training"
         )
     if meta:
-        reasons.append("metadata differs: updated without training")
+        reasons.append(_METADATA)
     return dataclasses.replace(
         base, action="update", reasons=tuple(reasons), changes=inputs + meta, drift=drift
     )
