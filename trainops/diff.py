@@ -5,9 +5,16 @@ Decision rules, per manifest, in order:
 1. Match. A manifest finds its live model by `spec.modelId` first, else by the identity tag
    `trainops:<workspace>/<key>`. A `spec.modelId` that is not live is a manifest error, and so
    are two manifests matching one live model. (Two live models claiming one key never get here:
-   the reader refuses them, see `trainops.read`.) No live model -> `create`; the create adopts
-   an empty untagged model of the manifest's type and name (one a create interrupted before its
-   identity tag left, `trainops.leaks`) when there is one: its id is on the entry.
+   the reader refuses them, see `trainops.read`.) A manifest with no live model of its own takes
+   over the one tagged with a previous key (`previous_names`: `metadata.previousNames`, or
+   `moved:` in trainops.yaml): a *rename*, which apply carries out by re-tagging it. It is planned
+   by the rules below, then `none` and `update` become `rename` (`renamed_from` set, nothing
+   trains); a `train` or `wait` stays one, with `renamed_from` set. Two live models of previous
+   keys is an error; a previous key whose model is not live is a `create` that says so, and one
+   whose successor has a live model of its own stays an orphan. No live model -> `create`; the
+   create adopts an empty untagged model of the manifest's type and name (one a create
+   interrupted before its identity tag left, `trainops.leaks`) when there is one: its id is on
+   the entry.
 2. `wait`: the model is training (status `training`, or its latest job is not terminal) or being
    copied: never trigger another training. When the running training's fingerprint (the pending
    tag, else the recorded one) is not the desired one, it runs on other inputs and the declared
