@@ -47,8 +47,14 @@ def test_a_rename_is_planned_as_a_rename_and_trains_nothing(cli: Cli, ws: Path) 
         c for c in hero["changes"] if c["op"] == "remove"
     ).items()
 
+    assert cli("plan", "--sandbox", "--format", "markdown") == 0
+    assert "| hero | 🏷️ rename | – |" in cli.out
+    assert "<b>hero</b> · alpha → hero · rename" in cli.out
+    assert "1 to rename" in cli.out
+
     assert cli("apply", "--sandbox", "--yes", "--prune") == 0
 
+    assert "hero: renamed" in cli.out + cli.err
     assert jobs(ws) == {"Alpha": 1, "Beta": 1}  # no training, no model created or deleted
     after = _managed(ws)
     assert after.keys() == before.keys()
