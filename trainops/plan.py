@@ -3,10 +3,10 @@
 `trainops.diff.diff(desired, live)` computes it (pure); `pricing` puts costs on it with
 `Plan.with_costs`; `render` turns it into text, markdown or JSON; `apply` consumes it.
 
-JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.1". Minor versions
-only add keys; a reader refuses an unknown major version. Keys are sorted.
+JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.2". Minor versions
+only add keys (and actions); a reader refuses an unknown major version. Keys are sorted.
 
-    format_version    "1.1" (1.1 added `partial`)
+    format_version    "1.2" (1.1 added `partial`; 1.2 the `rename` action and `renamed_from`)
     workspace         the workspace name (namespaces identity tags)
     partial           true when only some manifests were planned (`--changed-since`): orphans
                       were not judged
@@ -18,13 +18,14 @@ only add keys; a reader refuses an unknown major version. Keys are sorted.
                       across runs: compared at merge with the one reviewed in the pull request.
                       Unkeyed, so it catches accidents, not forgery: `apply --plan` plans again
                       and applies only a plan equal to the saved one (`trainops.planfile`)
-    has_changes       true when apply would change something (create, train or update, or a
+    has_changes       true when apply would change something (create, train, update or rename, or a
                       pending training: a `wait` whose declared inputs differ from the running
                       training's, `will_train` true)
-    summary           {create, train, update, wait, none, orphan: counts, total_cost: CU,
+    summary           {create, train, update, rename, wait, none, orphan: counts, total_cost: CU,
                        unpriced_trainings: trainings without an estimate}
     models[]          sorted by name, then model_id:
-      name            metadata.name (the key)         action   create|train|update|wait|none|orphan
+      name            metadata.name (the key)         action   create|train|update|rename|wait|
+                                                               none|orphan
       model_id        live id or null (create)        type     model type
       display_name    the model's display name        source   "file:line" of the manifest or null
       reasons[]       why, in words                   drift[]  what changed outside trainops
@@ -39,6 +40,10 @@ only add keys; a reader refuses an unknown major version. Keys are sorted.
                       other inputs: the declared inputs train when the running training ends)
       estimated_cost  CU from the API's dry run, or null (not priced / not training)
       cost_note       why a cost is missing, e.g. a quota refusal, or null
+      renamed_from    the previous key (`metadata.previousNames`, or `moved:` in trainops.yaml)
+                      whose live model this one takes over by re-tagging it, or null. Action
+                      `rename` when nothing else needs a training; a rename whose inputs changed
+                      too is a `train` (or `wait`) with `renamed_from` set
 """
 
 from __future__ import annotations
@@ -52,11 +57,11 @@ from typing import Literal, get_args
 
 from typing_extensions import TypeAliasType
 
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 
-Action = Literal["create", "train", "update", "wait", "none", "orphan"]
+Action = Literal["create", "train", "update", "rename", "wait", "none", "orphan"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
-CHANGING_ACTIONS = frozenset({"create", "train", "update"})
+CHANGING_ACTIONS = frozenset({"create", "train", "update", "rename"})
 
 ChangeKind = Literal[
     "parameter", "image", "caption", "pair", "type", "name", "description", "tag", "fingerprint"
@@ -124,6 +129,7 @@ class ModelPlan:
     estimated_cost: float | None = None
     cost_note: str | None = None
     source: str | None = None
+    renamed_from: str | None = None  # the previous key whose live model this one re-tags
 
     def data(self) -> dict[str, object]:
         out = dataclasses.asdict(self)
@@ -160,7 +166,10 @@ class Plan:
     def has_changes(self) -> bool:
         # wait and orphan are reported, but apply does nothing for them by default; a pending
         # training (a wait on other inputs) is a change still to make, never "no changes".
-        return any(m.action in CHANGING_ACTIONS or m.will_train for m in self.models)
+        # A rename re-tags its model even while it trains (`wait`).
+        return any(
+            m.action in CHANGING_ACTIONS or m.will_train or m.renamed_from for m in self.models
+        )
 
     def with_costs(self, costs: Mapping[str, tuple[float | None, str | None]]) -> Plan:
         """A copy with (estimated_cost, cost_note) set per model key; other models unchanged."""

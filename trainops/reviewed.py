@@ -28,6 +28,7 @@ from trainops.plan import ModelPlan, Plan, format_cu
 from trainops.planfile import model_inputs
 
 DEFAULT_TOLERANCE = 10.0  # percent
+_FROM = "<"  # in a rename's inputs: the previous key and the live model it takes over
 
 # What each entry may do to its model. `create` covers the work of a `train` or an `update` on
 # the model it made (a re-run after a partial failure finds it made), `train` that of an update.
@@ -37,6 +38,11 @@ _OPS: dict[str, frozenset[str]] = {
     "update": frozenset({"update"}),
     "orphan": frozenset({"delete"}),
     "pending": frozenset({"train"}),  # a `wait` whose training runs on other inputs
+    # A rename takes over the live model of a previous key: only a review that showed that
+    # rename (of that model, `_inputs`) covers it, never a create, train or update of the key.
+    "rename": frozenset({"rename", "update"}),
+    "rename+train": frozenset({"rename", "train", "update"}),
+    "rename+pending": frozenset({"rename", "train"}),
 }
 _DOES = {
     "create": "create it and train it",
@@ -44,6 +50,9 @@ _DOES = {
     "update": "update it",
     "orphan": "delete it (--prune)",
     "pending": "train it when its running training ends",
+    "rename": "rename it (re-tag a previous name's model)",
+    "rename+train": "rename it (re-tag a previous name's model) and train it",
+    "rename+pending": "rename it and train it when its running training ends",
 }
 _SHOWN = {
     "create": "create",
@@ -51,12 +60,15 @@ _SHOWN = {
     "update": "update (no training)",
     "orphan": "orphan",
     "pending": "a pending training",
+    "rename": "rename (no training)",
+    "rename+train": "rename and train",
+    "rename+pending": "rename and a pending training",
 }
 
 
 @dataclass(frozen=True)
 class ReviewedModel:
-    action: str  # create | train | update | orphan | pending
+    action: str  # create | train | update | orphan | pending | rename[+train|+pending]
     inputs: str  # digest of the declared inputs (the model id for an orphan)
     cost: float | None = None  # estimated CU of its training, None when unpriced or not training
 
@@ -112,11 +124,21 @@ def review_of(
             continue
         d = declared.get(m.key)
         inputs = model_inputs(d) if d is not None and action != "orphan" else f"id:{m.model_id}"
+        if m.renamed_from:  # which live model it takes over is part of what was reviewed
+            inputs += f"{_FROM}{m.renamed_from}:{m.model_id}"
         models[m.key] = ReviewedModel(action, inputs, m.estimated_cost if m.will_train else None)
     return Review(models, max_cost)
 
 
 def _acting(m: ModelPlan, *, prune: bool) -> str | None:
+    if m.renamed_from:
+        if m.action == "rename":
+            return "rename"
+        if m.action == "train":
+            return "rename+train"
+        if m.action == "wait" and m.training is not None and m.training.other_inputs:
+            return "rename+pending"
+        return "rename"  # a rename of a model that trains now: its re-tag only
     if m.action in ("create", "train", "update"):
         return m.action
     if m.action == "orphan":
@@ -140,7 +162,8 @@ def compare(reviewed: Review, now: Review, *, tolerance: float = DEFAULT_TOLERAN
             problems.append(
                 f"{key}: the review showed {_SHOWN[was.action]}; the merge would {does}"
             )
-        elif m.inputs != was.inputs:
+        elif m.inputs != was.inputs and m.inputs != was.inputs.partition(_FROM)[0]:
+            # (A reviewed rename done since, by another apply, leaves the same inputs.)
             problems.append(
                 f"{key}: its declared inputs changed since the review; the merge would {does} "
                 "with inputs nobody reviewed"

@@ -23,6 +23,7 @@ from trainops.desired import Desired, DesiredModel, Source, Workspace, fingerpri
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest import guard, lint, schema
 from trainops.manifest.media import FactSource, ReadFacts
+from trainops.manifest.moved import with_previous_names
 from trainops.manifest.parameters import MODEL_TYPES
 from trainops.manifest.resolve import (
     Located,
@@ -277,6 +278,7 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
         model_id=spec.model_id,
         fingerprint=fingerprint(spec.type, params, desired_files, pairs),
         source=Source(at.shown, at.doc.line),
+        previous_names=tuple(model.metadata.previous_names),
     )
 
 
@@ -369,8 +371,9 @@ def combine(
             if first.setdefault(key, here) != here:
                 diags.append(_duplicate_name(f.shown, line, key, first[key]))
         diags += f.diagnostics
-    found = _finish(diags, strict)
-    models = tuple(sorted((m for f in files for m in f.models), key=lambda m: m.key))
+    renamed, rename_diags = with_previous_names(workspace, [m for f in files for m in f.models])
+    found = _finish([*diags, *rename_diags], strict)
+    models = tuple(sorted(renamed, key=lambda m: m.key))
     unloaded = tuple(sorted(f.unloaded for f in files if f.unloaded is not None))
     return Desired(workspace=workspace, models=models, unloaded_files=unloaded), found
 

@@ -79,6 +79,7 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         budget=ws.budget,
         pricing=ws.pricing,
         merge_cost_tolerance=ws.merge_cost_tolerance,
+        moved=tuple((m.from_, m.to) for m in ws.moved),
     ), []
 
 

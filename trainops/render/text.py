@@ -1,10 +1,10 @@
 """Plans and apply outcomes as text, markdown and JSON: pure functions, no env, no network.
 
-Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `…` wait, `-` orphan),
-one block per model that changes with the why, unchanged models collapsed to a count, an explicit
-sentence for an empty plan, one summary line. Colour only when asked. Markdown (pull requests)
-is built in `trainops.render.markdown` and re-exported here; JSON is `Plan.data()`
-(see `trainops.plan`).
+Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `→` rename, `…` wait,
+`-` orphan), one block per model that changes with the why, unchanged models collapsed to a count,
+an explicit sentence for an empty plan, one summary line. Colour only when asked. Markdown (pull
+requests) is built in `trainops.render.markdown` and re-exported here; JSON is `Plan.data()` (see
+`trainops.plan`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,17 @@ class _Paint(Protocol):
     def __call__(self, symbol: str, text: str | None = None) -> str: ...
 
 
-_COLORS = {"+": "32", "~": "33", "…": "36", "-": "31", "!": "35", "✓": "32", "✗": "31", "?": "35"}
+_COLORS = {
+    "+": "32",
+    "~": "33",
+    "→": "34",
+    "…": "36",
+    "-": "31",
+    "!": "35",
+    "✓": "32",
+    "✗": "31",
+    "?": "35",
+}
 
 
 def render_json(plan: Plan) -> str:
@@ -67,6 +77,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
     shown = [m for m in plan.models if m.action != "none"]
     if shown:
         legend = f"{paint('+')} create  {paint('~')} train / update  "
+        if any(m.renamed_from for m in shown):
+            legend += f"{paint('→')} rename  "
         lines += ["", f"Symbols: {legend}{paint('…')} wait  {paint('-')} orphan"]
     for m in shown:
         lines += ["", *_text_block(m, paint)]
