@@ -140,17 +140,19 @@ def _settings_in(path: Path) -> Mapping[str, object]:
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def suggested_name(root: Path) -> str:
-    """The name to write down: the directory's, which the models were tagged with until now
-    (`manifest.workspace.default_name`: the git top level's), in the characters trainops.yaml
-    accepts."""
-    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
-    return _NAME_CHARS.sub("-", top.name).strip("-") or "workspace"
+def suggested_name(root: Path, default: str | None = None) -> str:
+    """The name to write down: `default` (the load's), else the git top level's, which the
+    models were tagged with until now (`manifest.workspace.default_name`), in the characters
+    trainops.yaml accepts."""
+    if default is None:
+        top = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
+        default = top.name
+    return _NAME_CHARS.sub("-", default).strip("-") or "workspace"
 
 
-def name_hint(settings: Settings, cwd: Path) -> str:
+def name_hint(settings: Settings, cwd: Path, default: str | None = None) -> str:
     """How to write the workspace's name down: the exact line, and where."""
-    name = suggested_name(settings.root)
+    name = suggested_name(settings.root, default)
     where = _shown(settings.root / SETTINGS_FILE, cwd)
     if settings.found:
         return f"add the line `workspace: {name}` to {where}"
