@@ -115,3 +115,9 @@ def test_a_typo_never_lets_prune_delete_the_model(root: Path, cli: Cli) -> None:
     assert cli("apply", "--sandbox", "--prune", "--yes", cwd=root) == 1
     assert "alpha/model.yaml:1: apiVersion: 'trainop/v1': did you mean trainops/v1?" in cli.err
     assert _models(root) == before
+
+
+def test_a_typo_in_trainops_yaml_says_which_api_version(root: Path, cli: Cli) -> None:
+    edit(root / "trainops.yaml", "apiVersion: trainops/v1", "apiVersion: trainop/v1")
+    assert cli("validate", cwd=root) == 1
+    assert "trainops.yaml:1: apiVersion: 'trainop/v1': did you mean trainops/v1?" in cli.err
