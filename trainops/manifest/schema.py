@@ -188,7 +188,8 @@ class WorkspaceDoc(_Strict):
     workspace: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9._-]+$",
-        description="namespaces identity tags (default: the git top-level directory name)",
+        description="the workspace's identity in its models' tags: required against the Scenario "
+        "API (the git top-level directory name serves --sandbox only)",
     )
     project_id: str | None = None
     parallelism: int = Field(default=8, ge=1, le=64, description="models applied at once")
