@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from trainops.cache.load import Mode, load_manifests
+from trainops.contents import hash_unnamed
 from trainops.desired import Desired, DesiredModel
 from trainops.diff import diff
 from trainops.errors import Diagnostic
@@ -156,6 +157,7 @@ async def _read_and_diff(
     # Asking git (and importing gitpython) overlaps the wait for the model list.
     commit = asyncio.create_task(asyncio.to_thread(head_commit, desired.workspace.root))
     live = await read_live(client, desired, pages=pages)
+    live = await hash_unnamed(client, desired, live)  # files named without their content hash
     plan = diff(
         desired,
         live,
