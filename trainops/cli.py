@@ -442,9 +442,28 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "(spec.modelId): its type, name, description, user tags and stored parameters. "
         "Secrets are never written.",
     )
-    p.add_argument("model_id", metavar="MODEL_ID", help="the live model to adopt (model_...)")
     p.add_argument(
-        "--dir", type=Path, metavar="DIR", help="folder for the manifest and files (default: KEY)"
+        "model_id", nargs="?", metavar="MODEL_ID", help="the live model to adopt (model_...)"
+    )
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="adopt every model tagged TAG, one folder each (repeatable)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="every",
+        help="adopt every trainable model that no manifest of this workspace manages yet",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="folder for the manifest and files (default: KEY); with --tag/--all, the parent "
+        "of one folder per model (default: .)",
     )
     p.add_argument(
         "--out", type=Path, metavar="FILE", help="manifest path (default: DIR/model.yaml)"
@@ -458,8 +477,29 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _import(args: argparse.Namespace) -> int:
     import os
 
-    from trainops.commands.import_ import ImportRequest, run_import
+    from trainops.commands.import_ import (
+        BulkImportRequest,
+        ImportRequest,
+        run_import,
+        run_import_many,
+    )
 
+    if args.model_id is None or args.tag or args.every:
+        if args.model_id is not None or args.out is not None or args.key is not None:
+            from trainops.errors import ConfigError
+
+            raise ConfigError(
+                "MODEL_ID, --out and --key name one model: they do not go with --tag or --all",
+                hint="`trainops import MODEL_ID` for one model, `--tag T` or `--all` for many",
+            )
+        bulk = BulkImportRequest(
+            tags=tuple(args.tag),
+            every=args.every,
+            directory=args.dir,
+            force=args.force,
+            sandbox=args.sandbox,
+        )
+        return run_import_many(bulk, cwd=Path.cwd(), environ=dict(os.environ))
     request = ImportRequest(
         model_id=args.model_id,
         directory=args.dir,

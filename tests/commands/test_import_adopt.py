@@ -26,7 +26,10 @@ async def _trained_by_hand(root: Path, app: Starlette, name: str = "Hero") -> st
         model = await client.create_model(type="flux.1-lora", name=name)
         for n in range(5):
             await client.add_training_image(
-                model.id, name=f"{name} {n}.png", data=png(n + 10 * len(name)), mime="image/png"
+                model.id,
+                name=f"{name} {n}.png",
+                data=png(n + 5 * (ord(name[0]) % 40)),
+                mime="image/png",
             )
         await client.update_model(model.id, parameters=PARAMS)
         await client.train(model.id, PARAMS)
@@ -82,3 +85,46 @@ def test_an_imported_model_whose_files_changed_still_trains(
     assert cli("plan", "--format", "json") == 0, cli.err
     (entry,) = json.loads(cli.out)["models"]
     assert entry["action"] == "train"
+
+
+@synchronous
+async def _tag(root: Path, app: Starlette, model_id: str, *tags: str) -> None:
+    async with client_for(app, root) as client:
+        await client.update_tags(model_id, add=list(tags))
+
+
+def test_import_by_tag_adopts_many_one_directory_each_and_none_trains(
+    root: Path, cli: Cli, serve: Serve
+) -> None:
+    app = app_for(root, speed=1000.0)
+    cli.cwd = root
+    cli.env.update(api_env(serve(app)))
+    hero, villain, other = (_trained_by_hand(root, app, n) for n in ("Hero", "Villain", "Tree"))
+    for model_id in (hero, villain):
+        _tag(root, app, model_id, "cast")
+    _tag(root, app, other, "props")
+    before = jobs(root)
+    assert cli("import", "--tag", "cast", "--dir", "models") == 0, cli.err
+    assert cli.out.splitlines() == [
+        "wrote models/hero/model.yaml (hero) and 5 training file(s)",
+        "wrote models/villain/model.yaml (villain) and 5 training file(s)",
+        "imported 2 model(s)",
+    ]
+    assert not (root / "models" / "tree").exists()
+    # Again: both are adopted now, so nothing is imported twice.
+    assert cli("import", "--tag", "cast", "--dir", "models") == 0, cli.err
+    assert cli.out.splitlines() == ["imported 0 model(s), skipped 2"]
+    assert "a manifest of this workspace already adopts it" in cli.err
+
+    assert cli("import", "--all", "--dir", "models") == 0, cli.err
+    assert cli.out.splitlines()[0] == "wrote models/tree/model.yaml (tree) and 5 training file(s)"
+    assert cli("apply", "--yes") == 0, cli.err
+    assert jobs(root) == before
+
+
+def test_import_needs_a_model_id_a_tag_or_all(root: Path, cli: Cli) -> None:
+    cli.cwd = root
+    assert cli("import", "--sandbox") == 1
+    assert "import needs a MODEL_ID, --tag TAG or --all" in cli.err
+    assert cli("import", "model_x", "--all", "--sandbox") == 1
+    assert "do not go with --tag or --all" in cli.err
