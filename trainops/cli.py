@@ -434,6 +434,39 @@ def _status(args: argparse.Namespace) -> int:
     return run_status(_target(args), fmt=args.format)
 
 
+def _add_probes(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "probes",
+        help="the workspace's price probes (empty models plans dry-run new models on)",
+        description="A plan prices a model that does not exist yet on an empty model of its "
+        "type, the workspace's price probe, created by the first plan that needs it and tagged "
+        "trainops-probe:<workspace>. `trainops status` lists them.",
+    )
+    actions = p.add_subparsers(dest="probes_command", metavar="ACTION", required=True)
+    clean = actions.add_parser(
+        "clean",
+        help="delete this workspace's price probes",
+        description="Delete every price probe of this workspace that is still empty and never "
+        "trained (checked again just before each deletion); nothing else is ever deleted. "
+        "The next plan that needs one creates it again, unless it runs with --no-probe.",
+    )
+    clean.add_argument(
+        "paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)"
+    )
+    _add_sandbox_flag(clean)
+    clean.add_argument(
+        "--parallelism", type=_positive_int, help="concurrent API calls (default: trainops.yaml, 8)"
+    )
+    _add_no_cache_flag(clean)
+    clean.set_defaults(handler=_probes_clean)
+
+
+def _probes_clean(args: argparse.Namespace) -> int:
+    from trainops.commands.probes import run_probes_clean
+
+    return run_probes_clean(_target(args))
+
+
 def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import",
@@ -560,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_unlock,
         _add_status,
         _add_import,
+        _add_probes,
         _add_doctor,
         _add_sandbox,
         _add_cache,
