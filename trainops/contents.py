@@ -79,11 +79,13 @@ def known_prefixes(root: Path) -> Mapping[str, str]:
 async def hash_unnamed(client: Scenario, desired: Desired, live: Live) -> Live:
     """`live` with a content-hash prefix on every training file of a model a manifest declares,
     read in full, whose name carries none: from the cache, else downloaded once."""
-    declared = {m.model_id for m in desired.models if m.model_id} | {m.key for m in desired.models}
+    by_id = {d.model_id: d for d in desired.models if d.model_id}
+    by_key = desired.by_key()
     cache = AssetHashes(desired.workspace.root)
 
     async def one(m: LiveModel) -> LiveModel:
-        if not (m.complete and (m.id in declared or m.recorded.key in declared)):
+        d = by_id.get(m.id) or (by_key.get(m.recorded.key) if m.recorded.key else None)
+        if d is None or not m.complete:
             return m
         unnamed = [i for i in m.images if i.sha_prefix is None]
         if not unnamed:
@@ -91,7 +93,8 @@ async def hash_unnamed(client: Scenario, desired: Desired, live: Live) -> Live:
         todo = [i for i in unnamed if cache.prefix(i.id) is None]
         if todo:
             await _fill(client, cache, m.id, todo)
-        return dataclasses.replace(m, images=tuple(_named(i, cache) for i in m.images))
+        declared = {f.sha_prefix for f in d.training_files}
+        return dataclasses.replace(m, images=tuple(_named(i, cache, declared) for i in m.images))
 
     try:
         models = await asyncio.gather(*(one(m) for m in live.models))
@@ -115,7 +118,10 @@ async def _fill(client: Scenario, cache: AssetHashes, model_id: str, todo: list[
     await asyncio.gather(*(fetch(i) for i in todo))
 
 
-def _named(image: LiveImage, cache: AssetHashes) -> LiveImage:
+def _named(image: LiveImage, cache: AssetHashes, declared: set[str]) -> LiveImage:
+    """The image with its content's prefix when that is a declared file's; an undeclared one
+    keeps none, so the plan still says it was not uploaded by trainops (drift)."""
     if image.sha_prefix is not None:
         return image
-    return dataclasses.replace(image, sha_prefix=cache.prefix(image.id))
+    prefix = cache.prefix(image.id)
+    return dataclasses.replace(image, sha_prefix=prefix) if prefix in declared else image
