@@ -590,7 +590,8 @@ def test_an_unset_secret_is_warned_at_plan_and_refused_before_apply_changes_anyt
         "maxTrainSteps: 100\n    wandbKey: {env: WANDB_KEY}",
     )
     assert cli("plan", "--sandbox") == 0
-    assert cli.err == snapshot(
+    assert scrub(cli.err) == snapshot(
+        "note: created price probe model_ID (flux.1-lora): an empty model, never trained, that plans dry-run new models on; `trainops status` lists it, `trainops probes clean` removes it\n"
         "warning: alpha/model.yaml:1: parameters.wandbKey: environment variable WANDB_KEY is not set: apply will refuse to start until it is set\n"
     )
     assert cli("apply", "--sandbox", "--yes") == 1
@@ -611,13 +612,16 @@ def test_plan_prices_new_models_on_one_reusable_empty_probe_per_type(ws: Path, c
     assert [(m.name, m.status, m.images_count, list(m.tags)) for m in probes] == [
         ("trainops price probe (flux.1-lora)", "new", 0, ["trainops-probe:e2e"])
     ]
+    (probe,) = probes
+    assert f"note: created price probe {probe.id} (flux.1-lora)" in cli.err  # said, once
     assert cli("plan", "--sandbox", "--format", "json") == 0
     assert json.loads(cli.out)["plan_fingerprint"] == first["plan_fingerprint"]
     assert len(all_models(ws)) == 1  # reused, not created again
+    assert "price probe" not in cli.err
     assert cli("apply", "--sandbox", "--yes", "--wait", "--poll-interval", "0.05") == 0
     assert cli("plan", "--sandbox", "--detailed-exitcode") == 0  # the probe is no orphan
     assert cli("status", "--sandbox") == 0
-    assert "probe" not in cli.out
+    assert cli.out.endswith(f"removes them):\n  {probe.id}  flux.1-lora\n")  # listed, no row
     assert jobs(ws) == {"Alpha": 1, "Beta": 1}  # the probe was never trained
 
 
@@ -625,7 +629,7 @@ def test_a_plan_over_max_cost_changes_nothing_when_new_models_are_priced(
     ws: Path, cli: Cli
 ) -> None:
     assert cli("apply", "--sandbox", "--yes", "--max-cost", "25") == 1
-    assert cli.err.splitlines()[0] == (
+    assert next(line for line in cli.err.splitlines() if not line.startswith("note:")) == (
         "error: the plan costs 35 creative units, over --max-cost of 25"
     )
     assert jobs(ws) == {}

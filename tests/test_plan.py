@@ -206,10 +206,21 @@ def test_diff_retrains_new_failed_and_canceled_models(
 
 def test_diff_trains_adopted_model_without_recorded_fingerprint() -> None:
     d = model(model_id="model_hero")
-    lv = retag(live_of(d), ("handmade",))
+    lv = retag(live_of(model(model_id="model_hero", parameters={"maxTrainSteps": 500})), ())
     m = only(diff(desired(d), live(lv)))
     assert m.action == "train"
     assert m.reasons == ("no training recorded by trainops (trained outside trainops, or adopted)",)
+    assert m.changes[-1] == Change("tag", "add", identity_tag(WS, "hero"))
+
+
+def test_diff_records_an_adopted_model_trained_on_the_declared_inputs() -> None:
+    """Issue 14: `trainops import`, then plan: the same inputs, so record them, never train."""
+    d = model(model_id="model_hero")
+    lv = retag(live_of(d), ("handmade",))
+    m = only(diff(desired(d), live(lv)))
+    assert (m.action, m.will_train) == ("update", False)
+    assert m.reasons[0].startswith("trained outside trainops on the declared inputs")
+    assert m.changes[0].kind == "fingerprint"
     assert m.changes[-1] == Change("tag", "add", identity_tag(WS, "hero"))
 
 

@@ -434,6 +434,39 @@ def _status(args: argparse.Namespace) -> int:
     return run_status(_target(args), fmt=args.format)
 
 
+def _add_probes(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "probes",
+        help="the workspace's price probes (empty models plans dry-run new models on)",
+        description="A plan prices a model that does not exist yet on an empty model of its "
+        "type, the workspace's price probe, created by the first plan that needs it and tagged "
+        "trainops-probe:<workspace>. `trainops status` lists them.",
+    )
+    actions = p.add_subparsers(dest="probes_command", metavar="ACTION", required=True)
+    clean = actions.add_parser(
+        "clean",
+        help="delete this workspace's price probes",
+        description="Delete every price probe of this workspace that is still empty and never "
+        "trained (checked again just before each deletion); nothing else is ever deleted. "
+        "The next plan that needs one creates it again, unless it runs with --no-probe.",
+    )
+    clean.add_argument(
+        "paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)"
+    )
+    _add_sandbox_flag(clean)
+    clean.add_argument(
+        "--parallelism", type=_positive_int, help="concurrent API calls (default: trainops.yaml, 8)"
+    )
+    _add_no_cache_flag(clean)
+    clean.set_defaults(handler=_probes_clean)
+
+
+def _probes_clean(args: argparse.Namespace) -> int:
+    from trainops.commands.probes import run_probes_clean
+
+    return run_probes_clean(_target(args))
+
+
 def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import",
@@ -442,9 +475,28 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "(spec.modelId): its type, name, description, user tags and stored parameters. "
         "Secrets are never written.",
     )
-    p.add_argument("model_id", metavar="MODEL_ID", help="the live model to adopt (model_...)")
     p.add_argument(
-        "--dir", type=Path, metavar="DIR", help="folder for the manifest and files (default: KEY)"
+        "model_id", nargs="?", metavar="MODEL_ID", help="the live model to adopt (model_...)"
+    )
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="adopt every model tagged TAG, one folder each (repeatable)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="every",
+        help="adopt every trainable model that no manifest of this workspace manages yet",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="folder for the manifest and files (default: KEY); with --tag/--all, the parent "
+        "of one folder per model (default: .)",
     )
     p.add_argument(
         "--out", type=Path, metavar="FILE", help="manifest path (default: DIR/model.yaml)"
@@ -458,8 +510,29 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _import(args: argparse.Namespace) -> int:
     import os
 
-    from trainops.commands.import_ import ImportRequest, run_import
+    from trainops.commands.import_ import (
+        BulkImportRequest,
+        ImportRequest,
+        run_import,
+        run_import_many,
+    )
 
+    if args.model_id is None or args.tag or args.every:
+        if args.model_id is not None or args.out is not None or args.key is not None:
+            from trainops.errors import ConfigError
+
+            raise ConfigError(
+                "MODEL_ID, --out and --key name one model: they do not go with --tag or --all",
+                hint="`trainops import MODEL_ID` for one model, `--tag T` or `--all` for many",
+            )
+        bulk = BulkImportRequest(
+            tags=tuple(args.tag),
+            every=args.every,
+            directory=args.dir,
+            force=args.force,
+            sandbox=args.sandbox,
+        )
+        return run_import_many(bulk, cwd=Path.cwd(), environ=dict(os.environ))
     request = ImportRequest(
         model_id=args.model_id,
         directory=args.dir,
@@ -520,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_unlock,
         _add_status,
         _add_import,
+        _add_probes,
         _add_doctor,
         _add_sandbox,
         _add_cache,

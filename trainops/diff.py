@@ -30,7 +30,9 @@ Decision rules, per manifest, in order:
    is compared by fingerprint and by the captions its preview shows: no image change is invented.
    Exception (crash recovery): when the latest job succeeded, started after a pending tag that
    carries the desired fingerprint (allowing `CLOCK_SKEW_S` of clock skew), and the fingerprint
-   was never recorded, the training already happened: `update`, which only records it.
+   was never recorded, the training already happened: `update`, which only records it. So too
+   for a model trained outside trainops (`trainops import`) whose inputs, read in full and its
+   files matched by content (`trainops.contents`), are exactly the declared ones.
 4. `update`: only metadata differs (name, a declared short description, user tags or the identity
    tag missing on live; tags added by hand on live are never a change), or drift: the recorded
    fingerprint matches but parameters, images, captions or pairs were changed outside trainops.
@@ -287,6 +289,8 @@ def _plan_model(
     why = _train_reasons(d, m)
     if why and _recovered(d, m):
         return _record(base, d, m, meta)
+    if why and _adopted(m, inputs):
+        return _record(base, d, m, meta, why=ADOPTED)
     if why:
         changes = inputs + secret_changes(d, m) + meta
         notes = image_notes(d, m) + _type_note(d, m)
@@ -411,7 +415,34 @@ def _recovered(d: DesiredModel, m: LiveModel) -> bool:
     return started is not None and started >= r.pending_at - CLOCK_SKEW_S
 
 
-def _record(base: ModelPlan, d: DesiredModel, m: LiveModel, meta: tuple[Change, ...]) -> ModelPlan:
+ADOPTED = (
+    "trained outside trainops on the declared inputs (same files by content, captions, "
+    "parameters): record its fingerprint, do not train again"
+)
+
+
+def _adopted(m: LiveModel, inputs: tuple[Change, ...]) -> bool:
+    """Trained (e.g. in the web app, then `trainops import`ed) on exactly what the manifest
+    declares, read in full and matched file by file by content (`trainops.contents`)."""
+    r = m.recorded
+    return (
+        m.status == "trained"
+        and m.complete
+        and not inputs
+        and r.fingerprint is None
+        and r.pending_fingerprint is None
+        and (m.job is None or m.job.status == "success")
+    )
+
+
+def _record(
+    base: ModelPlan,
+    d: DesiredModel,
+    m: LiveModel,
+    meta: tuple[Change, ...],
+    *,
+    why: str | None = None,
+) -> ModelPlan:
     record = Change(
         "fingerprint",
         "change",
@@ -419,7 +450,7 @@ def _record(base: ModelPlan, d: DesiredModel, m: LiveModel, meta: tuple[Change, 
         old=m.recorded.fingerprint,
         new=d.fingerprint[:FP_LEN],
     )
-    why = (
+    why = why or (
         "a training on the declared inputs succeeded but was not recorded "
         "(interrupted apply): record it, do not train again"
     )

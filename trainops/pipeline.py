@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from trainops.cache.load import Mode, load_manifests
+from trainops.contents import hash_unnamed
 from trainops.desired import Desired, DesiredModel
 from trainops.diff import diff
 from trainops.errors import Diagnostic
@@ -63,6 +64,7 @@ class Planned:
     live: Live
     plan: Plan
     warnings: tuple[Diagnostic, ...]
+    probes_created: tuple[tuple[str, str], ...] = ()  # (type, id) of price probes made now
 
 
 Loaded = tuple[Desired, tuple[Diagnostic, ...], bool]  # what `load` returns
@@ -127,8 +129,13 @@ async def make_plan(
 ) -> Planned:
     """Read live, diff, price. The budget gate is the caller's, after showing the plan."""
     live, plan = await _read_and_diff(desired, client, partial=partial, pages=pages)
-    plan = await price(plan, client, desired, live=live, probe=probe)
-    return Planned(desired=desired, live=live, plan=plan, warnings=warnings)
+    created: list[tuple[str, str]] = []
+    plan = await price(
+        plan, client, desired, live=live, probe=probe, on_created=lambda *p: created.append(p)
+    )
+    return Planned(
+        desired=desired, live=live, plan=plan, warnings=warnings, probes_created=tuple(created)
+    )
 
 
 async def remake_plan(
@@ -145,9 +152,14 @@ async def remake_plan(
     live, plan = await _read_and_diff(scoped, client, partial=saved.partial)
     check_fresh(saved, scoped, live)
     check_same(saved, plan)  # before pricing: no dry run for a plan refused anyway
-    plan = await price(plan, client, scoped, live=live, probe=probe)
+    created: list[tuple[str, str]] = []
+    plan = await price(
+        plan, client, scoped, live=live, probe=probe, on_created=lambda *p: created.append(p)
+    )
     check_costs(saved, plan)
-    return Planned(desired=desired, live=live, plan=plan, warnings=())
+    return Planned(
+        desired=desired, live=live, plan=plan, warnings=(), probes_created=tuple(created)
+    )
 
 
 async def _read_and_diff(
@@ -156,6 +168,7 @@ async def _read_and_diff(
     # Asking git (and importing gitpython) overlaps the wait for the model list.
     commit = asyncio.create_task(asyncio.to_thread(head_commit, desired.workspace.root))
     live = await read_live(client, desired, pages=pages)
+    live = await hash_unnamed(client, desired, live)  # files named without their content hash
     plan = diff(
         desired,
         live,

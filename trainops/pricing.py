@@ -18,7 +18,7 @@ no stand-in exists the entry says so ("priced at apply") and the total is marked
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from trainops.desired import Desired, DesiredModel, SecretRef
@@ -30,6 +30,7 @@ from trainops.scenario.client import Scenario
 from trainops.tags import probe_name, probe_tag
 
 Priced = tuple[float | None, str | None]  # (estimated cost, note)
+OnCreated = Callable[[str, str], None]  # (model type, probe id): a price probe was just created
 Mode = Literal["true", "api"]
 
 UNPRICED_NOTE = (
@@ -45,18 +46,20 @@ async def price(
     *,
     live: Live | None = None,
     probe: bool = False,
+    on_created: OnCreated | None = None,
 ) -> Plan:
     """`plan` with `estimated_cost`/`cost_note` set on every entry that will train.
 
     `live` (the state the plan was computed from) lets `create` entries be priced on a stand-in
     and lets notes say when the images on the live model differ from the manifest's. With
     `probe`, a `create` with no stand-in is priced on this workspace's empty price probe of its
-    type, claimed or created on first need (see `trainops.tags`, `trainops.leaks`).
+    type, claimed or created on first need (see `trainops.tags`, `trainops.leaks`);
+    `on_created` hears of each probe created, for the run to say so.
     """
     models = desired.by_key()
     todo = [m for m in plan.models if m.will_train and m.key in models]
     live_models = live.models if live is not None else ()
-    probes = _Probes(client, desired.workspace.name, live, probe)
+    probes = _Probes(client, desired.workspace.name, live, probe, on_created)
     mode = desired.workspace.pricing
     priced = await asyncio.gather(
         *(_price_entry(client, m, models[m.key], live_models, probes, mode) for m in todo)
@@ -69,8 +72,16 @@ class _Probes:
     workspace's tagged probe, else a probe left untagged (claimed first: a probe carries its
     tag before it is used, so no other workspace uses it too), else a new one."""
 
-    def __init__(self, client: Scenario, workspace: str, live: Live | None, allowed: bool) -> None:
+    def __init__(
+        self,
+        client: Scenario,
+        workspace: str,
+        live: Live | None,
+        allowed: bool,
+        on_created: OnCreated | None = None,
+    ) -> None:
         self.client, self.tag, self.allowed = client, probe_tag(workspace), allowed
+        self.on_created = on_created
         self.ids: dict[str, str | None] = dict(live.probes) if live else {}
         self.leaked = [m for m in live.leaked if is_probe(m)] if live else []
         self.locks: dict[str, asyncio.Lock] = {}
@@ -94,7 +105,11 @@ class _Probes:
             short_description="Empty model trainops dry-runs new models on. Never trained.",
         )
         # Another run may have claimed it as leaked before the tag: then it is theirs.
-        return probe.id if await claim(self.client, probe.id, [self.tag]) else None
+        if not await claim(self.client, probe.id, [self.tag]):
+            return None
+        if self.on_created is not None:
+            self.on_created(model_type, probe.id)
+        return probe.id
 
 
 async def _price_entry(

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import TypeVar, cast
 
+from trainops.contents import known_prefixes
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import AmbiguousWriteError, StalePlanError
 from trainops.live import LiveImage, LiveModel
@@ -67,8 +68,9 @@ async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: st
     want = {f.sha_prefix: f for f in d.training_files}
     keep: dict[str, LiveImage] = {}  # sha prefix -> live image
     drop: list[str] = []
+    hashed = known_prefixes(root)  # files uploaded without a hashed name, hashed by the plan
     for img in live.images:
-        sha = img.sha_prefix
+        sha = img.sha_prefix or hashed.get(img.id)
         if sha is not None and sha in want and sha not in keep:
             caption = want[sha].caption
             if caption is not None and caption != img.description:

@@ -127,8 +127,8 @@ from above
 """)
     desired, _ = load_desired([root / "hero"], cwd=root)
     assert [m.model_id for m in desired.models] == [model_id]
-    # Matched by id; the files are re-uploaded because the API keeps no content hash of files
-    # trainops did not upload, and the never-recorded inputs force a training. Status agrees.
+    # Matched by id, plain-named files by content (`trainops.contents`); the model was never
+    # trained, and one file's name claims a hash its content does not have. Status agrees.
     assert plan_text == snapshot("""\
 Workspace shop · plan <fingerprint>
 
@@ -136,19 +136,10 @@ Symbols: + create  ~ train / update  … wait  - orphan
 
   ~ hero (<model-id>) will be retrained  [hero/model.yaml:3]
       # never trained
-      + image Hero Front-2.png  (forces training)
-      + image hero front.png  (forces training)
       + image hero-side.png  (forces training)
-      + image notes.png  (forces training)
-      - image Hero Front.png  (forces training)
-      - image hero front.png  (forces training)
       - image hero-side.png  (forces training)
-      - image notes  (forces training)
       - parameter wandbKey: (sensitive value removed)
       + tag trainops:shop/hero
-      ! drift: image Hero Front.png was not uploaded by trainops
-      ! drift: image hero front.png was not uploaded by trainops
-      ! drift: image notes was not uploaded by trainops
       = estimated cost: 30 CU
 
 Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 30 CU.

@@ -73,7 +73,8 @@ async def test_status_of_every_kind_of_model(root: Path, sandbox: Starlette, clo
         report = await _status(root, client)
     # Ids are random: name them after the key so the whole text can be compared.
     rows = tuple(replace(r, model_id=r.model_id and f"<{r.key}-id>") for r in report.rows)
-    assert render_status_text(replace(report, rows=rows)) == snapshot("""\
+    probes = tuple((t, "<probe-id>") for t, _ in report.probes)
+    assert render_status_text(replace(report, rows=rows, probes=probes)) == snapshot("""\
 Workspace shop
 
 MODEL    ID            STATUS    LATEST JOB                   MANIFEST     COMMIT
@@ -85,6 +86,9 @@ retired  <retired-id>  trained   -                            no manifest  01234
 
 5 models: 1 not created, 3 trained, 1 training.
 1 trained on other inputs than the manifests declare now: run `trainops plan` to see what changed.
+
+Price probes (empty models plans dry-run new models on; `trainops probes clean` removes them):
+  <probe-id>  flux.1-lora
 """)
     # The cheap read: the listing, and the job of the one model that is training.
     assert dict(client.requests) == snapshot({"GET /models": 1, "GET /jobs/{id}": 1})
@@ -136,9 +140,11 @@ async def test_status_json_is_versioned_and_names_every_state(
         m["model_id"] = m["model_id"] and "<id>"
         if m["job"]:
             m["job"]["id"] = "<job>"
+    for p in data["probes"]:
+        p["model_id"] = "<probe-id>"
     assert data == snapshot(
         {
-            "format_version": "1.0",
+            "format_version": "1.1",
             "models": [
                 {
                     "commit": "0123456789ab",
@@ -165,6 +171,7 @@ async def test_status_json_is_versioned_and_names_every_state(
                     "status": None,
                 },
             ],
+            "probes": [{"model_id": "<probe-id>", "type": "flux.1-lora"}],
             "summary": {"by_status": {"not-created": 1, "training": 1}, "changed": 0, "models": 2},
             "workspace": "shop",
         }

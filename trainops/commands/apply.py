@@ -22,6 +22,7 @@ from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.commands.common import Target, check_secrets, marker_path, warn_all
 from trainops.commands.handler import err
 from trainops.commands.lock import apply_lock
+from trainops.commands.probes import created_lines
 from trainops.desired import Desired
 from trainops.errors import ConfigError, TrainopsError, UnsafePlanError
 from trainops.plan import Outcome, Plan
@@ -118,6 +119,8 @@ async def _the_plan(
             client, load, parallelism=target.parallelism, probe=flags.probe
         )
         warn_all(planned.warnings)
+        for line in created_lines(planned.probes_created):
+            err(line)
         return planned.desired, planned.plan
     desired, warnings, _ = load()
     warn_all(warnings)

@@ -16,6 +16,7 @@ from trainops import pipeline
 from trainops.commands import EXIT_CHANGES, EXIT_OK
 from trainops.commands.common import Target, marker_path, missing_secrets, warn_all
 from trainops.commands.handler import err
+from trainops.commands.probes import created_lines
 from trainops.desired import Desired
 from trainops.errors import ManifestError, TrainopsError, UnsafePlanError
 from trainops.plan import Plan
@@ -70,6 +71,8 @@ def run_plan(
     desired, plan = planned.desired, planned.plan
     warn_all(planned.warnings)
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
+    for line in created_lines(planned.probes_created):
+        err(line)
     for line in missing_secrets(plan, desired, target.environ):
         err(f"warning: {line}: apply will refuse to start until it is set")
     if out is not None:

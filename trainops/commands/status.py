@@ -43,7 +43,7 @@ def run_status(target: Target, *, fmt: Format = "text") -> int:
 async def read_status(client: Scenario, desired: Desired) -> Report:
     live = await read_live(client, desired, full=False)
     models = await asyncio.gather(*(_with_job(client, m) for m in live.models))
-    return build_report(live.workspace, desired.models, models)
+    return build_report(live.workspace, desired.models, models, live.probes)
 
 
 async def _with_job(client: Scenario, m: LiveModel) -> LiveModel:

@@ -4,21 +4,23 @@ A row joins a manifest (desired) with its live model, when either exists. The ma
 compares the fingerprint trainops recorded on the model at its last trigger with the one the
 manifest declares now: it answers "is the live model trained on what git says?" without a plan.
 
-JSON contract (`Report.data()`), `format_version` "1.0":
-    format_version  "1.0"
+JSON contract (`Report.data()`), `format_version` "1.1" (1.1 added `probes`):
+    format_version  "1.1"
     workspace       str
     models[]        key (null for a live model with no identity tag), model_id, status (model
                     status, null when not created), manifest (see MANIFEST_STATES), commit
                     (last trained commit or null), job (null or {id, status, progress 0..1,
                     remaining_seconds, error}), name
     summary         {models: int, by_status: {status: count}, changed: int}
+    probes[]        the workspace's price probes (empty models plans dry-run new models on):
+                    {type, model_id}; `trainops probes clean` removes them
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,7 +29,7 @@ from trainops.live import LiveModel
 from trainops.render.phrases import clean, remaining_text
 from trainops.tags import FP_LEN
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 Manifest = Literal["matches", "differs", "not-recorded", "not-created", "no-manifest"]
 
@@ -88,6 +90,7 @@ class Row:
 class Report:
     workspace: str
     rows: tuple[Row, ...]
+    probes: tuple[tuple[str, str], ...] = ()  # (model type, probe id), sorted
 
     @property
     def changed(self) -> int:
@@ -104,6 +107,7 @@ class Report:
                 "by_status": dict(sorted(statuses.items())),
                 "changed": self.changed,
             },
+            "probes": [{"type": t, "model_id": i} for t, i in self.probes],
         }
 
 
@@ -151,7 +155,10 @@ def row(desired: DesiredModel | None, live: LiveModel | None) -> Row:
 
 
 def build_report(
-    workspace: str, desired: Sequence[DesiredModel], live: Sequence[LiveModel]
+    workspace: str,
+    desired: Sequence[DesiredModel],
+    live: Sequence[LiveModel],
+    probes: Mapping[str, str] | None = None,
 ) -> Report:
     """One row per live model (two live models claiming one key both show) and per manifest
     with no live model; sorted by key, then id."""
@@ -166,6 +173,7 @@ def build_report(
     return Report(
         workspace=workspace,
         rows=tuple(sorted(rows, key=lambda r: (r.key is None, r.key or "", r.model_id or ""))),
+        probes=tuple(sorted((probes or {}).items())),
     )
 
 
@@ -210,11 +218,21 @@ def summary_text(report: Report) -> str:
     return line
 
 
+def probes_text(report: Report) -> str:
+    if not report.probes:
+        return ""
+    listed = "".join(f"\n  {i}  {clean(t)}" for t, i in report.probes)
+    return (
+        "\nPrice probes (empty models plans dry-run new models on; "
+        f"`trainops probes clean` removes them):{listed}\n"
+    )
+
+
 def render_status_text(report: Report) -> str:
     if not report.rows:
         return (
             f"Workspace {report.workspace} has no models: no manifests and no live model "
-            "carries its tag.\n"
+            "carries its tag.\n" + probes_text(report)
         )
     table = [_HEADER, *(_cells(r) for r in report.rows)]
     widths = [max(len(cells[i]) for cells in table) for i in range(len(_HEADER))]
@@ -222,7 +240,8 @@ def render_status_text(report: Report) -> str:
         "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
         for cells in table
     ]
-    return f"Workspace {report.workspace}\n\n" + "\n".join(lines) + f"\n\n{summary_text(report)}\n"
+    body = "\n".join(lines) + f"\n\n{summary_text(report)}\n"
+    return f"Workspace {report.workspace}\n\n" + body + probes_text(report)
 
 
 def render_status_json(report: Report) -> str:
