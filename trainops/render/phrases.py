@@ -25,7 +25,15 @@ from trainops.plan import (
 )
 from trainops.redact import redact, strip_bidi
 
-SYMBOLS = {"create": "+", "train": "~", "update": "~", "wait": "…", "none": " ", "orphan": "-"}
+SYMBOLS = {
+    "create": "+",
+    "train": "~",
+    "update": "~",
+    "wait": "…",
+    "none": " ",
+    "orphan": "-",
+    "delete": "×",
+}
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 RESULT_SYMBOLS = {
     "done": "✓",
@@ -170,7 +178,29 @@ def headline(m: ModelPlan) -> str:
         "wait": f"{who} is training",
         "none": f"{who} is up to date",
         "orphan": f"{who} has no manifest",
+        "delete": f"{who} will be DELETED (no manifest declares it)",
     }[m.action]
+
+
+def spent_text(m: ModelPlan) -> str | None:
+    """What deleting the model throws away: `3 trainings, 45 CU spent so far`."""
+    if m.action != "delete":
+        return None
+    if m.trainings is None:
+        return "trainings and credits spent so far: unknown (no job of it found)"
+    s = "s" if m.trainings != 1 else ""
+    cu = f"{format_cu(m.spent)} CU" if m.spent is not None else "credits unknown"
+    return f"{m.trainings} training{s}, {cu} spent so far"
+
+
+def scope_sentence(plan: Plan) -> str | None:
+    """Which part of the workspace a scoped plan covers; None for the whole workspace."""
+    if plan.scope is None:
+        return "Scope: part of the workspace" if plan.partial else None
+    return (
+        f"Scope: {clean(plan.scope.describe())} (part of the workspace: models and orphans "
+        "outside it are neither shown nor changed)"
+    )
 
 
 def cost_text(m: ModelPlan) -> str | None:
@@ -187,9 +217,10 @@ def summary_line(plan: Plan) -> str:
     waiting = f"{n['wait']} waiting" + (
         f" ({pending} pending training{'s' if pending != 1 else ''})" if pending else ""
     )
+    deleting = f", {n['delete']} to delete" if n["delete"] else ""
     return (
         f"Plan: {n['create']} to create, {n['train']} to train, {n['update']} to update, "
-        f"{waiting}, {n['orphan']} orphaned. "
+        f"{waiting}, {n['orphan']} orphaned{deleting}. "
         f"Estimated cost: {format_cu(plan.total_cost)} CU{unpriced if plan.unpriced else ''}."
     )
 
@@ -200,6 +231,8 @@ def unchanged_line(plan: Plan) -> str | None:
 
 
 def empty_sentence(plan: Plan) -> str | None:
+    if not plan.models and plan.partial:
+        return "Nothing in scope: no declared model and no orphan."
     if not plan.models:
         return "No models are declared, and none is managed live in this workspace."
     if plan.has_changes:
