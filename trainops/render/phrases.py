@@ -178,7 +178,7 @@ def headline(m: ModelPlan) -> str:
         "wait": f"{who} is training",
         "none": f"{who} is up to date",
         "orphan": f"{who} has no manifest",
-        "delete": f"{who} will be DELETED (no manifest declares it)",
+        "delete": f"{who} will be DELETED",
     }[m.action]
 
 
