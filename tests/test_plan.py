@@ -397,7 +397,16 @@ def a_plan() -> Plan:
 def test_plan_summary_cost_and_changes() -> None:
     plan = a_plan()
     assert plan.summary() == snapshot(
-        {"create": 1, "train": 1, "update": 0, "wait": 0, "none": 1, "orphan": 1, "delete": 0}
+        {
+            "create": 1,
+            "train": 1,
+            "update": 0,
+            "rename": 0,
+            "wait": 0,
+            "none": 1,
+            "orphan": 1,
+            "delete": 0,
+        }
     )
     assert (plan.total_cost, plan.unpriced, plan.has_changes) == (12.5, 1, True)
     assert [(m.key, m.estimated_cost, m.cost_note) for m in plan.models] == [
@@ -447,6 +456,7 @@ def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
             "delete": 0,
             "none": 1,
             "orphan": 1,
+            "rename": 0,
             "total_cost": 12.5,
             "train": 1,
             "unpriced_trainings": 1,

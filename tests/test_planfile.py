@@ -12,7 +12,7 @@ from inline_snapshot import snapshot
 
 from tests.support.builders import desired, live, live_of, model, sha
 from trainops.diff import diff
-from trainops.errors import ConfigError, StalePlanError
+from trainops.errors import StalePlanError
 from trainops.plan import Change, Plan, Scope
 from trainops.planfile import (
     REPLAN,
@@ -158,9 +158,3 @@ def test_a_scope_round_trips_and_a_file_without_it_is_a_full_plan(tmp_path: Path
     data = partial.data()
     del data["partial"], data["scope"]
     assert (plan_from_data(data).partial, plan_from_data(data).scope) == (False, None)
-
-
-def test_a_plan_file_of_the_first_format_is_refused() -> None:
-    # 2.0 added `delete`: a 1.x reader would take it for an unknown action.
-    with pytest.raises(ConfigError, match=r"format_version 1\.1 is not supported"):
-        plan_from_data({**now().data(), "format_version": "1.1"})

@@ -68,3 +68,32 @@ def test_the_record_round_trips_and_rejects_garbage() -> None:
     assert Review.from_data({"models": {"a": ["rm -rf", "x", 1]}}) is None
     assert Review.from_data({"models": {"a": ["train", "x", float("nan")]}}) is None
     assert Review.from_data("nope") is None
+
+
+def test_a_rename_is_covered_only_by_the_same_rename() -> None:
+    renamed = Review(
+        {
+            "hero": ReviewedModel("rename", "in-h<alpha:m1"),
+            "villain": ReviewedModel("rename+train", "in-v<beta:m2", 5.0),
+        }
+    )
+    assert compare(renamed, renamed) == []
+    # Renamed since by another apply: only its metadata (or nothing) is left to do.
+    assert compare(renamed, Review({"hero": ReviewedModel("update", "in-h")})) == []
+    now = Review(
+        {
+            "hero": ReviewedModel("rename", "in-h<gamma:m3"),
+            "villain": ReviewedModel("create", "in-v", 5.0),
+        }
+    )
+    assert compare(renamed, now) == [
+        "hero: its declared inputs changed since the review; the merge would rename it (re-tag "
+        "a previous name's model) with inputs nobody reviewed",
+        "villain: the review showed rename and train; the merge would create it and train it",
+    ]
+    # A review that showed a create or a train never covers taking over an existing model.
+    created = Review({"hero": ReviewedModel("create", "in-h", 5.0)})
+    assert compare(created, Review({"hero": ReviewedModel("rename", "in-h<alpha:m1")})) == [
+        "hero: the review showed create; the merge would rename it (re-tag a previous name's model)"
+    ]
+    assert Review.from_data(renamed.data()) == renamed

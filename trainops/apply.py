@@ -67,6 +67,7 @@ from trainops.tags import (
     commit_tag,
     fingerprint_tag,
     identity_tag,
+    identity_tags_of,
     pending_tag,
 )
 
@@ -204,6 +205,8 @@ class _Runner:
         if d is None or e.action == "none":
             return _out(e, "skipped", "up to date")
         if e.action == "wait":
+            if e.renamed_from and e.model_id:  # a rename never waits for a training
+                await self._rename(await self.client.get_model(e.model_id), d, e.renamed_from)
             if not (e.training and e.training.other_inputs):
                 return _out(e, "skipped", "a training is running: nothing started")
             if self.opt.replace_running:
@@ -213,10 +216,31 @@ class _Runner:
             return _out(e, "skipped", PENDING_LEFT)
         model_id = e.model_id if e.model_id and e.action != "create" else await self._create(d, e)
         live = await sync_files(self.client, self.root, d, model_id)
+        if e.renamed_from:
+            live = await self._rename(live, d, e.renamed_from)
         await self._metadata(e, d, live)
         if not e.will_train:
+            if e.renamed_from:
+                return _out(e, "done", f"renamed {model_id} from {e.renamed_from} without training")
             return _out(e, "done", f"updated {model_id} without training")
         return await self._train(e, d, live)
+
+    async def _rename(self, live: LiveModel, d: DesiredModel, old: str) -> LiveModel:
+        """Re-tag the model of a previous key as `d`'s, in one tag update: the new identity tag
+        added and the old one removed together, so no plan ever sees it as both or neither."""
+        new = identity_tag(self.ws, d.key)
+        stale = identity_tags_of(live.tags, self.ws, old)
+        if not stale and new not in live.tags:
+            raise TrainopsError(
+                f"model {live.id} no longer carries the identity tag of {old}: not renamed",
+                hint="another run changed it since the plan: plan again",
+            )
+        add = [] if new in live.tags else [new]
+        if add or stale:
+            await self._tags(live.id, add=add, delete=stale)
+        self.say(f"{d.key}: renamed {live.id} from {old}")
+        tags = (*(t for t in live.tags if t not in stale), *add)
+        return dataclasses.replace(live, tags=tags)
 
     async def _orphan(self, e: ModelPlan) -> ModelOutcome:
         # Only what the plan showed as `delete` (planned with --prune) is deleted.

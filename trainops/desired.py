@@ -127,6 +127,9 @@ class DesiredModel:
     model_id: str | None  # spec.modelId: adopt this existing live model
     fingerprint: str  # sha256 hex of the training inputs (see `fingerprint`)
     source: Source
+    # Keys it had before (`metadata.previousNames`, `moved:`): a live model tagged with one is
+    # this model, re-tagged by apply (`trainops.diff`).
+    previous_names: tuple[str, ...] = ()
 
     @functools.cached_property  # read several times per model by a plan; the value is frozen
     def training_files(self) -> tuple[DesiredImage, ...]:
@@ -175,6 +178,7 @@ class Workspace:
     pricing: Literal["true", "api"] = "api"  # the `dryRun` value plans are priced with
     # How much more (percent) the trainings apply starts at merge may cost than reviewed.
     merge_cost_tolerance: float = 10.0
+    moved: tuple[tuple[str, str], ...] = ()  # `moved:` renames, (from, to) each
 
 
 @dataclass(frozen=True)
@@ -187,3 +191,7 @@ class Desired:
 
     def by_key(self) -> dict[str, DesiredModel]:
         return {m.key: m for m in self.models}
+
+    def by_previous_name(self) -> dict[str, DesiredModel]:
+        """Each previous key (`previous_names`) and the model that has it now."""
+        return {old: m for m in self.models for old in m.previous_names}

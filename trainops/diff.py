@@ -5,9 +5,16 @@ Decision rules, per manifest, in order:
 1. Match. A manifest finds its live model by `spec.modelId` first, else by the identity tag
    `trainops:<workspace>/<key>`. A `spec.modelId` that is not live is a manifest error, and so
    are two manifests matching one live model. (Two live models claiming one key never get here:
-   the reader refuses them, see `trainops.read`.) No live model -> `create`; the create adopts
-   an empty untagged model of the manifest's type and name (one a create interrupted before its
-   identity tag left, `trainops.leaks`) when there is one: its id is on the entry.
+   the reader refuses them, see `trainops.read`.) A manifest with no live model of its own takes
+   over the one tagged with a previous key (`previous_names`: `metadata.previousNames`, or
+   `moved:` in trainops.yaml): a *rename*, which apply carries out by re-tagging it. It is planned
+   by the rules below, then `none` and `update` become `rename` (`renamed_from` set, nothing
+   trains); a `train` or `wait` stays one, with `renamed_from` set. Two live models of previous
+   keys is an error; a previous key whose model is not live is a `create` that says so, and one
+   whose successor has a live model of its own stays an orphan. No live model -> `create`; the
+   create adopts an empty untagged model of the manifest's type and name (one a create
+   interrupted before its identity tag left, `trainops.leaks`) when there is one: its id is on
+   the entry.
 2. `wait`: the model is training (status `training`, or its latest job is not terminal) or being
    copied: never trigger another training. When the running training's fingerprint (the pending
    tag, else the recorded one) is not the desired one, it runs on other inputs and the declared
@@ -60,10 +67,11 @@ from trainops.errors import Diagnostic, ManifestError
 from trainops.live import Live, LiveModel
 from trainops.plan import Change, ModelPlan, Plan, Scope, TrainingStatus, format_cu
 from trainops.planfile import inputs_digest
-from trainops.tags import FP_LEN
+from trainops.tags import FP_LEN, identity_tag, identity_tags_of
 
 __all__ = ["diff", "inputs_digest"]
 
+_METADATA = "metadata differs: updated without training"
 # pending_at comes from the local clock, a job's createdAt from the API's: allow some skew.
 CLOCK_SKEW_S = 30
 
@@ -94,11 +102,18 @@ def diff(
     ws = desired.workspace.name
     tagged = _tagged(live, ws)
     matched = _match_all(desired, live, tagged)
+    renamed = _renames(desired, tagged, matched)
+    matched.update({key: tagged[old] for key, old in renamed.items()})
     leaked = _leaked_for(desired, live, matched)
-    models = [_plan_model(d, matched[d.key], ws, leaked.get(d.key)) for d in desired.models]
+    models = [
+        _renamed(
+            _plan_model(d, matched[d.key], ws, leaked.get(d.key)), d, matched[d.key], ws, renamed
+        )
+        for d in desired.models
+    ]
     if scope is not None or only is not None or not partial:
         claimed = {m.id for m in matched.values() if m is not None}
-        claimed |= {d.model_id or tagged[d.key].id for d in others if d.model_id or d.key in tagged}
+        claimed |= _claimed_outside(others, tagged)
         whole = desired.by_key() | {d.key: d for d in others}
         models += [
             _orphan(m, whole, prune=prune)
@@ -156,6 +171,60 @@ def _match_all(
     return out
 
 
+def _renames(
+    desired: Desired, tagged: Mapping[str, LiveModel], matched: Mapping[str, LiveModel | None]
+) -> dict[str, str]:
+    """Key -> the previous key whose live model it takes over: for a manifest with no live
+    model of its own, the one live model tagged with one of its previous names. Two of them is
+    an error: only one can become this model."""
+    out: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for d in desired.models:
+        if d.model_id is not None or matched.get(d.key) is not None:
+            continue
+        found = [old for old in d.previous_names if old in tagged]
+        if len(found) > 1:
+            listed = " and ".join(f"{tagged[old].id} ({old})" for old in found)
+            problems.append(
+                Diagnostic(
+                    d.source.file,
+                    d.source.line,
+                    "metadata.previousNames",
+                    f"live models {listed} are each a previous model of {d.key}",
+                    hint="one live model can become this one: delete the other (or its "
+                    "identity tag), or drop its name from previousNames / moved",
+                )
+            )
+        elif found:
+            out[d.key] = found[0]
+    if problems:
+        raise ManifestError(problems)
+    return out
+
+
+def _renamed(
+    p: ModelPlan, d: DesiredModel, m: LiveModel | None, ws: str, renamed: Mapping[str, str]
+) -> ModelPlan:
+    """`p` as a rename when its live model still carries a previous key: apply re-tags it
+    (never a create); it trains only when its inputs changed too."""
+    old = renamed.get(d.key)
+    if old is None or m is None:
+        if p.action == "create" and d.previous_names and d.model_id is None:
+            names = ", ".join(d.previous_names)
+            why = f"no live model has its previous name{'s' if len(d.previous_names) > 1 else ''} "
+            return dataclasses.replace(p, reasons=(*p.reasons, f"{why}({names}): a new model"))
+        return p
+    drop = tuple(Change("tag", "remove", t) for t in identity_tags_of(m.tags, ws, old))
+    retag_only = all(c.kind == "tag" for c in p.changes) and not p.drift
+    kept = tuple(r for r in p.reasons if not (retag_only and r == _METADATA))
+    how = "; its training inputs changed too: it trains" if p.will_train else ", nothing trains"
+    why = f"renamed from {old}: its live model is re-tagged {identity_tag(ws, d.key)}{how}"
+    action = "rename" if p.action in ("none", "update") else p.action
+    return dataclasses.replace(
+        p, action=action, reasons=(why, *kept), changes=(*p.changes, *drop), renamed_from=old
+    )
+
+
 def _leaked_for(
     desired: Desired, live: Live, matched: Mapping[str, LiveModel | None]
 ) -> dict[str, LiveModel]:
@@ -198,6 +267,19 @@ def _covers(key: str, scope: Scope | None, only: frozenset[str] | None) -> bool:
     return scope is None or scope.covers(key, None)
 
 
+def _previous_names(declared: Mapping[str, DesiredModel]) -> dict[str, DesiredModel]:
+    return {old: d for d in declared.values() for old in d.previous_names}
+
+
+def _claimed_outside(others: tuple[DesiredModel, ...], tagged: Mapping[str, LiveModel]) -> set[str]:
+    """The live models the manifests outside the scope manage, or take over by a rename."""
+    out = {d.model_id or tagged[d.key].id for d in others if d.model_id or d.key in tagged}
+    for d in others:
+        if d.model_id is None and d.key not in tagged:
+            out |= {tagged[old].id for old in d.previous_names if old in tagged}
+    return out
+
+
 def _orphan(m: LiveModel, declared: Mapping[str, DesiredModel], *, prune: bool) -> ModelPlan:
     key = m.recorded.key or m.id
     adopter = declared.get(key)
@@ -207,6 +289,8 @@ def _orphan(m: LiveModel, declared: Mapping[str, DesiredModel], *, prune: bool) 
         if adopter is not None
         else "no manifest declares it"
     )
+    if (renamed := _previous_names(declared).get(key)) is not None:
+        why = f"{key} is a previous name of {renamed.key}, which has a live model of its own"
     then = (
         "deleted by this apply (--prune)" if prune else "reported only; `apply --prune` deletes it"
     )
@@ -265,7 +349,7 @@ def _plan_model(
             "changed outside trainops: apply restores the declared values without training"
         )
     if meta:
-        reasons.append("metadata differs: updated without training")
+        reasons.append(_METADATA)
     return dataclasses.replace(
         base, action="update", reasons=tuple(reasons), changes=inputs + meta, drift=drift
     )

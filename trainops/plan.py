@@ -3,12 +3,11 @@
 `trainops.diff.diff(desired, live)` computes it (pure); `pricing` puts costs on it with
 `Plan.with_costs`; `render` turns it into text, markdown or JSON; `apply` consumes it.
 
-JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "2.0". Minor versions
-only add keys; a major version changes what a key may hold (2.0 added the action `delete`); a
-reader refuses an unknown major version. Keys are sorted.
+JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.3". Minor versions
+only add keys (and actions); a reader refuses an unknown major version. Keys are sorted.
 
-    format_version    "2.0" (1.1 added `partial`; 2.0 the action `delete`, `scope`, and per model
-                      `trainings` and `spent`)
+    format_version    "1.3" (1.1 added `partial`; 1.2 the `rename` action and `renamed_from`;
+                      1.3 the `delete` action, `scope`, and per model `trainings` and `spent`)
     workspace         the workspace name (namespaces identity tags)
     partial           true when only part of the workspace was planned (`scope` is not null)
     scope             null when the plan covers the whole workspace, else {paths, targets,
@@ -26,13 +25,14 @@ reader refuses an unknown major version. Keys are sorted.
                       across runs: compared at merge with the one reviewed in the pull request.
                       Unkeyed, so it catches accidents, not forgery: `apply --plan` plans again
                       and applies only a plan equal to the saved one (`trainops.planfile`)
-    has_changes       true when apply would change something (create, train, update or delete, or a
-                      pending training: a `wait` whose declared inputs differ from the running
-                      training's, `will_train` true)
-    summary           {create, train, update, wait, none, orphan, delete: counts, total_cost: CU,
-                       unpriced_trainings: trainings without an estimate}
+    has_changes       true when apply would change something (create, train, update, rename or
+                      delete, or a pending training: a `wait` whose declared inputs differ from the
+                      running training's, `will_train` true)
+    summary           {create, train, update, rename, wait, none, orphan, delete: counts,
+                       total_cost: CU, unpriced_trainings: trainings without an estimate}
     models[]          sorted by name, then model_id:
-      name            metadata.name (the key)  action  create|train|update|wait|none|orphan|delete
+      name            metadata.name (the key)         action   create|train|update|rename|wait|
+                                                               none|orphan|delete
                       (`orphan`: reported, kept; `delete`: an orphan planned with `--prune`)
       model_id        live id or null (create)        type     model type
       display_name    the model's display name        source   "file:line" of the manifest or null
@@ -48,6 +48,10 @@ reader refuses an unknown major version. Keys are sorted.
                       other inputs: the declared inputs train when the running training ends)
       estimated_cost  CU from the API's dry run, or null (not priced / not training)
       cost_note       why a cost is missing, e.g. a quota refusal, or null
+      renamed_from    the previous key (`metadata.previousNames`, or `moved:` in trainops.yaml)
+                      whose live model this one takes over by re-tagging it, or null. Action
+                      `rename` when nothing else needs a training; a rename whose inputs changed
+                      too is a `train` (or `wait`) with `renamed_from` set
       trainings       `delete` only: the model's trainings found in the team's jobs, or null
       spent           `delete` only: CU those trainings cost (what deleting throws away), or null
 """
@@ -64,11 +68,11 @@ from typing import Literal, get_args
 
 from typing_extensions import TypeAliasType
 
-FORMAT_VERSION = "2.0"
+FORMAT_VERSION = "1.3"
 
-Action = Literal["create", "train", "update", "wait", "none", "orphan", "delete"]
+Action = Literal["create", "train", "update", "rename", "wait", "none", "orphan", "delete"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
-CHANGING_ACTIONS = frozenset({"create", "train", "update", "delete"})
+CHANGING_ACTIONS = frozenset({"create", "train", "update", "rename", "delete"})
 
 ChangeKind = Literal[
     "parameter", "image", "caption", "pair", "type", "name", "description", "tag", "fingerprint"
@@ -136,6 +140,7 @@ class ModelPlan:
     estimated_cost: float | None = None
     cost_note: str | None = None
     source: str | None = None
+    renamed_from: str | None = None  # the previous key whose live model this one re-tags
     trainings: int | None = None  # `delete`: the trainings it had (its jobs), None when unknown
     spent: float | None = None  # `delete`: CU they cost
 
@@ -212,7 +217,10 @@ class Plan:
     def has_changes(self) -> bool:
         # wait and orphan are reported, but apply does nothing for them; a pending
         # training (a wait on other inputs) is a change still to make, never "no changes".
-        return any(m.action in CHANGING_ACTIONS or m.will_train for m in self.models)
+        # A rename re-tags its model even while it trains (`wait`).
+        return any(
+            m.action in CHANGING_ACTIONS or m.will_train or m.renamed_from for m in self.models
+        )
 
     def with_costs(self, costs: Mapping[str, tuple[float | None, str | None]]) -> Plan:
         """A copy with (estimated_cost, cost_note) set per model key; other models unchanged."""

@@ -95,7 +95,9 @@ async def read_live(
     pages = pages if pages is not None else Pages(client.model_pages())
     workspace = desired.workspace.name
     adopted = {m.model_id: m for m in desired.models if m.model_id}
-    by_key = desired.by_key()
+    # A model still tagged with a previous key is read as the model it became (a rename,
+    # `trainops.diff`): a full read when it may have changed, as any other.
+    by_key = {**desired.by_previous_name(), **desired.by_key()}
     known = frozenset(by_key)  # resolves keys an identity tag carries shortened
     kinds = {(m.type, m.name) for m in desired.models if not m.model_id}
     listing: list[LiveModel] = []

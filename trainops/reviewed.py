@@ -29,6 +29,7 @@ from trainops.plan import ModelPlan, Plan, format_cu
 from trainops.planfile import model_inputs
 
 DEFAULT_TOLERANCE = 10.0  # percent
+_FROM = "<"  # in a rename's inputs: the previous key and the live model it takes over
 
 # What each entry may do to its model. `create` covers the work of a `train` or an `update` on
 # the model it made (a re-run after a partial failure finds it made), `train` that of an update.
@@ -40,6 +41,11 @@ _OPS: dict[str, frozenset[str]] = {
     # Reviews recorded before deletions were planned: an orphan shown approves no deletion.
     "orphan": frozenset(),
     "pending": frozenset({"train"}),  # a `wait` whose training runs on other inputs
+    # A rename takes over the live model of a previous key: only a review that showed that
+    # rename (of that model, `_inputs`) covers it, never a create, train or update of the key.
+    "rename": frozenset({"rename", "update"}),
+    "rename+train": frozenset({"rename", "train", "update"}),
+    "rename+pending": frozenset({"rename", "train"}),
 }
 _DOES = {
     "create": "create it and train it",
@@ -48,6 +54,9 @@ _DOES = {
     "delete": "delete it (--prune)",
     "orphan": "keep it",
     "pending": "train it when its running training ends",
+    "rename": "rename it (re-tag a previous name's model)",
+    "rename+train": "rename it (re-tag a previous name's model) and train it",
+    "rename+pending": "rename it and train it when its running training ends",
 }
 _SHOWN = {
     "create": "create",
@@ -56,12 +65,16 @@ _SHOWN = {
     "delete": "delete",
     "orphan": "orphan (kept: no deletion)",
     "pending": "a pending training",
+    "rename": "rename (no training)",
+    "rename+train": "rename and train",
+    "rename+pending": "rename and a pending training",
 }
 
 
 @dataclass(frozen=True)
 class ReviewedModel:
-    action: str  # create | train | update | delete | pending (orphan: an older comment's)
+    action: str  # create | train | update | delete | pending | rename[+train|+pending]
+    # (orphan: an older comment's; it approves no deletion)
     inputs: str  # digest of the declared inputs (the model id for a delete)
     cost: float | None = None  # estimated CU of its training, None when unpriced or not training
 
@@ -116,11 +129,21 @@ def review_of(
             continue
         d = declared.get(m.key)
         inputs = model_inputs(d) if d is not None and action != "delete" else f"id:{m.model_id}"
+        if m.renamed_from:  # which live model it takes over is part of what was reviewed
+            inputs += f"{_FROM}{m.renamed_from}:{m.model_id}"
         models[m.key] = ReviewedModel(action, inputs, m.estimated_cost if m.will_train else None)
     return Review(models, max_cost)
 
 
 def _acting(m: ModelPlan) -> str | None:
+    if m.renamed_from:
+        if m.action == "rename":
+            return "rename"
+        if m.action == "train":
+            return "rename+train"
+        if m.action == "wait" and m.training is not None and m.training.other_inputs:
+            return "rename+pending"
+        return "rename"  # a rename of a model that trains now: its re-tag only
     if m.action in ("create", "train", "update", "delete"):
         return m.action
     if m.action == "wait" and m.training is not None and m.training.other_inputs:
@@ -148,7 +171,8 @@ def compare(reviewed: Review, now: Review, *, tolerance: float = DEFAULT_TOLERAN
                 f"({was.inputs.removeprefix('id:')}); the merge would delete "
                 f"{m.inputs.removeprefix('id:')}"
             )
-        elif m.inputs != was.inputs:
+        elif m.inputs != was.inputs and m.inputs != was.inputs.partition(_FROM)[0]:
+            # (A reviewed rename done since, by another apply, leaves the same inputs.)
             problems.append(
                 f"{key}: its declared inputs changed since the review; the merge would {does} "
                 "with inputs nobody reviewed"

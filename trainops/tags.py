@@ -100,6 +100,20 @@ def identity_tag(workspace: str, key: str) -> str:
     return head + _key_part(head, key)
 
 
+def identity_tags_of(tags: Sequence[str], workspace: str, key: str) -> list[str]:
+    """The tags among `tags` that name `key` in `workspace`, in any format trainops wrote
+    (a rename removes them all: `trainops.apply`)."""
+    names = _workspace_names(workspace)
+    out = []
+    for tag in tags:
+        if not tag.startswith(IDENTITY_PREFIX):
+            continue
+        ws, _, part = tag[len(IDENTITY_PREFIX) :].rpartition("/")
+        if ws in names and part in (key, _key_part(f"{IDENTITY_PREFIX}{ws}/", key)):
+            out.append(tag)
+    return out
+
+
 def fingerprint_tag(fingerprint: str) -> str:
     return f"{FP_PREFIX}{fingerprint[:FP_LEN].lower()}"
 

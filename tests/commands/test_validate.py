@@ -97,6 +97,7 @@ def test_validate_json_when_valid(cli: Cli) -> None:
             "models": ["lint-lr"],
             "valid": True,
             "workspace": "fixtures",
+            "workspace_named": True,
         }
     )
 

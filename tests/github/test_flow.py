@@ -12,27 +12,14 @@ from inline_snapshot import snapshot
 
 from tests.support.cli import Cli, scrub
 from tests.support.fake_github import FakeGithub
-from tests.support.github_env import TOKEN, environ, pr_event
+from tests.support.github_env import TOKEN, environ, on_merge, on_pull_request, pr_event
 from tests.support.workspace import edit, jobs
-
-MERGE_SHA = "fedcba9876543210fedcba9876543210fedcba98"  # GITHUB_SHA in github_env.environ
 
 
 @pytest.fixture
 def cli(cli: Cli, ws: Path) -> Cli:
     cli.cwd = ws
     return cli
-
-
-def on_pull_request(cli: Cli, tmp_path: Path, fake_github: FakeGithub) -> None:
-    cli.env.update(environ(tmp_path, fake_github, pr_event(7)))
-
-
-def on_merge(cli: Cli, tmp_path: Path, fake_github: FakeGithub) -> None:
-    fake_github.pulls_by_commit[MERGE_SHA] = [
-        {"number": 7, "merged_at": "2026-11-27T06:00:00Z", "merge_commit_sha": MERGE_SHA}
-    ]
-    cli.env.update({**environ(tmp_path, fake_github, None), "GITHUB_EVENT_PATH": None})
 
 
 def test_one_plan_comment_per_pull_request_then_apply_on_merge_comments_the_outcome(

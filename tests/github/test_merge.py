@@ -14,7 +14,7 @@ import pytest
 from tests.support.aio import synchronous
 from tests.support.cli import Cli
 from tests.support.fake_github import FakeGithub
-from tests.support.github_env import environ, pr_event
+from tests.support.github_env import on_merge, on_pull_request
 from tests.support.locks import home_in
 from tests.support.sandbox import Serve, api_env
 from tests.support.workspace import (
@@ -28,7 +28,6 @@ from tests.support.workspace import (
 )
 from trainops.sandbox import Fault
 
-MERGE_SHA = "fedcba9876543210fedcba9876543210fedcba98"  # GITHUB_SHA in github_env.environ
 APPLY = ("apply", "--yes", "--comment-outcome", "--verify-reviewed", "fail")
 META = re.compile(r"<!-- trainops:meta (\{.*\}) -->")
 
@@ -37,17 +36,6 @@ META = re.compile(r"<!-- trainops:meta (\{.*\}) -->")
 def cli(cli: Cli, ws: Path) -> Cli:
     cli.cwd = ws
     return cli
-
-
-def on_pull_request(cli: Cli, tmp_path: Path, fake_github: FakeGithub) -> None:
-    cli.env.update(environ(tmp_path, fake_github, pr_event(7)))
-
-
-def on_merge(cli: Cli, tmp_path: Path, fake_github: FakeGithub) -> None:
-    fake_github.pulls_by_commit[MERGE_SHA] = [
-        {"number": 7, "merged_at": "2026-11-27T06:00:00Z", "merge_commit_sha": MERGE_SHA}
-    ]
-    cli.env.update({**environ(tmp_path, fake_github, None), "GITHUB_EVENT_PATH": None})
 
 
 def plan_comment(fake_github: FakeGithub) -> dict[str, object]:

@@ -60,6 +60,7 @@ def encode_model(m: DesiredModel) -> dict[str, object]:
         "modelId": m.model_id,
         "fingerprint": m.fingerprint,
         "source": [m.source.file, m.source.line],
+        "previous": list(m.previous_names),
     }
 
 
@@ -76,6 +77,7 @@ def encode_workspace(ws: Workspace) -> list[object]:
         ws.budget,
         ws.pricing,
         ws.merge_cost_tolerance,
+        [[old, new] for old, new in ws.moved],
     ]
 
 
@@ -143,6 +145,7 @@ def decode_model(raw: Json) -> DesiredModel:
         model_id=_opt_str(raw["modelId"]),
         fingerprint=_expect(raw["fingerprint"], str),
         source=Source(_expect(file, str), _expect(line, int)),
+        previous_names=tuple(_expect(k, str) for k in _expect(raw["previous"], list)),
     )
 
 
@@ -161,7 +164,7 @@ def decode_diagnostic(raw: Json) -> Diagnostic:
 
 
 def decode_workspace(raw: Json) -> Workspace:
-    name, root, project_id, parallelism, budget, pricing, tolerance = _expect(raw, list)
+    name, root, project_id, parallelism, budget, pricing, tolerance, moved = _expect(raw, list)
     if pricing not in ("true", "api"):
         raise ValueError(f"unknown pricing {pricing!r}")
     return Workspace(
@@ -172,4 +175,5 @@ def decode_workspace(raw: Json) -> Workspace:
         budget=None if budget is None else _expect(budget, (int, float)),
         pricing="true" if pricing == "true" else "api",
         merge_cost_tolerance=float(_expect(tolerance, (int, float))),
+        moved=tuple((_expect(old, str), _expect(new, str)) for old, new in _expect(moved, list)),
     )

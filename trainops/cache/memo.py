@@ -56,7 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BAD", "VERSION", "Entry", "Stored", "encode", "prune", "read", "write_atomically"]
 
-VERSION = 6  # 4: each file's `unloaded`; 5: the workspace's `pricing`; 6: its tolerance
+# 4: each file's `unloaded`; 5: the workspace's `pricing`; 6: its tolerance; 7: renames
+VERSION = 7
 BAD = (ValueError, KeyError, TypeError, IndexError, AttributeError)  # a foreign or torn file
 _UNTRUSTED = (-2, -2, -2, -2)  # stored for a racy input: no stat ever equals it
 Result = tuple[Desired, list[Diagnostic]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,12 @@ class Target:
 
     def client(self, desired: Desired | None = None) -> Scenario:
         """The API client, bounded by --parallelism, else the workspace's (when known), and
-        owning the workspace's `projectId` (read ahead of the manifests when not known)."""
+        owning the workspace's `projectId` (read ahead of the manifests when not known).
+
+        Every command that asks for it reads or writes identity tags, which the workspace's
+        name namespaces: against the real API that name must be written down (`require_name`)."""
+        if not self.sandbox:
+            require_name(self.paths, self.cwd)
         ws = desired.workspace.parallelism if desired is not None else DEFAULT_PARALLELISM
         project = (
             desired.workspace.project_id
@@ -79,7 +85,30 @@ def open_client(
 
 def peek_project_id(paths: Sequence[str], cwd: Path) -> str | None:
     """The `projectId` of the workspace's trainops.yaml, read before the manifests load: a plan
-    sends the model list's first request meanwhile, and it must already name the project.
+    sends the model list's first request meanwhile, and it must already name the project."""
+    project = peek_settings(paths, cwd).get("projectId")
+    return project if isinstance(project, str) and project else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The workspace's trainops.yaml as read ahead of the manifests (`peek_settings`)."""
+
+    root: Path  # where trainops.yaml is, or would be: the git top level, else cwd
+    data: Mapping[str, object]  # its `kind: Workspace` document; empty when absent or unread
+    found: bool  # the file exists
+
+    def get(self, key: str) -> object:
+        return self.data.get(key)
+
+    def name(self) -> str | None:
+        """The workspace name the file writes down, if any."""
+        name = self.data.get("workspace")
+        return name if isinstance(name, str) and name else None
+
+
+def peek_settings(paths: Sequence[str], cwd: Path) -> Settings:
+    """The workspace's trainops.yaml, read before the manifests load.
 
     The file is found as the load finds it (`manifest.workspace.find_root`: the nearest one
     above the first path, up to the git top level) without asking git, and read without
@@ -89,24 +118,72 @@ def peek_project_id(paths: Sequence[str], cwd: Path) -> str | None:
     for d in (start, *start.parents):
         settings = d / SETTINGS_FILE
         if settings.is_file():
-            return _project_id_in(settings)
+            return Settings(d, _settings_in(settings), True)
         if (d / ".git").exists():
-            return None
-    return None
+            return Settings(d, {}, False)
+    return Settings(cwd.resolve(), {}, False)
 
 
-def _project_id_in(path: Path) -> str | None:
+def _settings_in(path: Path) -> Mapping[str, object]:
     import yaml
 
     try:
         docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
+        return {}
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == "Workspace":
-            project = doc.get("projectId")
-            return project if isinstance(project, str) and project else None
-    return None
+            return doc
+    return {}
+
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def suggested_name(root: Path, default: str | None = None) -> str:
+    """The name to write down: `default` (the load's), else the git top level's, which the
+    models were tagged with until now (`manifest.workspace.default_name`), in the characters
+    trainops.yaml accepts."""
+    if default is None:
+        top = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
+        default = top.name
+    return _NAME_CHARS.sub("-", default).strip("-") or "workspace"
+
+
+def name_hint(settings: Settings, cwd: Path, default: str | None = None) -> str:
+    """How to write the workspace's name down: the exact line, and where."""
+    name = suggested_name(settings.root, default)
+    where = _shown(settings.root / SETTINGS_FILE, cwd)
+    if settings.found:
+        return f"add the line `workspace: {name}` to {where}"
+    return (
+        f"create {where} with these lines:\n"
+        f"    apiVersion: trainops/v1\n    kind: Workspace\n    workspace: {name}"
+    )
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def require_name(paths: Sequence[str], cwd: Path) -> None:
+    """The workspace name namespaces the identity tags of its models. Taken from the directory,
+    it changes with a clone under another name or a `git worktree`, and every model would then
+    be planned as new (and the old ones as orphans): against the real API it must be written
+    in trainops.yaml. `--sandbox` keeps the directory's name as a default."""
+    settings = peek_settings(paths, cwd)
+    if settings.name() is not None:
+        return
+    what = "does not name the workspace" if settings.found else "is missing"
+    raise ConfigError(
+        f"{SETTINGS_FILE} {what}: against the Scenario API the workspace needs a stable name "
+        "(it namespaces the tags that tie each model to its manifest)",
+        hint=name_hint(settings, cwd)
+        + "\n  (the directory's name is a default for --sandbox only)",
+    )
 
 
 def warn_all(warnings: tuple[Diagnostic, ...]) -> None:

@@ -6,10 +6,12 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Literal
 
 from trainops.cache.load import Mode, load_manifests
 from trainops.commands import EXIT_ERROR, EXIT_OK
+from trainops.commands.common import name_hint, peek_settings
 from trainops.errors import ManifestError
 
 
@@ -28,10 +30,14 @@ def run_validate(
         doc = {"valid": False, "diagnostics": [asdict(d) for d in exc.diagnostics]}
         print(json.dumps(doc, indent=2, sort_keys=True))
         return EXIT_ERROR
+    # Validation touches no API, so it only says what plan and apply will require.
+    settings = peek_settings(paths, Path.cwd())
+    named = settings.name() is not None
     if fmt == "json":
         doc = {
             "valid": True,
             "workspace": desired.workspace.name,
+            "workspace_named": named,
             "models": [m.key for m in desired.models],
             "diagnostics": [asdict(d) for d in warnings],
         }
@@ -39,6 +45,14 @@ def run_validate(
         return EXIT_OK
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if not named:
+        hint = name_hint(settings, Path.cwd(), desired.workspace.name)
+        print(
+            f"note: trainops.yaml does not name the workspace: {desired.workspace.name!r}, the "
+            "directory's name, serves --sandbox only; plan and apply against the Scenario API "
+            f"refuse to run without it\n  hint: {hint}",
+            file=sys.stderr,
+        )
     n = len(desired.models)
     print(f"ok: {n} model{'s' if n != 1 else ''} valid in workspace {desired.workspace.name}")
     return EXIT_OK

@@ -23,6 +23,7 @@ from trainops.desired import Desired, DesiredModel, Source, Workspace, fingerpri
 from trainops.errors import Diagnostic, ManifestError
 from trainops.manifest import guard, lint, schema
 from trainops.manifest.media import FactSource, ReadFacts
+from trainops.manifest.moved import with_previous_names
 from trainops.manifest.parameters import MODEL_TYPES
 from trainops.manifest.resolve import (
     Located,
@@ -40,6 +41,7 @@ from trainops.manifest.yamlmarks import (
     YamlLimitError,
     YamlSyntaxError,
     load_documents,
+    near_api_version,
 )
 from trainops.tags import RESERVED_PREFIXES as RESERVED_TAG_PREFIXES
 
@@ -112,13 +114,64 @@ def find_manifest_files(
     return list(out.items()), diags
 
 
+# A document's own fields that no other tool's `spec` or settings hold.
+_MODEL_FIELDS = ("trainingImages", "trainingSamples", "trainingImagePairs")
+_WORKSPACE_FIELDS = (
+    "workspace",
+    "projectId",
+    "parallelism",
+    "budget",
+    "pricing",
+    "mergeCostTolerance",
+    "moved",
+)
+
+
+def _shaped(data: dict[object, object]) -> bool:
+    """The document is written as a trainops model or workspace settings are, whatever its
+    apiVersion says: a spec of ours, or a Workspace with our settings. A Kubernetes resource,
+    a Helm template (`metadata` and `spec` too, even `kind: Model`) is not."""
+    spec = data.get("spec")
+    kind = data.get("kind")
+    if isinstance(spec, dict) and kind in ("Model", None):
+        return spec.get("type") in MODEL_TYPES or any(f in spec for f in _MODEL_FIELDS)
+    return kind == "Workspace" and any(f in data for f in _WORKSPACE_FIELDS)
+
+
 def _ours(data: object) -> bool:
     if not isinstance(data, dict):
         return False
     version = data.get("apiVersion")
     if isinstance(version, str):
         return version.startswith("trainops/")
-    return data.get("kind") == "Model" and "spec" in data  # forgot apiVersion
+    if data.get("kind") == "Model" and "spec" in data:
+        return True  # forgot apiVersion
+    return version is None and _shaped(data)
+
+
+def _near_miss(data: object) -> bool:
+    """Meant to be ours, with another apiVersion: skipped, its model would read as removed (an
+    orphan, which --prune deletes), so it is an error."""
+    if not isinstance(data, dict):
+        return False
+    version = data.get("apiVersion")
+    if not isinstance(version, str) or version.startswith("trainops/"):
+        return False
+    return near_api_version(version) or _shaped(data)
+
+
+def _near_miss_diagnostic(doc: Document, shown: str) -> Diagnostic:
+    version, kind = doc.data.get("apiVersion"), doc.data.get("kind")
+    what = "workspace settings" if kind == "Workspace" else "a model"
+    return Diagnostic(
+        shown,
+        doc.line_of(("apiVersion",)),
+        "apiVersion",
+        f"{version!r}: did you mean {API_VERSION}? This document reads as {what} of trainops, "
+        "but with another apiVersion it would be skipped",
+        hint=f"write `apiVersion: {API_VERSION}`; a model whose manifest is skipped is planned "
+        "as removed, and --prune deletes it",
+    )
 
 
 def _bytes(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> bytes | None:
@@ -172,7 +225,9 @@ def _read(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> li
     if text is None:
         return []
     try:
-        docs = [d for d in load_documents(text, only_ours=True) if _ours(d.data)]
+        docs = [
+            d for d in load_documents(text, only_ours=True) if _ours(d.data) or _near_miss(d.data)
+        ]
     except YamlSyntaxError as exc:
         # Other tools' YAML (CI, Helm templates) may not even parse; only ours is our business.
         if explicit or "trainops/" in text:
@@ -201,6 +256,8 @@ def _empty(shown: str) -> Diagnostic:
 
 def _header(doc: Document, shown: str) -> Diagnostic | None:
     data = doc.data
+    if _near_miss(data):
+        return _near_miss_diagnostic(doc, shown)
     version, kind = data.get("apiVersion"), data.get("kind")
     if version != API_VERSION:
         got = "is missing" if version is None else f"{version!r} is not supported"
@@ -277,6 +334,7 @@ def _build(at: Located, model: ModelDoc) -> DesiredModel | None:
         model_id=spec.model_id,
         fingerprint=fingerprint(spec.type, params, desired_files, pairs),
         source=Source(at.shown, at.doc.line),
+        previous_names=tuple(model.metadata.previous_names),
     )
 
 
@@ -369,8 +427,9 @@ def combine(
             if first.setdefault(key, here) != here:
                 diags.append(_duplicate_name(f.shown, line, key, first[key]))
         diags += f.diagnostics
-    found = _finish(diags, strict)
-    models = tuple(sorted((m for f in files for m in f.models), key=lambda m: m.key))
+    renamed, rename_diags = with_previous_names(workspace, [m for f in files for m in f.models])
+    found = _finish([*diags, *rename_diags], strict)
+    models = tuple(sorted(renamed, key=lambda m: m.key))
     unloaded = tuple(sorted(f.unloaded for f in files if f.unloaded is not None))
     return Desired(workspace=workspace, models=models, unloaded_files=unloaded), found
 

@@ -114,10 +114,18 @@ Parameters = Annotated[dict[str, Any], WithJsonSchema(_PARAMETERS_SCHEMA)]
 ModelType = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(MODEL_TYPES)})]
 
 
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+
+
 class Metadata(_Strict):
     name: str = Field(
         pattern=KEY_PATTERN,
         description="stable key: lowercase letters, digits and '-', unique in the workspace",
+    )
+    previous_names: list[Key] = Field(
+        default_factory=list,
+        description="keys this model had before (a rename): the live model of one is re-tagged "
+        "with metadata.name, never created and trained again",
     )
 
 
@@ -166,13 +174,22 @@ Pricing = Annotated[
 ]
 
 
+class MovedEntry(_Strict):
+    """A rename kept in trainops.yaml (as Terraform's moved blocks): the live model of key
+    `from` becomes that of `to` by re-tagging, never created and trained again."""
+
+    from_: str = Field(alias="from", pattern=KEY_PATTERN, description="the previous key")
+    to: str = Field(pattern=KEY_PATTERN, description="the metadata.name it has now")
+
+
 class WorkspaceDoc(_Strict):
     api_version: Literal["trainops/v1"]
     kind: Literal["Workspace"]
     workspace: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9._-]+$",
-        description="namespaces identity tags (default: the git top-level directory name)",
+        description="the workspace's identity in its models' tags: required against the Scenario "
+        "API (the git top-level directory name serves --sandbox only)",
     )
     project_id: str | None = None
     parallelism: int = Field(default=8, ge=1, le=64, description="models applied at once")
@@ -188,6 +205,10 @@ class WorkspaceDoc(_Strict):
         le=1000,
         description="percent the trainings apply starts on merge may cost above the prices "
         "reviewed in the pull request (default 10)",
+    )
+    moved: list[MovedEntry] = Field(
+        default_factory=list,
+        description="renamed models, {from: old-key, to: new-key} each: re-tagged, not retrained",
     )
 
 
@@ -208,6 +229,7 @@ _CONTEXTS: dict[tuple[str, ...], type[BaseModel]] = {
     ("spec", "trainingImages", "#"): FileEntry,
     ("spec", "trainingSamples", "#"): FileEntry,
     ("spec", "trainingImagePairs", "#"): PairEntry,
+    ("moved", "#"): MovedEntry,
 }
 
 

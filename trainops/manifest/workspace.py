@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 from trainops.desired import Workspace
 from trainops.errors import Diagnostic
 from trainops.manifest import guard
-from trainops.manifest.schema import WorkspaceDoc, validate
+from trainops.manifest.schema import API_VERSION, WorkspaceDoc, validate
 from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
 
 SETTINGS_FILE = "trainops.yaml"
@@ -70,7 +71,7 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         return Workspace(name=name, root=root), [_one_settings_doc(shown, docs, settings)]
     ws, diags = validate(WorkspaceDoc, settings[0], shown)
     if ws is None:
-        return Workspace(name=name, root=root), diags
+        return Workspace(name=name, root=root), [_near_miss(d, settings[0]) for d in diags]
     return Workspace(
         name=ws.workspace or name,
         root=root,
@@ -79,7 +80,20 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         budget=ws.budget,
         pricing=ws.pricing,
         merge_cost_tolerance=ws.merge_cost_tolerance,
+        moved=tuple((m.from_, m.to) for m in ws.moved),
     ), []
+
+
+def _near_miss(diag: Diagnostic, doc: Document) -> Diagnostic:
+    """An apiVersion that is not ours on the settings document: say which one is."""
+    version = doc.data.get("apiVersion")
+    if diag.field != "apiVersion" or not isinstance(version, str):
+        return diag
+    return dataclasses.replace(
+        diag,
+        message=f"{version!r}: did you mean {API_VERSION}?",
+        hint=f"write `apiVersion: {API_VERSION}`",
+    )
 
 
 def _text(path: Path) -> str:

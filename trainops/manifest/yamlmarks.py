@@ -9,7 +9,8 @@ composed: it counts the values each document would build once its aliases are ex
 (`MAX_DEPTH`, aliases included: the composer and the builder recurse), and refuses an alias
 inside its own anchor (a recursive value). It also reads each document's header, so a file
 with no trainops document is never composed at all: another tool's YAML, even a bomb, costs
-one pass of the C parser.
+one pass of the C parser. Documents that may have been meant as ours (a typo of the apiVersion,
+`kind: Model`, `metadata` and `spec`) are composed for `manifest.load` to tell.
 """
 
 from __future__ import annotations
@@ -103,8 +104,36 @@ class _Builder:
         return out
 
 
+_API_VERSION = "trainops/v1"  # `schema.API_VERSION`: that module imports this one
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein: the edits from `a` to `b`."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def near_api_version(version: str) -> bool:
+    """A typo of trainops's apiVersion (`trainop/v1`, `trainops.v1`, `Trainops/v1`,
+    `trainops.io/v1`), not another tool's (`apps/v1`, `mlops.seldon.io/v1alpha1`)."""
+    low = version.strip().lower()
+    if low.startswith("trainops/"):
+        return False
+    group = low.split("/", 1)[0]
+    return (
+        _distance(low, _API_VERSION) <= 2
+        or _distance(group, "trainops") <= 2
+        or group.startswith("trainops")
+    )
+
+
 class _Header:
-    """The top-level keys of one document that say whether it is ours."""
+    """The top-level keys of one document that say whether it is ours, or may have been meant
+    to be (`manifest.load` decides from the whole document)."""
 
     def __init__(self) -> None:
         self.items = 0  # direct children of the root mapping seen: keys at even positions
@@ -115,18 +144,21 @@ class _Header:
         """A direct child of the root mapping: a scalar's string value, else None."""
         if self.items % 2 == 0:
             self.key = value
-            if value == "spec":
-                self.values["spec"] = None
+            if value in ("spec", "metadata"):
+                self.values[value] = None
         elif self.key in ("apiVersion", "kind"):
             self.values[self.key] = value
         self.items += 1
 
     def ours(self) -> bool:
-        """What `manifest.load` counts as ours, from the header alone."""
+        """What `manifest.load` counts as ours or as a near miss, from the header alone: a
+        trainops apiVersion or a typo of it, a kind of ours, or a model's shape."""
         version = self.values.get("apiVersion")
-        if version is not None:
-            return version.startswith("trainops/")
-        return self.values.get("kind") == "Model" and "spec" in self.values
+        if version is not None and (version.startswith("trainops/") or near_api_version(version)):
+            return True
+        if self.values.get("kind") in ("Model", "Workspace"):
+            return True
+        return "spec" in self.values and ("metadata" in self.values or version is None)
 
 
 class _Scan:

@@ -37,6 +37,7 @@ LABELS = {
     "create": "➕ create",
     "train": "🔁 train",
     "update": "✏️ update",
+    "rename": "🏷️ rename",
     "wait": "⏳ wait",
     "none": "none",
     "orphan": "⚠️ orphan",
@@ -115,7 +116,12 @@ def _verdict(plan: Plan) -> str:
     n["wait"] -= pending  # said on its own: a pending training is a change to come
     rest = [
         f"{n[a]} {word}"
-        for a, word in (("update", "to update"), ("wait", "waiting"), ("orphan", "orphaned"))
+        for a, word in (
+            ("update", "to update"),
+            ("rename", "to rename"),
+            ("wait", "waiting"),
+            ("orphan", "orphaned"),
+        )
         if n[a]
     ]
     if n["delete"]:
@@ -134,12 +140,19 @@ def _table(models: list[ModelPlan]) -> list[str]:
 
 
 def _label(m: ModelPlan) -> str:
-    return "⏳ pending training" if is_pending(m) else LABELS[m.action]
+    label = "⏳ pending training" if is_pending(m) else LABELS[m.action]
+    if m.renamed_from and m.action != "rename":
+        label += " · " + LABELS["rename"]
+    return label
 
 
 def _details(m: ModelPlan) -> list[str]:
     cost = cost_text(m)
-    action = "pending training" if is_pending(m) else m.action
+    action: str = "pending training" if is_pending(m) else m.action
+    if m.renamed_from:
+        action = f"{escape(m.renamed_from)} → {escape(m.key)} · {action}"
+        if m.action != "rename":
+            action += " · rename"
     summary = f"<b>{escape(m.key)}</b> · {action}" + (f" · {escape(cost)}" if cost else "")
     where = [escape(m.type)]
     if m.model_id:

@@ -29,6 +29,7 @@ SYMBOLS = {
     "create": "+",
     "train": "~",
     "update": "~",
+    "rename": "→",
     "wait": "…",
     "none": " ",
     "orphan": "-",
@@ -169,12 +170,21 @@ def pending_count(plan: Plan) -> int:
 def headline(m: ModelPlan) -> str:
     """What happens to one model, in words (plain text, user strings cleaned)."""
     who = clean(m.key) + (f" ({m.model_id})" if m.model_id else "")
+    if m.renamed_from:
+        who = f"rename {clean(m.renamed_from)} → {who}"
+        if m.action == "train":
+            return f"{who}: renamed and retrained"
+        if m.action == "wait" and not is_pending(m):
+            return f"{who}: renamed; it is training"
+        if m.action == "rename":
+            return f"{who}: renamed (re-tagged), without training"
     if is_pending(m):
         return f"{who} is training on other inputs: pending training, {PENDING}"
     return {
         "create": f"{who} will be created and trained",
         "train": f"{who} will be retrained",
         "update": f"{who} will be updated in place, without training",
+        "rename": f"{who} will be renamed, without training",
         "wait": f"{who} is training",
         "none": f"{who} is up to date",
         "orphan": f"{who} has no manifest",
@@ -217,10 +227,13 @@ def summary_line(plan: Plan) -> str:
     waiting = f"{n['wait']} waiting" + (
         f" ({pending} pending training{'s' if pending != 1 else ''})" if pending else ""
     )
+    renamed = sum(1 for m in plan.models if m.renamed_from)
+    # Said only when there is one: the line every plan prints stays as it was.
+    renames = f"{renamed} to rename, " if renamed else ""
     deleting = f", {n['delete']} to delete" if n["delete"] else ""
     return (
         f"Plan: {n['create']} to create, {n['train']} to train, {n['update']} to update, "
-        f"{waiting}, {n['orphan']} orphaned{deleting}. "
+        f"{renames}{waiting}, {n['orphan']} orphaned{deleting}. "
         f"Estimated cost: {format_cu(plan.total_cost)} CU{unpriced if plan.unpriced else ''}."
     )
 

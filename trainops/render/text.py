@@ -1,11 +1,10 @@
 """Plans and apply outcomes as text, markdown and JSON: pure functions, no env, no network.
 
-Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `…` wait, `-` orphan,
-`×` delete),
-one block per model that changes with the why, unchanged models collapsed to a count, an explicit
-sentence for an empty plan, one summary line. Colour only when asked. Markdown (pull requests)
-is built in `trainops.render.markdown` and re-exported here; JSON is `Plan.data()`
-(see `trainops.plan`).
+Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `→` rename, `…` wait,
+`-` orphan, `×` delete), one block per model that changes with the why, unchanged models
+collapsed to a count, an explicit sentence for an empty plan, one summary line. Colour only when
+asked. Markdown (pull requests) is built in `trainops.render.markdown` and re-exported here; JSON
+is `Plan.data()` (see `trainops.plan`).
 """
 
 from __future__ import annotations
@@ -53,6 +52,7 @@ class _Paint(Protocol):
 _COLORS = {
     "+": "32",
     "~": "33",
+    "→": "34",
     "…": "36",
     "-": "31",
     "×": "1;41;97",  # a deletion stands out: bold white on red
@@ -82,6 +82,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
     shown = [m for m in plan.models if m.action != "none"]
     if shown:
         legend = f"{paint('+')} create  {paint('~')} train / update  "
+        if any(m.renamed_from for m in shown):
+            legend += f"{paint('→')} rename  "
         deleting = f"  {paint('×')} delete" if any(m.action == "delete" for m in shown) else ""
         lines += ["", f"Symbols: {legend}{paint('…')} wait  {paint('-')} orphan{deleting}"]
     for m in shown:
