@@ -497,7 +497,7 @@ Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 1 orphaned. Estimated cos
     assert cli("apply", "--sandbox", "--yes", "--prune") == 0
     assert scrub(outcome(cli.out)) == snapshot("""\
   · alpha: none skipped — up to date
-  ✓ beta: orphan done — deleted orphan model_ID
+  ✓ beta: delete done — deleted orphan model_ID
 
 Apply: 1 done, 0 failed, 1 skipped. Cost: 0 CU.
 """)

@@ -408,7 +408,16 @@ def a_plan() -> Plan:
 def test_plan_summary_cost_and_changes() -> None:
     plan = a_plan()
     assert plan.summary() == snapshot(
-        {"create": 1, "train": 1, "update": 0, "rename": 0, "wait": 0, "none": 1, "orphan": 1}
+        {
+            "create": 1,
+            "train": 1,
+            "update": 0,
+            "rename": 0,
+            "wait": 0,
+            "none": 1,
+            "orphan": 1,
+            "delete": 0,
+        }
     )
     assert (plan.total_cost, plan.unpriced, plan.has_changes) == (12.5, 1, True)
     assert [(m.key, m.estimated_cost, m.cost_note) for m in plan.models] == [
@@ -447,6 +456,7 @@ def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
             "models",
             "partial",
             "plan_fingerprint",
+            "scope",
             "summary",
             "workspace",
         ]
@@ -454,6 +464,7 @@ def test_plan_file_round_trips_exactly(tmp_path: Path) -> None:
     assert data["summary"] == snapshot(
         {
             "create": 1,
+            "delete": 0,
             "none": 1,
             "orphan": 1,
             "rename": 0,
@@ -474,8 +485,8 @@ def test_load_plan_refuses_edited_broken_and_future_files(tmp_path: Path) -> Non
     path.write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="modified after it was saved"):
         load_plan(path)
-    path.write_text(json.dumps({**data, "format_version": "2.0"}))
-    with pytest.raises(ConfigError, match=r"format_version 2\.0 is not supported"):
+    path.write_text(json.dumps({**data, "format_version": "3.0"}))
+    with pytest.raises(ConfigError, match=r"format_version 3\.0 is not supported"):
         load_plan(path)
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="not a valid trainops plan file"):

@@ -13,7 +13,7 @@ from inline_snapshot import snapshot
 from tests.support.builders import desired, live, live_of, model, sha
 from trainops.diff import diff
 from trainops.errors import StalePlanError
-from trainops.plan import Change, Plan
+from trainops.plan import Change, Plan, Scope
 from trainops.planfile import (
     REPLAN,
     SHOWN,
@@ -22,7 +22,7 @@ from trainops.planfile import (
     load_plan,
     plan_from_data,
     save_plan,
-    scope,
+    scope_of,
 )
 
 
@@ -107,8 +107,8 @@ def test_an_orphan_entry_cannot_cover_a_model_that_has_a_manifest() -> None:
     d = desired(model("same"))
     lv = live(live_of(model("same")))
     saved = edited(diff(d, lv), "same", action="orphan")
-    assert scope(d, saved).models == d.models
-    assert refusal(saved, diff(scope(d, saved), lv)) == snapshot("""\
+    assert scope_of(d, saved)[0].models == d.models
+    assert refusal(saved, diff(scope_of(d, saved)[0], lv)) == snapshot("""\
 the saved plan does not match what apply would do now:
   same: action: saved orphan, now none\
 """)
@@ -149,11 +149,12 @@ def test_what_the_file_holds_is_escaped_and_the_list_is_bounded() -> None:
     assert lines[-1] == "  ... and 10 more"
 
 
-def test_partial_round_trips_and_a_file_without_it_is_a_full_plan(tmp_path: Path) -> None:
-    partial = dataclasses.replace(now(), partial=True)
+def test_a_scope_round_trips_and_a_file_without_it_is_a_full_plan(tmp_path: Path) -> None:
+    scope = Scope(paths=("models",), targets=("k*",), changed_since="main", deleted=(("x", "a"),))
+    partial = dataclasses.replace(now(), partial=True, scope=scope)
     path = tmp_path / "plan.json"
     save_plan(partial, path)
     assert load_plan(path) == partial
-    data = {**partial.data(), "format_version": "1.0"}
-    del data["partial"]
-    assert plan_from_data(data).partial is False
+    data = partial.data()
+    del data["partial"], data["scope"]
+    assert (plan_from_data(data).partial, plan_from_data(data).scope) == (False, None)

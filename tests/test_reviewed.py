@@ -23,7 +23,7 @@ def test_more_than_reviewed_is_refused_per_model() -> None:
     now = Review(
         {
             "beta": ReviewedModel("train", "in-b", 5.0),
-            "delta": ReviewedModel("orphan", "id:m1"),
+            "delta": ReviewedModel("delete", "id:m1"),
             "alpha": ReviewedModel("create", "in-other", 10.0),
         }
     )
@@ -32,6 +32,21 @@ def test_more_than_reviewed_is_refused_per_model() -> None:
         "train it with inputs nobody reviewed",
         "beta: the review showed update (no training); the merge would train it",
         "delta: the review did not show it; the merge would delete it (--prune)",
+    ]
+
+
+def test_a_delete_needs_a_reviewed_delete_of_the_same_model() -> None:
+    shown = Review({"old": ReviewedModel("delete", "id:m1")})
+    assert compare(shown, Review({"old": ReviewedModel("delete", "id:m1")})) == []
+    assert compare(shown, Review()) == []  # kept after all: less than reviewed
+    assert compare(shown, Review({"old": ReviewedModel("delete", "id:m2")})) == [
+        "old: the review showed the deletion of another model (m1); the merge would delete m2"
+    ]
+    # A review that showed an orphan (planned without --prune, or by an older trainops)
+    # approved keeping it, not deleting it.
+    kept = Review({"old": ReviewedModel("orphan", "id:m1")})
+    assert compare(kept, Review({"old": ReviewedModel("delete", "id:m1")})) == [
+        "old: the review showed orphan (kept: no deletion); the merge would delete it (--prune)"
     ]
 
 

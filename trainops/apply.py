@@ -200,7 +200,7 @@ class _Runner:
         )
 
     async def _dispatch(self, e: ModelPlan, d: DesiredModel | None) -> ModelOutcome:
-        if e.action == "orphan":
+        if e.action in ("orphan", "delete"):
             return await self._orphan(e)
         if d is None or e.action == "none":
             return _out(e, "skipped", "up to date")
@@ -243,8 +243,9 @@ class _Runner:
         return dataclasses.replace(live, tags=tags)
 
     async def _orphan(self, e: ModelPlan) -> ModelOutcome:
-        if not self.opt.prune or e.model_id is None:
-            return _out(e, "skipped", "orphan: kept (use --prune to delete it)")
+        # Only what the plan showed as `delete` (planned with --prune) is deleted.
+        if e.action != "delete" or not self.opt.prune or e.model_id is None:
+            return _out(e, "skipped", "orphan: kept (plan and apply with --prune to delete it)")
         await self.client.delete_model(e.model_id)
         return _out(e, "done", f"deleted orphan {e.model_id}")
 

@@ -163,7 +163,21 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="manifests or directories (default: .)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="plan only the manifests under these files or directories (default: .); orphans "
+        "are still judged against the whole workspace",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME",
+        dest="targets",
+        help="plan only the models whose metadata.name matches NAME, a glob (repeatable)",
+    )
     _add_sandbox_flag(p)
     p.add_argument(
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
@@ -224,8 +238,8 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "plan",
         help="diff manifests against live models and price the trainings",
-        description="Show what apply would do: create, train, update, wait, none or orphan for "
-        "every model, with each training's cost from the API's dry run.",
+        description="Show what apply would do: create, train, update, wait, none, orphan or "
+        "delete (--prune) for every model, with each training's cost from the API's dry run.",
     )
     _add_target(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -235,7 +249,16 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are, 1 on error",
     )
-    p.add_argument("--changed-since", metavar="REF", help="plan only manifests changed since REF")
+    p.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="plan only manifests changed since REF, and the models of those deleted since",
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="plan orphaned models as deletions (what `apply --prune` deletes)",
+    )
     p.add_argument(
         "--comment", action="store_true", help="post/update the plan as a pull request comment"
     )
@@ -267,6 +290,8 @@ def _plan(args: argparse.Namespace) -> int:
         comment=args.comment,
         probe=not args.no_probe,
         pr=args.pr,
+        targets=tuple(args.targets),
+        prune=args.prune,
     )
 
 
@@ -322,7 +347,11 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "same plan (a saved plan is checked, never run as written)"
         ),
     )
-    p.add_argument("--prune", action="store_true", help="delete orphaned models")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="plan orphaned models as deletions, and delete them (asks for their number)",
+    )
     p.add_argument(
         "--replace-running",
         action="store_true",
@@ -374,6 +403,7 @@ def _apply(args: argparse.Namespace) -> int:
         probe=not args.no_probe,
         live=sys.stderr.isatty() and "CI" not in os.environ,
         lock_timeout=args.lock_timeout,
+        targets=tuple(args.targets),
     )
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     return run_apply(
@@ -382,6 +412,7 @@ def _apply(args: argparse.Namespace) -> int:
         color=_color(args),
         interactive=interactive,
         confirm=lambda q: input(q).strip() == "yes",
+        ask=input,
     )
 
 

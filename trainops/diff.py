@@ -38,8 +38,11 @@ Decision rules, per manifest, in order:
    fingerprint matches but parameters, images, captions or pairs were changed outside trainops.
    Apply restores the declared values without training.
 5. `none`: otherwise.
-6. `orphan`: a live model with this workspace's identity tag that no manifest claims (skipped for a
-   partial plan, e.g. `--changed-since`). Reported only; apply deletes it only with `--prune`.
+6. `orphan`: a live model with this workspace's identity tag that no manifest of the workspace
+   claims, in scope or not (`others` are the manifests outside the scope); a scoped plan lists
+   only the orphans its scope covers (`Scope.covers`). Reported only: apply keeps it.
+7. `delete`: an orphan, planned with `prune`: apply deletes exactly the `delete` entries. The
+   trainings and credits it cost are put on it after the diff (`pipeline`, from the jobs).
 
 Secrets: a live secret value (`wandbKey`) is never copied into the plan; secret parameters appear
 only as sensitive changes without values, and never count as drift (the API may not echo them).
@@ -64,7 +67,7 @@ from trainops.changes import (
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import Diagnostic, ManifestError
 from trainops.live import Live, LiveModel
-from trainops.plan import Change, ModelPlan, Plan, TrainingStatus, format_cu
+from trainops.plan import Change, ModelPlan, Plan, Scope, TrainingStatus, format_cu
 from trainops.planfile import inputs_digest
 from trainops.tags import FP_LEN, identity_tag, identity_tags_of
 
@@ -88,8 +91,16 @@ def diff(
     commit: str | None = None,
     created_at: str = "",
     partial: bool = False,
+    scope: Scope | None = None,
+    others: tuple[DesiredModel, ...] = (),
+    only: frozenset[str] | None = None,
+    prune: bool = False,
 ) -> Plan:
-    """The plan for every manifest (and every orphan unless `partial`). Pure: no I/O, no clock."""
+    """The plan for every manifest of `desired` and every orphan `scope` covers (none when
+    `partial` without a scope: the caller cannot say which), or `only` these keys. `others`: the
+    workspace's manifests outside the scope, whose models are no orphans. `prune`: orphans are
+    planned as `delete`.
+    Pure: no I/O, no clock."""
     ws = desired.workspace.name
     tagged = _tagged(live, ws)
     matched = _match_all(desired, live, tagged)
@@ -102,15 +113,23 @@ def diff(
         )
         for d in desired.models
     ]
-    if not partial:
+    if scope is not None or only is not None or not partial:
         claimed = {m.id for m in matched.values() if m is not None}
-        models += [_orphan(m, desired) for m in tagged.values() if m.id not in claimed]
+        claimed |= _claimed_outside(others, tagged)
+        whole = desired.by_key() | {d.key: d for d in others}
+        models += [
+            _orphan(m, whole, prune=prune)
+            for m in tagged.values()
+            if m.id not in claimed and _covers(m.recorded.key or m.id, scope, only)
+        ]
     return Plan(
         workspace=ws,
         models=tuple(sorted(models, key=lambda m: (m.key, m.model_id or ""))),
         commit=commit,
         created_at=created_at,
         inputs_digest=inputs_digest(desired, live),
+        partial=partial or scope is not None or only is not None,
+        scope=scope,
     )
 
 
@@ -244,24 +263,46 @@ def _shared_claims(desired: Desired, matched: Mapping[str, LiveModel | None]) ->
     return problems
 
 
-def _orphan(m: LiveModel, desired: Desired) -> ModelPlan:
+def _covers(key: str, scope: Scope | None, only: frozenset[str] | None) -> bool:
+    if only is not None:
+        return key in only
+    return scope is None or scope.covers(key, None)
+
+
+def _previous_names(declared: Mapping[str, DesiredModel]) -> dict[str, DesiredModel]:
+    return {old: d for d in declared.values() for old in d.previous_names}
+
+
+def _claimed_outside(others: tuple[DesiredModel, ...], tagged: Mapping[str, LiveModel]) -> set[str]:
+    """The live models the manifests outside the scope manage, or take over by a rename."""
+    out = {d.model_id or tagged[d.key].id for d in others if d.model_id or d.key in tagged}
+    for d in others:
+        if d.model_id is None and d.key not in tagged:
+            out |= {tagged[old].id for old in d.previous_names if old in tagged}
+    return out
+
+
+def _orphan(m: LiveModel, declared: Mapping[str, DesiredModel], *, prune: bool) -> ModelPlan:
     key = m.recorded.key or m.id
-    adopter = desired.by_key().get(key)
+    adopter = declared.get(key)
     why = (
         f"carries the identity tag of {key}, but its manifest adopts {adopter.model_id} "
         "(spec.modelId)"
         if adopter is not None
         else "no manifest declares it"
     )
-    if (renamed := desired.by_previous_name().get(key)) is not None:
+    if (renamed := _previous_names(declared).get(key)) is not None:
         why = f"{key} is a previous name of {renamed.key}, which has a live model of its own"
+    then = (
+        "deleted by this apply (--prune)" if prune else "reported only; `apply --prune` deletes it"
+    )
     return ModelPlan(
         key=key,
-        action="orphan",
+        action="delete" if prune else "orphan",
         model_id=m.id,
         type=m.type,
         display_name=m.name,
-        reasons=(f"{why}: reported only; `apply --prune` deletes it",),
+        reasons=(f"{why}: {then}",),
     )
 
 

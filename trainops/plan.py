@@ -3,13 +3,20 @@
 `trainops.diff.diff(desired, live)` computes it (pure); `pricing` puts costs on it with
 `Plan.with_costs`; `render` turns it into text, markdown or JSON; `apply` consumes it.
 
-JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.2". Minor versions
+JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.3". Minor versions
 only add keys (and actions); a reader refuses an unknown major version. Keys are sorted.
 
-    format_version    "1.2" (1.1 added `partial`; 1.2 the `rename` action and `renamed_from`)
+    format_version    "1.3" (1.1 added `partial`; 1.2 the `rename` action and `renamed_from`;
+                      1.3 the `delete` action, `scope`, and per model `trainings` and `spent`)
     workspace         the workspace name (namespaces identity tags)
-    partial           true when only some manifests were planned (`--changed-since`): orphans
-                      were not judged
+    partial           true when only part of the workspace was planned (`scope` is not null)
+    scope             null when the plan covers the whole workspace, else {paths, targets,
+                      changed_since, deleted}: the PATH arguments (workspace-relative), the
+                      `--target` globs, the `--changed-since` ref and the keys of the manifests
+                      deleted since it. A manifest is in scope when it matches every part given;
+                      an orphan only through `targets` or `deleted` (it has no path of its own
+                      unless its manifest was deleted since the ref). Orphans are judged
+                      against every manifest of the workspace, in scope or not
     commit            git commit of the manifests, or null
     created_at        ISO timestamp given by the caller ("" when not given)
     inputs_digest     sha256 of the manifests and the live snapshot the plan was computed from;
@@ -18,14 +25,15 @@ only add keys (and actions); a reader refuses an unknown major version. Keys are
                       across runs: compared at merge with the one reviewed in the pull request.
                       Unkeyed, so it catches accidents, not forgery: `apply --plan` plans again
                       and applies only a plan equal to the saved one (`trainops.planfile`)
-    has_changes       true when apply would change something (create, train, update or rename, or a
-                      pending training: a `wait` whose declared inputs differ from the running
-                      training's, `will_train` true)
-    summary           {create, train, update, rename, wait, none, orphan: counts, total_cost: CU,
-                       unpriced_trainings: trainings without an estimate}
+    has_changes       true when apply would change something (create, train, update, rename or
+                      delete, or a pending training: a `wait` whose declared inputs differ from the
+                      running training's, `will_train` true)
+    summary           {create, train, update, rename, wait, none, orphan, delete: counts,
+                       total_cost: CU, unpriced_trainings: trainings without an estimate}
     models[]          sorted by name, then model_id:
       name            metadata.name (the key)         action   create|train|update|rename|wait|
-                                                               none|orphan
+                                                               none|orphan|delete
+                      (`orphan`: reported, kept; `delete`: an orphan planned with `--prune`)
       model_id        live id or null (create)        type     model type
       display_name    the model's display name        source   "file:line" of the manifest or null
       reasons[]       why, in words                   drift[]  what changed outside trainops
@@ -44,11 +52,14 @@ only add keys (and actions); a reader refuses an unknown major version. Keys are
                       whose live model this one takes over by re-tagging it, or null. Action
                       `rename` when nothing else needs a training; a rename whose inputs changed
                       too is a `train` (or `wait`) with `renamed_from` set
+      trainings       `delete` only: the model's trainings found in the team's jobs, or null
+      spent           `delete` only: CU those trainings cost (what deleting throws away), or null
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
 import json
 from collections.abc import Mapping
@@ -57,11 +68,11 @@ from typing import Literal, get_args
 
 from typing_extensions import TypeAliasType
 
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = "1.3"
 
-Action = Literal["create", "train", "update", "rename", "wait", "none", "orphan"]
+Action = Literal["create", "train", "update", "rename", "wait", "none", "orphan", "delete"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
-CHANGING_ACTIONS = frozenset({"create", "train", "update", "rename"})
+CHANGING_ACTIONS = frozenset({"create", "train", "update", "rename", "delete"})
 
 ChangeKind = Literal[
     "parameter", "image", "caption", "pair", "type", "name", "description", "tag", "fingerprint"
@@ -130,11 +141,50 @@ class ModelPlan:
     cost_note: str | None = None
     source: str | None = None
     renamed_from: str | None = None  # the previous key whose live model this one re-tags
+    trainings: int | None = None  # `delete`: the trainings it had (its jobs), None when unknown
+    spent: float | None = None  # `delete`: CU they cost
 
     def data(self) -> dict[str, object]:
         out = dataclasses.asdict(self)
         out["name"] = out.pop("key")
         return out
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the workspace a plan covers (PATH arguments, `--target`, `--changed-since`);
+    no scope is the whole workspace. Paths are workspace-relative, POSIX."""
+
+    paths: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()  # globs on metadata.name
+    changed_since: str | None = None
+    deleted: tuple[tuple[str, str], ...] = ()  # (key, manifest path) deleted since the ref
+
+    def covers(self, key: str, path: str | None) -> bool:
+        """Whether the model `key`, declared in `path` (None for an orphan), is in scope."""
+        if self.targets and not any(fnmatch.fnmatchcase(key, t) for t in self.targets):
+            return False
+        gone = dict(self.deleted)
+        if path is None:
+            # An orphan has no manifest to place it; a deleted one places it where it was.
+            if key not in gone and (self.paths or self.changed_since is not None):
+                return False
+            path = gone.get(key)
+        return not self.paths or (path is not None and any(_under(path, p) for p in self.paths))
+
+    def describe(self) -> str:
+        parts = []
+        if self.paths:
+            parts.append(", ".join(self.paths))
+        if self.targets:
+            parts.append("--target " + ", ".join(self.targets))
+        if self.changed_since is not None:
+            parts.append(f"changed since {self.changed_since}")
+        return " · ".join(parts)
+
+
+def _under(path: str, top: str) -> bool:
+    return top in ("", ".") or path == top or path.startswith(top.rstrip("/") + "/")
 
 
 @dataclass(frozen=True)
@@ -145,7 +195,8 @@ class Plan:
     created_at: str = ""
     inputs_digest: str = ""
     format_version: str = FORMAT_VERSION
-    partial: bool = False  # only some manifests were planned: no orphans were judged
+    partial: bool = False  # only part of the workspace was planned (`scope`)
+    scope: Scope | None = None  # None: the whole workspace
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(ACTIONS, 0)
@@ -164,7 +215,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        # wait and orphan are reported, but apply does nothing for them by default; a pending
+        # wait and orphan are reported, but apply does nothing for them; a pending
         # training (a wait on other inputs) is a change still to make, never "no changes".
         # A rename re-tags its model even while it trains (`wait`).
         return any(
@@ -175,7 +226,7 @@ class Plan:
         """A copy with (estimated_cost, cost_note) set per model key; other models unchanged."""
         models = tuple(
             dataclasses.replace(m, estimated_cost=costs[m.key][0], cost_note=costs[m.key][1])
-            if m.key in costs and m.action != "orphan"
+            if m.key in costs and m.action not in ("orphan", "delete")
             else m
             for m in self.models
         )
@@ -212,6 +263,7 @@ class Plan:
             "created_at": self.created_at,
             "inputs_digest": self.inputs_digest,
             "partial": self.partial,
+            "scope": None if self.scope is None else dataclasses.asdict(self.scope),
             "plan_fingerprint": self.fingerprint(),
             "has_changes": self.has_changes,
             "summary": summary,

@@ -44,7 +44,8 @@ from trainops.changes import is_busy
 from trainops.desired import Desired, DesiredModel
 from trainops.errors import ConfigError, StalePlanError
 from trainops.live import Live, LiveModel
-from trainops.plan import FORMAT_VERSION, Change, ModelPlan, Plan, Value, freeze
+from trainops.plan import FORMAT_VERSION, Change, ModelPlan, Plan, Scope, Value, freeze
+from trainops.scoped import Scoped
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -58,7 +59,7 @@ __all__ = [
     "model_inputs",
     "plan_from_data",
     "save_plan",
-    "scope",
+    "scope_of",
 ]
 
 HALF = 32
@@ -101,12 +102,23 @@ def check_fresh(plan: Plan, desired: Desired, live: Live) -> None:
     )
 
 
-def scope(desired: Desired, saved: Plan) -> Desired:
-    """The manifests of the models the saved plan covers. Taking its word for the scope is safe:
-    a model it leaves out is not applied, and an orphan entry for a key some manifest declares
-    brings that manifest into scope, where it plans as itself and `check_same` refuses it."""
+def scope_of(
+    desired: Desired, saved: Plan, others: tuple[DesiredModel, ...] = ()
+) -> tuple[Desired, Scoped]:
+    """The manifests of the models the saved plan covers (from `desired` and `others`, the
+    workspace's manifests outside the load's scope), and what the rest claims. Taking its word
+    for the scope is safe: a model it leaves out is not applied, and an orphan entry for a key
+    some manifest declares brings that manifest into scope, where it plans as itself and
+    `check_same` refuses it. Orphans are judged against every manifest; a scoped plan's only
+    among its own entries' keys, a whole plan's all of them (a new one is a difference)."""
     keys = {m.key for m in saved.models}
-    return dataclasses.replace(desired, models=tuple(m for m in desired.models if m.key in keys))
+    every = (*desired.models, *others)
+    scoped = dataclasses.replace(desired, models=tuple(m for m in every if m.key in keys))
+    rest = tuple(m for m in every if m.key not in keys)
+    if saved.scope is None and not saved.partial:
+        return scoped, Scoped(None, rest)
+    orphans = frozenset(m.key for m in saved.models if m.action in ("orphan", "delete"))
+    return scoped, Scoped(saved.scope, rest, only=orphans)
 
 
 def check_same(saved: Plan, now: Plan) -> None:
@@ -300,8 +312,20 @@ def plan_from_data(data: dict[str, object], path: Path | str = "<plan>") -> Plan
         created_at=str(data.get("created_at") or ""),
         inputs_digest=str(data.get("inputs_digest") or ""),
         format_version=version,
-        partial=data.get("partial") is True,  # absent before 1.1
+        partial=data.get("partial") is True,
+        scope=_scope(data.get("scope"), path),
     )
+
+
+def _scope(raw: object, path: Path | str) -> Scope | None:
+    if raw is None:
+        return None
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(Scope).validate_python(raw)
+    except ValidationError as exc:
+        raise _bad_file(path, f"scope: {exc}") from exc
 
 
 def _opt_str(value: object) -> str | None:

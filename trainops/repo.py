@@ -38,3 +38,49 @@ def changed_since(root: Path, ref: str) -> frozenset[Path]:
         ) from exc
     top = Path(str(repo.working_tree_dir)).resolve()
     return frozenset(top / n for n in [*names, *repo.untracked_files])
+
+
+def deleted_declarations(root: Path, ref: str) -> tuple[tuple[str, str], ...]:
+    """(key, workspace-relative path) of every model a manifest under `root` declared at `ref`,
+    in the YAML files changed since then (deleted, or edited to declare other models): the
+    caller keeps the keys no manifest declares now, models whose manifests are gone."""
+    import git
+    import yaml
+
+    repo = git.Repo(root, search_parent_directories=True)  # `changed_since` vouched for it
+    top = Path(str(repo.working_tree_dir)).resolve()
+    try:
+        names = repo.git.diff("--name-only", "--no-renames", ref, "--", root).splitlines()
+    except git.GitCommandError as exc:
+        raise ConfigError(
+            f"--changed-since {ref}: git does not know this ref",
+            hint="use a branch, tag or commit, e.g. --changed-since origin/main",
+        ) from exc
+    out: list[tuple[str, str]] = []
+    for name in names:
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        try:
+            text = repo.git.show(f"{ref}:{name}")
+        except git.GitCommandError:
+            continue  # added since the ref: it declared nothing then
+        try:
+            docs = list(yaml.safe_load_all(text))
+        except yaml.YAMLError:
+            continue  # it was no manifest of trainops's either
+        path = (top / name).relative_to(root.resolve()).as_posix()
+        out += [(key, path) for key in _model_keys(docs)]
+    return tuple(sorted(set(out)))
+
+
+def _model_keys(docs: list[object]) -> list[str]:
+    keys = []
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "Model":
+            continue
+        if doc.get("apiVersion") != "trainops/v1":
+            continue
+        meta = doc.get("metadata")
+        if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+            keys.append(meta["name"])
+    return keys

@@ -8,7 +8,8 @@ comment's hidden meta). At merge the plan is made again and compared with it (`c
   training (`wait`), or one whose remaining work is part of what was shown (`create` reviewed,
   `train` at merge: a re-run after a partial failure created it already);
 - it must not create, train, update or delete anything the review did not show for that model
-  with those declared inputs;
+  with those declared inputs: a `delete` only where the review showed `delete` for that live
+  model (an `orphan`, reported and kept, approves no deletion);
 - the trainings it starts may cost at most `tolerance` more than the review priced them (a
   workspace setting, `mergeCostTolerance`, 10% by default); a training priced at review and
   unpriced now is refused (its cost is unknown), one unpriced at review is bounded by apply's
@@ -36,7 +37,9 @@ _OPS: dict[str, frozenset[str]] = {
     "create": frozenset({"create", "train", "update"}),
     "train": frozenset({"train", "update"}),
     "update": frozenset({"update"}),
-    "orphan": frozenset({"delete"}),
+    "delete": frozenset({"delete"}),
+    # Reviews recorded before deletions were planned: an orphan shown approves no deletion.
+    "orphan": frozenset(),
     "pending": frozenset({"train"}),  # a `wait` whose training runs on other inputs
     # A rename takes over the live model of a previous key: only a review that showed that
     # rename (of that model, `_inputs`) covers it, never a create, train or update of the key.
@@ -48,7 +51,8 @@ _DOES = {
     "create": "create it and train it",
     "train": "train it",
     "update": "update it",
-    "orphan": "delete it (--prune)",
+    "delete": "delete it (--prune)",
+    "orphan": "keep it",
     "pending": "train it when its running training ends",
     "rename": "rename it (re-tag a previous name's model)",
     "rename+train": "rename it (re-tag a previous name's model) and train it",
@@ -58,7 +62,8 @@ _SHOWN = {
     "create": "create",
     "train": "train",
     "update": "update (no training)",
-    "orphan": "orphan",
+    "delete": "delete",
+    "orphan": "orphan (kept: no deletion)",
     "pending": "a pending training",
     "rename": "rename (no training)",
     "rename+train": "rename and train",
@@ -68,8 +73,9 @@ _SHOWN = {
 
 @dataclass(frozen=True)
 class ReviewedModel:
-    action: str  # create | train | update | orphan | pending | rename[+train|+pending]
-    inputs: str  # digest of the declared inputs (the model id for an orphan)
+    action: str  # create | train | update | delete | pending | rename[+train|+pending]
+    # (orphan: an older comment's; it approves no deletion)
+    inputs: str  # digest of the declared inputs (the model id for a delete)
     cost: float | None = None  # estimated CU of its training, None when unpriced or not training
 
 
@@ -112,25 +118,24 @@ def review_of(
     desired: Desired,
     *,
     max_cost: float | None = None,
-    prune: bool = True,
 ) -> Review:
-    """The entries of `plan` that act on a model. A review records every orphan (what it
-    shows); at merge, `prune` says whether apply deletes them."""
+    """The entries of `plan` that act on a model: a `delete` (planned with --prune) acts, an
+    `orphan` (kept) does not."""
     declared = desired.by_key()
     models = {}
     for m in plan.models:
-        action = _acting(m, prune=prune)
+        action = _acting(m)
         if action is None:
             continue
         d = declared.get(m.key)
-        inputs = model_inputs(d) if d is not None and action != "orphan" else f"id:{m.model_id}"
+        inputs = model_inputs(d) if d is not None and action != "delete" else f"id:{m.model_id}"
         if m.renamed_from:  # which live model it takes over is part of what was reviewed
             inputs += f"{_FROM}{m.renamed_from}:{m.model_id}"
         models[m.key] = ReviewedModel(action, inputs, m.estimated_cost if m.will_train else None)
     return Review(models, max_cost)
 
 
-def _acting(m: ModelPlan, *, prune: bool) -> str | None:
+def _acting(m: ModelPlan) -> str | None:
     if m.renamed_from:
         if m.action == "rename":
             return "rename"
@@ -139,10 +144,8 @@ def _acting(m: ModelPlan, *, prune: bool) -> str | None:
         if m.action == "wait" and m.training is not None and m.training.other_inputs:
             return "rename+pending"
         return "rename"  # a rename of a model that trains now: its re-tag only
-    if m.action in ("create", "train", "update"):
+    if m.action in ("create", "train", "update", "delete"):
         return m.action
-    if m.action == "orphan":
-        return "orphan" if prune else None
     if m.action == "wait" and m.training is not None and m.training.other_inputs:
         # Trains once the running training ends (or now, with --replace-running).
         return "pending"
@@ -161,6 +164,12 @@ def compare(reviewed: Review, now: Review, *, tolerance: float = DEFAULT_TOLERAN
         elif not _OPS[m.action] <= _OPS[was.action]:
             problems.append(
                 f"{key}: the review showed {_SHOWN[was.action]}; the merge would {does}"
+            )
+        elif m.inputs != was.inputs and m.action == "delete":
+            problems.append(
+                f"{key}: the review showed the deletion of another model "
+                f"({was.inputs.removeprefix('id:')}); the merge would delete "
+                f"{m.inputs.removeprefix('id:')}"
             )
         elif m.inputs != was.inputs and m.inputs != was.inputs.partition(_FROM)[0]:
             # (A reviewed rename done since, by another apply, leaves the same inputs.)

@@ -88,6 +88,7 @@ def test_fork_pull_request_is_skipped_with_a_message(tmp_path: Path) -> None:
         ({"INPUT_ON_MISMATCH": "ignore"}, "input on-mismatch must be fail or warn"),
         ({"INPUT_PULL_REQUEST": "7; rm -rf"}, "input pull-request must be a pull request number"),
         ({"INPUT_PULL_REQUEST": "0"}, "input pull-request must be a pull request number"),
+        ({"INPUT_PRUNE": "yes"}, "input prune must be true or false"),
     ],
 )
 def test_bad_inputs_fail_clearly(tmp_path: Path, change: dict[str, str], error: str) -> None:
@@ -192,6 +193,21 @@ def test_apply_waits_for_another_apply_s_lock(tmp_path: Path) -> None:
     assert argv[argv.index("--lock-timeout") + 1] == "900"  # a laptop's apply does not fail CI
     _, _, argv = run_step("apply", tmp_path, {**env, "INPUT_LOCK_TIMEOUT": "0"})
     assert argv[argv.index("--lock-timeout") + 1] == "0"
+
+
+def test_prune_is_off_by_default_and_plans_the_deletions_it_applies(tmp_path: Path) -> None:
+    assert ACTION["inputs"]["prune"]["default"] == "false"
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false", "INPUT_ON_MISMATCH": "fail"}
+    _, _, argv = run_step("apply", tmp_path, env)
+    assert "--prune" not in argv
+    _, _, argv = run_step("apply", tmp_path, {**env, "INPUT_PRUNE": "true"})
+    assert argv[-1] == "--prune"
+    # The pull request's plan shows the deletions the merge will make.
+    result, _, argv = run_step("plan", tmp_path, {**PLAN_ENV, "INPUT_PRUNE": "true"}, 2)
+    assert result.returncode == 0, result.stderr
+    assert argv[-1] == "--prune"
+    _, _, argv = run_step("plan", tmp_path, PLAN_ENV, 2)
+    assert "--prune" not in argv
 
 
 def test_secrets_are_masked_line_by_line(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -234,3 +235,22 @@ def test_a_refused_merge_is_replanned_for_the_pr_and_then_applies(
     # The sandbox is a small team (2 parallel trainings): the third waits for the next apply.
     assert jobs(ws) == {"Alpha": 1, "Beta": 1, "Gamma": 0}
     assert "deferred by the team's limit of 2 parallel trainings" in cli.out
+
+
+def test_a_delete_the_review_did_not_show_is_refused_and_one_it_showed_applies(
+    ws: Path, tmp_path: Path, fake_github: FakeGithub, cli: Cli
+) -> None:
+    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
+    shutil.rmtree(ws / "beta")  # the pull request retires beta
+    on_pull_request(cli, tmp_path, fake_github)
+    assert cli("plan", "--sandbox", "--comment") == 0  # without --prune: an orphan, kept
+    on_merge(cli, tmp_path, fake_github)
+    assert cli(*APPLY, "--sandbox", "--prune") == 1
+    assert "beta: the review did not show it; the merge would delete it (--prune)" in cli.err
+    assert jobs(ws) == {"Alpha": 1, "Beta": 1}  # nothing deleted
+    on_pull_request(cli, tmp_path, fake_github)
+    assert cli("plan", "--sandbox", "--comment", "--prune") == 0
+    assert "🗑️ **1 to delete**" in str(plan_comment(fake_github)["body"])
+    on_merge(cli, tmp_path, fake_github)
+    assert cli(*APPLY, "--sandbox", "--prune") == 0, cli.err
+    assert jobs(ws) == {"Alpha": 1}

@@ -55,6 +55,7 @@ class ApplyFlags:
     probe: bool = True
     live: bool = False  # redraw --wait progress in place (a terminal), else one line per change
     lock_timeout: float = 0.0  # seconds to wait for another apply's lock (trainops.lock)
+    targets: tuple[str, ...] = ()  # --target globs: the scope, with the PATH arguments
 
 
 def run_apply(
@@ -64,11 +65,16 @@ def run_apply(
     color: bool = False,
     interactive: bool = False,
     confirm: Callable[[str], bool] = lambda _q: False,
+    ask: Callable[[str], str] = lambda _q: "",
 ) -> int:
+    """`confirm` asks a yes/no question; `ask` asks for a typed answer (the number of models
+    a deleting apply deletes)."""
     load = functools.cache(
-        functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
+        functools.partial(
+            pipeline.load, target.paths, cwd=target.cwd, targets=flags.targets, cache=target.cache
+        )
     )
-    return pipeline.run(_apply(target, flags, load, color, interactive, confirm))
+    return pipeline.run(_apply(target, flags, load, color, interactive, (confirm, ask)))
 
 
 async def _apply(
@@ -77,8 +83,9 @@ async def _apply(
     load: Callable[[], pipeline.Loaded],
     color: bool,
     interactive: bool,
-    confirm: Callable[[str], bool],
+    prompts: tuple[Callable[[str], bool], Callable[[str], str]],
 ) -> int:
+    confirm, ask = prompts
     async with (
         target.client_before(load) as client,
         apply_lock(
@@ -101,6 +108,9 @@ async def _apply(
             if not confirm("Apply this plan? Only 'yes' is accepted: "):
                 err("Apply cancelled: nothing was changed.")
                 return EXIT_ERROR
+            if not _confirm_deletes(plan, ask):
+                err("Apply cancelled: nothing was changed.")
+                return EXIT_ERROR
             await lock.check()  # the prompt blocked its renewal: it may have expired
         outcome = await _run(client, plan, desired, flags, target)
     print(render_outcome_text(outcome, color=color), end="")
@@ -116,23 +126,35 @@ async def _the_plan(
 ) -> tuple[Desired, Plan]:
     if flags.plan_file is None:
         planned = await pipeline.load_and_plan(
-            client, load, parallelism=target.parallelism, probe=flags.probe
+            client, load, parallelism=target.parallelism, probe=flags.probe, prune=flags.prune
         )
         warn_all(planned.warnings)
         for line in created_lines(planned.probes_created):
             err(line)
         return planned.desired, planned.plan
-    desired, warnings, _ = load()
+    desired, warnings, scoped = load()
     warn_all(warnings)
     client.set_parallelism(target.parallelism or desired.workspace.parallelism)
     saved = load_plan(flags.plan_file)
-    planned = await pipeline.remake_plan(saved, desired, client, probe=flags.probe)
+    planned = await pipeline.remake_plan(
+        saved, desired, client, probe=flags.probe, others=scoped.others, prune=flags.prune
+    )
     return desired, planned.plan
+
+
+def _confirm_deletes(plan: Plan, ask: Callable[[str], str]) -> bool:
+    """A deletion loses the model's trainings for good: the number of models deleted must be
+    typed, so that a "yes" given out of habit deletes nothing."""
+    n = sum(1 for m in plan.models if m.action == "delete")
+    if not n:
+        return True
+    s = "s" if n != 1 else ""
+    return ask(f"This apply DELETES {n} model{s}. Type {n} to confirm: ").strip() == str(n)
 
 
 def _check_prune(desired: Desired, plan: Plan, flags: ApplyFlags) -> None:
     """Refuse to delete while a manifest declared nothing: its models would look like orphans."""
-    orphans = [m.key for m in plan.models if m.action == "orphan"]
+    orphans = [m.key for m in plan.models if m.action == "delete"]
     if not (flags.prune and orphans and desired.unloaded_files):
         return
     files = ", ".join(desired.unloaded_files)
@@ -144,13 +166,8 @@ def _check_prune(desired: Desired, plan: Plan, flags: ApplyFlags) -> None:
 
 
 def _has_work(plan: Plan, flags: ApplyFlags) -> bool:
-    return (
-        plan.has_changes
-        or (flags.prune and any(m.action == "orphan" for m in plan.models))
-        or (
-            flags.replace_running
-            and any(m.training and m.training.other_inputs for m in plan.models)
-        )
+    return plan.has_changes or (
+        flags.replace_running and any(m.training and m.training.other_inputs for m in plan.models)
     )
 
 
@@ -218,7 +235,7 @@ def _gate(target: Target, desired: Desired, plan: Plan, flags: ApplyFlags) -> in
         ctx,
         marker=github.comment_marker(marker_path(target, desired)),
         current_fingerprint=plan.fingerprint(),
-        current=review_of(plan, desired, max_cost=flags.max_cost, prune=flags.prune),
+        current=review_of(plan, desired, max_cost=flags.max_cost),
         tolerance=desired.workspace.merge_cost_tolerance,
         pr_number=flags.pr,
     )

@@ -51,15 +51,22 @@ def run_plan(
     comment: bool = False,
     probe: bool = True,
     pr: int | None = None,
+    targets: tuple[str, ...] = (),
+    prune: bool = False,
 ) -> int:
     load = functools.partial(
-        pipeline.load, target.paths, cwd=target.cwd, changed=changed_since, cache=target.cache
+        pipeline.load,
+        target.paths,
+        cwd=target.cwd,
+        changed=changed_since,
+        targets=targets,
+        cache=target.cache,
     )
 
     async def go() -> pipeline.Planned:
         async with target.client_before(load) as client:
             return await pipeline.load_and_plan(
-                client, load, parallelism=target.parallelism, probe=probe
+                client, load, parallelism=target.parallelism, probe=probe, prune=prune
             )
 
     try:

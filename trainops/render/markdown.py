@@ -22,6 +22,8 @@ from trainops.render.phrases import (
     is_pending,
     listed,
     outcome_summary,
+    scope_sentence,
+    spent_text,
     summary_line,
     unchanged_line,
 )
@@ -39,6 +41,7 @@ LABELS = {
     "wait": "⏳ wait",
     "none": "none",
     "orphan": "⚠️ orphan",
+    "delete": "🗑️ **delete**",
 }
 RESULT_LABELS = {
     "done": "✅ done",
@@ -60,6 +63,8 @@ def _code(text: str) -> str:
 
 
 def _cost_cell(m: ModelPlan) -> str:
+    if m.action == "delete":
+        return "spent " + format_cu(m.spent) if m.spent is not None else "–"
     if m.will_train and m.estimated_cost is not None:
         return format_cu(m.estimated_cost)
     if m.cost_note:
@@ -72,6 +77,8 @@ def _why(m: ModelPlan) -> str:
         return escape(f"{PENDING} ({describe_training(m.training)})", MAX_WHY)
     if m.action == "wait" and m.training is not None:
         return escape(describe_training(m.training), MAX_WHY)
+    if spent := spent_text(m):
+        return escape(f"{spent}, lost with the model", MAX_WHY)
     return escape(m.reasons[0], MAX_WHY) if m.reasons else ""
 
 
@@ -82,6 +89,8 @@ def render_markdown(plan: Plan, *, details: bool = True) -> str:
     """The PR comment body; `details=False` is the compact form for oversized comments."""
     shown = [m for m in plan.models if m.action != "none"]
     lines = [f"### trainops plan for {_code(plan.workspace)}", "", _verdict(plan)]
+    if scope := scope_sentence(plan):
+        lines += ["", escape(scope)]
     if shown:
         lines += ["", *_table(shown)]
     # The compact form carries no note of its own: the caller says where the details are.
@@ -115,6 +124,8 @@ def _verdict(plan: Plan) -> str:
         )
         if n[a]
     ]
+    if n["delete"]:
+        rest.insert(0, f"🗑️ **{n['delete']} to delete**")
     if pending:
         s = "s" if pending != 1 else ""
         rest.insert(0, f"{pending} pending training{s} ({PENDING})")
@@ -151,6 +162,8 @@ def _details(m: ModelPlan) -> list[str]:
     lines = [f"<details><summary>{summary}</summary>", "", " · ".join(where)]
     if m.training:
         lines += ["", f"**Training**: {escape(describe_training(m.training))}"]
+    if spent := spent_text(m):
+        lines += ["", f"**Deleted with it**: {escape(spent)}"]
     if m.reasons:
         lines += ["", "**Why**", *(f"- {escape(r)}" for r in m.reasons)]
     if m.changes:

@@ -33,6 +33,7 @@ SYMBOLS = {
     "wait": "…",
     "none": " ",
     "orphan": "-",
+    "delete": "×",
 }
 OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 RESULT_SYMBOLS = {
@@ -187,7 +188,29 @@ def headline(m: ModelPlan) -> str:
         "wait": f"{who} is training",
         "none": f"{who} is up to date",
         "orphan": f"{who} has no manifest",
+        "delete": f"{who} will be DELETED",
     }[m.action]
+
+
+def spent_text(m: ModelPlan) -> str | None:
+    """What deleting the model throws away: `3 trainings, 45 CU spent so far`."""
+    if m.action != "delete":
+        return None
+    if m.trainings is None:
+        return "trainings and credits spent so far: unknown (no job of it found)"
+    s = "s" if m.trainings != 1 else ""
+    cu = f"{format_cu(m.spent)} CU" if m.spent is not None else "credits unknown"
+    return f"{m.trainings} training{s}, {cu} spent so far"
+
+
+def scope_sentence(plan: Plan) -> str | None:
+    """Which part of the workspace a scoped plan covers; None for the whole workspace."""
+    if plan.scope is None:
+        return "Scope: part of the workspace" if plan.partial else None
+    return (
+        f"Scope: {clean(plan.scope.describe())} (part of the workspace: models and orphans "
+        "outside it are neither shown nor changed)"
+    )
 
 
 def cost_text(m: ModelPlan) -> str | None:
@@ -207,9 +230,10 @@ def summary_line(plan: Plan) -> str:
     renamed = sum(1 for m in plan.models if m.renamed_from)
     # Said only when there is one: the line every plan prints stays as it was.
     renames = f"{renamed} to rename, " if renamed else ""
+    deleting = f", {n['delete']} to delete" if n["delete"] else ""
     return (
         f"Plan: {n['create']} to create, {n['train']} to train, {n['update']} to update, "
-        f"{renames}{waiting}, {n['orphan']} orphaned. "
+        f"{renames}{waiting}, {n['orphan']} orphaned{deleting}. "
         f"Estimated cost: {format_cu(plan.total_cost)} CU{unpriced if plan.unpriced else ''}."
     )
 
@@ -220,6 +244,8 @@ def unchanged_line(plan: Plan) -> str | None:
 
 
 def empty_sentence(plan: Plan) -> str | None:
+    if not plan.models and plan.partial:
+        return "Nothing in scope: no declared model and no orphan."
     if not plan.models:
         return "No models are declared, and none is managed live in this workspace."
     if plan.has_changes:

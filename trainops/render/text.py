@@ -1,10 +1,10 @@
 """Plans and apply outcomes as text, markdown and JSON: pure functions, no env, no network.
 
 Text is Terraform-like: a symbol per action (`+` create, `~` train / update, `→` rename, `…` wait,
-`-` orphan), one block per model that changes with the why, unchanged models collapsed to a count,
-an explicit sentence for an empty plan, one summary line. Colour only when asked. Markdown (pull
-requests) is built in `trainops.render.markdown` and re-exported here; JSON is `Plan.data()` (see
-`trainops.plan`).
+`-` orphan, `×` delete), one block per model that changes with the why, unchanged models
+collapsed to a count, an explicit sentence for an empty plan, one summary line. Colour only when
+asked. Markdown (pull requests) is built in `trainops.render.markdown` and re-exported here; JSON
+is `Plan.data()` (see `trainops.plan`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from trainops.render.phrases import (
     listed,
     outcome_line,
     outcome_summary,
+    scope_sentence,
+    spent_text,
     summary_line,
     unchanged_line,
 )
@@ -53,6 +55,7 @@ _COLORS = {
     "→": "34",
     "…": "36",
     "-": "31",
+    "×": "1;41;97",  # a deletion stands out: bold white on red
     "!": "35",
     "✓": "32",
     "✗": "31",
@@ -74,12 +77,15 @@ def render_outcome_json(outcome: Outcome) -> str:
 def render_text(plan: Plan, *, color: bool) -> str:
     paint = _painter(color)
     lines = [_text_header(plan)]
+    if scope := scope_sentence(plan):
+        lines.append(scope)
     shown = [m for m in plan.models if m.action != "none"]
     if shown:
         legend = f"{paint('+')} create  {paint('~')} train / update  "
         if any(m.renamed_from for m in shown):
             legend += f"{paint('→')} rename  "
-        lines += ["", f"Symbols: {legend}{paint('…')} wait  {paint('-')} orphan"]
+        deleting = f"  {paint('×')} delete" if any(m.action == "delete" for m in shown) else ""
+        lines += ["", f"Symbols: {legend}{paint('…')} wait  {paint('-')} orphan{deleting}"]
     for m in shown:
         lines += ["", *_text_block(m, paint)]
     tail = [t for t in (unchanged_line(plan), empty_sentence(plan)) if t]
@@ -118,6 +124,8 @@ def _text_block(m: ModelPlan, paint: _Paint) -> list[str]:
     lines += [f"      {paint('!', '! drift: ' + clean(d))}" for d in m.drift]
     if cost := cost_text(m):
         lines.append(f"      = {cost}")
+    if spent := spent_text(m):
+        lines.append(f"      {paint('×', '× ' + spent + ', lost with the model')}")
     return lines
 
 
