@@ -611,7 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trainops",
         description="Training as code for the Scenario API: manifests in git, plan, apply.",
         epilog="exit codes: 0 ok/no changes, 1 error, 2 changes (--detailed-exitcode, drift), "
-        "3 internal bug, 75 another apply holds the lock, 130 interrupted",
+        "3 internal bug, 75 another apply holds the lock, 130 interrupted, 141 output pipe "
+        "closed",
     )
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

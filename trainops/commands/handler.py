@@ -2,7 +2,9 @@
 
 A `TrainopsError` is the user's to fix (exit 1, with its diagnostics and hint; 75 when another
 apply holds the lock: `LockedError`); ^C is 130 (with what may still be running, when the command
-knows: `Interrupted`); anything else is a bug in trainops (exit 3, with the traceback to report).
+knows: `Interrupted`); a closed output pipe (`trainops plan | head -1`) ends quietly with 141,
+as a command killed by SIGPIPE does (git, terraform); anything else is a bug in trainops
+(exit 3, with the traceback to report).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_LOCKED
+from trainops.commands import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_PIPE
 from trainops.errors import Interrupted, LockedError, ManifestError, TrainopsError
 from trainops.redact import forget, redact, register_environ, strip_bidi
 
@@ -41,7 +43,13 @@ def handle(command: Callable[[], int]) -> int:
     forget()
     register_environ(os.environ)
     try:
-        return command()
+        code = command()
+        # What is still buffered is written here, not at exit, where a closed pipe is not ours.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
     except Interrupted as exc:
         err(f"interrupted: {exc.message}")
         if exc.hint:
@@ -59,3 +67,14 @@ def handle(command: Callable[[], int]) -> int:
         return EXIT_BUG
     finally:
         gc.unfreeze()
+
+
+def _silence_stdout() -> None:
+    """The reader is gone: what is left in stdout's buffer goes nowhere, so the interpreter's
+    flush at exit does not fail again and print its own complaint."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (a test's captured stdout)
+        pass
