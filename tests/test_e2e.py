@@ -547,7 +547,7 @@ def test_apply_without_yes_and_without_a_terminal_refuses(trained: Path, cli: Cl
     assert cli("apply", "--sandbox") == 1
     assert scrub(cli.err) == snapshot("""\
 error: refusing to apply without confirmation: not a terminal
-hint: review the plan above and pass --yes (CI), or run in a terminal
+hint: review the plan above and pass --yes (CI), save it with `plan --out FILE` and apply it with `apply --plan FILE`, or run in a terminal
 """)
     assert jobs(trained) == {"Alpha": 1, "Beta": 1}
 

@@ -333,7 +333,7 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "apply",
         help="create models, sync images and trigger changed trainings",
         description="Plan, show the plan, ask, then create models, sync training files and "
-        "trigger only the trainings whose inputs changed.",
+        "trigger only the trainings whose inputs changed. With --plan FILE, nothing is asked.",
     )
     _add_target(p)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -344,7 +344,8 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="FILE",
         help=(
             "apply the plan saved by `plan --out FILE`, only if planning again now gives the "
-            "same plan (a saved plan is checked, never run as written)"
+            "same plan (a saved plan is checked, never run as written); the saved plan is the "
+            "approval: no --yes needed"
         ),
     )
     p.add_argument(

@@ -1,5 +1,6 @@
 """`trainops apply`: plan, show, confirm, then do exactly that plan. With `--plan FILE` the plan
-is made again and applied only if it is the saved one (`pipeline.remake_plan`).
+is made again and applied only if it is the saved one (`pipeline.remake_plan`), without asking:
+the saved plan is the approval.
 
 On merge (`--verify-reviewed`, `--comment-outcome`) the gate runs before anything changes: the
 plan made now must be covered by the one reviewed in the merged pull request (`github.review`),
@@ -99,11 +100,14 @@ async def _apply(
         if not _has_work(plan, flags):
             return EXIT_OK
         check_secrets(plan, desired, target.environ)
-        if not flags.yes:
+        # A saved plan is the approval (as `terraform apply PLANFILE`): it was reviewed when it
+        # was made, and it applies only if planning again now gives that same plan.
+        if not flags.yes and flags.plan_file is None:
             if not interactive:
                 raise ConfigError(
                     "refusing to apply without confirmation: not a terminal",
-                    hint="review the plan above and pass --yes (CI), or run in a terminal",
+                    hint="review the plan above and pass --yes (CI), save it with `plan --out "
+                    "FILE` and apply it with `apply --plan FILE`, or run in a terminal",
                 )
             if not confirm("Apply this plan? Only 'yes' is accepted: "):
                 err("Apply cancelled: nothing was changed.")
