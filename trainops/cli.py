@@ -86,8 +86,34 @@ def _cache_clean(args: argparse.Namespace) -> int:
 
 
 def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("schema", help="print the manifest JSON Schema")
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of manifest documents, for editors",
+        description="Print the JSON Schema of manifest documents, for an editor's "
+        "yaml-language-server. `trainops types` lists the trainable types and their parameters.",
+    )
     p.set_defaults(handler=_schema)
+
+
+def _add_types(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "types",
+        help="list the trainable model types, or the parameters one type takes",
+        description="Without TYPE, list the model types trainops can train (spec.type), with "
+        "their family and what they train on. With TYPE, list the parameters that type takes "
+        "(spec.parameters), each with its range and the API's documented default.",
+    )
+    p.add_argument(
+        "model_type", nargs="?", metavar="TYPE", help="the model type whose parameters to list"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.set_defaults(handler=_types)
+
+
+def _types(args: argparse.Namespace) -> int:
+    from trainops.commands.types import run_types
+
+    return run_types(args.model_type, fmt=args.format)
 
 
 def _schema(_args: argparse.Namespace) -> int:
@@ -620,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (
         _add_validate,
         _add_schema,
+        _add_types,
         _add_plan,
         _add_apply,
         _add_drift,

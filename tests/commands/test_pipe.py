@@ -35,7 +35,7 @@ def closed_pipe_run(cwd: Path, *argv: str) -> tuple[int, str]:
     return done.returncode, done.stderr
 
 
-@pytest.mark.parametrize("argv", [("plan", "--sandbox"), ("schema",)])
+@pytest.mark.parametrize("argv", [("plan", "--sandbox"), ("schema",), ("types",)])
 def test_a_closed_pipe_ends_quietly_with_141(ws: Path, argv: tuple[str, ...]) -> None:
     code, stderr = closed_pipe_run(ws, *argv)
     assert code == EXIT_PIPE == 141

@@ -287,3 +287,51 @@ def default_max_train_steps(model_type: str, image_count: int) -> int | None:
     if info is None or info.family not in _DEFAULT_STEPS_PER_IMAGE:
         return None
     return _DEFAULT_STEPS_PER_IMAGE[info.family](image_count)
+
+
+@dataclass(frozen=True)
+class Default:
+    """What the API uses when `parameters` leaves a field out: a value, or a rule (`note`) when
+    it depends on the dataset or is drawn at random."""
+
+    value: str | float | None = None
+    note: str = ""
+
+
+# Scenario's train page, per family (scenario-api.md 4.2): only what it documents.
+DEFAULTS: dict[str, dict[str, Default]] = {
+    "conceptPrompt": {
+        "sd15": Default("daiton", "when there is no classPrompt"),
+        "sdxl-lora": Default("daiton"),
+        "flux-lora": Default(""),
+    },
+    "learningRate": {
+        "sd15": Default(0.000005),
+        "sdxl-lora": Default(0.000005),
+        "flux-lora": Default(0.0001),
+    },
+    "learningRateTextEncoder": {"sdxl-lora": Default(0.00005), "flux-lora": Default(0.00001)},
+    "maxTrainSteps": {
+        family: Default(None, f"{per_image(1)} per training image")
+        for family, per_image in _DEFAULT_STEPS_PER_IMAGE.items()
+    },
+    "rank": {"sdxl-lora": Default(64), "flux-lora": Default(16), "musubi": Default(64)},
+    "lrScheduler": {"sd15": Default("constant"), "sdxl-lora": Default("constant")},
+    "seed": {"sd15": Default(None, "random"), "sdxl-lora": Default(None, "random")},
+}
+
+
+def parameters_of(model_type: str) -> list[ParamSpec]:
+    """The parameters a model type takes, by name."""
+    info = MODEL_TYPES[model_type]
+    return [
+        spec
+        for name, spec in sorted(PARAMETERS.items())
+        if info.family in spec.families and (info.pairs or not spec.pairs_only)
+    ]
+
+
+def default_of(model_type: str, name: str) -> Default | None:
+    """The API's documented default of one parameter for one model type; None where no
+    document gives one."""
+    return DEFAULTS.get(name, {}).get(MODEL_TYPES[model_type].family)
