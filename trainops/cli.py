@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 
+_FORMAT_HELP = "print the result as text, or as JSON for machines (default: text)"
+
 
 # --- commands: each command adds its parser here and dispatches to a core function ---------
 
@@ -26,7 +28,7 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = sub.add_parser("validate", help="check manifests against the API's rules")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
     _add_no_cache_flag(p)
     p.set_defaults(handler=_validate)
 
@@ -106,7 +108,7 @@ def _add_types(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "model_type", nargs="?", metavar="TYPE", help="the model type whose parameters to list"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
     p.set_defaults(handler=_types)
 
 
@@ -127,11 +129,17 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     verbs = p.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
     s = verbs.add_parser("serve", help="serve the sandbox API over HTTP until interrupted")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8787, help="port (default: 8787)")
-    s.add_argument("--db", default=".trainops/sandbox.db", help="SQLite state file")
+    s.add_argument("--port", type=int, default=8787, help="the port to listen on (default: 8787)")
+    s.add_argument(
+        "--db",
+        default=".trainops/sandbox.db",
+        help="the SQLite file that keeps the sandbox's state (default: .trainops/sandbox.db)",
+    )
     s.add_argument("--speed", type=float, default=1.0, help="training speed factor (default 1)")
-    s.add_argument("--api-key", help="API key (env TRAINOPS_SANDBOX_API_KEY)")
-    s.add_argument("--api-secret", help="API secret (env TRAINOPS_SANDBOX_API_SECRET)")
+    s.add_argument("--api-key", help="the API key clients must send (env TRAINOPS_SANDBOX_API_KEY)")
+    s.add_argument(
+        "--api-secret", help="the API secret clients must send (env TRAINOPS_SANDBOX_API_SECRET)"
+    )
     s.add_argument(
         "--deviate",
         action="append",
@@ -268,7 +276,13 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "delete (--prune) for every model, with each training's cost from the API's dry run.",
     )
     _add_target(p)
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="print the plan as text, as markdown (a pull request comment) or as JSON for "
+        "machines (default: text)",
+    )
     p.add_argument("--out", type=Path, metavar="FILE", help="save the plan for `apply --plan`")
     p.add_argument(
         "--detailed-exitcode",
@@ -386,7 +400,13 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing model")
     p.add_argument("--poll-interval", type=float, default=5.0, help=argparse.SUPPRESS)
-    p.add_argument("--wait-timeout", type=float, metavar="SECONDS", help="give up waiting after")
+    p.add_argument(
+        "--wait-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --wait, stop waiting after SECONDS and exit 1; the trainings go on "
+        "(default: wait as long as they take)",
+    )
     p.add_argument(
         "--comment-outcome",
         action="store_true",
@@ -481,7 +501,7 @@ def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
     _add_no_cache_flag(p)
     p.set_defaults(handler=_status)
 
@@ -495,7 +515,7 @@ def _status(args: argparse.Namespace) -> int:
 def _add_probes(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "probes",
-        help="the workspace's price probes (empty models plans dry-run new models on)",
+        help="the workspace's price probes: the empty models a plan prices new models on",
         description="A plan prices a model that does not exist yet on an empty model of its "
         "type, the workspace's price probe, created by the first plan that needs it and tagged "
         "trainops-probe:<workspace>. `trainops status` lists them.",
@@ -557,9 +577,16 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "of one folder per model (default: .)",
     )
     p.add_argument(
-        "--out", type=Path, metavar="FILE", help="manifest path (default: DIR/model.yaml)"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write the manifest to FILE (default: DIR/model.yaml)",
     )
-    p.add_argument("--key", metavar="KEY", help="metadata.name (default: from the model's name)")
+    p.add_argument(
+        "--key",
+        metavar="KEY",
+        help="the manifest's metadata.name (default: made from the model's name)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     _add_sandbox_flag(p)
     p.set_defaults(handler=_import)
@@ -612,7 +639,7 @@ def _add_doctor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "deletes it at the end. Exit 0 when every check holds, 1 when one fails.",
     )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
     _add_sandbox_flag(p)
     p.set_defaults(handler=_doctor)
 
