@@ -115,15 +115,15 @@ def run_import(
             return await import_model(client, request, cwd=cwd)
 
     done = pipeline.run(go())
-    if fmt == "json":
-        print(import_json([_data(done, cwd)], warnings=done.warnings), end="")
-        return EXIT_OK
     warn_all(done.warnings)
     for note in done.notes:
         err(f"note: {note}")
     shown = shown_path(done.manifest, cwd)
     captions = f", {done.captions} caption(s)" if done.captions else ""
-    print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
+    if fmt == "json":
+        print(import_json([_data(done, cwd)], warnings=done.warnings), end="")
+    else:
+        print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
     err(f"next: review it, commit it, and run `trainops plan {shown}`")
     return EXIT_OK
 
@@ -326,25 +326,27 @@ def run_import_many(
             return await import_many(client, request, cwd=cwd)
 
     done = pipeline.run(go())
-    if fmt == "json":
-        imported = [_data(one, cwd) for one in done.imported]
-        warnings = [w for one in done.imported for w in one.warnings]
-        print(import_json(imported, done.skipped, done.failed, warnings), end="")
-        return EXIT_ERROR if done.failed else EXIT_OK
     for one in done.imported:
         warn_all(one.warnings)
         for note in one.notes:
             err(f"note: {note}")
-        print(f"wrote {shown_path(one.manifest, cwd)} ({one.key}) and {one.files} training file(s)")
+        if fmt == "text":
+            shown = shown_path(one.manifest, cwd)
+            print(f"wrote {shown} ({one.key}) and {one.files} training file(s)")
     for line in done.skipped:
         err(f"skipped {line}")
     for line in done.failed:
         err(f"error: {line}")
-    print(
-        f"imported {len(done.imported)} model(s)"
-        + (f", skipped {len(done.skipped)}" if done.skipped else "")
-        + (f", {len(done.failed)} failed" if done.failed else "")
-    )
+    if fmt == "json":
+        imported = [_data(one, cwd) for one in done.imported]
+        warnings = [w for one in done.imported for w in one.warnings]
+        print(import_json(imported, done.skipped, done.failed, warnings), end="")
+    else:
+        print(
+            f"imported {len(done.imported)} model(s)"
+            + (f", skipped {len(done.skipped)}" if done.skipped else "")
+            + (f", {len(done.failed)} failed" if done.failed else "")
+        )
     if done.imported:
         err("next: review them, commit them, and run `trainops plan`")
     return EXIT_ERROR if done.failed else EXIT_OK

@@ -33,7 +33,7 @@ def run_probes_clean(target: Target, *, fmt: Literal["text", "json"] = "text") -
             return await clean_probes(client, workspace)
 
     done = pipeline.run(go())
-    if fmt == "json":
+    if fmt == "json":  # what was kept is still said on stderr, as in the text output
         for m, why in done.kept:
             err(f"kept {m.id} ({m.type}): {why}")
         deleted = [(m.id, m.type) for m in done.deleted]
