@@ -5,12 +5,15 @@ hashes and times are scrubbed; the plan, progress and notes go to stderr."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from inline_snapshot import external_file
 
-from tests.support.cli import Cli, scrub
+from tests.support.cli import UNSET, Cli, scrub
 from tests.support.workspace import write_model
 
 
@@ -100,3 +103,23 @@ def test_status_json_names_its_command_and_version(root: Path, cli: Cli) -> None
     cli.cwd = root
     assert cli("status", "--sandbox", "--format", "json") == 0, cli.err
     assert _scrubbed(cli) == external_file("snapshots/json-status.json", format=".txt")
+
+
+def test_apply_json_through_a_pipe_is_one_document_on_stdout(root: Path) -> None:
+    """As `trainops apply --format json | jq` runs it: a real process, stdout a pipe."""
+    write_model(root, "alpha")
+    env = {k: v for k, v in os.environ.items() if k not in UNSET} | {"NO_COLOR": "1"}
+    argv = ["apply", "--sandbox", "--yes", "--no-probe", "--format", "json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "trainops", *argv],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["outcome"]["summary"]["done"] == 1
+    assert "+ alpha" in done.stderr
