@@ -39,6 +39,16 @@ def _validate(args: argparse.Namespace) -> int:
     return run_validate(args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args))
 
 
+def _add_json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help='json: print one versioned JSON document on stdout (README "JSON output"), '
+        "progress and notes on stderr",
+    )
+
+
 def _add_no_cache_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-cache",
@@ -358,6 +368,7 @@ def _add_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="do not create the empty per-type model used to price models that do not exist yet",
     )
+    _add_json_flag(p)
     _add_no_cache_flag(p)
     p.set_defaults(handler=_drift)
 
@@ -365,7 +376,13 @@ def _add_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _drift(args: argparse.Namespace) -> int:
     from trainops.commands.drift import run_drift
 
-    return run_drift(_target(args), issue=args.issue, color=_color(args), probe=not args.no_probe)
+    return run_drift(
+        _target(args),
+        issue=args.issue,
+        color=_color(args),
+        probe=not args.no_probe,
+        fmt=args.format,
+    )
 
 
 def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -426,6 +443,7 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="wait this long for another apply of the workspace to release its lock "
         "(default 0: stop at once, exit 75, naming its holder)",
     )
+    _add_json_flag(p)
     p.set_defaults(handler=_apply)
 
 
@@ -451,8 +469,11 @@ def _apply(args: argparse.Namespace) -> int:
         live=sys.stderr.isatty() and "CI" not in os.environ,
         lock_timeout=args.lock_timeout,
         targets=tuple(args.targets),
+        fmt=args.format,
     )
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    # With --format json, stdout is for the JSON (`| jq`): the plan and question are on stderr.
+    shown = sys.stderr if args.format == "json" else sys.stdout
+    interactive = sys.stdin.isatty() and shown.isatty()
     return run_apply(
         _target(args),
         flags,
@@ -501,7 +522,7 @@ def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--parallelism", type=_positive_int, help="concurrent API reads (default: trainops.yaml, 8)"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
+    _add_json_flag(p)
     _add_no_cache_flag(p)
     p.set_defaults(handler=_status)
 
@@ -535,6 +556,7 @@ def _add_probes(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     clean.add_argument(
         "--parallelism", type=_positive_int, help="concurrent API calls (default: trainops.yaml, 8)"
     )
+    _add_json_flag(clean)
     _add_no_cache_flag(clean)
     clean.set_defaults(handler=_probes_clean)
 
@@ -542,7 +564,7 @@ def _add_probes(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _probes_clean(args: argparse.Namespace) -> int:
     from trainops.commands.probes import run_probes_clean
 
-    return run_probes_clean(_target(args))
+    return run_probes_clean(_target(args), fmt=args.format)
 
 
 def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -589,6 +611,7 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     _add_sandbox_flag(p)
+    _add_json_flag(p)
     p.set_defaults(handler=_import)
 
 
@@ -617,7 +640,7 @@ def _import(args: argparse.Namespace) -> int:
             force=args.force,
             sandbox=args.sandbox,
         )
-        return run_import_many(bulk, cwd=Path.cwd(), environ=dict(os.environ))
+        return run_import_many(bulk, cwd=Path.cwd(), environ=dict(os.environ), fmt=args.format)
     request = ImportRequest(
         model_id=args.model_id,
         directory=args.dir,
@@ -626,7 +649,7 @@ def _import(args: argparse.Namespace) -> int:
         force=args.force,
         sandbox=args.sandbox,
     )
-    return run_import(request, cwd=Path.cwd(), environ=dict(os.environ))
+    return run_import(request, cwd=Path.cwd(), environ=dict(os.environ), fmt=args.format)
 
 
 def _add_doctor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -639,7 +662,7 @@ def _add_doctor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "deletes it at the end. Exit 0 when every check holds, 1 when one fails.",
     )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
+    _add_json_flag(p)
     _add_sandbox_flag(p)
     p.set_defaults(handler=_doctor)
 

@@ -84,7 +84,8 @@ class Report:
 
     def data(self) -> dict[str, Any]:
         return {
-            "format_version": "1.0",
+            "format_version": "1.1",  # 1.1 added `command`
+            "command": "doctor",
             "holds": self.holds,
             "scratch_model": self.scratch,
             "leftovers_removed": list(self.removed),

@@ -67,6 +67,7 @@ def test_doctor_json_and_exit_1_when_a_check_fails(
     assert report["holds"] is True
     assert sorted(report) == [
         "checks",
+        "command",
         "format_version",
         "holds",
         "leftovers_kept",

@@ -144,7 +144,8 @@ async def test_status_json_is_versioned_and_names_every_state(
         p["model_id"] = "<probe-id>"
     assert data == snapshot(
         {
-            "format_version": "1.1",
+            "command": "status",
+            "format_version": "1.2",
             "models": [
                 {
                     "commit": "0123456789ab",

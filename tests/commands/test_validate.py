@@ -75,6 +75,8 @@ def test_validate_json_reports_diagnostics(cli: Cli) -> None:
                     "severity": "error",
                 }
             ],
+            "command": "validate",
+            "format_version": "1.0",
             "valid": False,
         }
     )
@@ -94,6 +96,8 @@ def test_validate_json_when_valid(cli: Cli) -> None:
                     "severity": "warning",
                 }
             ],
+            "command": "validate",
+            "format_version": "1.0",
             "models": ["lint-lr"],
             "valid": True,
             "workspace": "fixtures",

@@ -5,6 +5,7 @@ end to end through `trainops drift --issue` against the embedded sandbox."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,20 @@ def test_drift_issue_without_a_token_names_what_to_set(ws: Path, cli: Cli) -> No
     cli.env["GITHUB_TOKEN"] = None
     assert cli("drift", "--sandbox", "--issue") == 1
     assert "GITHUB_TOKEN is not set" in cli.err
+
+
+def test_drift_json_says_what_was_done_to_the_issue(
+    ws: Path, cli: Cli, fake_github: FakeGithub
+) -> None:
+    edit(ws / "alpha" / "model.yaml", "name: Alpha", "name: Alpha two")
+    commit(ws, "renamed")
+    assert cli("drift", "--sandbox", "--issue", "--format", "json") == 2
+    doc = json.loads(cli.out)
+    [issue] = fake_github.open_issues()
+    assert (doc["command"], doc["drifted"]) == ("drift", True)
+    assert doc["issue"] == {
+        "action": "opened",
+        "number": issue["number"],
+        "url": f"https://github.example/issues/{issue['number']}",
+    }
+    assert "drift issue opened" in cli.err

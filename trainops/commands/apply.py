@@ -29,6 +29,7 @@ from trainops.errors import ConfigError, TrainopsError, UnsafePlanError
 from trainops.plan import Outcome, Plan
 from trainops.planfile import load_plan
 from trainops.pricing import check_budget
+from trainops.render.json_out import apply_json
 from trainops.render.markdown import render_outcome_markdown
 from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
@@ -57,6 +58,7 @@ class ApplyFlags:
     live: bool = False  # redraw --wait progress in place (a terminal), else one line per change
     lock_timeout: float = 0.0  # seconds to wait for another apply's lock (trainops.lock)
     targets: tuple[str, ...] = ()  # --target globs: the scope, with the PATH arguments
+    fmt: Literal["text", "json"] = "text"  # json: the plan's text goes to stderr, JSON to stdout
 
 
 def run_apply(
@@ -95,9 +97,12 @@ async def _apply(
     ):
         desired, plan = await _the_plan(client, load, flags, target)
         _check_prune(desired, plan, flags)
-        print(render_text(plan, color=color), end="")
+        json_out = flags.fmt == "json"
+        # With --format json the plan is still shown before the question, on stderr.
+        print(render_text(plan, color=color), end="", file=sys.stderr if json_out else None)
         pr = _gate(target, desired, plan, flags)
         if not _has_work(plan, flags):
+            _print_json(flags, plan, None)
             return EXIT_OK
         check_secrets(plan, desired, target.environ)
         # A saved plan is the approval (as `terraform apply PLANFILE`): it was reviewed when it
@@ -111,13 +116,18 @@ async def _apply(
                 )
             if not confirm("Apply this plan? Only 'yes' is accepted: "):
                 err("Apply cancelled: nothing was changed.")
+                _print_json(flags, plan, None)
                 return EXIT_ERROR
             if not _confirm_deletes(plan, ask):
                 err("Apply cancelled: nothing was changed.")
+                _print_json(flags, plan, None)
                 return EXIT_ERROR
             await lock.check()  # the prompt blocked its renewal: it may have expired
         outcome = await _run(client, plan, desired, flags, target)
-    print(render_outcome_text(outcome, color=color), end="")
+    if flags.fmt == "json":
+        _print_json(flags, plan, outcome)
+    else:
+        print(render_outcome_text(outcome, color=color), end="")
     if pr is not None:
         _comment_outcome(target, pr, outcome)
     # Deferred trainings are not a failure (README "Exit codes"), unless --wait was to start them.
@@ -144,6 +154,11 @@ async def _the_plan(
         saved, desired, client, probe=flags.probe, others=scoped.others, prune=flags.prune
     )
     return desired, planned.plan
+
+
+def _print_json(flags: ApplyFlags, plan: Plan, outcome: Outcome | None) -> None:
+    if flags.fmt == "json":
+        print(apply_json(plan, outcome), end="")
 
 
 def _confirm_deletes(plan: Plan, ask: Callable[[str], str]) -> bool:

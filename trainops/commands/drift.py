@@ -4,18 +4,25 @@ GitHub issue open while it does not (`trainops.github.drift`), closed when it do
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_CHANGES, EXIT_OK
 from trainops.commands.common import Target, marker_path, warn_all
 from trainops.commands.handler import err
 from trainops.plan import Plan
+from trainops.render.json_out import drift_json
 from trainops.render.markdown import render_markdown
 from trainops.render.text import render_text
 
 
 def run_drift(
-    target: Target, *, issue: bool = False, color: bool = False, probe: bool = True
+    target: Target,
+    *,
+    issue: bool = False,
+    color: bool = False,
+    probe: bool = True,
+    fmt: Literal["text", "json"] = "text",
 ) -> int:
     """Exit 0 in sync, 2 when apply would change something (as `plan --detailed-exitcode`)."""
     load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
@@ -29,13 +36,16 @@ def run_drift(
     planned = pipeline.run(go())
     warn_all(planned.warnings)
     plan = planned.plan
-    print(render_text(plan, color=color), end="")
-    if issue:
-        _sync_issue(target, marker_path(target, planned.desired), plan)
+    if fmt == "text":
+        print(render_text(plan, color=color), end="")
+    synced = _sync_issue(target, marker_path(target, planned.desired), plan) if issue else None
+    if fmt == "json":
+        print(drift_json(plan, synced), end="")
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
-def _sync_issue(target: Target, path: str, plan: Plan) -> None:
+def _sync_issue(target: Target, path: str, plan: Plan) -> dict[str, object]:
+    """Open, update or close the drift issue; what was done, for the JSON output."""
     from trainops import github
     from trainops.github.drift import drift_marker, sync_drift_issue
 
@@ -54,3 +64,4 @@ def _sync_issue(target: Target, path: str, plan: Plan) -> None:
         err(f"drift issue {result.action}: {result.url or result.number}")
     if plan.has_changes:
         github.write_step_summary(ctx, full)
+    return {"action": result.action, "number": result.number, "url": result.url}

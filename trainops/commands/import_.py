@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_ERROR, EXIT_OK
@@ -38,6 +39,7 @@ from trainops.manifest.media import sniff
 from trainops.manifest.parameters import MODEL_TYPES, TypeInfo
 from trainops.manifest.schema import KEY_PATTERN
 from trainops.manifest.workspace import shown_path
+from trainops.render.json_out import import_json
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 from trainops.tags import PROBE_PREFIX
 
@@ -93,7 +95,13 @@ class BulkImported:
     failed: tuple[str, ...]  # `model_...: error`, for models whose import failed
 
 
-def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str]) -> int:
+def run_import(
+    request: ImportRequest,
+    *,
+    cwd: Path,
+    environ: Mapping[str, str],
+    fmt: Literal["text", "json"] = "text",
+) -> int:
     async def go() -> Imported:
         where = request.out or request.directory
         client = open_client(
@@ -112,9 +120,22 @@ def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str])
         err(f"note: {note}")
     shown = shown_path(done.manifest, cwd)
     captions = f", {done.captions} caption(s)" if done.captions else ""
-    print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
+    if fmt == "json":
+        print(import_json([_data(done, cwd)], warnings=done.warnings), end="")
+    else:
+        print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
     err(f"next: review it, commit it, and run `trainops plan {shown}`")
     return EXIT_OK
+
+
+def _data(done: Imported, cwd: Path) -> dict[str, object]:
+    return {
+        "key": done.key,
+        "manifest": shown_path(done.manifest, cwd),
+        "files": done.files,
+        "captions": done.captions,
+        "notes": list(done.notes),
+    }
 
 
 async def import_model(client: Scenario, request: ImportRequest, *, cwd: Path) -> Imported:
@@ -286,7 +307,13 @@ def _write(
 _INTERNAL_PREFIXES = (PROBE_PREFIX, HOME_PREFIX, DOCTOR_PREFIX)
 
 
-def run_import_many(request: BulkImportRequest, *, cwd: Path, environ: Mapping[str, str]) -> int:
+def run_import_many(
+    request: BulkImportRequest,
+    *,
+    cwd: Path,
+    environ: Mapping[str, str],
+    fmt: Literal["text", "json"] = "text",
+) -> int:
     async def go() -> BulkImported:
         client = open_client(
             sandbox=request.sandbox,
@@ -303,16 +330,23 @@ def run_import_many(request: BulkImportRequest, *, cwd: Path, environ: Mapping[s
         warn_all(one.warnings)
         for note in one.notes:
             err(f"note: {note}")
-        print(f"wrote {shown_path(one.manifest, cwd)} ({one.key}) and {one.files} training file(s)")
+        if fmt == "text":
+            shown = shown_path(one.manifest, cwd)
+            print(f"wrote {shown} ({one.key}) and {one.files} training file(s)")
     for line in done.skipped:
         err(f"skipped {line}")
     for line in done.failed:
         err(f"error: {line}")
-    print(
-        f"imported {len(done.imported)} model(s)"
-        + (f", skipped {len(done.skipped)}" if done.skipped else "")
-        + (f", {len(done.failed)} failed" if done.failed else "")
-    )
+    if fmt == "json":
+        imported = [_data(one, cwd) for one in done.imported]
+        warnings = [w for one in done.imported for w in one.warnings]
+        print(import_json(imported, done.skipped, done.failed, warnings), end="")
+    else:
+        print(
+            f"imported {len(done.imported)} model(s)"
+            + (f", skipped {len(done.skipped)}" if done.skipped else "")
+            + (f", {len(done.failed)} failed" if done.failed else "")
+        )
     if done.imported:
         err("next: review them, commit them, and run `trainops plan`")
     return EXIT_ERROR if done.failed else EXIT_OK

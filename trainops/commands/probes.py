@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
 from trainops.commands.common import Target, warn_all
 from trainops.commands.handler import err
 from trainops.probes import Cleaned, clean_probes
+from trainops.render.json_out import probes_clean_json
 
 
 def created_lines(created: Sequence[tuple[str, str]]) -> list[str]:
@@ -21,7 +23,7 @@ def created_lines(created: Sequence[tuple[str, str]]) -> list[str]:
     ]
 
 
-def run_probes_clean(target: Target) -> int:
+def run_probes_clean(target: Target, *, fmt: Literal["text", "json"] = "text") -> int:
     desired, warnings, _ = pipeline.load(target.paths, cwd=target.cwd, cache=target.cache)
     warn_all(warnings)
     workspace = desired.workspace.name
@@ -31,6 +33,13 @@ def run_probes_clean(target: Target) -> int:
             return await clean_probes(client, workspace)
 
     done = pipeline.run(go())
+    if fmt == "json":  # what was kept is still said on stderr, as in the text output
+        for m, why in done.kept:
+            err(f"kept {m.id} ({m.type}): {why}")
+        deleted = [(m.id, m.type) for m in done.deleted]
+        kept = [(m.id, m.type, why) for m, why in done.kept]
+        print(probes_clean_json(workspace, deleted, kept), end="")
+        return EXIT_OK
     for m in done.deleted:
         print(f"deleted price probe {m.id} ({m.type})")
     for m, why in done.kept:

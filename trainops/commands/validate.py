@@ -14,6 +14,9 @@ from trainops.commands import EXIT_ERROR, EXIT_OK
 from trainops.commands.common import name_hint, peek_settings
 from trainops.errors import ManifestError
 
+# README "JSON output": `validate --format json` is versioned like every command's JSON.
+VERSIONED = {"format_version": "1.0", "command": "validate"}
+
 
 def run_validate(
     paths: Sequence[str],
@@ -27,7 +30,11 @@ def run_validate(
     except ManifestError as exc:
         if fmt != "json":
             raise
-        doc = {"valid": False, "diagnostics": [asdict(d) for d in exc.diagnostics]}
+        doc = {
+            **VERSIONED,
+            "valid": False,
+            "diagnostics": [asdict(d) for d in exc.diagnostics],
+        }
         print(json.dumps(doc, indent=2, sort_keys=True))
         return EXIT_ERROR
     # Validation touches no API, so it only says what plan and apply will require.
@@ -35,6 +42,7 @@ def run_validate(
     named = settings.name() is not None
     if fmt == "json":
         doc = {
+            **VERSIONED,
             "valid": True,
             "workspace": desired.workspace.name,
             "workspace_named": named,

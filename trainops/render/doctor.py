@@ -1,7 +1,8 @@
 """`trainops doctor`'s report as a table or JSON: pure functions of `doctor.Report`.
 
-JSON contract (`Report.data()`), `format_version` "1.0":
-    format_version       "1.0"
+JSON contract (`Report.data()`), `format_version` "1.1" (1.1 added `command`):
+    format_version       "1.1"
+    command              "doctor"
     holds                bool: no check failed
     scratch_model        the scratch model's id (deleted at the end)
     leftovers_removed    ids of earlier runs' scratch models, deleted

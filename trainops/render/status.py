@@ -4,8 +4,9 @@ A row joins a manifest (desired) with its live model, when either exists. The ma
 compares the fingerprint trainops recorded on the model at its last trigger with the one the
 manifest declares now: it answers "is the live model trained on what git says?" without a plan.
 
-JSON contract (`Report.data()`), `format_version` "1.1" (1.1 added `probes`):
-    format_version  "1.1"
+JSON contract (`Report.data()`), `format_version` "1.2" (1.1 added `probes`, 1.2 `command`):
+    format_version  "1.2"
+    command         "status"
     workspace       str
     models[]        key (null for a live model with no identity tag), model_id, status (model
                     status, null when not created), manifest (see MANIFEST_STATES), commit
@@ -29,7 +30,7 @@ from trainops.live import LiveModel
 from trainops.render.phrases import clean, remaining_text
 from trainops.tags import FP_LEN
 
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 
 Manifest = Literal["matches", "differs", "not-recorded", "not-created", "no-manifest"]
 
@@ -100,6 +101,7 @@ class Report:
         statuses = Counter(r.status or "not-created" for r in self.rows)
         return {
             "format_version": FORMAT_VERSION,
+            "command": "status",
             "workspace": self.workspace,
             "models": [r.data() for r in self.rows],
             "summary": {
