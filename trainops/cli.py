@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 
+# --quiet of validate and plan
+QUIET = (
+    "Do not print the dataset warnings (image sizes and counts, learning rate, ...); other "
+    "warnings and errors are always printed."
+)
+
+
 # --- commands: each command adds its parser here and dispatches to a core function ---------
 
 
@@ -27,6 +34,7 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_quiet_flag(p, QUIET)
     _add_no_cache_flag(p)
     p.set_defaults(handler=_validate)
 
@@ -34,7 +42,13 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _validate(args: argparse.Namespace) -> int:
     from trainops.commands.validate import run_validate
 
-    return run_validate(args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args))
+    return run_validate(
+        args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args), quiet=args.quiet
+    )
+
+
+def _add_quiet_flag(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help=help)
 
 
 def _add_no_cache_flag(p: argparse.ArgumentParser) -> None:
@@ -263,6 +277,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--comment", action="store_true", help="post/update the plan as a pull request comment"
     )
     _add_pr_flag(p)
+    _add_quiet_flag(p, QUIET)
     p.set_defaults(handler=_plan)
 
 
@@ -292,6 +307,7 @@ def _plan(args: argparse.Namespace) -> int:
         pr=args.pr,
         targets=tuple(args.targets),
         prune=args.prune,
+        quiet=args.quiet,
     )
 
 
@@ -379,6 +395,9 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="wait this long for another apply of the workspace to release its lock "
         "(default 0: stop at once, exit 75, naming its holder)",
     )
+    _add_quiet_flag(
+        p, "Do not print how many dataset warnings there are (`trainops plan` lists them)."
+    )
     p.set_defaults(handler=_apply)
 
 
@@ -404,6 +423,7 @@ def _apply(args: argparse.Namespace) -> int:
         live=sys.stderr.isatty() and "CI" not in os.environ,
         lock_timeout=args.lock_timeout,
         targets=tuple(args.targets),
+        quiet=args.quiet,
     )
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     return run_apply(
