@@ -165,10 +165,9 @@ async def test_a_trigger_whose_reply_and_reread_fail_may_have_started_and_costs_
         "  ? alpha: train unrecorded — a training may have started: run apply again to record "
         "it (it never trains twice); the trigger was not confirmed: the API answered 500, and "
         "the model could not be re-read",
-        "  · beta: none skipped — up to date",
         "",
-        "Apply: 0 done, 0 failed, 1 skipped, 1 unrecorded. Cost: 0 CU (not counting 1 training "
-        "that may have started).",
+        "Apply: 0 done, 0 failed, 0 skipped, 1 up to date, 1 unrecorded. Cost: 0 CU (not "
+        "counting 1 training that may have started).",
     ]
     await rerun_records_alpha_without_training(ws, app)
 

@@ -335,9 +335,8 @@ Plan: 0 to create, 0 to train, 0 to update, 1 waiting (1 pending training), 0 or
     assert cli("apply", "--sandbox", "--yes", "--replace-running") == 0
     assert scrub(outcome(cli.out)) == snapshot("""\
   ✓ alpha: wait done — training started (job job_ID, 30 CU)
-  · beta: none skipped — up to date
 
-Apply: 1 done, 0 failed, 1 skipped. Cost: 30 CU.
+Apply: 1 done, 0 failed, 0 skipped, 1 up to date. Cost: 30 CU.
 """)
     assert jobs(trained) == {"Alpha": 3, "Beta": 1}
     assert cli("plan", "--sandbox", "--detailed-exitcode") == 0
@@ -496,10 +495,9 @@ Plan: 0 to create, 0 to train, 0 to update, 0 waiting, 1 orphaned. Estimated cos
     assert jobs(trained) == {"Alpha": 1, "Beta": 1}
     assert cli("apply", "--sandbox", "--yes", "--prune") == 0
     assert scrub(outcome(cli.out)) == snapshot("""\
-  · alpha: none skipped — up to date
   ✓ beta: delete done — deleted orphan model_ID
 
-Apply: 1 done, 0 failed, 1 skipped. Cost: 0 CU.
+Apply: 1 done, 0 failed, 0 skipped, 1 up to date. Cost: 0 CU.
 """)
     assert jobs(trained) == {"Alpha": 1}
 

@@ -21,6 +21,13 @@ Handler = Callable[[argparse.Namespace], int]
 _FORMAT_HELP = "print the result as text, or as JSON for machines (default: text)"
 
 
+# --quiet of validate and plan
+QUIET = (
+    "do not print the dataset warnings (image sizes and counts, learning rate, ...); other "
+    "warnings and errors are always printed"
+)
+
+
 # --- commands: each command adds its parser here and dispatches to a core function ---------
 
 
@@ -29,6 +36,7 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
     p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
+    _add_quiet_flag(p, QUIET)
     _add_no_cache_flag(p)
     p.set_defaults(handler=_validate)
 
@@ -36,7 +44,13 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _validate(args: argparse.Namespace) -> int:
     from trainops.commands.validate import run_validate
 
-    return run_validate(args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args))
+    return run_validate(
+        args.paths, strict=args.strict, fmt=args.format, cache=_cache_mode(args), quiet=args.quiet
+    )
+
+
+def _add_quiet_flag(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help=help)
 
 
 def _add_json_flag(p: argparse.ArgumentParser) -> None:
@@ -313,6 +327,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--comment", action="store_true", help="post/update the plan as a pull request comment"
     )
     _add_pr_flag(p)
+    _add_quiet_flag(p, QUIET)
     p.set_defaults(handler=_plan)
 
 
@@ -342,6 +357,7 @@ def _plan(args: argparse.Namespace) -> int:
         pr=args.pr,
         targets=tuple(args.targets),
         prune=args.prune,
+        quiet=args.quiet,
     )
 
 
@@ -444,6 +460,9 @@ def _add_apply(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "(default 0: stop at once, exit 75, naming its holder)",
     )
     _add_json_flag(p)
+    _add_quiet_flag(
+        p, "do not print how many dataset warnings there are (`trainops plan` lists them)"
+    )
     p.set_defaults(handler=_apply)
 
 
@@ -470,6 +489,7 @@ def _apply(args: argparse.Namespace) -> int:
         lock_timeout=args.lock_timeout,
         targets=tuple(args.targets),
         fmt=args.format,
+        quiet=args.quiet,
     )
     # With --format json, stdout is for the JSON (`| jq`): the plan and question are on stderr.
     shown = sys.stderr if args.format == "json" else sys.stdout

@@ -144,9 +144,8 @@ Symbols: + create  ~ train / update  … wait  - orphan
 1 model up to date.
 Plan: 0 to create, 1 to train, 0 to update, 0 waiting, 0 orphaned. Estimated cost: 25 CU.
   ✓ alpha: train done — training started (job job_ID, 25 CU)
-  · beta: none skipped — up to date
 
-Apply: 1 done, 0 failed, 1 skipped. Cost: 25 CU.
+Apply: 1 done, 0 failed, 0 skipped, 1 up to date. Cost: 25 CU.
 """)
     assert jobs(trained) == {"Alpha": 2, "Beta": 1}
 

@@ -92,7 +92,7 @@ def test_an_unrelated_training_that_finished_since_the_review_does_not_block_the
     on_merge(cli, tmp_path, fake_github)
     assert cli(*APPLY, "--sandbox") == 0, cli.err
     assert jobs(ws) == {"Alpha": 2, "Beta": 2}
-    assert "✅ **Applied: 1 done, 1 skipped**" in outcome(fake_github)
+    assert "✅ **Applied: 1 done, 0 skipped, 1 up to date**" in outcome(fake_github)
 
 
 def test_a_price_up_within_the_tolerance_applies_and_one_above_it_is_refused(

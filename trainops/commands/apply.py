@@ -59,6 +59,7 @@ class ApplyFlags:
     lock_timeout: float = 0.0  # seconds to wait for another apply's lock (trainops.lock)
     targets: tuple[str, ...] = ()  # --target globs: the scope, with the PATH arguments
     fmt: Literal["text", "json"] = "text"  # json: the plan's text goes to stderr, JSON to stdout
+    quiet: bool = False  # not even the count of the dataset warnings (plan lists them)
 
 
 def run_apply(
@@ -142,12 +143,12 @@ async def _the_plan(
         planned = await pipeline.load_and_plan(
             client, load, parallelism=target.parallelism, probe=flags.probe, prune=flags.prune
         )
-        warn_all(planned.warnings)
+        warn_all(planned.warnings, quiet=flags.quiet)
         for line in created_lines(planned.probes_created):
             err(line)
         return planned.desired, planned.plan
     desired, warnings, scoped = load()
-    warn_all(warnings)
+    warn_all(warnings, quiet=flags.quiet)
     client.set_parallelism(target.parallelism or desired.workspace.parallelism)
     saved = load_plan(flags.plan_file)
     planned = await pipeline.remake_plan(

@@ -10,7 +10,7 @@ from pathlib import Path
 from trainops import pipeline
 from trainops.cache.load import Mode
 from trainops.commands.handler import err
-from trainops.desired import Desired, SecretRef
+from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
@@ -186,9 +186,34 @@ def require_name(paths: Sequence[str], cwd: Path) -> None:
     )
 
 
-def warn_all(warnings: tuple[Diagnostic, ...]) -> None:
+def warn_all(warnings: Sequence[Diagnostic], *, quiet: bool = False) -> None:
+    """Warnings about what a command does are printed; the dataset warnings of the lint are
+    listed by `validate` and `plan` (`list_warnings`) and only counted here, in one line."""
+    if not warnings:
+        return
+    from trainops.manifest.lintgroups import is_advice
+
+    advice = sum(1 for w in warnings if is_advice(w))
     for w in warnings:
-        err(f"warning: {w}")
+        if not is_advice(w):
+            err(f"warning: {w}")
+    if advice and not quiet:
+        s = "s" if advice != 1 else ""
+        err(f"warning: {advice} dataset warning{s} not shown: `trainops validate` lists them")
+
+
+def list_warnings(
+    warnings: Sequence[Diagnostic], models: Sequence[DesiredModel] = (), *, quiet: bool = False
+) -> None:
+    """Every warning, one line per model and kind (`trainops.manifest.lintgroups`); `quiet`
+    hides the dataset warnings."""
+    if not warnings:
+        return
+    from trainops.manifest.lintgroups import grouped, is_advice
+
+    shown = [w for w in warnings if not (quiet and is_advice(w))]
+    for line in grouped(shown, models):
+        err(f"warning: {line}")
 
 
 def missing_secrets(plan: Plan, desired: Desired, environ: Mapping[str, str]) -> list[str]:

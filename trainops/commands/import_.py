@@ -18,7 +18,7 @@ from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_ERROR, EXIT_OK
-from trainops.commands.common import open_client, peek_project_id, warn_all
+from trainops.commands.common import list_warnings, open_client, peek_project_id
 from trainops.commands.handler import err
 from trainops.doctor import DOCTOR_PREFIX
 from trainops.errors import ApiError, ConfigError, Diagnostic, TrainopsError
@@ -115,7 +115,7 @@ def run_import(
             return await import_model(client, request, cwd=cwd)
 
     done = pipeline.run(go())
-    warn_all(done.warnings)
+    list_warnings(done.warnings)  # what it wrote: said in full
     for note in done.notes:
         err(f"note: {note}")
     shown = shown_path(done.manifest, cwd)
@@ -327,7 +327,7 @@ def run_import_many(
 
     done = pipeline.run(go())
     for one in done.imported:
-        warn_all(one.warnings)
+        list_warnings(one.warnings)
         for note in one.notes:
             err(f"note: {note}")
         if fmt == "text":

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_CHANGES, EXIT_OK
-from trainops.commands.common import Target, marker_path, missing_secrets, warn_all
+from trainops.commands.common import (
+    Target,
+    list_warnings,
+    marker_path,
+    missing_secrets,
+)
 from trainops.commands.handler import err
 from trainops.commands.probes import created_lines
 from trainops.desired import Desired
@@ -53,6 +58,7 @@ def run_plan(
     pr: int | None = None,
     targets: tuple[str, ...] = (),
     prune: bool = False,
+    quiet: bool = False,
 ) -> int:
     load = functools.partial(
         pipeline.load,
@@ -76,7 +82,7 @@ def run_plan(
             comment_failure(target, exc, pr=pr)
         raise
     desired, plan = planned.desired, planned.plan
-    warn_all(planned.warnings)
+    list_warnings(planned.warnings, desired.models, quiet=quiet)
     print(render(plan, fmt, color=color), end="" if fmt == "text" else "\n")
     for line in created_lines(planned.probes_created):
         err(line)

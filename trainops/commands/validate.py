@@ -11,7 +11,7 @@ from typing import Literal
 
 from trainops.cache.load import Mode, load_manifests
 from trainops.commands import EXIT_ERROR, EXIT_OK
-from trainops.commands.common import name_hint, peek_settings
+from trainops.commands.common import list_warnings, name_hint, peek_settings
 from trainops.errors import ManifestError
 
 # README "JSON output": `validate --format json` is versioned like every command's JSON.
@@ -24,7 +24,9 @@ def run_validate(
     strict: bool = False,
     fmt: Literal["text", "json"] = "text",
     cache: Mode = "on",
+    quiet: bool = False,
 ) -> int:
+    """`quiet` hides the warnings of the text output; JSON lists each diagnostic, ungrouped."""
     try:
         desired, warnings = load_manifests(paths, strict=strict, mode=cache)
     except ManifestError as exc:
@@ -51,8 +53,7 @@ def run_validate(
         }
         print(json.dumps(doc, indent=2, sort_keys=True))
         return EXIT_OK
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    list_warnings(warnings, desired.models, quiet=quiet)
     if not named:
         hint = name_hint(settings, Path.cwd(), desired.workspace.name)
         print(

@@ -10,5 +10,6 @@ files       globs and paths inside the workspace root, caption sidecars, media c
 media       what a file is from its bytes: sha256, format, pixel size, duration, completeness
 guard       the one gate for every file a manifest makes us read: inside the root, regular, capped
 lint        dataset advice (warnings): image counts, sizes, learning rates
+lintgroups  warnings for the terminal: one line per model and kind; the advice told apart
 emit        writing a manifest for an existing model (`trainops import`)
 """

@@ -21,11 +21,13 @@ from trainops.render.phrases import (
     empty_sentence,
     is_pending,
     listed,
+    listed_outcomes,
     outcome_summary,
     scope_sentence,
     spent_text,
     summary_line,
     unchanged_line,
+    up_to_date_count,
 )
 
 __all__ = ["escape", "render_markdown", "render_outcome_markdown"]
@@ -207,19 +209,21 @@ def render_outcome_markdown(outcome: Outcome) -> str:
     elif n["deferred"]:
         verdict = f"⏸️ **{escape(deferred_sentence(outcome) or '')}**"
     elif outcome.models:
-        verdict = f"✅ **Applied: {n['done']} done, {n['skipped']} skipped**"
+        fresh = up_to_date_count(outcome)
+        tail = f", {fresh} up to date" if fresh else ""
+        verdict = f"✅ **Applied: {n['done']} done, {n['skipped'] - fresh} skipped{tail}**"
     else:
         verdict = "✅ **Nothing was applied**"
     lines = ["### trainops apply", "", verdict]
     if n["deferred"] and not verdict.startswith("⏸️"):  # a worse verdict hides it otherwise
         lines += ["", f"⏸️ {escape(deferred_sentence(outcome) or '')}"]
-    if outcome.models:
+    if shown := listed_outcomes(outcome):  # up-to-date models are counted, not listed
         lines += [
             "",
             "| Model | Action | Result | Detail | Job | Cost (CU) |",
             "|---|---|---|---|---|---|",
         ]
-        lines += [_outcome_row(m) for m in outcome.models]
+        lines += [_outcome_row(m) for m in shown]
     return "\n".join([*lines, "", f"<sub>{outcome_summary(outcome)}</sub>"]) + "\n"
 
 

@@ -266,6 +266,29 @@ def outcome_line(m: ModelOutcome) -> str:
     return f"{clean(m.key)}: {m.action} {m.result} — {clean(m.detail)}{tail}"
 
 
+def up_to_date(m: ModelOutcome) -> bool:
+    """A model apply had nothing to do for: counted in one line, never listed one by one."""
+    return m.action == "none" and m.result == "skipped"
+
+
+def listed_outcomes(outcome: Outcome) -> list[ModelOutcome]:
+    """The models an outcome lists: all but the up-to-date ones (`up_to_date_count`)."""
+    return [m for m in outcome.models if not up_to_date(m)]
+
+
+def up_to_date_count(outcome: Outcome) -> int:
+    return sum(1 for m in outcome.models if up_to_date(m))
+
+
+def outcome_counts(outcome: Outcome) -> str:
+    """`1 done, 0 failed, 0 skipped, 49 up to date`: skipped leaves the up-to-date models out,
+    and they are said only when there is one."""
+    n = outcome.counts()
+    fresh = up_to_date_count(outcome)
+    tail = f", {fresh} up to date" if fresh else ""
+    return f"{n['done']} done, {n['failed']} failed, {n['skipped'] - fresh} skipped{tail}"
+
+
 def outcome_summary(outcome: Outcome) -> str:
     n = outcome.counts()
     unrecorded = f", {n['unrecorded']} unrecorded" if n["unrecorded"] else ""
@@ -275,7 +298,7 @@ def outcome_summary(outcome: Outcome) -> str:
     s = "s" if unknown != 1 else ""
     uncounted = f" (not counting {unknown} training{s} that may have started)" if unknown else ""
     return (
-        f"Apply: {n['done']} done, {n['failed']} failed, {n['skipped']} skipped{unrecorded}. "
+        f"Apply: {outcome_counts(outcome)}{unrecorded}. "
         f"Cost: {format_cu(outcome.total_cost)} CU{uncounted}."
     )
 

@@ -26,6 +26,7 @@ from trainops.render.phrases import (
     empty_sentence,
     headline,
     listed,
+    listed_outcomes,
     outcome_line,
     outcome_summary,
     scope_sentence,
@@ -142,7 +143,8 @@ def _text_change(c: Change | str, m: ModelPlan, paint: _Paint) -> str:
 
 def render_outcome_text(outcome: Outcome, *, color: bool) -> str:
     paint = _painter(color)
-    lines = [f"  {paint(RESULT_SYMBOLS[m.result])} {outcome_line(m)}" for m in outcome.models]
+    shown = listed_outcomes(outcome)
+    lines = [f"  {paint(RESULT_SYMBOLS[m.result])} {outcome_line(m)}" for m in shown]
     if not lines:
         lines = ["Nothing was applied."]
     tail = [t for t in (deferred_sentence(outcome), outcome_summary(outcome)) if t]
