@@ -196,7 +196,8 @@ def _add_sandbox_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sandbox",
         action="store_true",
-        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
+        help="use the embedded sandbox API in-process (its state in .trainops/sandbox.db at the "
+        "workspace root)",
     )
 
 

@@ -99,6 +99,7 @@ def run_import(request: ImportRequest, *, cwd: Path, environ: Mapping[str, str])
         client = open_client(
             sandbox=request.sandbox,
             root=cwd,
+            where=where,
             environ=environ,
             parallelism=request.parallelism,
             project_id=peek_project_id([str(where)] if where else [], cwd),
@@ -291,6 +292,7 @@ def run_import_many(request: BulkImportRequest, *, cwd: Path, environ: Mapping[s
         client = open_client(
             sandbox=request.sandbox,
             root=cwd,
+            where=request.directory,
             environ=environ,
             parallelism=request.parallelism,
             project_id=peek_project_id([str(request.directory)] if request.directory else [], cwd),
