@@ -607,6 +607,53 @@ def _doctor(args: argparse.Namespace) -> int:
     )
 
 
+def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "init",
+        help="start a workspace: trainops.yaml, an example manifest, .trainops/ ignored",
+        description="Write DIR/trainops.yaml naming the workspace, add .trainops/ to "
+        "DIR/.gitignore, and write an example manifest, DIR/models/example/model.yaml.example "
+        "(renamed to model.yaml, it is read). A file "
+        "that exists is kept, never overwritten, unless --force is given.",
+    )
+    p.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        type=Path,
+        metavar="DIR",
+        help="the workspace's directory, made when missing (default: .)",
+    )
+    p.add_argument(
+        "--workspace",
+        metavar="NAME",
+        help="the workspace's name, which tags its models (default: DIR's name; below the top "
+        "of a git repository, the top's name and the path to DIR)",
+    )
+    p.add_argument(
+        "--workflow",
+        action="store_true",
+        help="also write .github/workflows/trainops.yml at the top of the git repository: plan "
+        "on pull requests, apply on merge",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite the files init writes when they exist"
+    )
+    p.set_defaults(handler=_init)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from trainops.commands.init import InitRequest, run_init
+
+    request = InitRequest(
+        directory=args.directory,
+        workspace=args.workspace,
+        workflow=args.workflow,
+        force=args.force,
+    )
+    return run_init(request, cwd=Path.cwd())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
@@ -617,6 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (
+        _add_init,
         _add_validate,
         _add_schema,
         _add_plan,
