@@ -654,6 +654,28 @@ def _init(args: argparse.Namespace) -> int:
     return run_init(request, cwd=Path.cwd())
 
 
+def _add_completion(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish",
+        description="Print the script that completes trainops's commands and options in SHELL. "
+        'bash: add `eval "$(trainops completion bash)"` to ~/.bashrc; zsh: the same line with '
+        "zsh in ~/.zshrc (after compinit); fish: `trainops completion fish > "
+        "~/.config/fish/completions/trainops.fish`.",
+    )
+    from trainops.completion import SHELLS
+
+    p.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")
+    p.set_defaults(handler=_completion)
+
+
+def _completion(args: argparse.Namespace) -> int:
+    from trainops.completion import script
+
+    sys.stdout.write(script(args.shell))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
@@ -677,12 +699,19 @@ def build_parser() -> argparse.ArgumentParser:
         _add_doctor,
         _add_sandbox,
         _add_cache,
+        _add_completion,
     ):
         add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    import os
+
+    from trainops.completion import complete
+
+    parser = build_parser()
+    complete(parser, os.environ)  # exits here when the shell asks for completions
+    args = parser.parse_args(argv)
     handler: Handler = args.handler
     return handle(lambda: handler(args))
