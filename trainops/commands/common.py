@@ -14,6 +14,7 @@ from trainops.desired import Desired, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
+from trainops.statedir import make_parent
 
 # `manifest.workspace.SETTINGS_FILE`: that module imports the manifests' validation, which a
 # plan with nothing to do must not import (tests/test_startup.py).
@@ -83,7 +84,9 @@ def open_client(
     if sandbox:
         from trainops.sandbox.client import sandbox_client
 
-        client = sandbox_client(sandbox_db(where, root), parallelism=parallelism)
+        db = sandbox_db(where, root)
+        make_parent(db)  # the sandbox knows nothing of .trainops/ and its .gitignore
+        client = sandbox_client(db, parallelism=parallelism)
         client.project_id = project_id
         return client
     return Scenario.from_env(environ, parallelism=parallelism, project_id=project_id)

@@ -12,7 +12,6 @@ from trainops.sandbox.app import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
 from trainops.sandbox.deviations import Deviations
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 from trainops.scenario.retry import DEFAULT_POLICY
-from trainops.statedir import make_parent
 
 SANDBOX_DB = Path(".trainops") / "sandbox.db"  # `--sandbox`: relative to the directory given
 
@@ -28,7 +27,7 @@ def sandbox_client(
     """A client of the sandbox app (a new one on `db_path`, with `deviations`, unless `app` is
     given)."""
     if app is None:
-        make_parent(db_path)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
         app = create_app(db_path, deviations=deviations)
     return Scenario(
         api_key=SANDBOX_API_KEY,

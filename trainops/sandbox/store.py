@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from trainops.sandbox.cost import Durations
-from trainops.statedir import make_parent
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -346,7 +345,7 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        make_parent(self.path)  # `sandbox serve --db`: .trainops/ gets its .gitignore
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
