@@ -254,7 +254,8 @@ def _add_sandbox_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sandbox",
         action="store_true",
-        help="use the embedded sandbox API in-process (state in .trainops/sandbox.db)",
+        help="use the embedded sandbox API in-process (its state in .trainops/sandbox.db at the "
+        "workspace root)",
     )
 
 
@@ -703,6 +704,75 @@ def _doctor(args: argparse.Namespace) -> int:
     )
 
 
+def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "init",
+        help="start a workspace: trainops.yaml, an example manifest, .trainops/ ignored",
+        description="Write DIR/trainops.yaml naming the workspace, add .trainops/ to "
+        "DIR/.gitignore, and write an example manifest, DIR/models/example/model.yaml.example "
+        "(renamed to model.yaml, it is read). A file "
+        "that exists is kept, never overwritten, unless --force is given.",
+    )
+    p.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        type=Path,
+        metavar="DIR",
+        help="the workspace's directory, made when missing (default: .)",
+    )
+    p.add_argument(
+        "--workspace",
+        metavar="NAME",
+        help="the workspace's name, which tags its models (default: DIR's name; below the top "
+        "of a git repository, the top's name and the path to DIR)",
+    )
+    p.add_argument(
+        "--workflow",
+        action="store_true",
+        help="also write .github/workflows/trainops.yml at the top of the git repository: plan "
+        "on pull requests, apply on merge",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite the files init writes when they exist"
+    )
+    p.set_defaults(handler=_init)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from trainops.commands.init import InitRequest, run_init
+
+    request = InitRequest(
+        directory=args.directory,
+        workspace=args.workspace,
+        workflow=args.workflow,
+        force=args.force,
+    )
+    return run_init(request, cwd=Path.cwd())
+
+
+def _add_completion(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish",
+        description="Print the script that completes trainops's commands and options in SHELL. "
+        'bash: add `eval "$(trainops completion bash)"` to ~/.bashrc; zsh: the same line with '
+        "zsh in ~/.zshrc (after compinit); fish: `trainops completion fish > "
+        "~/.config/fish/completions/trainops.fish`.",
+    )
+    from trainops.completion import SHELLS
+
+    p.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")
+    p.set_defaults(handler=_completion)
+
+
+def _completion(args: argparse.Namespace) -> int:
+    from trainops.completion import script
+
+    sys.stdout.write(script(args.shell))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainops",
@@ -714,6 +784,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"trainops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (
+        _add_init,
         _add_validate,
         _add_schema,
         _add_types,
@@ -727,12 +798,19 @@ def build_parser() -> argparse.ArgumentParser:
         _add_doctor,
         _add_sandbox,
         _add_cache,
+        _add_completion,
     ):
         add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    import os
+
+    from trainops.completion import complete
+
+    parser = build_parser()
+    complete(parser, os.environ)  # exits here when the shell asks for completions
+    args = parser.parse_args(argv)
     handler: Handler = args.handler
     return handle(lambda: handler(args))

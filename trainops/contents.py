@@ -24,6 +24,7 @@ from trainops.cache.memo import write_atomically
 from trainops.desired import Desired
 from trainops.live import Live, LiveImage, LiveModel
 from trainops.scenario.client import Scenario
+from trainops.statedir import make_parent
 from trainops.tags import sha_prefix
 
 CACHE_VERSION = 1
@@ -65,7 +66,7 @@ class AssetHashes:
             return
         body = json.dumps({"version": CACHE_VERSION, "entries": self.entries}, sort_keys=True)
         with contextlib.suppress(OSError):  # a read-only checkout still plans
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            make_parent(self.file)
             write_atomically(self.file, body)
         self.dirty = False
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trainops.cache.memo import write_atomically
 from trainops.manifest.media import FileFacts, read_facts
+from trainops.statedir import make_parent
 
 CACHE_VERSION = 4  # 4: FileFacts.complete
 CACHE_FILE = Path(".trainops") / "hash-cache.json"
@@ -78,6 +79,6 @@ class HashCache:
         # Unsorted: a cache needs no stable order, and sorting thousands of entries is not free.
         body = json.dumps({"version": CACHE_VERSION, "entries": self.entries})
         with contextlib.suppress(OSError):  # a read-only checkout still validates
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            make_parent(self.file)
             write_atomically(self.file, body)
         self.dirty = False

@@ -45,6 +45,7 @@ from trainops.cache import memo
 from trainops.cache.hashes import HashCache
 from trainops.desired import Desired, Workspace
 from trainops.errors import ConfigError, Diagnostic
+from trainops.statedir import make_parent
 
 __all__ = [
     "CACHE_DIR",
@@ -195,7 +196,7 @@ class CachedLoad:
         root = desired.workspace.root
         target = root / CACHE_DIR / self.name
         with contextlib.suppress(OSError, OverflowError):  # a read-only checkout still loads
-            target.parent.mkdir(parents=True, exist_ok=True)  # first, so the stats include it
+            make_parent(target)  # first, so the stats include it
             body = memo.encode(
                 self.config,
                 desired,

@@ -14,6 +14,7 @@ from trainops.desired import Desired, DesiredModel, SecretRef
 from trainops.errors import ConfigError, Diagnostic
 from trainops.plan import Plan
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
+from trainops.statedir import make_parent
 
 # `manifest.workspace.SETTINGS_FILE`: that module imports the manifests' validation, which a
 # plan with nothing to do must not import (tests/test_startup.py).
@@ -48,6 +49,7 @@ class Target:
         return open_client(
             sandbox=self.sandbox,
             root=self.cwd,
+            where=self.paths[0] if self.paths else None,
             environ=self.environ,
             parallelism=self.parallelism or ws,
             project_id=project,
@@ -71,16 +73,32 @@ def open_client(
     environ: Mapping[str, str],
     parallelism: int,
     project_id: str | None = None,
+    where: str | Path | None = None,
 ) -> Scenario:
-    """The embedded sandbox (`--sandbox`, state under `root`) or the API the environment names;
-    `project_id` goes on every API call."""
-    if sandbox:
-        from trainops.sandbox.client import SANDBOX_DB, sandbox_client
+    """The embedded sandbox (`--sandbox`) or the API the environment names; `project_id` goes
+    on every API call.
 
-        client = sandbox_client(root / SANDBOX_DB, parallelism=parallelism)
+    The sandbox's state is kept at the root of the workspace holding `where` (a path relative
+    to `root`, the current directory, by default), `sandbox_db`: from any directory of a
+    workspace, its commands see the same sandbox."""
+    if sandbox:
+        from trainops.sandbox.client import sandbox_client
+
+        db = sandbox_db(where, root)
+        make_parent(db)  # the sandbox knows nothing of .trainops/ and its .gitignore
+        client = sandbox_client(db, parallelism=parallelism)
         client.project_id = project_id
         return client
     return Scenario.from_env(environ, parallelism=parallelism, project_id=project_id)
+
+
+def sandbox_db(where: str | Path | None, cwd: Path) -> Path:
+    """`<root>/.trainops/sandbox.db` of the workspace holding `where` (a file or directory,
+    existing or not; default `cwd`), its root found as trainops.yaml is (`peek_settings`): the
+    nearest one above, else the git top level, else `cwd`."""
+    from trainops.sandbox.client import SANDBOX_DB
+
+    return peek_settings([str(where)] if where else [], cwd).root / SANDBOX_DB
 
 
 def peek_project_id(paths: Sequence[str], cwd: Path) -> str | None:

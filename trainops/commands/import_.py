@@ -107,6 +107,7 @@ def run_import(
         client = open_client(
             sandbox=request.sandbox,
             root=cwd,
+            where=where,
             environ=environ,
             parallelism=request.parallelism,
             project_id=peek_project_id([str(where)] if where else [], cwd),
@@ -318,6 +319,7 @@ def run_import_many(
         client = open_client(
             sandbox=request.sandbox,
             root=cwd,
+            where=request.directory,
             environ=environ,
             parallelism=request.parallelism,
             project_id=peek_project_id([str(request.directory)] if request.directory else [], cwd),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from trainops.commands import EXIT_OK
 from trainops.sandbox import serve
+from trainops.statedir import make_parent
 
 
 def run_sandbox_serve(
@@ -32,6 +33,7 @@ def run_sandbox_serve(
         env=environ,
         limits=limits or {},
     )
+    make_parent(config.db)  # .trainops/ gets its .gitignore, as the embedded sandbox's does
     creds = "documented default credentials" if config.default_credentials else "your credentials"
     print(f"sandbox API on {config.url} (state: {config.db}, speed x{config.speed:g}, {creds})")
     lim = config.limits
