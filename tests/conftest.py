@@ -1,12 +1,13 @@
 """Fixtures shared by every folder. Helpers to import live in tests/support/ (a test module never
-imports another test module); fixtures one folder alone uses live in that folder's conftest.py
-(the fake GitHub, `fake_github`, in tests/github/conftest.py).
+imports another test module); fixtures one folder alone uses live in that folder's conftest.py.
 
 - `cli`: `trainops ...` in-process (tests/support/cli.py): `cli("plan", "--sandbox", cwd=root)`
   returns the exit code; `cli.out` and `cli.err` hold what it printed. Credentials and other
   variables go in `cli.env` (or `env=` for one call), never through monkeypatch.setenv: the
   fixture clears SCENARIO_*, WANDB_KEY, GITHUB_* and sets NO_COLOR when it is created.
-- `ws`: a small real workspace (models alpha and beta) committed in a git repository.
+- `ws`: a small real workspace (models alpha and beta) committed in a git repository;
+  `trained`: the same after one apply that trained both.
+- `fake_github`: the fake GitHub API over real HTTP (tests/support/fake_github.py).
 - `clock`: a clock the test moves by hand (`clock.advance(5)`).
 - `sandbox`: the in-process sandbox app, its state in this test's tmp dir, on `clock`.
 - `serve`: `serve(app)` serves an app over real HTTP until the test ends; the base URL (…/v1).
@@ -24,8 +25,10 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.support.cli import UNSET, Cli
+from tests.support.fake_github import FakeGithub, serve_fake_github
+from tests.support.github_env import TOKEN
 from tests.support.sandbox import Clock, Serve, served
-from tests.support.workspace import make_workspace
+from tests.support.workspace import make_workspace, train_all
 from trainops.sandbox import create_app
 
 
@@ -40,6 +43,21 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
     return make_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def trained(ws: Path) -> Path:
+    """`ws` after one apply that trained both its models, waited to the end."""
+    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
+    return ws
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGithub]:
+    """The fake GitHub API over real HTTP, accepting `TOKEN`; `environ(tmp_path, fake_github,
+    event)` (tests/support/github_env.py) is the environment that points trainops at it."""
+    with serve_fake_github(TOKEN) as server:
+        yield server
 
 
 @pytest.fixture

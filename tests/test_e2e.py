@@ -32,7 +32,6 @@ from tests.support.workspace import (
     init_repo,
     jobs,
     png,
-    train_all,
     write_model,
 )
 from trainops.sandbox import Limits
@@ -48,12 +47,6 @@ def cli(cli: Cli, ws: Path) -> Cli:
     """`trainops ...` run in the workspace."""
     cli.cwd = ws
     return cli
-
-
-@pytest.fixture
-def trained(ws: Path) -> Path:
-    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
-    return ws
 
 
 @pytest.fixture

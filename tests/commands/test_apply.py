@@ -7,7 +7,6 @@ one that is not what it would do now.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,9 @@ from inline_snapshot import snapshot
 
 from tests.support.aio import synchronous
 from tests.support.cli import Cli, scrub
-from tests.support.fake_github import FakeGithub, serve_fake_github
-from tests.support.github_env import TOKEN, environ, pr_event
-from tests.support.workspace import all_models, app_for, client_for, edit, jobs, train_all
+from tests.support.fake_github import FakeGithub
+from tests.support.github_env import environ, pr_event
+from tests.support.workspace import all_models, app_for, client_for, edit, jobs
 from trainops.planfile import plan_from_data
 
 
@@ -26,18 +25,6 @@ from trainops.planfile import plan_from_data
 def cli(cli: Cli, ws: Path) -> Cli:
     cli.cwd = ws
     return cli
-
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGithub]:
-    with serve_fake_github(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def trained(ws: Path) -> Path:
-    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
-    return ws
 
 
 def forge(path: Path, name: str, **fields: Any) -> None:

@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import Cli
-from tests.support.workspace import all_models, commit, edit, jobs, train_all
+from tests.support.workspace import all_models, commit, edit, jobs
 
 
 @pytest.fixture
 def cli(cli: Cli, ws: Path) -> Cli:
     cli.cwd = ws
     return cli
-
-
-@pytest.fixture
-def trained(ws: Path) -> Path:
-    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
-    return ws
 
 
 def test_a_saved_plan_applies_without_yes_and_without_a_terminal(trained: Path, cli: Cli) -> None:

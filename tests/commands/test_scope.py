@@ -14,7 +14,7 @@ import pytest
 from inline_snapshot import snapshot
 
 from tests.support.cli import Cli, scrub
-from tests.support.workspace import all_models, commit, jobs, train_all
+from tests.support.workspace import all_models, commit, jobs
 from trainops.commands.apply import ApplyFlags, run_apply
 from trainops.commands.common import Target
 
@@ -23,12 +23,6 @@ from trainops.commands.common import Target
 def cli(cli: Cli, ws: Path) -> Cli:
     cli.cwd = ws
     return cli
-
-
-@pytest.fixture
-def trained(ws: Path) -> Path:
-    assert train_all(ws) == {"Alpha": 1, "Beta": 1}
-    return ws
 
 
 def names(root: Path) -> list[str]:

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from inline_snapshot import snapshot
 
 from tests.support.cli import Cli, scrub
-from tests.support.fake_github import FakeGithub, serve_fake_github
-from tests.support.github_env import TOKEN, environ, pr_event
+from tests.support.fake_github import FakeGithub
+from tests.support.github_env import environ, pr_event
 from tests.support.workspace import edit, jobs, train_all
 
 
@@ -19,12 +18,6 @@ from tests.support.workspace import edit, jobs, train_all
 def cli(cli: Cli, ws: Path) -> Cli:
     cli.cwd = ws
     return cli
-
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGithub]:
-    with serve_fake_github(TOKEN) as server:
-        yield server
 
 
 def test_apply_counts_up_to_date_models_in_its_summary_and_outcome_comment(
