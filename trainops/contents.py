@@ -13,18 +13,15 @@ The cache is a pure optimisation: a corrupt or foreign file is ignored and rebui
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from trainops.cache.memo import write_atomically
 from trainops.desired import Desired
 from trainops.live import Live, LiveImage, LiveModel
 from trainops.scenario.client import Scenario
-from trainops.statedir import make_parent
+from trainops.statedir import read_entries, write_entries
 from trainops.tags import sha_prefix
 
 CACHE_VERSION = 1
@@ -41,15 +38,7 @@ class AssetHashes:
         self.downloads = 0  # files actually downloaded in this run (for reporting and tests)
 
     def _load(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-            return {}
-        entries = data.get("entries")
-        if not isinstance(entries, dict):
-            return {}
+        entries = read_entries(self.file, CACHE_VERSION)
         return {k: v for k, v in entries.items() if isinstance(v, str) and len(v) == 64}
 
     def prefix(self, asset_id: str) -> str | None:
@@ -64,10 +53,7 @@ class AssetHashes:
     def save(self) -> None:
         if not self.dirty:
             return
-        body = json.dumps({"version": CACHE_VERSION, "entries": self.entries}, sort_keys=True)
-        with contextlib.suppress(OSError):  # a read-only checkout still plans
-            make_parent(self.file)
-            write_atomically(self.file, body)
+        write_entries(self.file, CACHE_VERSION, self.entries, sort=True)
         self.dirty = False
 
 

@@ -7,13 +7,11 @@ The cache is a pure optimisation: a corrupt or foreign file is ignored and rebui
 
 from __future__ import annotations
 
-import contextlib
-import json
 from pathlib import Path
+from typing import cast
 
-from trainops.cache.memo import write_atomically
 from trainops.manifest.media import FileFacts, read_facts
-from trainops.statedir import make_parent
+from trainops.statedir import read_entries, write_entries
 
 CACHE_VERSION = 4  # 4: FileFacts.complete
 CACHE_FILE = Path(".trainops") / "hash-cache.json"
@@ -32,14 +30,8 @@ class HashCache:
         self.reads = 0  # files actually read during this run (for reporting and tests)
 
     def _load(self) -> dict[str, dict[str, object]]:
-        try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-            return {}
-        entries = data.get("entries")
-        return entries if isinstance(entries, dict) else {}
+        # Not checked entry by entry (a warm plan reads thousands): `get` refuses a bad one.
+        return cast("dict[str, dict[str, object]]", read_entries(self.file, CACHE_VERSION))
 
     def _key(self, path: Path) -> str:
         # String slicing, not Path.relative_to: called for every file of every run.
@@ -77,8 +69,5 @@ class HashCache:
         if not self.dirty:
             return
         # Unsorted: a cache needs no stable order, and sorting thousands of entries is not free.
-        body = json.dumps({"version": CACHE_VERSION, "entries": self.entries})
-        with contextlib.suppress(OSError):  # a read-only checkout still validates
-            make_parent(self.file)
-            write_atomically(self.file, body)
+        write_entries(self.file, CACHE_VERSION, self.entries)
         self.dirty = False

@@ -17,8 +17,6 @@ on it is stored without stats (never reused), a directory or marker with a stat 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +48,7 @@ from trainops.desired import Desired, DesiredImage, DesiredModel, Workspace
 from trainops.errors import Diagnostic
 from trainops.manifest import guard
 from trainops.manifest.files import caption_file
+from trainops.statedir import write_atomically
 
 if TYPE_CHECKING:
     from trainops.manifest.load import FileResult
@@ -293,18 +292,6 @@ def read(path: Path, config: list[object]) -> Json | None:
     if not isinstance(raw, dict) or raw.get("version") != VERSION:
         return None
     return raw if raw.get("config") == config else None
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Through a temporary file and a rename: a crash never leaves half a cache file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def prune(directory: Path, keep: int) -> None:
