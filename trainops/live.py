@@ -47,6 +47,35 @@ class LiveJob:
 
 
 @dataclass(frozen=True)
+class LiveSample:
+    """One sample image of an epoch (`epochs[].assets[]`): made from the training's
+    `samplePrompts`, the i-th asset from the i-th prompt (the order is inferred: the API pairs
+    them by position only)."""
+
+    asset_id: str
+    url: str  # as the API gives it: may be signed and expire (`trainops doctor` checks)
+
+
+@dataclass(frozen=True)
+class LiveEpoch:
+    """One checkpoint of a Flux LoRA training (`epochs[]`): published per epoch only when the
+    training had sample prompts."""
+
+    epoch: str  # the epoch hash, what `PUT /models/{id}` `epoch` selects
+    samples: tuple[LiveSample, ...]
+
+
+@dataclass(frozen=True)
+class TrainingStats:
+    """`trainingStats` of a model: when its latest training ran, and for how long."""
+
+    started_at: float | None  # epoch seconds
+    ended_at: float | None
+    queue_seconds: float | None  # `queueDuration`
+    train_seconds: float | None  # `trainDuration`
+
+
+@dataclass(frozen=True)
 class LiveModel:
     id: str
     type: str
@@ -74,6 +103,9 @@ class LiveModel:
     preview: tuple[LiveImage, ...] = ()
     training_images_number: int | None = None  # `trainingImagesNumber` as sent; None if absent
     deleted_at: float | None = None  # `deletedAt` (epoch seconds): soft-deleted, gone for a user
+    epochs: tuple[LiveEpoch, ...] = ()  # Flux LoRA checkpoints with their sample images
+    epoch: str | None = None  # the selected epoch; None = the latest
+    stats: TrainingStats | None = None  # `trainingStats`, when the reply has it
 
     @property
     def params(self) -> Mapping[str, object]:

@@ -231,3 +231,35 @@ def test_a_number_is_an_int_or_a_float_never_a_boolean(value: object, expected: 
 )
 def test_a_timestamp_is_an_iso_string(value: object, expected: float | None) -> None:
     assert timestamp(value) == expected
+
+
+def test_epochs_samples_and_training_stats_as_the_sdk_reads_them() -> None:
+    from scenario_sdk.types.model_retrieve_response import ModelEpoch, ModelTrainingStats
+
+    epochs = [
+        {"epoch": "e1", "assets": [{"assetId": "asset_a", "url": "https://cdn/a.png?sig=1"}]},
+        {"epoch": "e2"},
+    ]
+    stats = {
+        "startedAt": "2026-01-01T00:00:00.000Z",
+        "endedAt": "2026-01-01T00:10:00.000Z",
+        "queueDuration": 5,
+        "trainDuration": 595,
+    }
+    m = parse_model(
+        {"id": "model_x", "epochs": epochs, "epoch": "e2", "trainingStats": stats}, complete=True
+    )
+    sdk = [ModelEpoch.model_validate(e) for e in epochs]
+    assert [(e.epoch, [(s.asset_id, s.url) for s in e.samples]) for e in m.epochs] == [
+        (e.epoch, [(a.asset_id, a.url) for a in e.assets or ()]) for e in sdk
+    ]
+    assert m.epoch == "e2"
+    read = ModelTrainingStats.model_validate(stats)
+    assert m.stats is not None
+    assert (m.stats.queue_seconds, m.stats.train_seconds) == (
+        read.queue_duration,
+        read.train_duration,
+    )
+    assert m.stats.ended_at is not None
+    assert m.stats.started_at is not None
+    assert m.stats.ended_at - m.stats.started_at == 600

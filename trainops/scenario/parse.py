@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from trainops.live import DryRun, LiveImage, LiveJob, LiveModel, LivePair
+from trainops.live import (
+    DryRun,
+    LiveEpoch,
+    LiveImage,
+    LiveJob,
+    LiveModel,
+    LivePair,
+    LiveSample,
+    TrainingStats,
+)
 from trainops.scenario.wire import JsonObject
 from trainops.tags import parse_image_name, parse_recorded
 
@@ -84,6 +93,30 @@ def parse_model(raw: JsonObject, *, complete: bool) -> LiveModel:
         preview=() if complete else images,
         training_images_number=stated,
         deleted_at=_deleted_at(raw.get("deletedAt")),
+        epochs=tuple(_epoch(e) for e in raw.get("epochs") or () if isinstance(e, dict)),
+        epoch=_text(raw.get("epoch")),
+        stats=_stats(raw.get("trainingStats")),
+    )
+
+
+def _epoch(raw: JsonObject) -> LiveEpoch:
+    assets = [a for a in raw.get("assets") or () if isinstance(a, dict)]
+    return LiveEpoch(
+        epoch=str(raw.get("epoch") or ""),
+        samples=tuple(
+            LiveSample(str(a.get("assetId") or ""), str(a.get("url") or "")) for a in assets
+        ),
+    )
+
+
+def _stats(raw: object) -> TrainingStats | None:
+    if not isinstance(raw, dict):
+        return None
+    return TrainingStats(
+        started_at=timestamp(raw.get("startedAt")),
+        ended_at=timestamp(raw.get("endedAt")),
+        queue_seconds=number(raw.get("queueDuration")),
+        train_seconds=number(raw.get("trainDuration")),
     )
 
 
