@@ -30,7 +30,7 @@ from trainops.plan import Outcome, Plan
 from trainops.planfile import load_plan
 from trainops.pricing import check_budget
 from trainops.render.json_out import apply_json
-from trainops.render.markdown import render_outcome_markdown
+from trainops.render.outcome import render_outcome_markdown
 from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
 from trainops.scenario.client import Scenario

@@ -1,4 +1,5 @@
-"""Plans and apply outcomes as GitHub-flavoured markdown for pull request comments.
+"""Plans as GitHub-flavoured markdown for pull request comments (apply outcomes:
+`trainops.render.outcome`).
 
 Every user string (names, tags, captions, file names, API messages) goes through `escape`, which
 is safe both in markdown text and inside HTML blocks such as `<summary>`: HTML and markdown
@@ -9,28 +10,24 @@ code spans, where a backtick could end the span.
 
 from __future__ import annotations
 
-from trainops.plan import Change, ModelOutcome, ModelPlan, Outcome, Plan, format_cu
+from trainops.plan import Change, ModelPlan, Plan, format_cu
 from trainops.render.phrases import (
     OP_SYMBOLS,
     PENDING,
     clean,
     cost_text,
-    deferred_sentence,
     describe_change,
     describe_training,
     empty_sentence,
     is_pending,
     listed,
-    listed_outcomes,
-    outcome_summary,
     scope_sentence,
     spent_text,
     summary_line,
     unchanged_line,
-    up_to_date_count,
 )
 
-__all__ = ["escape", "render_markdown", "render_outcome_markdown"]
+__all__ = ["escape", "render_markdown"]
 
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()|~!{}$"}
 _ENTITIES["@"] = "@&#8203;"
@@ -45,14 +42,6 @@ LABELS = {
     "orphan": "⚠️ orphan",
     "delete": "🗑️ **delete**",
 }
-RESULT_LABELS = {
-    "done": "✅ done",
-    "failed": "❌ failed",
-    "skipped": "⏭️ skipped",
-    "unrecorded": "⚠️ unrecorded",
-    "blocked": "✋ needs a person",
-    "deferred": "⏸️ deferred",
-}
 MAX_WHY = 140
 
 
@@ -60,7 +49,7 @@ def escape(text: str, limit: int | None = None) -> str:
     return "".join(_ENTITIES.get(c, c) for c in clean(text, limit))
 
 
-def _code(text: str) -> str:
+def code(text: str) -> str:
     return f"<code>{escape(text)}</code>"
 
 
@@ -90,7 +79,7 @@ def _why(m: ModelPlan) -> str:
 def render_markdown(plan: Plan, *, details: bool = True) -> str:
     """The PR comment body; `details=False` is the compact form for oversized comments."""
     shown = [m for m in plan.models if m.action != "none"]
-    lines = [f"### trainops plan for {_code(plan.workspace)}", "", _verdict(plan)]
+    lines = [f"### trainops plan for {code(plan.workspace)}", "", _verdict(plan)]
     if scope := scope_sentence(plan):
         lines += ["", escape(scope)]
     if shown:
@@ -186,51 +175,6 @@ def _change_item(c: Change | str, m: ModelPlan) -> str:
 def _footer(plan: Plan) -> str:
     parts = [summary_line(plan)]
     if plan.commit:
-        parts.append(f"commit {_code(plan.commit[:12])}")
-    parts.append(f"plan fingerprint {_code(plan.fingerprint()[:16])}")
+        parts.append(f"commit {code(plan.commit[:12])}")
+    parts.append(f"plan fingerprint {code(plan.fingerprint()[:16])}")
     return "<sub>" + " · ".join(parts) + "</sub>"
-
-
-# --- apply outcome ----------------------------------------------------------------------------
-
-
-def render_outcome_markdown(outcome: Outcome) -> str:
-    n = outcome.counts()
-    if n["failed"]:
-        verdict = f"❌ **Apply failed for {n['failed']} of {len(outcome.models)} models**"
-    elif n["unrecorded"]:
-        s, it = ("s", "them") if n["unrecorded"] != 1 else ("", "it")
-        verdict = (
-            f"⚠️ **{n['unrecorded']} training{s} not recorded: run apply again to record {it}**"
-        )
-    elif n["blocked"]:
-        s = "s" if n["blocked"] != 1 else ""
-        verdict = f"✋ **{n['blocked']} training{s} waiting for a person in Scenario's web app**"
-    elif n["deferred"]:
-        verdict = f"⏸️ **{escape(deferred_sentence(outcome) or '')}**"
-    elif outcome.models:
-        fresh = up_to_date_count(outcome)
-        tail = f", {fresh} up to date" if fresh else ""
-        verdict = f"✅ **Applied: {n['done']} done, {n['skipped'] - fresh} skipped{tail}**"
-    else:
-        verdict = "✅ **Nothing was applied**"
-    lines = ["### trainops apply", "", verdict]
-    if n["deferred"] and not verdict.startswith("⏸️"):  # a worse verdict hides it otherwise
-        lines += ["", f"⏸️ {escape(deferred_sentence(outcome) or '')}"]
-    if shown := listed_outcomes(outcome):  # up-to-date models are counted, not listed
-        lines += [
-            "",
-            "| Model | Action | Result | Detail | Job | Cost (CU) |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [_outcome_row(m) for m in shown]
-    return "\n".join([*lines, "", f"<sub>{outcome_summary(outcome)}</sub>"]) + "\n"
-
-
-def _outcome_row(m: ModelOutcome) -> str:
-    job = _code(m.job_id) if m.job_id else "–"
-    cost = format_cu(m.cost) if m.cost is not None else "–"
-    return (
-        f"| {escape(m.key)} | {m.action} | {RESULT_LABELS[m.result]} | "
-        f"{escape(m.detail, MAX_WHY)} | {job} | {cost} |"
-    )

@@ -13,7 +13,8 @@ import json
 from typing import Protocol
 
 from trainops.plan import Change, ModelPlan, Outcome, Plan
-from trainops.render.markdown import escape, render_markdown, render_outcome_markdown
+from trainops.render.markdown import escape, render_markdown
+from trainops.render.outcome import render_outcome_markdown
 from trainops.render.phrases import (
     OP_SYMBOLS,
     RESULT_SYMBOLS,
