@@ -1,7 +1,7 @@
 """The one adapter over the Scenario API: raw JSON stops here.
 
 client       `Scenario`: every call trainops makes, with auth, timeouts and pagination
-calls        what the calls of each noun are written against (`Scenario` implements it)
+calls        one request under the retry rules of its kind, and paging: what each noun's calls use
 models       the calls on models
 assets       the calls on training images, assets and uploads
 training     the calls on trainings and jobs
