@@ -35,7 +35,7 @@ SYMBOLS = {
     "orphan": "-",
     "delete": "×",
 }
-OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
+OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~", "replace": "~"}
 RESULT_SYMBOLS = {
     "done": "✓",
     "failed": "✗",
@@ -82,6 +82,8 @@ def describe_change(c: Change) -> str:
         return f"pair {c.subject}: {show_value(text)}"
     if c.kind == "fingerprint":
         return f"record fingerprint {str(c.new)[:8]} (the training already happened)"
+    if c.kind == "image" and c.op == "replace":
+        return f"{_media(c.subject)} {c.subject} replaced (new bytes, same name)"
     if c.kind == "image":
         return f"{_media(c.subject)} {c.subject}"
     if c.kind == "tag":
@@ -122,7 +124,12 @@ def listed(changes: tuple[Change, ...]) -> Iterator[Change | str]:
         if seen[group] <= MAX_LISTED:
             yield c
         elif seen[group] == total[group]:
-            verb = {"add": "to add", "remove": "to remove", "change": "to change"}[c.op]
+            verb = {
+                "add": "to add",
+                "remove": "to remove",
+                "change": "to change",
+                "replace": "to replace",
+            }[c.op]
             yield f"… and {total[group] - MAX_LISTED} more {c.kind}s {verb}"
 
 
