@@ -96,7 +96,9 @@ def _replaced(added: list[DesiredImage], extra: list[Change], wanted: set[str]) 
             adds.append(Change("image", "add", f.name, new=f.path, ref=f.sha256))
         else:
             rest.remove(old)
-            replaces.append(Change("image", "replace", f.name, old=old.old, new=f.path, ref=f.sha256))
+            replaces.append(
+                Change("image", "replace", f.name, old=old.old, new=f.path, ref=f.sha256)
+            )
     return [*adds, *replaces, *rest]
 
 

@@ -96,3 +96,25 @@ def plan_pictures(
 
 def _join(prefix: str, path: str) -> str:
     return f"{prefix.strip('/')}/{path}" if prefix.strip("/") not in ("", ".") else path
+
+
+def locate_removed(
+    plan: Plan, files: tuple[str, ...], dirs: Mapping[str, frozenset[str]]
+) -> dict[tuple[str, str], str]:
+    """Where each removed image was at the base commit: the plan knows only its file name. Of
+    `files` (repository paths at base), the one of that name; of several, the one in a
+    directory of the model's other files (`dirs`, per model key); none when still ambiguous."""
+    by_name: dict[str, list[str]] = {}
+    for path in files:
+        by_name.setdefault(path.rpartition("/")[2], []).append(path)
+    out: dict[tuple[str, str], str] = {}
+    for m in plan.models:
+        for c in m.changes:
+            if c.kind != "image" or c.op != "remove":
+                continue
+            found = by_name.get(c.subject, [])
+            if len(found) > 1:
+                found = [p for p in found if p.rpartition("/")[0] in dirs.get(m.key, ())]
+            if len(found) == 1:
+                out[(m.key, c.subject)] = found[0]
+    return out
