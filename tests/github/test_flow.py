@@ -52,11 +52,11 @@ flux.1-lora · alpha/model.yaml:1
 **Changes**
 - `+` parameter conceptPrompt = &#34;alpha&#34;
 - `+` parameter maxTrainSteps = 100
-- `+` image alpha-1.png
-- `+` image alpha-2.png
-- `+` image alpha-3.png
-- `+` image alpha-4.png
-- `+` image alpha-5.png
+- `+` image alpha-1.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-1.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-1.png?raw=true" width="96" alt="alpha-1.png &#40;new&#41;"></a>
+- `+` image alpha-2.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-2.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-2.png?raw=true" width="96" alt="alpha-2.png &#40;new&#41;"></a>
+- `+` image alpha-3.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-3.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-3.png?raw=true" width="96" alt="alpha-3.png &#40;new&#41;"></a>
+- `+` image alpha-4.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-4.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-4.png?raw=true" width="96" alt="alpha-4.png &#40;new&#41;"></a>
+- `+` image alpha-5.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-5.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-5.png?raw=true" width="96" alt="alpha-5.png &#40;new&#41;"></a>
 - `+` name = &#34;Alpha&#34;
 - `+` tag trainops:e2e/alpha
 
@@ -72,11 +72,11 @@ flux.1-lora · beta/model.yaml:1
 **Changes**
 - `+` parameter conceptPrompt = &#34;beta&#34;
 - `+` parameter maxTrainSteps = 200
-- `+` image beta-1.png
-- `+` image beta-2.png
-- `+` image beta-3.png
-- `+` image beta-4.png
-- `+` image beta-5.png
+- `+` image beta-1.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-1.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-1.png?raw=true" width="96" alt="beta-1.png &#40;new&#41;"></a>
+- `+` image beta-2.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-2.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-2.png?raw=true" width="96" alt="beta-2.png &#40;new&#41;"></a>
+- `+` image beta-3.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-3.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-3.png?raw=true" width="96" alt="beta-3.png &#40;new&#41;"></a>
+- `+` image beta-4.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-4.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-4.png?raw=true" width="96" alt="beta-4.png &#40;new&#41;"></a>
+- `+` image beta-5.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-5.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-5.png?raw=true" width="96" alt="beta-5.png &#40;new&#41;"></a>
 - `+` name = &#34;Beta&#34;
 - `+` tag trainops:e2e/beta
 

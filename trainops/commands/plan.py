@@ -137,12 +137,12 @@ def comment_plan(
         budget=desired.workspace.budget,
         max_cost=max_cost,
     )
-    full = render_comment(details=True)
+    full = render_comment(details=True, pictures=pictures_of(ctx, desired, plan))
     result = github.upsert_plan_comment(
         ctx,
         marker=github.comment_marker(marker_path(target, desired)),
-        full_markdown=render_comment(details=True, pictures=pictures_of(ctx, desired, plan)),
-        plain_markdown=full,
+        full_markdown=full,
+        plain_markdown=render_comment(details=True),
         compact_markdown=render_comment(details=False),
         plan_fingerprint=plan.fingerprint(),
         review=review_of(plan, desired, max_cost=max_cost).data(),
