@@ -20,8 +20,8 @@ from tests.support.builders import (
     retag,
     sha,
 )
-from trainops.desired import SecretRef
 from trainops.changes import drift_line
+from trainops.desired import SecretRef
 from trainops.diff import diff, inputs_digest
 from trainops.errors import ConfigError, ManifestError, StalePlanError
 from trainops.plan import (
