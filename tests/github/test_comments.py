@@ -240,7 +240,8 @@ def test_oversized_plan_drops_its_thumbnails_first() -> None:
         run_url=None,
     )
     assert comment.form == "plain"
-    assert "<img" not in comment.body and "<details>" in comment.body
+    assert "<img" not in comment.body
+    assert "<details>" in comment.body
     assert comment.body.endswith(
         "\n\n> ℹ️ Thumbnails were left out to fit GitHub's comment size limit.\n"
     )
@@ -254,7 +255,8 @@ def test_oversized_plan_drops_its_thumbnails_first() -> None:
         sha=HEAD,
         run_url=None,
     )  # fmt: skip
-    assert small.form == "full" and small.body.count("<img") == 10
+    assert small.form == "full"
+    assert small.body.count("<img") == 10
 
 
 def test_oversized_compact_plan_is_truncated_without_breaking_html(

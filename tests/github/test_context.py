@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a snapshot holds the whole repr)
 """The pure or local parts of trainops.github: context, markdown truncation, the review
 check, the job summary."""
 

@@ -56,7 +56,8 @@ def test_the_comment_shows_added_replaced_and_removed_images_and_says_why() -> N
 
 def test_without_pictures_the_comment_names_the_files_only() -> None:
     md = render_markdown(changed_plan())
-    assert "<img" not in md and "<a " not in md
+    assert "<img" not in md
+    assert "<a " not in md
     assert "| px | 🔁 train | not priced | 1 image added, 1 replaced, 1 removed, caption of" in md
     assert "fingerprint" not in md.split("<details>")[0]
 
@@ -73,7 +74,8 @@ def test_urls_are_percent_encoded_and_never_a_script() -> None:
     assert pic.link == f"https://github.com/acme/models/blob/{HEAD}/my%20models/data/px%2002.png"
     assert pic.img == pic.link + "?raw=true"
     old = pictures(plan).get("px", "px 02.png", "old")
-    assert old is not None and f"/blob/{BASE}/" in old.link
+    assert old is not None
+    assert f"/blob/{BASE}/" in old.link
 
 
 def test_a_removed_image_is_found_at_the_base_commit_by_its_name(tmp_path: Path) -> None:
