@@ -296,16 +296,36 @@ RESULTS: tuple[Result, ...] = get_args(Result)
 
 
 @dataclass(frozen=True)
+class SampleImage:
+    """One epoch sample image and the `samplePrompts` entry that made it (i-th ↔ i-th)."""
+
+    prompt: str | None  # None when the model has fewer prompts than samples
+    url: str  # as the API gave it: may be signed and expire (`trainops.links.signed_url`)
+    asset_id: str
+
+
+@dataclass(frozen=True)
+class EpochSamples:
+    epoch: str  # the epoch hash, what `PUT /models/{id}` `epoch` selects
+    samples: tuple[SampleImage, ...]
+
+
+@dataclass(frozen=True)
 class ModelOutcome:
-    """What apply did for one model of the plan."""
+    """What apply did for one model of the plan. `cost` is the estimate until `apply --wait`
+    reads the ended job: then it is the CU billed (`billing.cuCost`). `duration_s` and `epochs`
+    are the results of a training that ended in success under --wait (read from the model)."""
 
     key: str
     action: Action
     result: Result
     detail: str  # one line: what happened, or why it failed / was skipped
     job_id: str | None = None
-    cost: float | None = None  # CU billed for a triggered training, when known
+    cost: float | None = None  # CU of a triggered training: estimated, or billed (--wait)
     deferred_by: str | None = None  # `deferred`: the limit, `the team's launch cooldown`
+    model_id: str | None = None  # the model applied to, when there is one
+    duration_s: float | None = None  # how long the training ran (--wait, when readable)
+    epochs: tuple[EpochSamples, ...] = ()  # its checkpoints' sample images (--wait)
 
 
 @dataclass(frozen=True)
@@ -331,7 +351,8 @@ class Outcome:
 
     def data(self) -> dict[str, object]:
         """JSON: {failed, summary: {done, failed, skipped, unrecorded, blocked, deferred,
-        total_cost}, models[]: {name, action, result, detail, job_id, cost, deferred_by}}."""
+        total_cost}, models[]: {name, action, result, detail, job_id, cost, deferred_by,
+        model_id, duration_s, epochs[]: {epoch, samples[]: {prompt, url, asset_id}}}}."""
         summary: dict[str, object] = {**self.counts(), "total_cost": self.total_cost}
         models = [{"name": m.key, **dataclasses.asdict(m)} for m in self.models]
         for m in models:

@@ -1,6 +1,9 @@
 """Following trainings to their end (`apply --wait`): one line per change of state, and each
 model's outcome made final from its job (a failed training becomes `failed`).
 
+A training that ended in success has results: its model is read once more for them (how long
+it trained, and each epoch's sample images under the `samplePrompts` that made them).
+
 A professional voice clone stops at a captcha that a person reads aloud in Scenario's web app
 (the model's `trainingProgress.stage` is `pending-captcha`, or `ready-for-captcha` after a
 recoverable failure). Waiting cannot end that: the model's outcome becomes `blocked`, saying so,
@@ -17,8 +20,8 @@ import time
 from collections.abc import Callable
 
 from trainops.errors import Interrupted, TrainopsError
-from trainops.live import LiveJob, LiveModel
-from trainops.plan import ModelOutcome, Outcome
+from trainops.live import LiveEpoch, LiveJob, LiveModel
+from trainops.plan import EpochSamples, ModelOutcome, Outcome, SampleImage
 from trainops.render.phrases import CAPTCHA_STAGES, remaining_text
 from trainops.scenario.client import Scenario
 
@@ -46,12 +49,10 @@ async def wait_for_trainings(
             f"stopped following the trainings; still running: {', '.join(going) or 'none'}",
             hint="apply recorded them: follow them with `trainops status`",
         ) from None
-    return Outcome(
-        models=tuple(
-            _finished(m, ended.get(m.job_id or ""), blocked.get(m.job_id or ""))
-            for m in outcome.models
-        )
-    )
+    finished = [
+        _finished(m, ended.get(m.job_id or ""), blocked.get(m.job_id or "")) for m in outcome.models
+    ]
+    return Outcome(models=tuple([await _results(client, m, ended) for m in finished]))
 
 
 async def _follow(
@@ -135,3 +136,42 @@ def _finished(m: ModelOutcome, job: LiveJob | None, stage: str | None = None) ->
         return dataclasses.replace(m, detail="trained", cost=cost)
     why = f": {job.error}" if job.error else ""
     return dataclasses.replace(m, result="failed", detail=f"training {job.status}{why}", cost=cost)
+
+
+async def _results(client: Scenario, m: ModelOutcome, ended: dict[str, LiveJob]) -> ModelOutcome:
+    """`m` with the results of its training when that ended in success: the model read once."""
+    job = ended.get(m.job_id or "")
+    model_id = m.model_id or (job.model_id if job else None)
+    if job is None or job.status != "success" or model_id is None:
+        return m
+    model = await client.get_model(model_id)
+    prompts = model.params.get("samplePrompts")
+    said = [p for p in prompts if isinstance(p, str)] if isinstance(prompts, list) else []
+    return dataclasses.replace(
+        m,
+        model_id=model_id,
+        duration_s=_duration(model, job),
+        epochs=tuple(_epoch(e, said) for e in model.epochs if e.samples),
+    )
+
+
+def _duration(model: LiveModel, job: LiveJob) -> float | None:
+    """The training's own duration (`trainingStats.trainDuration`), else from its start to its
+    end, else the job's life (queue included) from its dates."""
+    stats = model.stats
+    if stats is not None and stats.train_seconds is not None:
+        return stats.train_seconds
+    if stats is not None and stats.started_at is not None and stats.ended_at is not None:
+        return stats.ended_at - stats.started_at
+    if job.created_at is not None and job.updated_at is not None:
+        return job.updated_at - job.created_at
+    return None
+
+
+def _epoch(e: LiveEpoch, prompts: list[str]) -> EpochSamples:
+    """The i-th sample was made from the i-th prompt (the API pairs them by position)."""
+    samples = tuple(
+        SampleImage(prompts[i] if i < len(prompts) else None, s.url, s.asset_id)
+        for i, s in enumerate(e.samples)
+    )
+    return EpochSamples(e.epoch, samples)

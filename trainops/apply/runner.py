@@ -96,8 +96,9 @@ async def _dispatch(r: Run, e: ModelPlan, d: DesiredModel | None) -> ModelOutcom
     await metadata(r, e, d, live)
     if not e.will_train:
         if e.renamed_from:
-            return out(e, "done", f"renamed {model_id} from {e.renamed_from} without training")
-        return out(e, "done", f"updated {model_id} without training")
+            said = f"renamed {model_id} from {e.renamed_from} without training"
+            return out(e, "done", said, model_id=model_id)
+        return out(e, "done", f"updated {model_id} without training", model_id=model_id)
     return await train(r, e, d, live)
 
 

@@ -69,7 +69,16 @@ def out(
     job_id: str | None = None,
     cost: float | None = None,
     deferred_by: str | None = None,
+    model_id: str | None = None,
 ) -> ModelOutcome:
+    """`model_id`: the model applied to, when the plan did not know it yet (a create)."""
     return ModelOutcome(
-        e.key, e.action, result, redact(detail), job_id=job_id, cost=cost, deferred_by=deferred_by
+        e.key,
+        e.action,
+        result,
+        redact(detail),
+        job_id=job_id,
+        cost=cost,
+        deferred_by=deferred_by,
+        model_id=model_id or e.model_id,
     )

@@ -91,9 +91,9 @@ async def train(r: Run, e: ModelPlan, d: DesiredModel, live: LiveModel) -> Model
         await record(r, dataclasses.replace(live, tags=tags), d)
     except TrainopsError as exc:
         detail = f"training started but not recorded: {RERUN}; {exc.message}"
-        return out(e, "unrecorded", detail, job_id=job_id, cost=cost)
+        return out(e, "unrecorded", detail, job_id=job_id, cost=cost, model_id=live.id)
     started = "training started" if job_id else f"training started; {NO_JOB_ID}"
-    return out(e, "done", started, job_id=job_id, cost=cost)
+    return out(e, "done", started, job_id=job_id, cost=cost, model_id=live.id)
 
 
 async def _confirm_captions(r: Run, d: DesiredModel, model_id: str) -> None:
