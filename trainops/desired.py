@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from trainops.errors import ConfigError
+from trainops.links import MODEL_LINK
 from trainops.tags import sha_prefix
 
 
@@ -179,6 +180,7 @@ class Workspace:
     # How much more (percent) the trainings apply starts at merge may cost than reviewed.
     merge_cost_tolerance: float = 10.0
     moved: tuple[tuple[str, str], ...] = ()  # `moved:` renames, (from, to) each
+    model_link: str = MODEL_LINK  # `links.model`: a model's page in the web app, {modelId}
 
 
 @dataclass(frozen=True)

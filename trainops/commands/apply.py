@@ -30,7 +30,7 @@ from trainops.plan import Outcome, Plan
 from trainops.planfile import load_plan
 from trainops.pricing import check_budget
 from trainops.render.json_out import apply_json
-from trainops.render.outcome import render_outcome_markdown
+from trainops.render.outcome import OutcomeLinks, render_outcome_markdown
 from trainops.render.text import render_outcome_text, render_text
 from trainops.repo import head_commit
 from trainops.scenario.client import Scenario
@@ -130,7 +130,7 @@ async def _apply(
     else:
         print(render_outcome_text(outcome, color=color), end="")
     if pr is not None:
-        _comment_outcome(target, pr, outcome)
+        _comment_outcome(target, pr, outcome, desired.workspace.model_link)
     # Deferred trainings are not a failure (README "Exit codes"), unless --wait was to start them.
     unfinished = flags.wait and outcome.counts()["deferred"] > 0
     return EXIT_ERROR if outcome.failed or unfinished else EXIT_OK
@@ -297,11 +297,14 @@ def _comment_refusal(ctx: GithubContext, pr: int, exc: UnsafePlanError, check: M
     github.write_step_summary(ctx, markdown)
 
 
-def _comment_outcome(target: Target, pr: int, outcome: Outcome) -> None:
+def _comment_outcome(target: Target, pr: int, outcome: Outcome, model_link: str) -> None:
     from trainops import github
 
     ctx = github.GithubContext.from_env(target.environ)
-    markdown = render_outcome_markdown(outcome)
+    links = OutcomeLinks(model=model_link, run_url=ctx.run_url, now=time.time())
+    # Room for the comment's marker line: over the limit, the sample grids go first.
+    fits = github.MAX_COMMENT_CHARS - 100
+    markdown = render_outcome_markdown(outcome, links, max_chars=fits)
     result = github.comment_outcome(ctx, pr, markdown)
     err(f"outcome comment {result.action}: {result.url}")
     github.write_step_summary(ctx, markdown)

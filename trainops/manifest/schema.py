@@ -18,11 +18,13 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from trainops.errors import Diagnostic
+from trainops.links import check_model_link
 from trainops.manifest.parameters import MODEL_TYPES, PARAMETERS, ParamSpec, family_label
 from trainops.manifest.yamlmarks import Document
 
@@ -182,6 +184,22 @@ class MovedEntry(_Strict):
     to: str = Field(pattern=KEY_PATTERN, description="the metadata.name it has now")
 
 
+class Links(_Strict):
+    model: str | None = Field(
+        default=None,
+        description="a model's page in Scenario's web app: an https:// URL with {modelId} "
+        "(default https://app.scenario.com/models/{modelId})",
+    )
+
+    @field_validator("model")
+    @classmethod
+    def _model_link(cls, value: str | None) -> str | None:
+        why = None if value is None else check_model_link(value)
+        if why is not None:
+            raise ValueError(why)
+        return value
+
+
 class WorkspaceDoc(_Strict):
     api_version: Literal["trainops/v1"]
     kind: Literal["Workspace"]
@@ -210,6 +228,7 @@ class WorkspaceDoc(_Strict):
         default_factory=list,
         description="renamed models, {from: old-key, to: new-key} each: re-tagged, not retrained",
     )
+    links: Links | None = Field(default=None, description="links the outcome comment gives")
 
 
 AnyDoc = Annotated[ModelDoc | WorkspaceDoc, Field(discriminator="kind")]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from trainops.desired import Workspace
 from trainops.errors import Diagnostic
+from trainops.links import MODEL_LINK
 from trainops.manifest import guard
 from trainops.manifest.schema import API_VERSION, WorkspaceDoc, validate
 from trainops.manifest.yamlmarks import Document, YamlSyntaxError, load_documents
@@ -81,6 +82,7 @@ def load_workspace(root: Path, cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
         pricing=ws.pricing,
         merge_cost_tolerance=ws.merge_cost_tolerance,
         moved=tuple((m.from_, m.to) for m in ws.moved),
+        model_link=(ws.links and ws.links.model) or MODEL_LINK,
     ), []
 
 

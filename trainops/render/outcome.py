@@ -1,11 +1,19 @@
 """Apply outcomes as GitHub-flavoured markdown, for the comment `apply --comment-outcome` posts.
 
-User strings go through `trainops.render.markdown.escape`, as in the plan comment.
+User strings go through `trainops.render.markdown.escape`, as in the plan comment. Under --wait
+a finished training has results: its duration, and each epoch's sample images in a grid (one row
+per epoch, one column per sample prompt) so the team can pick an epoch. Sample URLs the API
+signed expire: the comment says so and points to the run, whose report artifact keeps a copy.
+Over `max_chars` the grids are dropped first, with a note.
 """
 
 from __future__ import annotations
 
-from trainops.plan import ModelOutcome, Outcome, format_cu
+import html
+from dataclasses import dataclass
+
+from trainops.links import MODEL_LINK, lifetime, model_link, signed_url
+from trainops.plan import EpochSamples, ModelOutcome, Outcome, format_cu
 from trainops.render.markdown import MAX_WHY, code, escape
 from trainops.render.phrases import (
     deferred_sentence,
@@ -14,7 +22,26 @@ from trainops.render.phrases import (
     up_to_date_count,
 )
 
-__all__ = ["render_outcome_markdown"]
+__all__ = ["OutcomeLinks", "render_outcome_markdown"]
+
+TIMED = " Duration |"  # the column a --wait outcome adds
+SAMPLE_WIDTH = 128
+MAX_PROMPT = 80  # a prompt as a column header
+GRIDS_DROPPED = (
+    "⚠️ The epochs' sample images were left out to fit GitHub's comment size limit: see them "
+    "with `trainops status NAME` or in the report artifact of this run."
+)
+
+
+@dataclass(frozen=True)
+class OutcomeLinks:
+    """Where the comment links: the web app's model page (`{modelId}`), the CI run (None
+    outside one), and the time the sample links' expiry is counted from (epoch seconds)."""
+
+    model: str = MODEL_LINK
+    run_url: str | None = None
+    now: float = 0.0
+
 
 RESULT_LABELS = {
     "done": "✅ done",
@@ -26,7 +53,26 @@ RESULT_LABELS = {
 }
 
 
-def render_outcome_markdown(outcome: Outcome) -> str:
+def render_outcome_markdown(
+    outcome: Outcome, links: OutcomeLinks | None = None, *, max_chars: int | None = None
+) -> str:
+    """The outcome; over `max_chars` (UTF-16 units, as GitHub counts) without sample grids."""
+    links = links or OutcomeLinks()
+    full = _render(outcome, links, grids=True)
+    if max_chars is None or _utf16_len(full) <= max_chars or not _has_grids(outcome):
+        return full
+    return _render(outcome, links, grids=False)
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _has_grids(outcome: Outcome) -> bool:
+    return any(m.epochs for m in outcome.models)
+
+
+def _render(outcome: Outcome, links: OutcomeLinks, *, grids: bool) -> str:
     n = outcome.counts()
     if n["failed"]:
         verdict = f"❌ **Apply failed for {n['failed']} of {len(outcome.models)} models**"
@@ -50,19 +96,111 @@ def render_outcome_markdown(outcome: Outcome) -> str:
     if n["deferred"] and not verdict.startswith("⏸️"):  # a worse verdict hides it otherwise
         lines += ["", f"⏸️ {escape(deferred_sentence(outcome) or '')}"]
     if shown := listed_outcomes(outcome):  # up-to-date models are counted, not listed
+        timed = any(m.duration_s is not None for m in shown)
         lines += [
             "",
-            "| Model | Action | Result | Detail | Job | Cost (CU) |",
-            "|---|---|---|---|---|---|",
+            "| Model | Action | Result | Detail | Job | Cost (CU) |"
+            + (" Duration |" if timed else ""),
+            "|---|---|---|---|---|---|" + ("---|" if timed else ""),
         ]
-        lines += [_outcome_row(m) for m in shown]
+        lines += [_outcome_row(m, links, timed) for m in shown]
+        lines += _samples(shown, links) if grids else []
+        if not grids:
+            lines += ["", GRIDS_DROPPED]
     return "\n".join([*lines, "", f"<sub>{outcome_summary(outcome)}</sub>"]) + "\n"
 
 
-def _outcome_row(m: ModelOutcome) -> str:
+def _outcome_row(m: ModelOutcome, links: OutcomeLinks, timed: bool) -> str:
     job = code(m.job_id) if m.job_id else "–"
     cost = format_cu(m.cost) if m.cost is not None else "–"
-    return (
-        f"| {escape(m.key)} | {m.action} | {RESULT_LABELS[m.result]} | "
+    row = (
+        f"| {_model_cell(m, links)} | {m.action} | {RESULT_LABELS[m.result]} | "
         f"{escape(m.detail, MAX_WHY)} | {job} | {cost} |"
+    )
+    if timed:
+        row += f" {duration_text(m.duration_s) if m.duration_s is not None else '–'} |"
+    return row
+
+
+def _model_cell(m: ModelOutcome, links: OutcomeLinks) -> str:
+    """The key, linked to the model's page in the web app while the model exists."""
+    if m.model_id is None or m.action in ("orphan", "delete"):
+        return escape(m.key)
+    href = html.escape(model_link(links.model, m.model_id), quote=True)
+    return f'<a href="{href}">{escape(m.key)}</a>'
+
+
+def duration_text(seconds: float) -> str:
+    """`45 s`, `12 min 5 s`, `2 h 3 min`."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min" if s % 3600 // 60 else f"{s // 3600} h"
+
+
+def _samples(shown: list[ModelOutcome], links: OutcomeLinks) -> list[str]:
+    out: list[str] = []
+    for m in shown:
+        if m.epochs:
+            out += ["", f"#### Samples of {escape(m.key)}", "", *_grid(m.key, m.epochs)]
+    if note := _expiry_note(shown, links):
+        out += ["", note]
+    return out
+
+
+def _grid(key: str, epochs: tuple[EpochSamples, ...]) -> list[str]:
+    """One row per epoch, one column per sample prompt (the i-th sample of every epoch)."""
+    width = max(len(e.samples) for e in epochs)
+    prompts = [_prompt(epochs, i) for i in range(width)]
+    head = "| Epoch | " + " | ".join(escape(p, MAX_PROMPT) for p in prompts) + " |"
+    rows = [head, "|---|" + "---|" * width]
+    for n, e in enumerate(epochs, 1):
+        cells = [
+            _sample(e.samples[i].url, f"{key} epoch {n}: {prompts[i]}")
+            if i < len(e.samples)
+            else "–"
+            for i in range(width)
+        ]
+        rows.append(f"| {n} {code(e.epoch[:8])} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _prompt(epochs: tuple[EpochSamples, ...], i: int) -> str:
+    said = next((e.samples[i].prompt for e in epochs if i < len(e.samples)), None)
+    return said if said is not None else f"sample {i + 1}"
+
+
+def _sample(url: str, alt: str) -> str:
+    """A linked image; a URL that is not http(s) is named, never linked."""
+    if not url.startswith(("https://", "http://")):
+        return "–"
+    href = html.escape(url, quote=True)
+    return (
+        f'<a href="{href}"><img src="{href}" width="{SAMPLE_WIDTH}" alt="{escape(alt, 120)}"></a>'
+    )
+
+
+def _expiry_note(shown: list[ModelOutcome], links: OutcomeLinks) -> str | None:
+    signed = [
+        s
+        for m in shown
+        for e in m.epochs
+        for x in e.samples
+        if (s := signed_url(x.url)) is not None
+    ]
+    if not signed:
+        return None
+    ends = [s.expires_at for s in signed if s.expires_at is not None]
+    when = f" in {lifetime(min(ends) - links.now)}" if ends and min(ends) > links.now else ""
+    if ends and min(ends) <= links.now:
+        when = " (some already have)"
+    run = "this run"
+    if links.run_url:
+        run = f'<a href="{html.escape(links.run_url, quote=True)}">this run</a>'
+
+    return (
+        f"⏳ These sample links are signed and expire{when}; the report artifact of {run} keeps "
+        "a copy."
     )
