@@ -171,7 +171,7 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="NAME",
         help="behave as a plausible variant of the API no document rules out (repeatable): "
         "truncate-images, lowercase-tags, no-job-id, list-deleted, repeat-token, "
-        "quota-in-details, quota-details-list, normalise-parameters",
+        "quota-in-details, quota-details-list, normalise-parameters, unsigned-samples",
     )
     s.add_argument(
         "--parallel-trainings",

@@ -25,6 +25,7 @@ NAMES = [
     "quota-in-details",
     "quota-details-list",
     "normalise-parameters",
+    "unsigned-samples",
 ]
 
 

@@ -9,14 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainops.sandbox import payloads
+from trainops.sandbox import payloads, samples
 from trainops.sandbox.context import Sandbox, base_url
 from trainops.sandbox.images import _b64, decode_data_url, new_asset
-from trainops.sandbox.replies import bad_request, json_object, not_found, reply
+from trainops.sandbox.replies import HttpError, bad_request, json_object, not_found, reply
 
 MAX_DELETE = 100  # "Max 100 at once" (scenario-sdk's AssetDeleteMultipleParams)
 
-# A 1x1 transparent PNG: what epoch sample images download as.
+# A 1x1 transparent PNG: what a captcha image downloads as (samples: `trainops.sandbox.samples`).
 SAMPLE_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
@@ -101,4 +101,19 @@ def file_routes(sb: Sandbox) -> list[Route]:
             raise not_found("File", asset_id)
         return Response(found[1], media_type=found[0])
 
-    return [Route("/files/{asset_id}", download, methods=["GET"])]
+    async def sample(request: Request) -> Response:
+        """An epoch sample image: signed unless the `unsigned-samples` deviation is on."""
+        asset_id = request.path_params["asset_id"]
+        query = request.query_params
+        if query or not sb.deviations.unsigned_samples:
+            why = samples.refusal(
+                asset_id, query.get("Expires"), query.get("Signature"), sb.api_secret, sb.now()
+            )
+            if why is not None:
+                raise HttpError(403, f"Forbidden: {why}")
+        return Response(samples.sample_png(asset_id), media_type="image/png")
+
+    return [
+        Route("/files/samples/{asset_id}.png", sample, methods=["GET"]),
+        Route("/files/{asset_id}", download, methods=["GET"]),
+    ]

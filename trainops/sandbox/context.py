@@ -64,7 +64,9 @@ class Sandbox:
         every = full and (bulk or not self.deviations.truncate_images)
         images = tx.images(m.id, -1 if every else IMAGE_PREVIEW)
         count = len(images) if every else tx.image_counts([m.id])[m.id]
-        out = payloads.model(m, images, count, self.latest(tx, m, now), now, base_url(request))
+        latest = self.latest(tx, m, now)
+        url = base_url(request)
+        out = payloads.model(m, images, count, latest, now, url, sample_key=self.api_secret)
         return self.deviations.model(out, every_image=every)
 
 

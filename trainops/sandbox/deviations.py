@@ -59,6 +59,11 @@ class Deviations:
     number as a float (1e-4 as 0.0001, 200 as 200.0); with nothing left, no `parameters` at all.
     The SDK types the echo as the same object as the request and does not say it is verbatim."""
 
+    unsigned_samples: bool = False
+    """Epoch sample URLs are plain and last (no `Expires`/`Signature`). The SDK types them as a
+    bare `url`; the sandbox signs them by default, as private assets fetched without
+    credentials must be (trainops/sandbox/samples.py says why)."""
+
     @classmethod
     def names(cls) -> list[str]:
         """Every switch as the CLI and the admin API spell it (`truncate-images`, ...)."""
@@ -94,6 +99,10 @@ class Deviations:
             out["trainingImages"] = out["trainingImages"][:IMAGE_PREVIEW]
         if self.no_job_id:
             out.pop("jobId", None)
+        if self.unsigned_samples:
+            for epoch in out.get("epochs", ()):
+                for sample in epoch.get("assets", ()):
+                    sample["url"] = sample["url"].split("?", 1)[0]
         if self.normalise_parameters:
             params = normalised(
                 out["type"], out.get("parameters") or {}, out["trainingImagesNumber"]

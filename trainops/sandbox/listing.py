@@ -167,7 +167,13 @@ def list_models(sb: Sandbox, request: Request) -> dict[str, Any]:
         models = [
             sb.deviations.model(
                 payloads.model(
-                    rows[i], previews[i], counts[i], latest.get(rows[i].job_id or ""), now, url
+                    rows[i],
+                    previews[i],
+                    counts[i],
+                    latest.get(rows[i].job_id or ""),
+                    now,
+                    url,
+                    sample_key=sb.api_secret,
                 )
             )
             for i in ids

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.rules import FLUX, TRAINABLE
+from trainops.sandbox.samples import sample_url
 from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
 
 if TYPE_CHECKING:  # uploads.py renders through this module
@@ -132,9 +133,9 @@ def _stats(j: JobRow, st: JobState) -> dict[str, Any]:
     return out
 
 
-def _epochs(j: JobRow, base_url: str) -> list[dict[str, Any]]:
+def _epochs(j: JobRow, base_url: str, now: float, key: str) -> list[dict[str, Any]]:
     """One checkpoint per epoch only when sample prompts were given (Scenario's training guide:
-    epochs are sampled with `samplePrompts`)."""
+    epochs are sampled with `samplePrompts`); each sample its own signed URL (`samples`)."""
     prompts = j.parameters.get("samplePrompts") or []
     epochs = j.parameters.get("nbEpochs", 1) if prompts else 1
     out = []
@@ -143,7 +144,9 @@ def _epochs(j: JobRow, base_url: str) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"epoch": digest[:24]}
         if prompts:
             ids = [f"asset_sample{digest[:12]}{i}" for i in range(len(prompts))]
-            entry["assets"] = [{"assetId": i, "url": f"{base_url}files/sample.png"} for i in ids]
+            entry["assets"] = [
+                {"assetId": i, "url": sample_url(base_url, i, key, now)} for i in ids
+            ]
         out.append(entry)
     return out
 
@@ -169,7 +172,10 @@ def model(
     latest: tuple[JobRow, JobState] | None,
     now: float,
     base_url: str,
+    *,
+    sample_key: str = "",
 ) -> dict[str, Any]:
+    """`sample_key` signs the epochs' sample URLs (the sandbox's API secret)."""
     j, st = latest if latest is not None else (None, None)
     out: dict[str, Any] = {
         "id": m.id,
@@ -209,7 +215,7 @@ def model(
             out["trainingStats"] = stats
         info = TRAINABLE.get(m.type)
         if st.status == "success" and info is not None and info.trainer == FLUX:
-            out["epochs"] = _epochs(j, base_url)
+            out["epochs"] = _epochs(j, base_url, now, sample_key)
     return out
 
 
