@@ -55,9 +55,11 @@ async def test_every_sample_is_a_distinct_visible_png_at_its_own_signed_url(
     app = app_with(tmp_path, clock)
     model = await trained(tmp_path, app, clock)
     urls = [s.url for e in model.epochs for s in e.samples]
-    assert len(model.epochs) == 2 and len(urls) == 4 == len(set(urls))
+    assert len(model.epochs) == 2
+    assert len(urls) == 4 == len(set(urls))
     signed = signed_url(urls[0])
-    assert signed is not None and signed.expires_at is not None
+    assert signed is not None
+    assert signed.expires_at is not None
     assert 0 < signed.expires_at - clock() <= SAMPLE_TTL_S
     bodies = []
     for url in urls:
@@ -95,13 +97,16 @@ async def test_unsigned_samples_are_plain_urls_that_last(tmp_path: Path, clock: 
     app = app_with(tmp_path, clock, "unsigned-samples")
     model = await trained(tmp_path, app, clock)
     url = model.epochs[0].samples[0].url
-    assert "?" not in url and signed_url(url) is None
+    assert "?" not in url
+    assert signed_url(url) is None
     clock.advance(10 * SAMPLE_TTL_S)
     r = await fetch(app, url)
-    assert r.status_code == 200 and r.content == sample_png(model.epochs[0].samples[0].asset_id)
+    assert r.status_code == 200
+    assert r.content == sample_png(model.epochs[0].samples[0].asset_id)
 
 
 @pytest.mark.parametrize("asset_id", ["asset_a", "asset_b"])
 def test_sample_png_is_a_valid_png(asset_id: str) -> None:
     png = sample_png(asset_id)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png.endswith(b"IEND\xaeB`\x82")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert png.endswith(b"IEND\xaeB`\x82")
