@@ -45,7 +45,7 @@ def test_apply_json_is_the_plan_and_the_outcome(root: Path, cli: Cli) -> None:
     cli.cwd = root
     assert cli("apply", "--sandbox", "--yes", "--no-probe", "--format", "json") == 0, cli.err
     doc = _doc(cli)
-    assert (doc["format_version"], doc["command"], doc["applied"]) == ("1.0", "apply", True)
+    assert (doc["format_version"], doc["command"], doc["applied"]) == ("1.1", "apply", True)
     assert "+ alpha" in cli.err  # the plan is still shown, on stderr
     assert _scrubbed(cli) == external_file("snapshots/json-apply.json", format=".txt")
     assert cli("apply", "--sandbox", "--yes", "--no-probe", "--format", "json") == 0, cli.err

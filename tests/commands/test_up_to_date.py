@@ -48,7 +48,7 @@ Apply: 1 done, 0 failed, 0 skipped, 1 up to date. Cost: 25 CU.
 
 | Model | Action | Result | Detail | Job | Cost (CU) |
 |---|---|---|---|---|---|
-| alpha | train | ✅ done | training started | <code>job&#95;ID</code> | 25 |
+| <a href="https://app.scenario.com/models/model_ID">alpha</a> | train | ✅ done | training started | <code>job&#95;ID</code> | 25 |
 
 <sub>Apply: 1 done, 0 failed, 0 skipped, 1 up to date. Cost: 25 CU.</sub>
 """)

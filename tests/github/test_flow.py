@@ -101,8 +101,8 @@ flux.1-lora · beta/model.yaml:1
 
 | Model | Action | Result | Detail | Job | Cost (CU) |
 |---|---|---|---|---|---|
-| alpha | create | ✅ done | training started | <code>job&#95;ID</code> | 15 |
-| beta | create | ✅ done | training started | <code>job&#95;ID</code> | 20 |
+| <a href="https://app.scenario.com/models/model_ID">alpha</a> | create | ✅ done | training started | <code>job&#95;ID</code> | 15 |
+| <a href="https://app.scenario.com/models/model_ID">beta</a> | create | ✅ done | training started | <code>job&#95;ID</code> | 20 |
 
 <sub>Apply: 2 done, 0 failed, 0 skipped. Cost: 35 CU.</sub>
 """)

@@ -6,11 +6,13 @@ unknown major) and `command`, the command that printed it, so a script can check
 reading on. The plan's own document (`trainops.plan`) is also the plan file format and has no
 `command`. The shapes, one per command (README "JSON output" lists them all):
 
-    apply         1.0  workspace, applied (false: nothing to do, or cancelled), plan (the
+    apply         1.1  workspace, applied (false: nothing to do, or cancelled), plan (the
                        plan's document, `trainops.plan`), outcome (null when nothing was
                        applied, else {failed, summary: {done, failed, skipped, unrecorded,
                        blocked, deferred, total_cost}, models[]: {name, action, result, detail,
-                       job_id, cost, deferred_by}})
+                       job_id, cost (billed, under --wait), deferred_by, model_id, duration_s,
+                       epochs[]: {epoch, samples[]: {prompt, url, asset_id}}}}); 1.1 added
+                       model_id, duration_s and epochs (a finished training's results)
     import        1.0  imported[]: {key, manifest (as shown, relative to the current
                        directory), files, captions, notes[]}, skipped[] and failed[]:
                        {model_id, message: "(its name): why"}, warnings[]: diagnostics
@@ -30,7 +32,7 @@ from typing import Any
 from trainops.errors import Diagnostic
 from trainops.plan import Outcome, Plan
 
-APPLY_VERSION = "1.0"
+APPLY_VERSION = "1.1"
 IMPORT_VERSION = "1.0"
 PROBES_CLEAN_VERSION = "1.0"
 DRIFT_VERSION = "1.0"
