@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (snapshots hold whole comment lines)
 """Apply counts the models it had nothing to do for in one line (issue 15, item 3): never a
 `skipped — up to date` line per model, in the terminal or in the outcome comment."""
 
