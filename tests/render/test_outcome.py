@@ -1,10 +1,12 @@
+# ruff: noqa: E501  (snapshots hold whole comment lines)
 """The apply outcome when a training may run unrecorded: its own result, never `failed` at 0 CU."""
 
 from __future__ import annotations
 
 from inline_snapshot import external_file, snapshot
 
-from trainops.plan import ModelOutcome, Outcome
+from trainops.plan import EpochSamples, ModelOutcome, Outcome, SampleImage
+from trainops.render.outcome import OutcomeLinks
 from trainops.render.text import render_outcome_markdown, render_outcome_text
 
 STARTED = ModelOutcome(
@@ -111,4 +113,68 @@ def test_a_failure_beside_deferred_trainings_is_the_verdict_and_the_deferral_sti
             "⏸️ 2 trainings deferred by the team&#39;s limit of 1 parallel training and the "
             "team&#39;s launch cooldown: the next apply starts them",
         ]
+    )
+
+
+def _results(n_epochs: int, url: str) -> ModelOutcome:
+    samples = tuple(
+        SampleImage(p, f"{url}{i}.png", f"asset_{i}") for i, p in enumerate(("a cat", None))
+    )
+    return ModelOutcome(
+        "px",
+        "train",
+        "done",
+        "trained",
+        job_id="job_1",
+        cost=14,
+        model_id="model_1",
+        duration_s=754,
+        epochs=tuple(EpochSamples(f"{n:024x}", samples) for n in range(1, n_epochs + 1)),
+    )
+
+
+def test_a_finished_training_shows_its_duration_link_and_one_grid_row_per_epoch() -> None:
+    outcome = Outcome((_results(2, "https://cdn.example/s"),))
+    links = OutcomeLinks(model="https://app.example/{modelId}", run_url=None, now=0)
+    assert render_outcome_markdown(outcome, links) == snapshot("""\
+### trainops apply
+
+✅ **Applied: 1 done, 0 skipped**
+
+| Model | Action | Result | Detail | Job | Cost (CU) | Duration |
+|---|---|---|---|---|---|---|
+| <a href="https://app.example/model_1">px</a> | train | ✅ done | trained | <code>job&#95;1</code> | 14 | 12 min 34 s |
+
+#### Samples of px
+
+| Epoch | a cat | sample 2 |
+|---|---|---|
+| 1 <code>00000000</code> | <a href="https://cdn.example/s0.png"><img src="https://cdn.example/s0.png" width="128" alt="px epoch 1: a cat"></a> | <a href="https://cdn.example/s1.png"><img src="https://cdn.example/s1.png" width="128" alt="px epoch 1: sample 2"></a> |
+| 2 <code>00000000</code> | <a href="https://cdn.example/s0.png"><img src="https://cdn.example/s0.png" width="128" alt="px epoch 2: a cat"></a> | <a href="https://cdn.example/s1.png"><img src="https://cdn.example/s1.png" width="128" alt="px epoch 2: sample 2"></a> |
+
+<sub>Apply: 1 done, 0 failed, 0 skipped. Cost: 14 CU.</sub>
+""")
+
+
+def test_over_the_size_limit_the_sample_grids_go_first_with_a_note() -> None:
+    outcome = Outcome((_results(400, "https://cdn.example/s"),))
+    full = render_outcome_markdown(outcome)
+    assert len(full) > 65_536
+    short = render_outcome_markdown(outcome, max_chars=65_000)
+    assert "<img" not in short
+    assert "sample images were left out to fit GitHub's comment size limit" in short
+    assert "| 12 min 34 s |" in short  # the table itself is kept
+
+
+def test_expiring_sample_links_say_when_and_point_to_the_run() -> None:
+    signed = "https://cdn.example/s?Expires=7200&Signature=abc&Key-Pair-Id=K&x="
+    outcome = Outcome((_results(1, signed),))
+    links = OutcomeLinks(run_url="https://github.com/o/r/actions/runs/9", now=0)
+    note = render_outcome_markdown(outcome, links).split("\n\n")[-2]
+    assert note == snapshot(
+        '⏳ These sample links are signed and expire in about 2 hours; the report artifact of <a href="https://github.com/o/r/actions/runs/9">this run</a> keeps a copy.'
+    )
+    late = OutcomeLinks(now=10_000)
+    assert "expire (some already have); the report artifact of this run" in (
+        render_outcome_markdown(outcome, late)
     )
