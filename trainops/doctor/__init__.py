@@ -2,8 +2,9 @@
 
 trainops relies on behaviour Scenario's documents leave open (scenario-api.md, sections 9 and
 10): tags kept as written, image names kept, the whole image list in a single read, ... Each
-check (`trainops.doctor.checks`) tries one of them on a scratch model and says what it saw. It spends nothing: no
-training, only dry runs, a few uploads, and the scratch model, deleted at the end.
+check (`trainops.doctor.checks`) tries one of them on a scratch model and says what it saw. It
+spends nothing: no training, only dry runs, a few uploads, and the scratch model, deleted at the
+end.
 
 `diagnose` runs the steps:
     1. create one scratch model (`SCRATCH_TYPE`, named `trainops doctor <nonce>`) and tag it
