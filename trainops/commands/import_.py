@@ -88,14 +88,7 @@ def run_import(
 ) -> int:
     async def go() -> Imported:
         where = request.out or request.directory
-        client = open_client(
-            sandbox=request.sandbox,
-            root=cwd,
-            where=where,
-            environ=environ,
-            parallelism=request.parallelism,
-            project_id=peek_project_id([str(where)] if where else [], cwd),
-        )
+        client = import_client(where, request.sandbox, request.parallelism, cwd, environ)
         async with client:
             return await import_model(client, request, cwd=cwd)
 
@@ -111,6 +104,20 @@ def run_import(
         print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
     err(f"next: review it, commit it, and run `trainops plan {shown}`")
     return EXIT_OK
+
+
+def import_client(
+    where: Path | None, sandbox: bool, parallelism: int, cwd: Path, environ: Mapping[str, str]
+) -> Scenario:
+    """The client of an import writing to `where`: its workspace's project, its sandbox."""
+    return open_client(
+        sandbox=sandbox,
+        root=cwd,
+        where=where,
+        environ=environ,
+        parallelism=parallelism,
+        project_id=peek_project_id([str(where)] if where else [], cwd),
+    )
 
 
 def imported_data(done: Imported, cwd: Path) -> dict[str, object]:

@@ -11,9 +11,15 @@ from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_ERROR, EXIT_OK
-from trainops.commands.common import list_warnings, open_client, peek_project_id
+from trainops.commands.common import list_warnings
 from trainops.commands.handler import err
-from trainops.commands.import_ import Imported, ImportRequest, import_model, imported_data
+from trainops.commands.import_ import (
+    Imported,
+    ImportRequest,
+    import_client,
+    import_model,
+    imported_data,
+)
 from trainops.doctor import DOCTOR_PREFIX
 from trainops.errors import ConfigError, TrainopsError
 from trainops.leaks import is_probe
@@ -59,14 +65,8 @@ def run_import_many(
     fmt: Literal["text", "json"] = "text",
 ) -> int:
     async def go() -> BulkImported:
-        client = open_client(
-            sandbox=request.sandbox,
-            root=cwd,
-            where=request.directory,
-            environ=environ,
-            parallelism=request.parallelism,
-            project_id=peek_project_id([str(request.directory)] if request.directory else [], cwd),
-        )
+        where = request.directory
+        client = import_client(where, request.sandbox, request.parallelism, cwd, environ)
         async with client:
             return await import_many(client, request, cwd=cwd)
 
