@@ -82,7 +82,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _import_many(args: argparse.Namespace) -> int:
-    from trainops.commands.import_ import BulkImportRequest, run_import_many
+    from trainops.commands.import_all import BulkImportRequest, run_import_many
 
     if args.model_id is not None or args.out is not None or args.key is not None:
         from trainops.errors import ConfigError

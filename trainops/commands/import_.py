@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
@@ -39,14 +39,7 @@ from trainops.manifest.workspace import shown_path
 from trainops.render.json_out import import_json
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
 
-if TYPE_CHECKING:  # at run time `__getattr__` below: a plain import would be a cycle
-    from trainops.commands.import_all import BulkImported as BulkImported
-    from trainops.commands.import_all import BulkImportRequest as BulkImportRequest
-    from trainops.commands.import_all import import_many as import_many
-    from trainops.commands.import_all import run_import_many as run_import_many
-
 MAX_LISTED = 5
-_BULK = ("BulkImportRequest", "BulkImported", "import_many", "run_import_many")
 
 
 @dataclass(frozen=True)
@@ -291,13 +284,3 @@ def _write(
             (layout.folder / _caption_name(f)).write_text(f.caption + "\n", encoding="utf-8")
     layout.manifest.parent.mkdir(parents=True, exist_ok=True)
     layout.manifest.write_text(text, encoding="utf-8")
-
-
-def __getattr__(name: str) -> Any:
-    """The bulk import's names, still importable from here, where `trainops.cli` imports them
-    (`import_all` imports this module, so a plain re-export would be an import cycle)."""
-    if name in _BULK:
-        from trainops.commands import import_all
-
-        return getattr(import_all, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
