@@ -33,6 +33,7 @@ MATCHING: dict[str, str | None] = {
     "quota-in-details": None,
     "quota-details-list": None,
     "normalise-parameters": "parameters echoed",
+    "unsigned-samples": None,  # plain sample URLs are no failure: the check says which
 }
 NONCE = "0123456789ab"
 
@@ -45,11 +46,15 @@ def client(tmp_path: Path, app: Starlette) -> Scenario:
     return sandbox_client(tmp_path / "s.db", app=app)
 
 
-async def trained_model(c: Scenario) -> str:
-    """A model of the account trained before the doctor runs (its jobId is what one reads)."""
+async def trained_model(c: Scenario, clock: Clock) -> str:
+    """A model of the account trained before the doctor runs (its jobId is what one reads), to
+    the end, with sample prompts (its epochs' sample URLs are what another check reads)."""
     m = await c.create_model(type="flux.1-lora", name="someone's model")
     await c.add_training_image(m.id, name="a.png", data=PNG_BYTES, mime="image/png")
-    return await c.train(m.id, {})
+    job_id = await c.train(m.id, {"samplePrompts": ["a swatch"]})
+    while (await c.get_job(job_id)).running:
+        clock.advance(60)
+    return job_id
 
 
 async def doctor(c: Scenario, nonce: str = NONCE) -> Report:
@@ -65,7 +70,7 @@ async def test_every_check_holds_on_the_sandbox_and_nothing_trains(
     tmp_path: Path, clock: Clock
 ) -> None:
     async with client(tmp_path, app_with(tmp_path, clock)) as c:
-        job = await trained_model(c)
+        job = await trained_model(c, clock)
         report = await doctor(c)
         assert set(verdicts(report).values()) == {"ok"}, report.checks
         assert report.holds
@@ -84,7 +89,7 @@ async def test_every_file_the_doctor_uploaded_is_deleted_with_its_model(
 ) -> None:
     """The audio sample is on no model: deleting the model alone would leave it behind."""
     async with client(tmp_path, app_with(tmp_path, clock)) as c:
-        await trained_model(c)
+        await trained_model(c, clock)
         scratch = Scratch(nonce=NONCE)
         await diagnose(c, scratch)
     assert scratch.deleted
@@ -100,7 +105,11 @@ async def test_with_no_trained_model_the_job_id_is_unknown_and_the_run_holds(
         report = await doctor(c)
     unknown = {n: v for n, v in verdicts(report).items() if v != "ok"}
     # The scratch model alone: one page, no token to repeat.
-    assert unknown == {"jobId on trained models": "unknown", "paging never repeats": "unknown"}
+    assert unknown == {
+        "jobId on trained models": "unknown",
+        "paging never repeats": "unknown",
+        "sample image URLs": "unknown",
+    }
     assert report.holds
 
 
@@ -110,7 +119,7 @@ async def test_each_deviation_fails_its_own_check_and_no_other(
     tmp_path: Path, clock: Clock, switch: str
 ) -> None:
     async with client(tmp_path, app_with(tmp_path, clock, switch)) as c:
-        await trained_model(c)
+        await trained_model(c, clock)
         report = await doctor(c)
     failed = sorted(n for n, v in verdicts(report).items() if v != "ok")
     expected = MATCHING[switch]
@@ -185,7 +194,7 @@ async def test_an_upload_flow_the_api_refuses_fails_the_upload_checks_only(
     app = create_app(tmp_path / "s.db", clock=clock, faults=[refused])
     fast = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
     async with sandbox_client(tmp_path / "s.db", app=app, retry=fast) as c:
-        await trained_model(c)
+        await trained_model(c, clock)
         report = await doctor(c)
     failed = {c.name: scrub(c.seen) for c in report.checks if c.verdict != "ok"}
     fault = "Injected sandbox fault: internal error (500)"
@@ -199,3 +208,22 @@ def test_the_scratch_models_tag_survives_normalisation_and_is_reserved() -> None
     tag = Scratch(nonce=NONCE).tag
     assert TAG_PATTERN.match(tag)
     assert tag.startswith(RESERVED_PREFIXES)
+
+
+@pytest.mark.parametrize(
+    ("switches", "seen"),
+    [
+        ((), "signed (Expires/Signature), expire in about 7 days"),
+        (("unsigned-samples",), "plain URLs: no signature in the query, they last"),
+    ],
+)
+@synchronous
+async def test_the_sample_urls_check_reads_a_trained_models_samples_without_training(
+    tmp_path: Path, clock: Clock, switches: tuple[str, ...], seen: str
+) -> None:
+    async with client(tmp_path, app_with(tmp_path, clock, *switches)) as c:
+        job = await trained_model(c, clock)
+        report = await doctor(c)
+        assert [j.id for j in await c.list_jobs()] == [job]  # nothing more trained
+    samples = next(c for c in report.checks if c.name == "sample image URLs")
+    assert (samples.seen, samples.verdict) == (seen, "ok")

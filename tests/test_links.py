@@ -31,7 +31,10 @@ T = 1_796_212_800.0  # 2026-12-02T12:00:00Z
             "https://x.example/a.png?Policy=eyJ&Signature=x&Key-Pair-Id=K2",
             Signed("CloudFront", None),
         ),
-        ("https://x.example/a.png?Expires=1796216400&Signature=x", Signed("signed", 1_796_216_400)),
+        (
+            "https://x.example/a.png?Expires=1796216400&Signature=x",
+            Signed("Expires/Signature", 1_796_216_400),
+        ),
         (
             "https://storage.googleapis.com/b/a.png?X-Goog-Date=20261202T120000Z"
             "&X-Goog-Expires=900&X-Goog-Signature=ab",

@@ -55,7 +55,7 @@ def signed_url(url: str) -> Signed | None:
         return Signed("Azure SAS", _iso(query["se"]))
     if "sig" in query:
         return Signed("Azure SAS", None)
-    scheme = "CloudFront" if "key-pair-id" in query or "policy" in query else "signed"
+    scheme = "CloudFront" if "key-pair-id" in query or "policy" in query else "Expires/Signature"
     return Signed(scheme, _number(query.get("expires")))
 
 

@@ -52,6 +52,7 @@ def test_doctor_prints_the_table_and_exits_0_when_every_check_holds(
         "checking parameters",
         "pricing with dry runs",
         "checking paging",
+        "reading sample image URLs",
         "scratch model model_ID deleted",
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from trainops.doctor.report import (
     PAGING,
     PARAMETERS,
     PARAMETERS_KEPT,
+    SAMPLE_URLS,
     TAGS,
     TRAINED_STATUSES,
     Check,
@@ -31,6 +33,7 @@ from trainops.doctor.report import (
     Scratch,
     Spec,
 )
+from trainops.doctor.samples import check_sample_urls
 from trainops.doctor.uploads import (
     caption_seen,
     check_audio,
@@ -99,6 +102,10 @@ async def run_checks(
     checks.append(JOB_ID.result(*_job_ids_seen(listing)))
     progress("checking paging")
     checks.append(await guarded(PAGING, _check_paging(client)))
+    progress("reading sample image URLs")
+    # The API's clock (the scratch model was created just now), as an expiry is on that clock.
+    now = model.created_at or time.time()
+    checks.append(await guarded(SAMPLE_URLS, check_sample_urls(client, listing, now)))
     return checks
 
 

@@ -165,3 +165,9 @@ PAGING = Spec(
     f"GET /models?pageSize=1: a new token each page (up to {PAGES} pages)",
     "trainops stops a listing at a token seen before, or past a page cap, with an error",
 )
+SAMPLE_URLS = Spec(
+    "sample image URLs",
+    "epoch sample URLs of a trained model: signed (expire) or plain",
+    "the outcome comment says when sample links expire and points to the run's report, which "
+    "keeps a copy",
+)
