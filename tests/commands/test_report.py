@@ -24,8 +24,8 @@ from tests.support.workspace import (
     make_workspace,
     plan_and_apply,
 )
-from trainops.commands.common import Target
 from trainops import pipeline
+from trainops.commands.common import Target
 from trainops.commands.report import picture, run_report, sample_picture, tiles
 from trainops.render.report import Picture
 from trainops.watch import wait_for_trainings
@@ -204,4 +204,5 @@ def test_the_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     print(f"screenshot: {shot}", file=sys.stderr)
     with Image.open(shot) as img:
         colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
-    assert colours is not None and len(colours) > 1
+    assert colours is not None
+    assert len(colours) > 1

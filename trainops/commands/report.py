@@ -88,7 +88,8 @@ async def read_trained(
 
 async def _trained(client: Scenario, listed: LiveModel) -> _Trained:
     model = await client.get_model(listed.id)
-    epochs = await asyncio.gather(*(_epoch(client, ep) for ep in model.epochs))
+    # An epoch without samples (a training without samplePrompts) has nothing to show.
+    epochs = await asyncio.gather(*(_epoch(client, ep) for ep in model.epochs if ep.samples))
     return _Trained(model, tuple(epochs))
 
 

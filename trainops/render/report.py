@@ -30,7 +30,7 @@ h3{font-size:15px;margin:16px 0 6px}.muted{color:#656d76}
 table{border-collapse:collapse}td,th{padding:2px 10px 2px 0;text-align:left;vertical-align:top}
 .sheet{display:flex;flex-wrap:wrap;gap:10px}
 figure{margin:0;width:200px;font-size:12px}figure.sample{width:260px}
-figure img{display:block;max-width:100%;height:auto;background:#f6f8fa;border:1px solid #d0d7de}
+figure img{display:block;width:100%;height:auto;background:#f6f8fa;border:1px solid #d0d7de}
 .missing{display:flex;align-items:center;justify-content:center;text-align:center;height:120px;
 background:#fff8c5;border:1px dashed #9a6700;padding:6px;box-sizing:border-box}
 .name{font-family:ui-monospace,monospace;word-break:break-all}
