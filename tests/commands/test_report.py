@@ -26,8 +26,10 @@ from tests.support.workspace import (
 )
 from trainops import pipeline
 from trainops.commands.common import Target
-from trainops.commands.report import picture, run_report, sample_picture, tiles
+from trainops.commands.report import picture, read_trained, run_report, sample_picture, tiles
+from trainops.read import read_live
 from trainops.render.report import Picture
+from trainops.sandbox import Fault
 from trainops.watch import wait_for_trainings
 
 SECRET = "wandb-secret-0123456789"
@@ -142,6 +144,22 @@ async def test_a_failed_download_is_a_placeholder(trained_ws: Path) -> None:
     assert picture.src is None
     assert picture.problem is not None
     assert picture.problem.startswith("download failed: ")
+
+
+@synchronous
+async def test_a_trained_model_that_cannot_be_read_is_a_note(trained_ws: Path) -> None:
+    app = app_for(trained_ws)
+    async with client_for(app, trained_ws) as client:
+        desired, _, _ = pipeline.load([], cwd=trained_ws)
+        live = await read_live(client, desired)
+        app.state.sandbox.faults.replace([Fault("GET", r"/models/[^/]+$", "500")])
+        trained = await read_trained(client, desired.models, live)
+    why = "Injected sandbox fault: internal error (500)"
+    assert {k: (t.epochs, t.problem) for k, t in trained.items()} == {
+        k: ((), f"its epochs could not be read: read model {t.model.id}: {why}")
+        for k, t in trained.items()
+    }
+    assert sorted(trained) == ["alpha", "beta"]
 
 
 def test_bytes_that_are_no_image_are_a_placeholder() -> None:

@@ -46,6 +46,7 @@ class _Trained:
 
     model: LiveModel
     epochs: tuple[Epoch, ...]
+    problem: str | None = None  # why the model could not be read in full
 
 
 def run_report(target: Target, *, out: Path = Path("report.html"), probe: bool = True) -> int:
@@ -87,7 +88,10 @@ async def read_trained(
 
 
 async def _trained(client: Scenario, listed: LiveModel) -> _Trained:
-    model = await client.get_model(listed.id)
+    try:
+        model = await client.get_model(listed.id)
+    except ApiError as exc:
+        return _Trained(listed, (), f"its epochs could not be read: {exc.message}")
     # An epoch without samples (a training without samplePrompts) has nothing to show.
     epochs = await asyncio.gather(*(_epoch(client, ep) for ep in model.epochs if ep.samples))
     return _Trained(model, tuple(epochs))
@@ -137,6 +141,7 @@ def build_page(planned: pipeline.Planned, trained: Mapping[str, _Trained]) -> Pa
                 status=live[m.key].status if m.key in live else None,
                 prompts=_prompts(got.model if got else None, m),
                 epochs=got.epochs if got else (),
+                notes=(got.problem,) if got and got.problem else (),
             )
         )
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

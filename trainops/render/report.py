@@ -36,6 +36,7 @@ background:#fff8c5;border:1px dashed #9a6700;padding:6px;box-sizing:border-box}
 .name{font-family:ui-monospace,monospace;word-break:break-all}
 .prompt{font-style:italic}ul.changes{margin:4px 0;padding-left:20px}
 code{font-family:ui-monospace,monospace}
+.note{background:#fff8c5;border:1px dashed #9a6700;padding:6px}
 """
 
 
@@ -85,6 +86,7 @@ class Section:
     status: str | None = None  # the live model's; None when not created
     prompts: tuple[str, ...] = ()  # the samplePrompts its epochs were made from
     epochs: tuple[Epoch, ...] = ()
+    notes: tuple[str, ...] = ()  # what could not be read, e.g. the trained model itself
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ def _section(s: Section) -> Iterator[str]:
         f'<p class="muted">{e(s.type)} · {e(s.source)} · live status: {e(status)}'
         f" · {len(s.tiles)} training file{'s' if len(s.tiles) != 1 else ''}</p>"
     )
+    for note in s.notes:
+        yield f'<p class="note">{e(note)}</p>'
     yield from _plan(s.plan)
     yield from _parameters(s.parameters)
     yield "<h3>Dataset</h3>"
