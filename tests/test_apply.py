@@ -410,6 +410,26 @@ async def test_a_removed_and_an_added_image_are_synced_before_training(ws: Path)
 
 
 @synchronous
+async def test_a_replaced_image_is_one_change_uploaded_and_the_old_one_deleted(ws: Path) -> None:
+    app = app_for(ws)
+    async with client_for(app, ws) as client:
+        await _trained(ws, client)
+        (ws / "alpha" / "images" / "alpha-5.png").write_bytes(png(250))
+        _, changed = await plan(ws, client)
+        [alpha] = [m for m in changed.models if m.key == "alpha"]
+        assert [(c.kind, c.op, c.subject) for c in alpha.changes if c.kind == "image"] == [
+            ("image", "replace", "alpha-5.png")
+        ]
+        assert results(await plan_and_apply(ws, client)) == {"alpha": "done", "beta": "skipped"}
+        images = await _live_images(client)
+        assert images["Alpha"] == [f"alpha-{i}.png" for i in range(1, 6)]
+        assert client.requests["POST /models/{id}/training-images"] == 1
+        assert client.requests["DELETE /models/{id}/training-images/{id}"] == 1
+        _, again = await plan(ws, client)
+        assert actions(again) == {"alpha": "none", "beta": "none"}
+
+
+@synchronous
 async def test_a_create_and_an_upload_that_time_out_after_acting_are_not_duplicated(
     ws: Path, serve: Serve
 ) -> None:

@@ -20,6 +20,7 @@ from tests.support.builders import (
     retag,
     sha,
 )
+from trainops.changes import drift_line
 from trainops.desired import SecretRef
 from trainops.diff import diff, inputs_digest
 from trainops.errors import ConfigError, ManifestError, StalePlanError
@@ -154,9 +155,24 @@ def test_diff_trains_on_image_content_change() -> None:
     after = model(images=(image("a.png", "A2"), image("b.png", "B")), fingerprint=sha("new"))
     m = only(diff(desired(after), live(live_of(before))))
     assert m.action == "train"
-    assert [(c.kind, c.op, c.subject, c.ref) for c in m.changes] == [
-        ("image", "add", "a.png", sha("A2")),
-        ("image", "remove", "a.png", "img_a.png"),
+    # One file at the same name with new bytes: one `replace`, the new file's hash to upload.
+    assert [(c.kind, c.op, c.subject, c.old, c.new, c.ref) for c in m.changes] == [
+        ("image", "replace", "a.png", sha("A")[:16], "data/a.png", sha("A2")),
+    ]
+    assert drift_line(m.changes[0]) == (
+        "image a.png on the live model differs from the declared file"
+    )
+
+
+def test_a_foreign_or_duplicate_image_of_the_same_name_is_no_replacement() -> None:
+    before = model(images=(image("a.png", "A"),))
+    after = model(images=(image("a.png", "A2"),), fingerprint=sha("new"))
+    lv = live_of(before)
+    lv = dataclasses.replace(lv, images=(foreign_image("a.png"),))
+    m = only(diff(desired(after), live(lv)))
+    assert [(c.op, c.subject, c.old) for c in m.changes if c.kind == "image"] == [
+        ("add", "a.png", None),
+        ("remove", "a.png", None),
     ]
 
 

@@ -16,7 +16,7 @@ from trainops import redact
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.errors import ApiError
 from trainops.github.body import outcome_comment
-from trainops.render.markdown import render_outcome_markdown
+from trainops.render.outcome import render_outcome_markdown
 from trainops.render.text import render_outcome_text
 from trainops.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
 

@@ -80,12 +80,30 @@ def _image_changes(d: DesiredModel, m: LiveModel) -> list[Change]:
             have[img.sha_prefix] = img
         else:  # not declared, uploaded by hand, or the same content twice
             extra.append(Change("image", "remove", img.name, old=img.sha_prefix, ref=img.id))
-    added = [
-        Change("image", "add", f.name, new=f.path, ref=f.sha256)
-        for sha, f in want.items()
-        if sha not in have
-    ]
-    return [*added, *extra, *_caption_changes(want, have)]
+    added = [f for sha, f in want.items() if sha not in have]
+    return [*_replaced(added, extra, set(want)), *_caption_changes(want, have)]
+
+
+def _replaced(added: list[DesiredImage], extra: list[Change], wanted: set[str]) -> list[Change]:
+    """A file at the same name with new bytes is one `replace`: the new file's sha256 to upload
+    (`ref`) and the old image's hash (`old`). Only an image trainops uploaded (it has a hash)
+    whose content no file declares can be the old side: a foreign image or a duplicate stays
+    a `remove` (drift, said so)."""
+    rest, adds, replaces = list(extra), [], []
+    for f in added:
+        old = next((c for c in rest if c.subject == f.name and _stale(c, wanted)), None)
+        if old is None:
+            adds.append(Change("image", "add", f.name, new=f.path, ref=f.sha256))
+        else:
+            rest.remove(old)
+            replaces.append(
+                Change("image", "replace", f.name, old=old.old, new=f.path, ref=f.sha256)
+            )
+    return [*adds, *replaces, *rest]
+
+
+def _stale(c: Change, wanted: set[str]) -> bool:
+    return c.old is not None and str(c.old) not in wanted
 
 
 def _caption_changes(
@@ -158,6 +176,8 @@ def is_foreign(c: Change) -> bool:
 def drift_line(c: Change) -> str:
     if c.kind == "image" and c.op == "add":
         return f"image {c.subject} is missing on the live model"
+    if c.kind == "image" and c.op == "replace":
+        return f"image {c.subject} on the live model differs from the declared file"
     if is_foreign(c):
         return f"image {c.subject} was not uploaded by trainops"
     if c.kind == "image":

@@ -3,11 +3,12 @@
 `trainops.diff.diff(desired, live)` computes it (pure); `pricing` puts costs on it with
 `Plan.with_costs`; `render` turns it into text, markdown or JSON; `apply` consumes it.
 
-JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.3". Minor versions
+JSON contract (`Plan.data()`, `render_json`, plan files), `format_version` "1.4". Minor versions
 only add keys (and actions); a reader refuses an unknown major version. Keys are sorted.
 
-    format_version    "1.3" (1.1 added `partial`; 1.2 the `rename` action and `renamed_from`;
-                      1.3 the `delete` action, `scope`, and per model `trainings` and `spent`)
+    format_version    "1.4" (1.1 added `partial`; 1.2 the `rename` action and `renamed_from`;
+                      1.3 the `delete` action, `scope`, and per model `trainings` and `spent`;
+                      1.4 the change op `replace`)
     workspace         the workspace name (namespaces identity tags)
     partial           true when only part of the workspace was planned (`scope` is not null)
     scope             null when the plan covers the whole workspace, else {paths, targets,
@@ -38,7 +39,9 @@ only add keys (and actions); a reader refuses an unknown major version. Keys are
       display_name    the model's display name        source   "file:line" of the manifest or null
       reasons[]       why, in words                   drift[]  what changed outside trainops
       changes[]       {kind, op, subject, old, new, sensitive, ref}: kind parameter|image|
-                      caption|pair|type|name|description|tag|fingerprint, op add|remove|change;
+                      caption|pair|type|name|description|tag|fingerprint, op add|remove|change|
+                      replace (an image: a file at the same name with new bytes; `old` the old
+                      image's hash prefix, `new` the new file's path, `ref` its sha256);
                       `ref` is what apply acts on (an image's sha256 to upload, a live image id);
                       sensitive changes never carry values (old/new are null)
       fingerprint     desired training fingerprint (null for orphans)
@@ -68,7 +71,7 @@ from typing import Literal, get_args
 
 from typing_extensions import TypeAliasType
 
-FORMAT_VERSION = "1.3"
+FORMAT_VERSION = "1.4"
 
 Action = Literal["create", "train", "update", "rename", "wait", "none", "orphan", "delete"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -77,7 +80,7 @@ CHANGING_ACTIONS = frozenset({"create", "train", "update", "rename", "delete"})
 ChangeKind = Literal[
     "parameter", "image", "caption", "pair", "type", "name", "description", "tag", "fingerprint"
 ]
-ChangeOp = Literal["add", "remove", "change"]
+ChangeOp = Literal["add", "remove", "change", "replace"]
 
 # A JSON value made hashable: lists become tuples so every plan value stays frozen.
 Value = TypeAliasType("Value", "str | int | float | bool | tuple[Value, ...] | None")

@@ -84,3 +84,29 @@ def _model_keys(docs: list[object]) -> list[str]:
         if isinstance(meta, dict) and isinstance(meta.get("name"), str):
             keys.append(meta["name"])
     return keys
+
+
+def path_in_repo(root: Path) -> str | None:
+    """`root`'s path inside its git repository, POSIX ("" at the top), or None outside git."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    top = Path(str(repo.working_tree_dir)).resolve()
+    rel = root.resolve().relative_to(top).as_posix()
+    return "" if rel == "." else rel
+
+
+def files_at(root: Path, ref: str) -> tuple[str, ...]:
+    """The repository paths of the files under `root` at `ref` (one `git ls-tree`); empty when
+    git does not have that commit (a shallow checkout) or `root` is outside git."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        out = repo.git.ls_tree("-r", "--name-only", "-z", ref, "--", str(root.resolve()))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return ()
+    return tuple(p for p in out.split("\0") if p)

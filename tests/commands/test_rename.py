@@ -38,7 +38,7 @@ def test_a_rename_is_planned_as_a_rename_and_trains_nothing(cli: Cli, ws: Path) 
 
     assert cli("plan", "--sandbox", "--format", "json") == 0
     plan = json.loads(cli.out)
-    assert plan["format_version"] == "1.3"
+    assert plan["format_version"] == "1.4"
     hero = next(m for m in plan["models"] if m["name"] == "hero")
     assert (hero["action"], hero["renamed_from"], hero["will_train"]) == ("rename", "alpha", False)
     assert plan["summary"]["rename"] == 1

@@ -25,7 +25,9 @@ from trainops.github import (
     upsert_plan_comment,
 )
 from trainops.github.api import DEFAULT_RETRY
+from trainops.github.body import plan_comment
 from trainops.render.markdown import render_markdown
+from trainops.render.pictures import Blobs, plan_pictures
 from trainops.reviewed import Review, ReviewedModel
 
 MARKER = comment_marker("examples")
@@ -215,6 +217,46 @@ def test_oversized_plan_falls_back_to_compact(
 > The full plan, with per-model details, is in the [job summary](https://github.com/acme/models/actions/runs/42).
 """
     )
+
+
+def test_oversized_plan_drops_its_thumbnails_first() -> None:
+    many = tuple(image(f"knight-{i:03}.png") for i in range(400))
+    plan = diff(desired(model("big", images=many)), live())
+    blobs = Blobs("https://github.com", "acme/models")
+    # Ten thumbnails per model (the rest of the list is counted): many models to fill it.
+    plans = [dataclasses.replace(plan.models[0], key=f"m{i:02}") for i in range(60)]
+    plan = dataclasses.replace(plan, models=tuple(plans))
+    pictures = plan_pictures(plan, blobs, head=HEAD, base=None, prefix="", removed={})
+    full = render_markdown(plan, pictures=pictures)
+    plain = render_markdown(plan)
+    assert len(full) > 65536 > len(plain) + 500
+    comment = plan_comment(
+        marker=MARKER,
+        full_markdown=full,
+        plain_markdown=plain,
+        compact_markdown=render_markdown(plan, details=False),
+        plan_fingerprint=FP,
+        sha=HEAD,
+        run_url=None,
+    )
+    assert comment.form == "plain"
+    assert "<img" not in comment.body
+    assert "<details>" in comment.body
+    assert comment.body.endswith(
+        "\n\n> ℹ️ Thumbnails were left out to fit GitHub's comment size limit.\n"
+    )
+    small = plan_comment(
+        marker=MARKER,
+        full_markdown=render_markdown(dataclasses.replace(plan, models=plan.models[:1]),
+                                      pictures=pictures),
+        plain_markdown=plain,
+        compact_markdown=plain,
+        plan_fingerprint=FP,
+        sha=HEAD,
+        run_url=None,
+    )  # fmt: skip
+    assert small.form == "full"
+    assert small.body.count("<img") == 10
 
 
 def test_oversized_compact_plan_is_truncated_without_breaking_html(

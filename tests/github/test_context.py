@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a snapshot holds the whole repr)
 """The pure or local parts of trainops.github: context, markdown truncation, the review
 check, the job summary."""
 
@@ -30,10 +31,7 @@ MARKER = comment_marker("examples")
 def test_context_reads_pull_request_event_and_hides_token(tmp_path: Path) -> None:
     ctx = GithubContext.from_env(environ(tmp_path, None, pr_event()))
     assert repr(ctx).replace(str(tmp_path), "TMP") == snapshot(
-        "GithubContext(api_url='https://api.github.com', repository='acme/models', "
-        "event_name='pull_request', sha='fedcba9876543210fedcba9876543210fedcba98', "
-        "pr_number=7, is_fork=False, head_sha='0123456789abcdef0123456789abcdef01234567', "
-        "step_summary='TMP/summary.md', server_url='https://github.com', run_id='42')"
+        "GithubContext(api_url='https://api.github.com', repository='acme/models', event_name='pull_request', sha='fedcba9876543210fedcba9876543210fedcba98', pr_number=7, is_fork=False, head_sha='0123456789abcdef0123456789abcdef01234567', base_sha=None, step_summary='TMP/summary.md', server_url='https://github.com', run_id='42')"
     )
     assert ctx.planned_sha == HEAD
     assert ctx.run_url == "https://github.com/acme/models/actions/runs/42"

@@ -5,15 +5,17 @@ embedded sandbox and a fake_github GitHub API over real HTTP."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import git
 import pytest
 from inline_snapshot import snapshot
 
 from tests.support.cli import Cli, scrub
 from tests.support.fake_github import FakeGithub
 from tests.support.github_env import TOKEN, environ, on_merge, on_pull_request, pr_event
-from tests.support.workspace import edit, jobs
+from tests.support.workspace import commit, edit, jobs, png
 
 
 @pytest.fixture
@@ -52,11 +54,11 @@ flux.1-lora · alpha/model.yaml:1
 **Changes**
 - `+` parameter conceptPrompt = &#34;alpha&#34;
 - `+` parameter maxTrainSteps = 100
-- `+` image alpha-1.png
-- `+` image alpha-2.png
-- `+` image alpha-3.png
-- `+` image alpha-4.png
-- `+` image alpha-5.png
+- `+` image alpha-1.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-1.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-1.png?raw=true" width="96" alt="alpha-1.png &#40;new&#41;"></a>
+- `+` image alpha-2.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-2.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-2.png?raw=true" width="96" alt="alpha-2.png &#40;new&#41;"></a>
+- `+` image alpha-3.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-3.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-3.png?raw=true" width="96" alt="alpha-3.png &#40;new&#41;"></a>
+- `+` image alpha-4.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-4.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-4.png?raw=true" width="96" alt="alpha-4.png &#40;new&#41;"></a>
+- `+` image alpha-5.png<br><a href="https://github.com/acme/models/blob/HASH/alpha/images/alpha-5.png"><img src="https://github.com/acme/models/blob/HASH/alpha/images/alpha-5.png?raw=true" width="96" alt="alpha-5.png &#40;new&#41;"></a>
 - `+` name = &#34;Alpha&#34;
 - `+` tag trainops:e2e/alpha
 
@@ -72,11 +74,11 @@ flux.1-lora · beta/model.yaml:1
 **Changes**
 - `+` parameter conceptPrompt = &#34;beta&#34;
 - `+` parameter maxTrainSteps = 200
-- `+` image beta-1.png
-- `+` image beta-2.png
-- `+` image beta-3.png
-- `+` image beta-4.png
-- `+` image beta-5.png
+- `+` image beta-1.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-1.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-1.png?raw=true" width="96" alt="beta-1.png &#40;new&#41;"></a>
+- `+` image beta-2.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-2.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-2.png?raw=true" width="96" alt="beta-2.png &#40;new&#41;"></a>
+- `+` image beta-3.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-3.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-3.png?raw=true" width="96" alt="beta-3.png &#40;new&#41;"></a>
+- `+` image beta-4.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-4.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-4.png?raw=true" width="96" alt="beta-4.png &#40;new&#41;"></a>
+- `+` image beta-5.png<br><a href="https://github.com/acme/models/blob/HASH/beta/images/beta-5.png"><img src="https://github.com/acme/models/blob/HASH/beta/images/beta-5.png?raw=true" width="96" alt="beta-5.png &#40;new&#41;"></a>
 - `+` name = &#34;Beta&#34;
 - `+` tag trainops:e2e/beta
 
@@ -145,3 +147,31 @@ def test_plan_comment_on_a_fork_says_why_and_posts_nothing(
         "trainops: this pull request comes from a fork. GitHub gives workflows triggered by forks no secrets, so the plan cannot be computed against the Scenario API here. Nothing failed: a maintainer can review the manifests and push the branch to this repository to get a priced plan.\n"
     )
     assert fake_github.writes() == []
+
+
+def test_the_plan_comment_links_thumbnails_at_the_head_and_base_commits(
+    ws: Path, tmp_path: Path, fake_github: FakeGithub, cli: Cli
+) -> None:
+    assert cli("apply", "--sandbox", "--yes") == 0
+    base = git.Repo(ws).head.commit.hexsha
+    images = ws / "alpha" / "images"
+    (images / "alpha-2.png").write_bytes(png(200))  # replaced
+    (images / "alpha-3.png").unlink()  # removed
+    (images / "alpha-9.png").write_bytes(png(201))  # added
+    head = commit(ws, "new pictures")
+    event = pr_event(7)
+    event["pull_request"]["head"]["sha"] = head
+    event["pull_request"]["base"]["sha"] = base
+    cli.env.update(environ(tmp_path, fake_github, event))
+    cli.env["GITHUB_SERVER_URL"] = "https://ghe.example"
+    assert cli("plan", "--sandbox", "--comment") == 0
+    [comment] = fake_github.comments[7]
+    blob = "https://ghe.example/acme/models/blob"
+    found = re.findall(r'<a href="([^"]+)"><img src="([^"]+)" width="96"', comment["body"])
+    assert [(link, img == link + "?raw=true") for link, img in found] == [
+        (f"{blob}/{head}/alpha/images/alpha-9.png", True),
+        (f"{blob}/{base}/alpha/images/alpha-2.png", True),
+        (f"{blob}/{head}/alpha/images/alpha-2.png", True),
+        (f"{blob}/{base}/alpha/images/alpha-3.png", True),
+    ]
+    assert "`~` image alpha-2.png replaced &#40;new bytes, same name&#41;" in comment["body"]

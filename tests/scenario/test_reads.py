@@ -163,7 +163,7 @@ async def test_pages_of_one_follow_distinct_tokens_to_the_end(tmp_path: Path) ->
 async def test_a_listing_that_never_ends_stops_at_max_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trainops.scenario import client as module
+    from trainops.scenario import calls as module
 
     monkeypatch.setattr(module, "MAX_PAGES", 2)
     async with client_of(app_with(tmp_path)) as client:

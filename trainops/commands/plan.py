@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import posixpath
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +25,7 @@ from trainops.commands.common import (
 from trainops.commands.handler import err
 from trainops.commands.probes import created_lines
 from trainops.desired import Desired
-from trainops.errors import ManifestError, TrainopsError, UnsafePlanError
+from trainops.errors import Diagnostic, ManifestError, TrainopsError, UnsafePlanError
 from trainops.plan import Plan
 from trainops.planfile import save_plan
 from trainops.pricing import check_budget
@@ -32,6 +34,7 @@ from trainops.render.text import render_json, render_text
 
 if TYPE_CHECKING:
     from trainops.github import GithubContext
+    from trainops.render.pictures import Pictures
 
 Format = Literal["text", "markdown", "json"]
 
@@ -97,7 +100,7 @@ def run_plan(
             comment_failure(target, exc, desired=desired, plan=plan, pr=pr)
         raise
     if comment:
-        comment_plan(target, desired, plan, max_cost=max_cost, pr=pr)
+        comment_plan(target, desired, plan, max_cost=max_cost, pr=pr, warnings=planned.warnings)
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
@@ -116,6 +119,7 @@ def comment_plan(
     *,
     max_cost: float | None = None,
     pr: int | None = None,
+    warnings: Sequence[Diagnostic] = (),
 ) -> None:
     """Post or update the plan comment on the pull request, with what the merge check compares
     with (`trainops.reviewed`); forks have no token: say so."""
@@ -126,17 +130,72 @@ def comment_plan(
     if ctx.is_fork:
         err(github.fork_message())
         return
-    full = render_markdown(plan, details=True)
+    render_comment = functools.partial(
+        render_markdown,
+        plan,
+        warnings=model_warnings(warnings, desired),
+        budget=desired.workspace.budget,
+        max_cost=max_cost,
+    )
+    full = render_comment(details=True, pictures=pictures_of(ctx, desired, plan))
     result = github.upsert_plan_comment(
         ctx,
         marker=github.comment_marker(marker_path(target, desired)),
         full_markdown=full,
-        compact_markdown=render_markdown(plan, details=False),
+        plain_markdown=render_comment(details=True),
+        compact_markdown=render_comment(details=False),
         plan_fingerprint=plan.fingerprint(),
         review=review_of(plan, desired, max_cost=max_cost).data(),
     )
     err(f"plan comment {result.action}: {result.url}")
     github.write_step_summary(ctx, full)
+
+
+def model_warnings(warnings: Sequence[Diagnostic], desired: Desired) -> dict[str, list[str]]:
+    """The dataset warnings per model key, one line per kind (`12 images under 1024 px: ...`),
+    without the `file:line` and hint the terminal shows."""
+    from trainops.manifest.lintgroups import grouped, owner
+
+    out: dict[str, list[str]] = {}
+    for key in dict.fromkeys(owner(w, desired.models) for w in warnings):
+        if key is None:
+            continue
+        mine = [w for w in warnings if owner(w, desired.models) == key]
+        lines = [line.split("\n", 1)[0] for line in grouped(mine, desired.models)]
+        out[key] = [_unlocated(line, key) for line in lines]
+    return out
+
+
+def _unlocated(line: str, key: str) -> str:
+    _, _, rest = line.partition(": ")  # `file:line: ` first
+    return rest.removeprefix(f"{key}: ")
+
+
+def pictures_of(ctx: GithubContext, desired: Desired, plan: Plan) -> Pictures | None:
+    """The thumbnails of the plan's image changes, at the pull request's head and base commits;
+    None outside a pull request or outside git."""
+    from trainops.render.pictures import Blobs, locate_removed, plan_pictures
+    from trainops.repo import files_at, path_in_repo
+
+    root = desired.workspace.root
+    prefix = path_in_repo(root)
+    if ctx.pr_number is None or prefix is None:
+        return None
+    files = files_at(root, ctx.base_sha) if ctx.base_sha else ()
+    dirs = {
+        m.key: frozenset(
+            posixpath.dirname(posixpath.join(prefix, f.path)) for f in m.training_files
+        )
+        for m in desired.models
+    }
+    return plan_pictures(
+        plan,
+        Blobs(ctx.server_url, ctx.repository),
+        head=ctx.planned_sha,
+        base=ctx.base_sha,
+        prefix=prefix,
+        removed=locate_removed(plan, files, dirs),
+    )
 
 
 def comment_failure(

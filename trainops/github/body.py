@@ -5,7 +5,8 @@ Layout (first two lines are the only ones ever parsed, so plan content cannot sp
     <!-- trainops:plan path=examples -->                     identity, one per workspace path
     <!-- trainops:meta {"fingerprint": ..., "sha": ..., "review": ...} -->   what apply reads
     ...                                                                    back (see below)
-    ...plan markdown: full, else compact (+ a link to the job summary), else truncated...
+    ...plan markdown: full with thumbnails, else full without them (+ a note), else compact
+       (+ a link to the job summary), else truncated...
     ...when truncated: a note and a footer with the commit and fingerprint, since the
        renderer's own footer was cut off with the end of the plan...
 
@@ -37,7 +38,8 @@ _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 MAX_REVIEW_CHARS = 24_000  # of the 65,536 a comment holds: the plan itself needs the rest
 META_VERSION = 2  # 2: `review`, and `failed` for a failing plan
 
-Form = Literal["full", "compact", "truncated"]
+Form = Literal["full", "plain", "compact", "truncated"]  # plain: full, thumbnails left out
+PICTURES_DROPPED = "Thumbnails were left out to fit GitHub's comment size limit."
 
 
 @dataclass(frozen=True)
@@ -62,21 +64,25 @@ def plan_comment(
     run_url: str | None,
     review: dict[str, object] | None = None,
     max_chars: int = MAX_COMMENT_CHARS,
+    plain_markdown: str | None = None,
 ) -> PlanComment:
-    """The full plan if it fits, else the compact one with a note, else compact truncated."""
+    """The full plan if it fits; else, when `full_markdown` has thumbnails, the full plan without
+    them (`plain_markdown`) with a note; else the compact one with a note; else compact
+    truncated."""
     if not _FINGERPRINT.fullmatch(plan_fingerprint):
         raise ValueError(f"not a plan fingerprint: {plan_fingerprint[:40]!r}")
     full_markdown, compact_markdown = _public(full_markdown), _public(compact_markdown)
+    plain = _public(plain_markdown) if plain_markdown and plain_markdown != full_markdown else None
     sha = sha if sha and _SHA.fullmatch(sha) else None
     if review is not None and len(_json(review)) > MAX_REVIEW_CHARS:
         review = None
     meta = functools.partial(_meta, plan_fingerprint, sha, review=review)
     where = f"the [job summary]({run_url})" if run_url else "the job summary"
     link = f"The full plan, with per-model details, is in {where}." if run_url else None
-    drafts: list[tuple[Form, str, str | None]] = [
-        ("full", full_markdown, None),
-        ("compact", compact_markdown, link),
-    ]
+    drafts: list[tuple[Form, str, str | None]] = [("full", full_markdown, None)]
+    if plain:
+        drafts.append(("plain", plain, f"ℹ️ {PICTURES_DROPPED}"))
+    drafts.append(("compact", compact_markdown, link))
     for form, content, note in drafts:
         body = _assemble(marker, meta(form), content, note, None)
         if utf16_len(body) <= max_chars:

@@ -45,9 +45,11 @@ def upsert_plan_comment(
     review: dict[str, object] | None = None,
     client: httpx.Client | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
+    plain_markdown: str | None = None,
 ) -> CommentResult:
     """Create the plan comment for `marker`'s workspace, or edit the existing one in place.
-    `review` (`trainops.reviewed.Review.data`) is what the merge check compares with."""
+    `review` (`trainops.reviewed.Review.data`) is what the merge check compares with;
+    `plain_markdown`, the full plan without thumbnails, is what fits when they do not."""
     comment = plan_comment(
         marker=marker,
         full_markdown=full_markdown,
@@ -56,6 +58,7 @@ def upsert_plan_comment(
         sha=ctx.planned_sha,
         run_url=ctx.run_url,
         review=review,
+        plain_markdown=plain_markdown,
     )
     return _upsert(ctx, marker, comment, client, retry)
 

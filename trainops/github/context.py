@@ -26,6 +26,7 @@ class GithubContext:
     pr_number: int | None = None
     is_fork: bool = False
     head_sha: str | None = None  # the PR head commit a reviewer actually sees
+    base_sha: str | None = None  # the PR base commit: the old side of a changed file
     step_summary: str | None = None
     server_url: str = DEFAULT_SERVER_URL
     run_id: str | None = None
@@ -44,6 +45,7 @@ class GithubContext:
             pr_number=_pr_number(event, pr),
             is_fork=pr is not None and _is_fork(pr),
             head_sha=_dig(pr, "head", "sha") if pr else None,
+            base_sha=_dig(pr, "base", "sha") if pr else None,
             step_summary=environ.get("GITHUB_STEP_SUMMARY") or None,
             server_url=(environ.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/"),
             run_id=environ.get("GITHUB_RUN_ID") or None,

@@ -10,10 +10,16 @@ code spans, where a backtick could end the span.
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Mapping, Sequence
+
 from trainops.plan import Change, ModelPlan, Plan, format_cu
 from trainops.render.phrases import (
+    MAX_WHY,
     OP_SYMBOLS,
     PENDING,
+    budget_sentence,
     clean,
     cost_text,
     describe_change,
@@ -25,9 +31,11 @@ from trainops.render.phrases import (
     spent_text,
     summary_line,
     unchanged_line,
+    why_line,
 )
+from trainops.render.pictures import Picture, Pictures
 
-__all__ = ["escape", "render_markdown"]
+__all__ = ["MAX_WHY", "escape", "render_markdown"]  # MAX_WHY: `trainops.render.outcome`
 
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()|~!{}$"}
 _ENTITIES["@"] = "@&#8203;"
@@ -42,7 +50,11 @@ LABELS = {
     "orphan": "⚠️ orphan",
     "delete": "🗑️ **delete**",
 }
-MAX_WHY = 140
+MAX_WARNING = 200
+_DRIFTED = "changed outside trainops: "
+THUMB_WIDTH = 96
+# The reason `trainops.diff` gives a retraining names fingerprints: the table says what changed.
+_FINGERPRINTS = re.compile(r" \(fingerprint [^()]*\)")
 
 
 def escape(text: str, limit: int | None = None) -> str:
@@ -70,14 +82,41 @@ def _why(m: ModelPlan) -> str:
         return escape(describe_training(m.training), MAX_WHY)
     if spent := spent_text(m):
         return escape(f"{spent}, lost with the model", MAX_WHY)
-    return escape(m.reasons[0], MAX_WHY) if m.reasons else ""
+    if line := _changed(m):
+        return escape(line, MAX_WHY)
+    return escape(_FINGERPRINTS.sub("", m.reasons[0]), MAX_WHY) if m.reasons else ""
+
+
+def _changed(m: ModelPlan) -> str | None:
+    """The why of a train or an update, from its changes, where they explain it: a retraining
+    whose inputs changed, an update that restores drift or metadata. A status (a failed
+    training, none recorded) or a fingerprint to record keeps its reason."""
+    if m.action == "train" and any(c.forces_training for c in m.changes):
+        return why_line(m.changes)
+    if m.action != "update" or any(c.kind == "fingerprint" for c in m.changes):
+        return None
+    if m.drift:
+        line = why_line(m.changes, MAX_WHY - len(_DRIFTED))
+        return _DRIFTED + line if line else None
+    return why_line(m.changes)
 
 
 # --- plan -------------------------------------------------------------------------------------
 
 
-def render_markdown(plan: Plan, *, details: bool = True) -> str:
-    """The PR comment body; `details=False` is the compact form for oversized comments."""
+def render_markdown(
+    plan: Plan,
+    *,
+    details: bool = True,
+    pictures: Pictures | None = None,
+    warnings: Mapping[str, Sequence[str]] | None = None,
+    budget: float | None = None,
+    max_cost: float | None = None,
+) -> str:
+    """The PR comment body; `details=False` is the compact form for oversized comments.
+    `pictures`: thumbnails of the image changes (`trainops.render.pictures`), none when None;
+    `warnings`: the dataset lint's lines, grouped, per model key; `budget` (trainops.yaml) and
+    `max_cost` (`--max-cost`): the limits the total is said against."""
     shown = [m for m in plan.models if m.action != "none"]
     lines = [f"### trainops plan for {code(plan.workspace)}", "", _verdict(plan)]
     if scope := scope_sentence(plan):
@@ -86,9 +125,20 @@ def render_markdown(plan: Plan, *, details: bool = True) -> str:
         lines += ["", *_table(shown)]
     # The compact form carries no note of its own: the caller says where the details are.
     for m in shown if details else ():
-        lines += ["", *_details(m)]
+        lines += ["", *_details(m, pictures)]
+    if details and warnings:
+        lines += ["", *_warnings(warnings)]
+    if limits := budget_sentence(plan.total_cost, budget, max_cost):
+        lines += ["", f"💰 {escape(limits)}"]
     lines += ["", _footer(plan)]
     return "\n".join(lines) + "\n"
+
+
+def _warnings(warnings: Mapping[str, Sequence[str]]) -> list[str]:
+    lines = ["**Dataset warnings**"]
+    for key, found in sorted(warnings.items()):
+        lines += [f"- <b>{escape(key)}</b>: {escape(w, MAX_WARNING)}" for w in found]
+    return lines
 
 
 def _verdict(plan: Plan) -> str:
@@ -137,7 +187,7 @@ def _label(m: ModelPlan) -> str:
     return label
 
 
-def _details(m: ModelPlan) -> list[str]:
+def _details(m: ModelPlan, pictures: Pictures | None) -> list[str]:
     cost = cost_text(m)
     action: str = "pending training" if is_pending(m) else m.action
     if m.renamed_from:
@@ -159,17 +209,32 @@ def _details(m: ModelPlan) -> list[str]:
         lines += ["", "**Why**", *(f"- {escape(r)}" for r in m.reasons)]
     if m.changes:
         lines += ["", "**Changes**"]
-        lines += [_change_item(c, m) for c in listed(m.changes)]
+        lines += [_change_item(c, m, pictures) for c in listed(m.changes)]
     if m.drift:
         lines += ["", "**Drift** (changed outside trainops)", *(f"- {escape(d)}" for d in m.drift)]
     return [*lines, "", "</details>"]
 
 
-def _change_item(c: Change | str, m: ModelPlan) -> str:
+def _change_item(c: Change | str, m: ModelPlan, pictures: Pictures | None) -> str:
     if isinstance(c, str):
         return f"- {escape(c)}"
     forces = " _(forces training)_" if m.action == "train" and c.forces_training else ""
-    return f"- `{OP_SYMBOLS[c.op]}` {escape(describe_change(c))}{forces}"
+    thumbs = _thumbnails(c, m.key, pictures) if pictures is not None else ""
+    return f"- `{OP_SYMBOLS[c.op]}` {escape(describe_change(c))}{forces}{thumbs}"
+
+
+def _thumbnails(c: Change, key: str, pictures: Pictures) -> str:
+    if c.kind != "image":
+        return ""
+    old, new = pictures.get(key, c.subject, "old"), pictures.get(key, c.subject, "new")
+    shown = [_thumb(p, f"{c.subject} ({side})") for side, p in (("old", old), ("new", new)) if p]
+    return "<br>" + " → ".join(shown) if shown else ""
+
+
+def _thumb(p: Picture, alt: str) -> str:
+    """A linked thumbnail; the URLs are percent-encoded by their maker and escaped here."""
+    href, src = html.escape(p.link, quote=True), html.escape(p.img, quote=True)
+    return f'<a href="{href}"><img src="{src}" width="{THUMB_WIDTH}" alt="{escape(alt)}"></a>'
 
 
 def _footer(plan: Plan) -> str:

@@ -35,7 +35,7 @@ SYMBOLS = {
     "orphan": "-",
     "delete": "×",
 }
-OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
+OP_SYMBOLS = {"add": "+", "remove": "-", "change": "~", "replace": "~"}
 RESULT_SYMBOLS = {
     "done": "✓",
     "failed": "✗",
@@ -82,6 +82,8 @@ def describe_change(c: Change) -> str:
         return f"pair {c.subject}: {show_value(text)}"
     if c.kind == "fingerprint":
         return f"record fingerprint {str(c.new)[:8]} (the training already happened)"
+    if c.kind == "image" and c.op == "replace":
+        return f"{_media(c.subject)} {c.subject} replaced (new bytes, same name)"
     if c.kind == "image":
         return f"{_media(c.subject)} {c.subject}"
     if c.kind == "tag":
@@ -89,6 +91,74 @@ def describe_change(c: Change) -> str:
     if c.op == "add":
         return f"{c.subject} = {show_value(c.new)}"
     return f"{c.subject}: {show_value(c.old)} -> {show_value(c.new)}"
+
+
+MAX_WHY = 140
+_WHY_VALUE = 24  # a value in the one-line why: enough to tell 500 from 550, never a caption
+
+
+def why_line(changes: tuple[Change, ...], limit: int = MAX_WHY) -> str | None:
+    """What changed, in one human line: `2 images added, 1 replaced, caption of px-02.png
+    changed, maxTrainSteps 500 → 550`; past `limit` the rest is counted (`+3 more`). None when
+    no change says anything (tags and fingerprints only)."""
+    parts = [*_file_parts(changes), *_caption_parts(changes), *_pair_parts(changes)]
+    parts += [p for c in changes if (p := _why_part(c))]
+    parts += _counted("tag", Counter(c.op for c in changes if c.kind == "tag"))
+    if not parts:
+        return None
+    out = parts[0]
+    for n, part in enumerate(parts[1:], start=1):
+        more = f", +{len(parts) - n} more"
+        if len(out) + 2 + len(part) + (len(more) if n < len(parts) - 1 else 0) > limit:
+            return clean(out + more, limit)
+        out += ", " + part
+    return clean(out, limit)
+
+
+def _file_parts(changes: tuple[Change, ...]) -> list[str]:
+    files = [c for c in changes if c.kind == "image"]
+    audio = files and all(_media(c.subject) == "audio" for c in files)
+    return _counted("audio file" if audio else "image", Counter(c.op for c in files))
+
+
+def _pair_parts(changes: tuple[Change, ...]) -> list[str]:
+    return _counted("training pair", Counter(c.op for c in changes if c.kind == "pair"))
+
+
+def _counted(noun: str, ops: Counter[str]) -> list[str]:
+    """`2 images added`, `1 replaced`, `3 removed`: the noun said once, on the first."""
+    words = [(n, w) for op, w in _COUNTED_OPS if (n := ops[op])]
+    return [
+        f"{n} {noun}{'s' if n != 1 else ''} {w}" if i == 0 else f"{n} {w}"
+        for i, (n, w) in enumerate(words)
+    ]
+
+
+_COUNTED_OPS = (("add", "added"), ("replace", "replaced"), ("remove", "removed"))
+_SENSITIVE = {"add": "set", "remove": "removed", "change": "changed", "replace": "changed"}
+
+
+def _caption_parts(changes: tuple[Change, ...]) -> list[str]:
+    names = [c.subject for c in changes if c.kind == "caption"]
+    if len(names) > 2:
+        return [f"{len(names)} captions changed"]
+    return [f"caption of {n} changed" for n in names]
+
+
+def _why_part(c: Change) -> str | None:
+    def short(v: Value) -> str:
+        return clean(show_value(v), _WHY_VALUE)
+
+    if c.kind in ("image", "caption", "pair", "tag", "fingerprint"):
+        return None
+    name = {"name": "display name", "description": "short description"}.get(c.kind, c.subject)
+    if c.sensitive:
+        return f"{c.subject} {_SENSITIVE[c.op]}"
+    if c.op == "add":
+        return f"{name} = {short(c.new)}"
+    if c.op == "remove":
+        return f"{name} removed"
+    return f"{name} {short(c.old)} → {short(c.new)}"
 
 
 def _media(file_name: str) -> str:
@@ -122,7 +192,12 @@ def listed(changes: tuple[Change, ...]) -> Iterator[Change | str]:
         if seen[group] <= MAX_LISTED:
             yield c
         elif seen[group] == total[group]:
-            verb = {"add": "to add", "remove": "to remove", "change": "to change"}[c.op]
+            verb = {
+                "add": "to add",
+                "remove": "to remove",
+                "change": "to change",
+                "replace": "to replace",
+            }[c.op]
             yield f"… and {total[group] - MAX_LISTED} more {c.kind}s {verb}"
 
 
@@ -236,6 +311,24 @@ def summary_line(plan: Plan) -> str:
         f"{renames}{waiting}, {n['orphan']} orphaned{deleting}. "
         f"Estimated cost: {format_cu(plan.total_cost)} CU{unpriced if plan.unpriced else ''}."
     )
+
+
+def budget_sentence(total: float, budget: float | None, max_cost: float | None) -> str | None:
+    """`Budget: 35 CU of 100 CU (trainops.yaml), 65 CU left · --max-cost 50 CU: 15 CU left`;
+    None when no limit is set."""
+    parts = [
+        f"{what} {format_cu(limit)} CU: "
+        + (
+            f"{format_cu(limit - total)} CU left"
+            if total <= limit
+            else f"over by {format_cu(total - limit)} CU"
+        )
+        for what, limit in (("budget (trainops.yaml)", budget), ("--max-cost", max_cost))
+        if limit is not None
+    ]
+    if not parts:
+        return None
+    return f"This plan: {format_cu(total)} CU. " + " · ".join(p[0].upper() + p[1:] for p in parts)
 
 
 def unchanged_line(plan: Plan) -> str | None:
