@@ -163,8 +163,11 @@ async def _jobs_on(app: object, ws: Path) -> dict[str, int]:
 def test_a_second_apply_while_one_runs_stops_or_waits_and_each_model_trains_once(
     ws: Path, serve: Serve, wait: bool
 ) -> None:
-    # Each trigger takes a second: the first apply holds the lock while the second starts.
-    app = app_for(ws, faults=(Fault("PUT", r"/train$", "latency", seconds=1.0),))
+    # Each trigger takes a while: the first apply holds the lock while the second starts. The
+    # second only reads the lock when stopping, but it starts a Python process first: on a loaded
+    # machine that took longer than two one-second triggers (the first had let go: exit 0).
+    latency = 4.0
+    app = app_for(ws, faults=(Fault("PUT", r"/train$", "latency", seconds=latency),))
     url = serve(app)
     first = _apply(ws, url, "ci-run")
     _until(lambda: bool(locks_in(ws, WS, app)), first)

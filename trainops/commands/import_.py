@@ -1,5 +1,5 @@
 """`trainops import MODEL_ID`: adopt a live model into git (the module is not named `import`,
-a Python keyword).
+a Python keyword; `--tag`/`--all`, many models at once, are `import_all`).
 
 Reads the model in full, downloads its training files through their `downloadUrl`, writes them
 with their captions and a manifest adopting the model, then loads that manifest back so a
@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Literal
 
 from trainops import pipeline
-from trainops.commands import EXIT_ERROR, EXIT_OK
+from trainops.commands import EXIT_OK
 from trainops.commands.common import list_warnings, open_client, peek_project_id
 from trainops.commands.handler import err
-from trainops.doctor import DOCTOR_PREFIX
-from trainops.errors import ApiError, ConfigError, Diagnostic, TrainopsError
-from trainops.leaks import is_probe
+from trainops.errors import ApiError, ConfigError, Diagnostic
 from trainops.live import LiveImage, LiveModel
-from trainops.lock import HOME_PREFIX
 from trainops.manifest.emit import (
     ImportedFile,
     ImportedPair,
@@ -41,7 +38,6 @@ from trainops.manifest.schema import KEY_PATTERN
 from trainops.manifest.workspace import shown_path
 from trainops.render.json_out import import_json
 from trainops.scenario.client import DEFAULT_PARALLELISM, Scenario
-from trainops.tags import PROBE_PREFIX
 
 MAX_LISTED = 5
 
@@ -76,25 +72,6 @@ class _Layout:
         return Path(os.path.relpath(self.folder, self.manifest.parent)).as_posix()
 
 
-@dataclass(frozen=True)
-class BulkImportRequest:
-    """`import --tag T` / `import --all`: every matching model, each into `<directory>/<key>/`."""
-
-    tags: tuple[str, ...] = ()  # a model carrying any of them (compared without case)
-    every: bool = False  # --all: every model trainops can train that nothing adopts yet
-    directory: Path | None = None  # the parent of the models' folders; default: cwd
-    force: bool = False
-    sandbox: bool = False
-    parallelism: int = DEFAULT_PARALLELISM
-
-
-@dataclass(frozen=True)
-class BulkImported:
-    imported: tuple[Imported, ...]
-    skipped: tuple[str, ...]  # `model_...: why`, for models matched but not imported
-    failed: tuple[str, ...]  # `model_...: error`, for models whose import failed
-
-
 def run_import(
     request: ImportRequest,
     *,
@@ -104,14 +81,7 @@ def run_import(
 ) -> int:
     async def go() -> Imported:
         where = request.out or request.directory
-        client = open_client(
-            sandbox=request.sandbox,
-            root=cwd,
-            where=where,
-            environ=environ,
-            parallelism=request.parallelism,
-            project_id=peek_project_id([str(where)] if where else [], cwd),
-        )
+        client = import_client(where, request.sandbox, request.parallelism, cwd, environ)
         async with client:
             return await import_model(client, request, cwd=cwd)
 
@@ -122,14 +92,28 @@ def run_import(
     shown = shown_path(done.manifest, cwd)
     captions = f", {done.captions} caption(s)" if done.captions else ""
     if fmt == "json":
-        print(import_json([_data(done, cwd)], warnings=done.warnings), end="")
+        print(import_json([imported_data(done, cwd)], warnings=done.warnings), end="")
     else:
         print(f"wrote {shown} ({done.key}) and {done.files} training file(s){captions}")
     err(f"next: review it, commit it, and run `trainops plan {shown}`")
     return EXIT_OK
 
 
-def _data(done: Imported, cwd: Path) -> dict[str, object]:
+def import_client(
+    where: Path | None, sandbox: bool, parallelism: int, cwd: Path, environ: Mapping[str, str]
+) -> Scenario:
+    """The client of an import writing to `where`: its workspace's project, its sandbox."""
+    return open_client(
+        sandbox=sandbox,
+        root=cwd,
+        where=where,
+        environ=environ,
+        parallelism=parallelism,
+        project_id=peek_project_id([str(where)] if where else [], cwd),
+    )
+
+
+def imported_data(done: Imported, cwd: Path) -> dict[str, object]:
     return {
         "key": done.key,
         "manifest": shown_path(done.manifest, cwd),
@@ -300,123 +284,3 @@ def _write(
             (layout.folder / _caption_name(f)).write_text(f.caption + "\n", encoding="utf-8")
     layout.manifest.parent.mkdir(parents=True, exist_ok=True)
     layout.manifest.write_text(text, encoding="utf-8")
-
-
-# --- many models at once --------------------------------------------------------------------
-
-# Models trainops itself made for its own use: never training data of anyone's.
-_INTERNAL_PREFIXES = (PROBE_PREFIX, HOME_PREFIX, DOCTOR_PREFIX)
-
-
-def run_import_many(
-    request: BulkImportRequest,
-    *,
-    cwd: Path,
-    environ: Mapping[str, str],
-    fmt: Literal["text", "json"] = "text",
-) -> int:
-    async def go() -> BulkImported:
-        client = open_client(
-            sandbox=request.sandbox,
-            root=cwd,
-            where=request.directory,
-            environ=environ,
-            parallelism=request.parallelism,
-            project_id=peek_project_id([str(request.directory)] if request.directory else [], cwd),
-        )
-        async with client:
-            return await import_many(client, request, cwd=cwd)
-
-    done = pipeline.run(go())
-    for one in done.imported:
-        list_warnings(one.warnings)
-        for note in one.notes:
-            err(f"note: {note}")
-        if fmt == "text":
-            shown = shown_path(one.manifest, cwd)
-            print(f"wrote {shown} ({one.key}) and {one.files} training file(s)")
-    for line in done.skipped:
-        err(f"skipped {line}")
-    for line in done.failed:
-        err(f"error: {line}")
-    if fmt == "json":
-        imported = [_data(one, cwd) for one in done.imported]
-        warnings = [w for one in done.imported for w in one.warnings]
-        print(import_json(imported, done.skipped, done.failed, warnings), end="")
-    else:
-        print(
-            f"imported {len(done.imported)} model(s)"
-            + (f", skipped {len(done.skipped)}" if done.skipped else "")
-            + (f", {len(done.failed)} failed" if done.failed else "")
-        )
-    if done.imported:
-        err("next: review them, commit them, and run `trainops plan`")
-    return EXIT_ERROR if done.failed else EXIT_OK
-
-
-async def import_many(client: Scenario, request: BulkImportRequest, *, cwd: Path) -> BulkImported:
-    """Import every model `request` selects, one directory each, one after the other (each
-    import already downloads its files concurrently). One failing import does not stop the
-    others: it is reported with its model id."""
-    if not request.tags and not request.every:
-        raise ConfigError(
-            "import needs a MODEL_ID, --tag TAG or --all",
-            hint="`trainops import model_...` adopts one model, `--tag T` every model tagged T",
-        )
-    desired, _ = await asyncio.to_thread(load_desired, [], cwd=cwd)
-    workspace = desired.workspace.name
-    adopted = {m.model_id for m in desired.models if m.model_id}
-    taken = {m.key for m in desired.models}
-    wanted = {t.lower() for t in request.tags}
-    base = cwd / request.directory if request.directory else cwd
-    imported: list[Imported] = []
-    skipped: list[str] = []
-    failed: list[str] = []
-    for m in sorted(await client.list_models(), key=lambda m: (m.created_at or 0.0, m.id)):
-        if wanted and not wanted & {t.lower() for t in m.tags}:
-            continue
-        if any(t.startswith(_INTERNAL_PREFIXES) for t in m.tags) or is_probe(m):
-            continue
-        why = _not_importable(m, workspace, adopted)
-        if why is not None:
-            skipped.append(f"{m.id} ({m.name}): {why}")
-            continue
-        key = _free_key(default_key(m), taken)
-        one = ImportRequest(
-            m.id,
-            directory=base / key,
-            key=key,
-            force=request.force,
-            sandbox=request.sandbox,
-            parallelism=request.parallelism,
-        )
-        try:
-            imported.append(await import_model(client, one, cwd=cwd))
-        except TrainopsError as exc:
-            failed.append(f"{m.id} ({m.name}): {exc.message}")
-            continue
-        taken.add(key)
-    return BulkImported(tuple(imported), tuple(skipped), tuple(failed))
-
-
-def _not_importable(m: LiveModel, workspace: str, adopted: set[str]) -> str | None:
-    if m.id in adopted:
-        return "a manifest of this workspace already adopts it (spec.modelId)"
-    if keys := m.recorded.keys(workspace):
-        return f"already managed by this workspace as {keys[0]!r}"
-    if m.recorded.workspace is not None:
-        return f"managed by workspace {m.recorded.workspace!r} (tag trainops:...): import it there"
-    if m.type not in MODEL_TYPES:
-        return f"type {m.type!r} is not one trainops can train"
-    if not m.images_count:
-        return "no training files: nothing to import"
-    return None
-
-
-def _free_key(key: str, taken: set[str]) -> str:
-    """`key`, or `key-2`, `key-3`...: two models of one name get a folder and a key each."""
-    candidate, n = key, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{key[: 63 - len(str(n)) - 1]}-{n}"
-    return candidate

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from trainops.desired import Desired, DesiredModel, Source, Workspace, fingerprint
 from trainops.errors import Diagnostic, ManifestError
-from trainops.manifest import guard, lint, schema
+from trainops.manifest import lint, schema
+from trainops.manifest.document import check_header, duplicate_keys, read_documents
 from trainops.manifest.media import FactSource, ReadFacts
 from trainops.manifest.moved import with_previous_names
 from trainops.manifest.parameters import MODEL_TYPES
@@ -34,15 +35,9 @@ from trainops.manifest.resolve import (
     resolve_pairs,
     resolve_parameters,
 )
-from trainops.manifest.schema import API_VERSION, ModelDoc
+from trainops.manifest.schema import ModelDoc
 from trainops.manifest.workspace import SETTINGS_FILE, find_root, load_workspace, shown_path
-from trainops.manifest.yamlmarks import (
-    Document,
-    YamlLimitError,
-    YamlSyntaxError,
-    load_documents,
-    near_api_version,
-)
+from trainops.manifest.yamlmarks import Document
 from trainops.tags import RESERVED_PREFIXES as RESERVED_TAG_PREFIXES
 
 __all__ = [
@@ -55,8 +50,6 @@ __all__ = [
 ]
 
 _SUFFIXES = (".yaml", ".yml")
-# In any file with a document of ours (its apiVersion), also when written in UTF-16.
-_MARKS = tuple("trainops/".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 def find_workspace(paths: Sequence[Path], cwd: Path) -> tuple[Workspace, list[Diagnostic]]:
@@ -112,176 +105,6 @@ def find_manifest_files(
         else:
             diags.append(Diagnostic(str(given), 0, "(path)", "no such file or directory"))
     return list(out.items()), diags
-
-
-# A document's own fields that no other tool's `spec` or settings hold.
-_MODEL_FIELDS = ("trainingImages", "trainingSamples", "trainingImagePairs")
-_WORKSPACE_FIELDS = (
-    "workspace",
-    "projectId",
-    "parallelism",
-    "budget",
-    "pricing",
-    "mergeCostTolerance",
-    "moved",
-)
-
-
-def _shaped(data: dict[object, object]) -> bool:
-    """The document is written as a trainops model or workspace settings are, whatever its
-    apiVersion says: a spec of ours, or a Workspace with our settings. A Kubernetes resource,
-    a Helm template (`metadata` and `spec` too, even `kind: Model`) is not."""
-    spec = data.get("spec")
-    kind = data.get("kind")
-    if isinstance(spec, dict) and kind in ("Model", None):
-        return spec.get("type") in MODEL_TYPES or any(f in spec for f in _MODEL_FIELDS)
-    return kind == "Workspace" and any(f in data for f in _WORKSPACE_FIELDS)
-
-
-def _ours(data: object) -> bool:
-    if not isinstance(data, dict):
-        return False
-    version = data.get("apiVersion")
-    if isinstance(version, str):
-        return version.startswith("trainops/")
-    if data.get("kind") == "Model" and "spec" in data:
-        return True  # forgot apiVersion
-    return version is None and _shaped(data)
-
-
-def _near_miss(data: object) -> bool:
-    """Meant to be ours, with another apiVersion: skipped, its model would read as removed (an
-    orphan, which --prune deletes), so it is an error."""
-    if not isinstance(data, dict):
-        return False
-    version = data.get("apiVersion")
-    if not isinstance(version, str) or version.startswith("trainops/"):
-        return False
-    return near_api_version(version) or _shaped(data)
-
-
-def _near_miss_diagnostic(doc: Document, shown: str) -> Diagnostic:
-    version, kind = doc.data.get("apiVersion"), doc.data.get("kind")
-    what = "workspace settings" if kind == "Workspace" else "a model"
-    return Diagnostic(
-        shown,
-        doc.line_of(("apiVersion",)),
-        "apiVersion",
-        f"{version!r}: did you mean {API_VERSION}? This document reads as {what} of trainops, "
-        "but with another apiVersion it would be skipped",
-        hint=f"write `apiVersion: {API_VERSION}`; a model whose manifest is skipped is planned "
-        "as removed, and --prune deletes it",
-    )
-
-
-def _bytes(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> bytes | None:
-    """The file's bytes through the guard: a regular file, at most `guard.MANIFEST`'s cap."""
-    try:
-        data, more = guard.read_head(path, guard.MANIFEST)
-    except (OSError, guard.Refused) as exc:
-        if explicit:
-            why = exc.reason if isinstance(exc, guard.Refused) else exc.strerror
-            diags.append(Diagnostic(shown, 0, "(file)", f"cannot read: {why}"))
-        return None
-    if more:
-        # Only ours is our business; a big file of another tool says nothing of trainops.
-        if explicit or _marked(data):
-            big = guard.too_big(None, guard.MANIFEST)
-            diags.append(Diagnostic(shown, 0, "(file)", big.reason, big.hint))
-        return None
-    return data
-
-
-def _marked(data: bytes) -> bool:
-    return any(mark in data for mark in _MARKS)
-
-
-def _decode(data: bytes, shown: str, explicit: bool, diags: list[Diagnostic]) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A manifest dropped silently would read as a removed model (issue 11).
-        if explicit or _marked(data):
-            line = data[: exc.start].count(b"\n") + 1
-            bad = data[exc.start]
-            message = f"cannot read: not UTF-8 text (byte {bad:#04x} on line {line})"
-            diags.append(Diagnostic(shown, 0, "(file)", message, "save the file as UTF-8"))
-        return None
-
-
-def _blank(text: str) -> bool:
-    """No YAML document at all: only blank lines, comments and document markers."""
-    for line in text.splitlines():
-        kept = line.strip()
-        if kept and kept not in ("---", "...") and not kept.startswith("#"):
-            return False
-    return True
-
-
-def _read(path: Path, shown: str, explicit: bool, diags: list[Diagnostic]) -> list[Document] | None:
-    """The documents of ours in the file; None when it is empty (a warning says so)."""
-    data = _bytes(path, shown, explicit, diags)
-    text = None if data is None else _decode(data, shown, explicit, diags)
-    if text is None:
-        return []
-    try:
-        docs = [
-            d for d in load_documents(text, only_ours=True) if _ours(d.data) or _near_miss(d.data)
-        ]
-    except YamlSyntaxError as exc:
-        # Other tools' YAML (CI, Helm templates) may not even parse; only ours is our business.
-        if explicit or "trainops/" in text:
-            diags.append(Diagnostic(shown, exc.line, "(yaml)", exc.message, _hint(exc)))
-        return []
-    if not docs and _blank(text):
-        diags.append(_empty(shown))
-        return None
-    return docs
-
-
-def _hint(exc: YamlSyntaxError) -> str | None:
-    return exc.hint if isinstance(exc, YamlLimitError) else None
-
-
-def _empty(shown: str) -> Diagnostic:
-    return Diagnostic(
-        shown,
-        1,
-        "(file)",
-        "is empty: no model is declared in it",
-        hint="restore its manifest, or delete the file if its models are meant to go",
-        severity="warning",
-    )
-
-
-def _header(doc: Document, shown: str) -> Diagnostic | None:
-    data = doc.data
-    if _near_miss(data):
-        return _near_miss_diagnostic(doc, shown)
-    version, kind = data.get("apiVersion"), data.get("kind")
-    if version != API_VERSION:
-        got = "is missing" if version is None else f"{version!r} is not supported"
-        loc = ("apiVersion",) if version is not None else ()
-        return Diagnostic(shown, doc.line_of(loc), "apiVersion", got, f"use {API_VERSION}")
-    if kind == "Workspace":
-        return Diagnostic(
-            shown,
-            doc.line_of(("kind",)),
-            "kind",
-            "workspace settings belong in the root trainops.yaml",
-            hint="move this document to trainops.yaml at the workspace root",
-        )
-    if kind != "Model":
-        what = "is missing" if kind is None else f"unknown kind {kind!r}"
-        return Diagnostic(shown, doc.line_of(("kind",)), "kind", what, "use kind: Model")
-    return None
-
-
-def _duplicate_keys(doc: Document, shown: str) -> list[Diagnostic]:
-    return [
-        Diagnostic(shown, line, schema.field_name(loc), "duplicate key: the last one would win")
-        for loc, line in doc.duplicates
-    ]
 
 
 def check_tags(at: Located, tags: Sequence[str]) -> None:
@@ -395,10 +218,10 @@ def load_file(
     """Validate and lint every document of ours in `path` (`explicit`: named by the user, so
     a file that cannot be read or parsed is an error even when it may not be ours)."""
     file = _File(path, shown_path(path, cwd), workspace, facts)
-    docs = _read(path, file.shown, explicit, file.diagnostics)
+    docs = read_documents(path, file.shown, explicit, file.diagnostics)
     for doc in docs or ():
-        file.diagnostics += _duplicate_keys(doc, file.shown)
-        header = _header(doc, file.shown)
+        file.diagnostics += duplicate_keys(doc, file.shown)
+        header = check_header(doc, file.shown)
         if header is not None:
             file.diagnostics.append(header)
             continue

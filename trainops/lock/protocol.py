@@ -1,15 +1,4 @@
-"""The apply lock: one apply at a time on a workspace, wherever the applies run (a laptop and CI,
-outside the workflow's concurrency group). The API has no lock, so it is kept in tags on the team's
-models, like every other record of trainops (`trainops.tags`):
-
-- home:  an empty model, `trainops apply lock (<workspace>)` of type `HOME_TYPE`, tagged
-         `trainops-lockmodel:<workspace slug>`; created by the first apply, never trained, found
-         by listing the team's models (private models cannot be filtered by tag). Two first
-         applies at once may each create one: a lock is taken on every home found, and homes
-         are never deleted, so what an apply finds includes every home an earlier one found:
-         any two applies lock on at least one home in common.
-- lock:  a tag `trainops-lock:<expires, unix seconds>.<lock id>/<holder>` on every home; the
-         holder says who (user@host:pid, or the GitHub Actions run), never a secret.
+"""Taking, holding and releasing the apply lock on its homes (records: `trainops.lock.record`).
 
 Taking it (`held`):
     1. read the homes. A live lock of another apply: wait for it (polling, up to `timeout`),
@@ -31,113 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
-import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from trainops.errors import ApiError, ConfigError, LockedError
 from trainops.live import LiveModel
-from trainops.scenario.client import Scenario
-from trainops.tags import TAG_MAX, check_written, workspace_slug
-
-HOME_PREFIX = "trainops-lockmodel:"
-LOCK_PREFIX = "trainops-lock:"
-HOME_TYPE = "flux.1-lora"
-TTL = 600.0  # seconds a lock lives unless renewed: how long a crashed apply blocks the next
-ID_LEN = 6
-_EXPIRES_LEN = 10  # unix seconds, until 2286
-HOLDER_MAX = TAG_MAX - len(LOCK_PREFIX) - _EXPIRES_LEN - 1 - ID_LEN - 1
-_LOCK = re.compile(
-    rf"^{LOCK_PREFIX}(?P<expires>\d{{1,{_EXPIRES_LEN}}})\.(?P<id>[a-z2-7]{{{ID_LEN}}})/(?P<holder>.*)$"
+from trainops.lock.record import (
+    HOME_TYPE,
+    TTL,
+    Lock,
+    duration,
+    home_name,
+    home_tag,
+    new_lock_id,
+    parse_lock,
 )
+from trainops.scenario.client import Scenario
+from trainops.tags import check_written
+
 _CONTENDED_TRIES = 8  # rounds of "both wrote at once" before giving up
-
-
-@dataclass(frozen=True)
-class Lock:
-    """One lock tag: its id (what `trainops unlock` takes), who holds it, until when."""
-
-    id: str
-    holder: str
-    expires: int
-
-    @property
-    def tag(self) -> str:
-        return f"{LOCK_PREFIX}{self.expires}.{self.id}/{self.holder}"
-
-    def describe(self, now: float) -> str:
-        left = self.expires - now
-        when = (
-            f"expires in {_duration(left)} unless renewed"
-            if left > 0
-            else f"expired {_duration(-left)} ago"
-        )
-        return f"{_shown_holder(self.holder)} (lock {self.id}, {when})"
-
-
-def parse_lock(tag: str) -> Lock | None:
-    m = _LOCK.match(tag)
-    return Lock(id=m["id"], holder=m["holder"], expires=int(m["expires"])) if m else None
-
-
-def home_tag(workspace: str) -> str:
-    return f"{HOME_PREFIX}{workspace_slug(workspace)}"
-
-
-def home_name(workspace: str) -> str:
-    return f"trainops apply lock ({workspace_slug(workspace)})"
-
-
-def holder_of(environ: Mapping[str, str]) -> str:
-    """Who takes the lock, as a tag can carry it: `TRAINOPS_LOCK_HOLDER` when set, the GitHub
-    Actions run (`gh:<repository>/<run id>`), else `user@host:pid`. Never a secret."""
-    if own := environ.get("TRAINOPS_LOCK_HOLDER"):
-        return _fit(own)
-    run, repo = environ.get("GITHUB_RUN_ID"), environ.get("GITHUB_REPOSITORY")
-    if environ.get("GITHUB_ACTIONS") == "true" and run:
-        whole = _clean(f"{repo or 'unknown'}/{run}")
-        # The run id is what tells one run from another: cut the repository, never the id.
-        room = HOLDER_MAX - len("gh:")
-        return "gh:" + (whole if len(whole) <= room else ".." + whole[-room + 2 :])
-    import getpass
-    import os
-    import socket
-
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no user name in a container: not worth failing for
-        user = "someone"
-    pid = f":{os.getpid()}"
-    host = socket.gethostname().split(".")[0]
-    return _fit(f"{user}@{host}")[: HOLDER_MAX - len(pid)] + pid
-
-
-def _fit(text: str) -> str:
-    return _clean(text)[:HOLDER_MAX] or "someone"
-
-
-def _clean(text: str) -> str:
-    return re.sub(r"[^a-z0-9:._@/-]+", "-", text.lower())
-
-
-def _shown_holder(holder: str) -> str:
-    m = re.fullmatch(r"gh:(?P<repo>[^/.][^/]*/[^/]+)/(?P<run>\d+)", holder)
-    if m:
-        return f"{holder} (https://github.com/{m['repo']}/actions/runs/{m['run']})"
-    return holder
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 10:
-        return f"{round(seconds, 1):g} s"
-    return f"{round(seconds)} s" if seconds < 120 else f"{round(seconds / 60)} min"
-
-
-def new_lock_id() -> str:
-    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(ID_LEN))
 
 
 # --- the homes ---------------------------------------------------------------------------------
@@ -303,7 +205,7 @@ class _Waiter:
             raise _locked(self.workspace, shown, [o.id for o in others], self.timeout)
         if not self.told:
             self.warn(
-                f"waiting up to {_duration(self.timeout)} for the apply lock of "
+                f"waiting up to {duration(self.timeout)} for the apply lock of "
                 f"{self.workspace!r}: {shown}"
             )
             self.told = True
@@ -325,7 +227,7 @@ async def _clear_expired(
 
 
 def _locked(workspace: str, shown: str, ids: Sequence[str], timeout: float) -> LockedError:
-    waited = f" after waiting {_duration(timeout)}" if timeout > 0 else ""
+    waited = f" after waiting {duration(timeout)}" if timeout > 0 else ""
     return LockedError(
         f"another apply holds the lock of workspace {workspace!r}{waited}: {shown}",
         hint="let it finish and run apply again, or wait for it with --lock-timeout SECONDS; "
