@@ -68,10 +68,8 @@ def test_report_without_pillow_says_what_to_install(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "sys.modules['PIL'] = None  # as if not installed: importing it raises ImportError\n"
-        "from trainops.commands.common import Target\n"
-        "from trainops.commands.handler import handle\n"
-        "from trainops.commands.report import run_report\n"
-        "sys.exit(handle(lambda: run_report(Target(sandbox=True))))\n"
+        "from trainops.cli import main\n"
+        "sys.exit(main(['report', '--sandbox']))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ws, capture_output=True, text=True, check=False

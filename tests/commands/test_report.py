@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.support.aio import synchronous
+from tests.support.cli import Cli
 from tests.support.workspace import (
     app_for,
     client_for,
@@ -110,6 +111,22 @@ def test_the_report_stays_light(report: Path) -> None:
     # Flat grey test images compress to nothing: the bound that matters is in
     # tests/render/test_report.py (20 photo-like images); this one catches a full-size embed.
     assert report.stat().st_size < 60_000
+
+
+def test_trainops_report_writes_the_page_where_asked(
+    trained_ws: Path, tmp_path: Path, cli: Cli
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(trained_ws, ws)
+    assert cli("report", "--sandbox", "--out", "out/r.html", cwd=ws) == 0
+    assert cli.out == ""
+    assert re.fullmatch(r"wrote out/r\.html: 2 model\(s\), 14 picture\(s\), \d+ KB\n", cli.err)
+    assert len(_imgs((ws / "out" / "r.html").read_text())) == 14
+    assert cli("report", "--sandbox", "--out", "out/r.html/x.html", cwd=ws) == 1
+    assert cli.err.splitlines() == [
+        "error: cannot write the report to out/r.html/x.html: File exists",
+        "hint: pass --out with a file in a directory you can write to",
+    ]
 
 
 def test_a_file_the_guard_refuses_or_that_is_gone_is_a_placeholder(

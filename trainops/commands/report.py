@@ -27,7 +27,7 @@ from trainops.commands.common import Target, list_warnings
 from trainops.commands.handler import err
 from trainops.commands.probes import created_lines
 from trainops.desired import AUDIO_FORMATS, DesiredImage, DesiredModel, is_secret
-from trainops.errors import ApiError
+from trainops.errors import ApiError, ConfigError
 from trainops.live import Live, LiveEpoch, LiveModel
 from trainops.manifest import guard
 from trainops.plan import freeze
@@ -66,11 +66,21 @@ def run_report(target: Target, *, out: Path = Path("report.html"), probe: bool =
         err(line)
     page = build_page(planned, trained)
     text = render_report(page)
-    path = out if out.is_absolute() else target.cwd / out
-    path.write_text(text, encoding="utf-8")
+    _write(target.cwd / out, out, text)  # an absolute `out` stays itself
     pictures = text.count("<img ")
     err(f"wrote {out}: {len(page.sections)} model(s), {pictures} picture(s), {_kb(text)}")
     return EXIT_OK
+
+
+def _write(path: Path, shown: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report to {shown}: {exc.strerror or exc}",
+            hint="pass --out with a file in a directory you can write to",
+        ) from None
 
 
 def _kb(text: str) -> str:
