@@ -41,7 +41,7 @@ MAX_SAMPLE_BYTES = guard.IMAGE.max_bytes  # what a training image may be, and mo
 
 
 @dataclass(frozen=True)
-class _Trained:
+class Trained:
     """A trained model read in full, with its epochs' samples made into pictures."""
 
     model: LiveModel
@@ -53,7 +53,7 @@ def run_report(target: Target, *, out: Path = Path("report.html"), probe: bool =
     require_pillow()
     load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
 
-    async def go() -> tuple[pipeline.Planned, dict[str, _Trained]]:
+    async def go() -> tuple[pipeline.Planned, dict[str, Trained]]:
         async with target.client_before(load) as client:
             planned = await pipeline.load_and_plan(
                 client, load, parallelism=target.parallelism, probe=probe
@@ -89,7 +89,7 @@ def _kb(text: str) -> str:
 
 async def read_trained(
     client: Scenario, models: Sequence[DesiredModel], live: Live
-) -> dict[str, _Trained]:
+) -> dict[str, Trained]:
     """The trained models of `models` by key, read in full, their samples downloaded."""
     by_key = live.by_key()
     found = [by_key[m.key] for m in models if m.key in by_key]
@@ -97,14 +97,14 @@ async def read_trained(
     return {str(t.model.recorded.key): t for t in done}
 
 
-async def _trained(client: Scenario, listed: LiveModel) -> _Trained:
+async def _trained(client: Scenario, listed: LiveModel) -> Trained:
     try:
         model = await client.get_model(listed.id)
     except ApiError as exc:
-        return _Trained(listed, (), f"its epochs could not be read: {exc.message}")
+        return Trained(listed, (), f"its epochs could not be read: {exc.message}")
     # An epoch without samples (a training without samplePrompts) has nothing to show.
     epochs = await asyncio.gather(*(_epoch(client, ep) for ep in model.epochs if ep.samples))
-    return _Trained(model, tuple(epochs))
+    return Trained(model, tuple(epochs))
 
 
 async def _epoch(client: Scenario, ep: LiveEpoch) -> Epoch:
@@ -132,7 +132,7 @@ def picture(data: bytes, side: int) -> Picture:
     return Picture(t.src, t.width, t.height)
 
 
-def build_page(planned: pipeline.Planned, trained: Mapping[str, _Trained]) -> Page:
+def build_page(planned: pipeline.Planned, trained: Mapping[str, Trained]) -> Page:
     desired, plan = planned.desired, planned.plan
     plans = {m.key: m for m in plan.models}
     live = planned.live.by_key()
