@@ -66,6 +66,17 @@ def small_images(at: Located, files: Sequence[TrainingFile]) -> None:
             )
 
 
+LFS_NOTE = "pixel checks skipped; `git lfs pull` runs them"
+
+
+def lfs_pointers(at: Located, files: Sequence[TrainingFile]) -> None:
+    """A Git LFS pointer has no pixels or samples here: the checks that need them are skipped
+    (the terminal shows one line for all, `trainops.manifest.lintgroups`)."""
+    for f in files:
+        if f.facts.lfs:
+            _warn(at, f.loc, f"{f.image.path} is a Git LFS pointer: {LFS_NOTE}")
+
+
 def image_count(at: Located, n: int, loc: Loc, *, pairs: bool) -> None:
     lo, hi = SWEET_SPOT
     top = hi if pairs else STYLE_MAX
@@ -168,6 +179,7 @@ def lint(
         small_images(at, files)
         image_count(at, examples, count_loc, pairs=info.pairs)
         learning_rate(at, info, params, examples)
+    lfs_pointers(at, files)
     sample_prompts(at, info, params)
     sdxl_steps(at, info, params)
     whole_numbers(at, params)
