@@ -5,11 +5,13 @@ made with GIT_LFS_SKIP_SMUDGE=1, so their images are pointers until apply fetche
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 from tests.support.workspace import WORKSPACE, write_model
 
+GIT = shutil.which("git") or "git"
 WS = "models"  # the workspace lies below the repository's root: paths differ between the two
 
 
@@ -27,7 +29,7 @@ def git_env(**more: str) -> dict[str, str]:
 
 def git(cwd: Path, *args: str, **env: str) -> str:
     done = subprocess.run(
-        ["git", *args], cwd=cwd, env=git_env(**env), capture_output=True, text=True, check=False
+        [GIT, *args], cwd=cwd, env=git_env(**env), capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
     return done.stdout
