@@ -97,7 +97,14 @@ def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
         ]
     )
     assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == snapshot(
-        ["cold plan", "warm plan", "warm plan (CLI process)", "plan after 10 changes", "apply 10", 'cold plan, LFS pointers']
+        [
+            "cold plan",
+            "warm plan",
+            "warm plan (CLI process)",
+            "plan after 10 changes",
+            "apply 10",
+            "cold plan, LFS pointers",
+        ]
     )
 
 

@@ -12,7 +12,8 @@ from inline_snapshot import snapshot
 from tests.support.cli import Cli
 from tests.support.paths import FIXTURES
 from trainops.errors import Diagnostic
-from trainops.manifest.lintgroups import KINDS, is_advice
+from trainops.manifest.lint import LFS_NOTE
+from trainops.manifest.lintgroups import KINDS, grouped, is_advice
 
 PER_ITEM = {"duplicate-image", "small-image", "tag-case", "fractional-count"}
 
@@ -52,3 +53,23 @@ def test_two_tags_of_one_model_are_one_line_with_the_hint(tmp_path: Path, cli: C
             "  hint: `trainops doctor` shows whether this account keeps tags verbatim",
         ]
     )
+
+
+def test_git_lfs_pointers_of_every_model_are_one_line() -> None:
+    def note(file: str, path: str) -> Diagnostic:
+        message = f"{path} is a Git LFS pointer: {LFS_NOTE}"
+        return Diagnostic(file, 9, "spec.trainingImages[0]", message, severity="warning")
+
+    warnings = [note("a/model.yaml", f"a/{n}.png") for n in range(3)] + [
+        note("b/model.yaml", "b/0.png"),
+        note("b/model.yaml", "a/0.png"),  # a file two models train on counts once
+    ]
+    assert all(is_advice(w) for w in warnings)
+    assert grouped(warnings) == snapshot(
+        [
+            "4 files are Git LFS pointers: a/0.png, a/1.png, +2 more: pixel checks skipped; `git lfs pull` runs them"
+        ]
+    )
+    assert grouped(warnings[:1]) == [
+        f"a/model.yaml:9: spec.trainingImages[0]: {warnings[0].message}"
+    ]
