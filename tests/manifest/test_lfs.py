@@ -123,9 +123,10 @@ def test_a_plan_of_pointers_has_their_oids(tmp_path: Path) -> None:
     desired, warnings = load_desired([], cwd=root)
     (alpha,) = desired.models
     assert [(i.sha256, i.size) for i in alpha.images] == contents
-    assert {w.message.split(" is ")[1] for w in warnings} == {
-        "a Git LFS pointer: pixel checks skipped; `git lfs pull` runs them"
-    }
+    assert [w.message for w in warnings] == [
+        "5 training files are Git LFS pointers (alpha/images/alpha-1.png, alpha/images/alpha-2.png, "
+        "+3 more): pixel checks skipped; `git lfs pull` runs them"
+    ]
 
 
 def test_validate_says_once_that_pointers_skip_the_pixel_checks(tmp_path: Path, cli: Cli) -> None:
@@ -165,13 +166,10 @@ def test_a_pointer_to_a_file_no_training_takes_is_an_error(tmp_path: Path, cli: 
     assert cli("validate", cwd=root) == 1
     assert cli.err == snapshot("""\
 warning: alpha/model.yaml:8: spec.trainingImages: only 4 training images: too few to generalise; 5-15 images is the sweet spot (styles up to about 20)
+warning: alpha/model.yaml:8: spec.trainingImages: 4 training files are Git LFS pointers (alpha/images/alpha-1.png, alpha/images/alpha-2.png, +2 more): pixel checks skipped; `git lfs pull` runs them
 alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/alpha-5.png is a malformed Git LFS pointer: it has no `oid sha256:<hex>` line
   hint: commit the file through Git LFS again (`git lfs track`, `git add`)
 alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/notes.psd is not a valid image: it is a Git LFS pointer to a .psd file
   hint: use one of: JPEG, PNG, WEBP
-warning: alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/alpha-1.png is a Git LFS pointer: pixel checks skipped; `git lfs pull` runs them
-warning: alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/alpha-2.png is a Git LFS pointer: pixel checks skipped; `git lfs pull` runs them
-warning: alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/alpha-3.png is a Git LFS pointer: pixel checks skipped; `git lfs pull` runs them
-warning: alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/alpha-4.png is a Git LFS pointer: pixel checks skipped; `git lfs pull` runs them
 error: 2 error(s) in manifests
 """)

@@ -68,8 +68,10 @@ KINDS = (
 )
 
 
-# One per pointer (trainops.manifest.lint.lfs_pointers), all of them one line (`grouped`).
-LFS = re.compile(r"(?P<item>.+) is a Git LFS pointer: (?P<note>.+)")
+# One per model (trainops.manifest.lint.lfs_pointers), all of them one line (`grouped`).
+LFS = re.compile(
+    r"(?P<count>\d+) training files? (?:are|is a) Git LFS pointers? \((?P<items>.*)\): (?P<note>.+)"
+)
 
 
 # The lint's other advice, one per model (trainops.manifest.lint): with the kinds above, the
@@ -121,20 +123,21 @@ class _Pointers:
     """Every Git LFS pointer of the run: one line, however many models hold them."""
 
     note: str
-    first: Diagnostic | None = None
-    items: dict[str, None] = field(default_factory=dict)  # each path once, in order met
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    count: int = 0
+    names: list[str] = field(default_factory=list)
 
-    def add(self, item: str, d: Diagnostic) -> None:
-        self.first = self.first or d
-        self.items[item] = None
+    def add(self, found: re.Match[str], d: Diagnostic) -> None:
+        self.diagnostics.append(d)
+        self.count += int(found["count"])
+        self.names += [n for n in found["items"].split(", ") if not n.startswith("+")]
 
     def __str__(self) -> str:
-        if len(self.items) == 1 and self.first is not None:
-            return str(self.first)
-        names = list(self.items)
-        shown = ", ".join(names[:SHOWN])
-        more = f", +{len(names) - SHOWN} more" if len(names) > SHOWN else ""
-        return strip_bidi(f"{len(names)} files are Git LFS pointers: {shown}{more}: {self.note}")
+        if len(self.diagnostics) == 1:
+            return str(self.diagnostics[0])
+        shown = ", ".join(self.names[:SHOWN])
+        more = f", +{self.count - SHOWN} more" if self.count > SHOWN else ""
+        return strip_bidi(f"{self.count} files are Git LFS pointers: {shown}{more}: {self.note}")
 
 
 def owner(d: Diagnostic, models: Sequence[DesiredModel]) -> str | None:
@@ -155,7 +158,7 @@ def grouped(warnings: Sequence[Diagnostic], models: Sequence[DesiredModel] = ())
             if pointers is None:
                 pointers = _Pointers(found["note"])
                 lines.append(pointers)
-            pointers.add(found["item"], d)
+            pointers.add(found, d)
             continue
         label = owner(d, models)
         for kind in KINDS:
