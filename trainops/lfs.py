@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from trainops.errors import TrainopsError
-from trainops.manifest import lfs
+from trainops.manifest import guard, lfs
 
 TIMEOUT = 1800.0  # seconds for one model's objects: gigabytes over a slow link
 INSTALL = "install git-lfs (`apt-get install git-lfs`, `brew install git-lfs`, https://git-lfs.com)"
@@ -39,9 +39,13 @@ class LfsError(TrainopsError):
 
 
 def is_pointer(path: Path) -> bool:
-    """Whether the file on disk is (still) a pointer rather than its content."""
-    with path.open("rb") as fh:
-        return lfs.is_pointer(fh.read(lfs.MAX_BYTES))
+    """Whether the file on disk is (still) a pointer rather than its content. A file the guard
+    refuses is none: reading it for upload refuses it with the reason (`sync.read_file`)."""
+    try:
+        with guard.open_regular(path.resolve(), guard.MEDIA, capped=False) as fh:
+            return lfs.is_pointer(fh.read(lfs.MAX_BYTES))
+    except guard.Refused:
+        return False
 
 
 def pattern(path: str) -> str:
