@@ -173,3 +173,11 @@ alpha/model.yaml:9: spec.trainingImages[0]: alpha/images/notes.psd is not a vali
   hint: use one of: JPEG, PNG, WEBP
 error: 2 error(s) in manifests
 """)
+
+
+def test_strict_validate_of_pointers_passes_with_its_note(tmp_path: Path, cli: Cli) -> None:
+    # A checkout without LFS content is what a pull request's plan runs on: `--strict` (lint
+    # warnings as errors) must not fail it for checks that could not run.
+    root = workspace(tmp_path / "ws")
+    assert cli("validate", "--strict", cwd=root) == 0
+    assert "5 training files are Git LFS pointers" in cli.err

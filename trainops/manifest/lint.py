@@ -81,7 +81,8 @@ def lfs_pointers(at: Located, files: Sequence[TrainingFile], loc: Loc) -> None:
     )
     many = f"{len(paths)} training files are Git LFS pointers"
     what = many if len(paths) > 1 else "1 training file is a Git LFS pointer"
-    _warn(at, loc, f"{what} ({named}): {LFS_NOTE}")
+    # A note: `--strict` must not fail a plan that only lacks the LFS download.
+    at.report(loc, f"{what} ({named}): {LFS_NOTE}", severity="note")
 
 
 def image_count(at: Located, n: int, loc: Loc, *, pairs: bool) -> None:

@@ -93,7 +93,7 @@ ADVICE = tuple(
 def is_advice(d: Diagnostic) -> bool:
     """A dataset warning of the lint (`--quiet` hides them): not a warning about what apply
     does, such as an empty manifest or a legacy type, which every command prints."""
-    return d.severity == "warning" and (
+    return d.severity in ("warning", "note") and (
         any(k.pattern.match(d.message) for k in KINDS) or any(p.match(d.message) for p in ADVICE)
     )
 
