@@ -4,14 +4,17 @@
                                [--parallelism 16] [--changed 10] [--json FILE]
 
 One run: generate a synthetic repository, create every model once (untimed, in-process, no
-latency), then measure four phases over HTTP: a cold plan (no cache), a warm plan (nothing
-changed), a plan after changing some models, and the apply of that plan.
+latency), then measure the phases over HTTP: a cold plan (no cache), a warm plan (nothing
+changed), a plan after changing some models, the apply of that plan, and a cold plan of the
+same repository with every image replaced by its Git LFS pointer (a checkout without LFS
+content: nothing to hash but the pointers themselves).
 
 The lower bound of a phase is its unavoidable local work plus its API time at full parallelism:
 
     local floor + max(requests / parallelism, dependent round trips) x latency
 
-- local floor: cold plan, reading and hashing every training file in a bare loop; the other
+- local floor: cold plan, reading and hashing every training file in a bare loop (of LFS
+  pointers: reading and hashing every pointer file, about 130 bytes each); the other
   plans, a bare `stat` of every training file and caption sidecar plus reading every manifest
   (what any tool must do to know that nothing changed); apply, nothing.
 - dependent round trips: requests that need the answer of an earlier one cannot overlap it. A
@@ -135,6 +138,22 @@ def stat_floor(repo: Repo) -> float:
         with open(name, "rb") as fh:
             fh.read()
     return time.perf_counter() - start
+
+
+def to_pointers(repo: Repo) -> None:
+    """Replace every training image with its Git LFS pointer, as a clone made with
+    GIT_LFS_SKIP_SMUDGE=1 holds them (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md)."""
+    for path in repo.all_images():
+        data = path.read_bytes()
+        oid = hashlib.sha256(data).hexdigest()
+        text = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(data)}\n"
+        path.write_text(text, encoding="ascii")
+
+
+def _hashed_content(repo: Repo) -> int:
+    """How many files the last plan hashed as content rather than read as pointers."""
+    entries = json.loads((repo.root / HASH_CACHE).read_text())["entries"]
+    return sum(1 for e in entries.values() if not e.get("lfs"))
 
 
 def round_trips(by_kind: Counter[str]) -> int:
@@ -344,7 +363,14 @@ def run(cfg: Config, workdir: Path) -> list[Phase]:
         _expect(after, {"none": cfg.models - len(changed), "train": len(changed)})
         applied, _ = _apply_phase(cfg, server, plan, desired)
         _expect(applied, {"done": len(changed), "skipped": cfg.models - len(changed)})
-        return [cold, warm, cli, after, applied]
+        to_pointers(repo)
+        (repo.root / HASH_CACHE).unlink(missing_ok=True)
+        shutil.rmtree(repo.root / CACHE_DIR, ignore_errors=True)
+        lfs, _, _ = _plan_phase("cold plan, LFS pointers", cfg, repo, server, hashing_floor(repo))
+        _expect(lfs, {"none": cfg.models})  # a pointer's oid is its content's sha256
+        if hashed := _hashed_content(repo):
+            raise RuntimeError(f"cold plan of LFS pointers: {hashed} file(s) hashed as content")
+        return [cold, warm, cli, after, applied, lfs]
 
 
 # --- output ------------------------------------------------------------------------------------

@@ -72,6 +72,14 @@ def test_apply_of_ten_sends_only_what_each_model_needs(phases: dict[str, Phase])
     )
 
 
+def test_a_cold_plan_of_lfs_pointers_hashes_no_content(phases: dict[str, Phase]) -> None:
+    """Issue 17: every image a pointer, no cache: the plan reads the pointers (the run checks
+    that no file was hashed as content) and finds nothing to do, as the cold plan did."""
+    phase = phases["cold plan, LFS pointers"]
+    assert phase.actions == {"none": 50}
+    assert phase.by_kind == phases["cold plan"].by_kind
+
+
 def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
     lines = table(list(phases.values())).splitlines()
     assert [cell.strip() for cell in lines[0].strip("|").split("|")] == snapshot(
@@ -89,7 +97,14 @@ def test_the_table_has_one_row_per_phase(phases: dict[str, Phase]) -> None:
         ]
     )
     assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == snapshot(
-        ["cold plan", "warm plan", "warm plan (CLI process)", "plan after 10 changes", "apply 10"]
+        [
+            "cold plan",
+            "warm plan",
+            "warm plan (CLI process)",
+            "plan after 10 changes",
+            "apply 10",
+            "cold plan, LFS pointers",
+        ]
     )
 
 

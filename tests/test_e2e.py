@@ -201,8 +201,7 @@ Symbols: + create  ~ train / update  … wait  - orphan
 
   ~ beta (model_ID) will be retrained  [beta/model.yaml:1]
       # training inputs changed since the last training (fingerprint abbb5b71 -> fe6eada7)
-      + image beta-3.png  (forces training)
-      - image beta-3.png  (forces training)
+      ~ image beta-3.png replaced (new bytes, same name)  (forces training)
       = estimated cost: 20 CU
 
 1 model up to date.

@@ -38,7 +38,9 @@ class Diagnostic:
     field: str
     message: str
     hint: str | None = None
-    severity: Literal["error", "warning"] = "error"
+    # A `note` is a warning that `--strict` leaves alone: it says a check could not run (an
+    # LFS pointer has no pixels), not that the manifest should change.
+    severity: Literal["error", "warning", "note"] = "error"
 
     def __str__(self) -> str:
         head = f"{self.file}:{self.line}: {self.field}: {self.message}"

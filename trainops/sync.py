@@ -8,7 +8,8 @@ fails ambiguously is checked by re-reading the model before it is tried again.
 Which way a file goes (Scenario's "Uploading Assets" page, scenario-api.md 10): an image whose
 data URL fits in 6 MB goes inline, one call per image; larger images and every audio sample go
 through the multipart upload flow, then are attached by asset id, 10 per call
-(`trainops.scenario.uploads`).
+(`trainops.scenario.uploads`). A file still a Git LFS pointer on disk is fetched first, with the
+model's others in one `git lfs pull`, and checked against its oid (`trainops.lfs`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import os
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import TypeVar, cast
 
+from trainops import lfs
 from trainops.contents import known_prefixes
 from trainops.desired import DesiredImage, DesiredModel
 from trainops.errors import AmbiguousWriteError, StalePlanError
@@ -79,9 +82,13 @@ async def sync_files(client: Scenario, root: Path, d: DesiredModel, model_id: st
             keep[sha] = img
         else:
             drop.append(img.id)
+    missing = [f for sha, f in sorted(want.items(), key=lambda kv: kv[1].path) if sha not in keep]
+    # A pointer's oid is the sha256 the plan recorded: fetch exactly what this model uploads,
+    # before anything is deleted, so a missing object leaves the live model as it was.
+    wanted = [(f.path, f.sha256) for f in missing]
+    await asyncio.to_thread(lfs.fetch, root, wanted, environ=dict(os.environ))
     # Deletes before uploads: the team's image ceiling counts both. Within each, at once.
     await _all(client.delete_training_image(model_id, i) for i in drop)
-    missing = [f for sha, f in sorted(want.items(), key=lambda kv: kv[1].path) if sha not in keep]
     inline: list[tuple[DesiredImage, bytes]] = []
     multipart: list[tuple[DesiredImage, bytes]] = []
     for f in missing:

@@ -136,8 +136,7 @@ Symbols: + create  ~ train / update  … wait  - orphan
 
   ~ hero (<model-id>) will be retrained  [hero/model.yaml:3]
       # never trained
-      + image hero-side.png  (forces training)
-      - image hero-side.png  (forces training)
+      ~ image hero-side.png replaced (new bytes, same name)  (forces training)
       - parameter wandbKey: (sensitive value removed)
       + tag trainops:shop/hero
       = estimated cost: 30 CU

@@ -175,3 +175,20 @@ def test_the_plan_comment_links_thumbnails_at_the_head_and_base_commits(
         (f"{blob}/{base}/alpha/images/alpha-3.png", True),
     ]
     assert "`~` image alpha-2.png replaced &#40;new bytes, same name&#41;" in comment["body"]
+
+
+def test_the_plan_comment_links_the_run_holding_the_review_report(
+    ws: Path, tmp_path: Path, fake_github: FakeGithub, cli: Cli
+) -> None:
+    cli.env.update(environ(tmp_path, fake_github, pr_event(7)))
+    assert cli("plan", "--sandbox", "--comment", "--report-artifact", "trainops-report") == 0
+    [comment] = fake_github.comments[7]
+    assert (
+        "🖼️ Every dataset as thumbnails, with captions, parameters and the epochs' samples of "
+        "trained models: the <b>trainops-report</b> artifact of "
+        '<a href="https://github.com/acme/models/actions/runs/42">this run</a> (one HTML page).'
+    ) in comment["body"]
+    # Without the flag (no report made in this run), no link to a report that does not exist.
+    assert cli("plan", "--sandbox", "--comment") == 0
+    [comment] = fake_github.comments[7]
+    assert "trainops-report" not in comment["body"]

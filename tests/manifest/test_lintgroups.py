@@ -12,7 +12,8 @@ from inline_snapshot import snapshot
 from tests.support.cli import Cli
 from tests.support.paths import FIXTURES
 from trainops.errors import Diagnostic
-from trainops.manifest.lintgroups import KINDS, is_advice
+from trainops.manifest.lint import LFS_NOTE
+from trainops.manifest.lintgroups import KINDS, grouped, is_advice
 
 PER_ITEM = {"duplicate-image", "small-image", "tag-case", "fractional-count"}
 
@@ -52,3 +53,23 @@ def test_two_tags_of_one_model_are_one_line_with_the_hint(tmp_path: Path, cli: C
             "  hint: `trainops doctor` shows whether this account keeps tags verbatim",
         ]
     )
+
+
+def test_git_lfs_pointers_of_every_model_are_one_line() -> None:
+    def note(file: str, message: str) -> Diagnostic:
+        return Diagnostic(file, 8, "spec.trainingImages", message, severity="warning")
+
+    warnings = [
+        note(
+            "a/model.yaml",
+            f"3 training files are Git LFS pointers (a/0.png, a/1.png, +1 more): {LFS_NOTE}",
+        ),
+        note("b/model.yaml", f"1 training file is a Git LFS pointer (b/0.png): {LFS_NOTE}"),
+    ]
+    assert all(is_advice(w) for w in warnings)
+    assert grouped(warnings) == snapshot(
+        [
+            "4 files are Git LFS pointers: a/0.png, a/1.png, +2 more: pixel checks skipped; `git lfs pull` runs them"
+        ]
+    )
+    assert grouped(warnings[1:]) == [f"b/model.yaml:8: spec.trainingImages: {warnings[1].message}"]

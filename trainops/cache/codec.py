@@ -151,7 +151,7 @@ def decode_model(raw: Json) -> DesiredModel:
 
 def decode_diagnostic(raw: Json) -> Diagnostic:
     file, line, field, message, hint, severity = _expect(raw, list)
-    if severity not in ("error", "warning"):
+    if severity not in ("error", "warning", "note"):
         raise ValueError(f"unknown severity {severity!r}")
     return Diagnostic(
         _expect(file, str),

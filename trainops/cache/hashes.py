@@ -13,7 +13,7 @@ from typing import cast
 from trainops.manifest.media import FileFacts, read_facts
 from trainops.statedir import read_entries, write_entries
 
-CACHE_VERSION = 4  # 4: FileFacts.complete
+CACHE_VERSION = 5  # 4: FileFacts.complete; 5: FileFacts.lfs and the bytes on disk
 CACHE_FILE = Path(".trainops") / "hash-cache.json"
 
 
@@ -41,8 +41,14 @@ class HashCache:
     def facts(self, path: Path) -> FileFacts:
         st = path.stat()
         key = self._key(path)
-        stamp = {"mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
-        hit = self._hit(key, st.st_size, stamp)
+        # `bytes` is the file's own size: a Git LFS pointer's facts hold its content's.
+        stamp = {
+            "bytes": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns,
+            "ino": st.st_ino,
+        }
+        hit = self._hit(key, stamp)
         if hit is not None:
             return hit
         facts = read_facts(path)
@@ -51,14 +57,14 @@ class HashCache:
         self.dirty = True
         return facts
 
-    def _hit(self, key: str, size: int, stamp: dict[str, int]) -> FileFacts | None:
+    def _hit(self, key: str, stamp: dict[str, int]) -> FileFacts | None:
         entry = self.entries.get(key)
         if not isinstance(entry, dict):
             return None
-        if entry.get("size") != size or any(entry.get(k) != v for k, v in stamp.items()):
+        if any(entry.get(k) != v for k, v in stamp.items()):
             return None
         try:
-            names = ("sha256", "size", "kind", "width", "height", "seconds", "complete")
+            names = ("sha256", "size", "kind", "width", "height", "seconds", "complete", "lfs")
             fields = {k: entry[k] for k in names}
             return FileFacts(**fields)  # type: ignore[arg-type]
         except (KeyError, TypeError):

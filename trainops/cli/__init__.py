@@ -3,8 +3,8 @@ the work; `commands.handler` turns what it raised into a message and an exit cod
 
 One module here per group of commands, each with its `add_*(sub)` and handlers: `workspace`
 (init, validate, schema, types, completion), `plan` (plan, drift), `apply` (apply, unlock),
-`status`, `importing` (import), `doctor` (doctor, probes), `sandbox`, `cache`; the flags they
-share are in `flags`."""
+`status`, `report`, `importing` (import), `doctor` (doctor, probes), `sandbox`, `cache`; the
+flags they share are in `flags`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from trainops.cli.cache import add_cache
 from trainops.cli.doctor import add_doctor, add_probes
 from trainops.cli.importing import add_import
 from trainops.cli.plan import add_drift, add_plan
+from trainops.cli.report import add_report
 from trainops.cli.sandbox import add_sandbox
 from trainops.cli.status import add_status
 from trainops.cli.workspace import add_completion, add_init, add_schema, add_types, add_validate
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_drift,
         add_unlock,
         add_status,
+        add_report,
         add_import,
         add_probes,
         add_doctor,

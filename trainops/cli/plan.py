@@ -58,6 +58,12 @@ def add_plan(sub: Subparsers) -> None:
         "--comment", action="store_true", help="post/update the plan as a pull request comment"
     )
     add_pr_flag(p)
+    p.add_argument(
+        "--report-artifact",
+        metavar="NAME",
+        help="with --comment: the workflow artifact holding this run's `trainops report` page, "
+        "which the comment links",
+    )
     add_quiet_flag(p, QUIET)
     p.set_defaults(handler=_plan)
 
@@ -79,6 +85,7 @@ def _plan(args: argparse.Namespace) -> int:
         targets=tuple(args.targets),
         prune=args.prune,
         quiet=args.quiet,
+        report_artifact=args.report_artifact,
     )
 
 

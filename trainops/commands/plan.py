@@ -29,7 +29,7 @@ from trainops.errors import Diagnostic, ManifestError, TrainopsError, UnsafePlan
 from trainops.plan import Plan
 from trainops.planfile import save_plan
 from trainops.pricing import check_budget
-from trainops.render.markdown import render_markdown
+from trainops.render.markdown import ReportLink, render_markdown
 from trainops.render.text import render_json, render_text
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def run_plan(
     targets: tuple[str, ...] = (),
     prune: bool = False,
     quiet: bool = False,
+    report_artifact: str | None = None,
 ) -> int:
     load = functools.partial(
         pipeline.load,
@@ -100,7 +101,15 @@ def run_plan(
             comment_failure(target, exc, desired=desired, plan=plan, pr=pr)
         raise
     if comment:
-        comment_plan(target, desired, plan, max_cost=max_cost, pr=pr, warnings=planned.warnings)
+        comment_plan(
+            target,
+            desired,
+            plan,
+            max_cost=max_cost,
+            pr=pr,
+            warnings=planned.warnings,
+            report_artifact=report_artifact,
+        )
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
@@ -120,9 +129,11 @@ def comment_plan(
     max_cost: float | None = None,
     pr: int | None = None,
     warnings: Sequence[Diagnostic] = (),
+    report_artifact: str | None = None,
 ) -> None:
     """Post or update the plan comment on the pull request, with what the merge check compares
-    with (`trainops.reviewed`); forks have no token: say so."""
+    with (`trainops.reviewed`); forks have no token: say so. `report_artifact`: the artifact
+    of this run that holds the review report, linked from the comment."""
     from trainops import github
     from trainops.reviewed import review_of
 
@@ -136,6 +147,9 @@ def comment_plan(
         warnings=model_warnings(warnings, desired),
         budget=desired.workspace.budget,
         max_cost=max_cost,
+        report=ReportLink(report_artifact, ctx.run_url)
+        if report_artifact and ctx.run_url
+        else None,
     )
     full = render_comment(details=True, pictures=pictures_of(ctx, desired, plan))
     result = github.upsert_plan_comment(

@@ -132,9 +132,15 @@ def check_media(facts: FileFacts, shown: str, *, audio: bool) -> None:
     """Raise FileProblem unless the file is a real image (or audio sample) within the limit."""
     allowed, kind = (AUDIO_FORMATS, guard.AUDIO) if audio else (IMAGE_FORMATS, guard.IMAGE)
     if facts.kind not in allowed:
-        found = f"looks like {facts.kind}" if facts.kind else "has an unrecognised format"
+        found = (
+            f"its content looks like {facts.kind}"
+            if facts.kind
+            else "its content has an unrecognised format"
+        )
+        if facts.lfs:  # no content here to look at: the extension is all there is
+            found = f"it is a Git LFS pointer to a {Path(shown).suffix or 'file'} file"
         raise FileProblem(
-            f"{shown} is not a valid {kind.noun}: its content {found}",
+            f"{shown} is not a valid {kind.noun}: {found}",
             hint=f"use one of: {', '.join(sorted(allowed)).upper()}",
         )
     if facts.size > kind.max_bytes:

@@ -66,6 +66,25 @@ def small_images(at: Located, files: Sequence[TrainingFile]) -> None:
             )
 
 
+LFS_NOTE = "pixel checks skipped; `git lfs pull` runs them"
+NAMED = 2  # pointers named in the model's line; the rest are counted
+
+
+def lfs_pointers(at: Located, files: Sequence[TrainingFile], loc: Loc) -> None:
+    """A Git LFS pointer has no pixels or samples here: the checks that need them are skipped.
+    One line per model (the terminal joins them into one, `trainops.manifest.lintgroups`)."""
+    paths = list(dict.fromkeys(f.image.path for f in files if f.facts.lfs))
+    if not paths:
+        return
+    named = ", ".join(paths[:NAMED]) + (
+        f", +{len(paths) - NAMED} more" if len(paths) > NAMED else ""
+    )
+    many = f"{len(paths)} training files are Git LFS pointers"
+    what = many if len(paths) > 1 else "1 training file is a Git LFS pointer"
+    # A note: `--strict` must not fail a plan that only lacks the LFS download.
+    at.report(loc, f"{what} ({named}): {LFS_NOTE}", severity="note")
+
+
 def image_count(at: Located, n: int, loc: Loc, *, pairs: bool) -> None:
     lo, hi = SWEET_SPOT
     top = hi if pairs else STYLE_MAX
@@ -168,6 +187,7 @@ def lint(
         small_images(at, files)
         image_count(at, examples, count_loc, pairs=info.pairs)
         learning_rate(at, info, params, examples)
+    lfs_pointers(at, files, count_loc)
     sample_prompts(at, info, params)
     sdxl_steps(at, info, params)
     whole_numbers(at, params)

@@ -5,15 +5,16 @@ The dataset lint (`trainops.manifest.lint`) says one thing per image, tag or par
 messages are read back here (the cache stores diagnostics as they are, so the kind is in the
 words) and a kind met twice or more in one model becomes one line:
 `hero/model.yaml:9: hero: 12 images under 1024 px: a.png 512x512, b.png 640x480, +10 more: ...`.
-A warning met once keeps its own located line. Imports no validation: a plan with nothing to do
-stays cheap to start (tests/test_startup.py).
+A warning met once keeps its own located line. Git LFS pointers are one line for the whole run:
+`12 files are Git LFS pointers: a.png, b.png, +10 more: pixel checks skipped; ...`.
+Imports no validation: a plan with nothing to do stays cheap to start (tests/test_startup.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from trainops.desired import DesiredModel
 from trainops.errors import Diagnostic
@@ -67,6 +68,12 @@ KINDS = (
 )
 
 
+# One per model (trainops.manifest.lint.lfs_pointers), all of them one line (`grouped`).
+LFS = re.compile(
+    r"(?P<count>\d+) training files? (?:are|is a) Git LFS pointers? \((?P<items>.*)\): (?P<note>.+)"
+)
+
+
 # The lint's other advice, one per model (trainops.manifest.lint): with the kinds above, the
 # dataset warnings that `validate` and `plan` list and other commands only count.
 ADVICE = tuple(
@@ -78,6 +85,7 @@ ADVICE = tuple(
         r"\S+ epochs but no samplePrompts: ",
         r"SDXL LoRA training takes numTextTrainSteps and numUNetTrainSteps instead",
         r"learningRate \S+ is far from the guidance",
+        LFS.pattern,
     )
 )
 
@@ -85,7 +93,7 @@ ADVICE = tuple(
 def is_advice(d: Diagnostic) -> bool:
     """A dataset warning of the lint (`--quiet` hides them): not a warning about what apply
     does, such as an empty manifest or a legacy type, which every command prints."""
-    return d.severity == "warning" and (
+    return d.severity in ("warning", "note") and (
         any(k.pattern.match(d.message) for k in KINDS) or any(p.match(d.message) for p in ADVICE)
     )
 
@@ -110,6 +118,28 @@ class _Group:
         return strip_bidi(f"{text}\n  hint: {first.hint}" if first.hint else text)
 
 
+@dataclass
+class _Pointers:
+    """Every Git LFS pointer of the run: one line, however many models hold them."""
+
+    note: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def add(self, found: re.Match[str], d: Diagnostic) -> None:
+        self.diagnostics.append(d)
+        self.count += int(found["count"])
+        self.names += [n for n in found["items"].split(", ") if not n.startswith("+")]
+
+    def __str__(self) -> str:
+        if len(self.diagnostics) == 1:
+            return str(self.diagnostics[0])
+        shown = ", ".join(self.names[:SHOWN])
+        more = f", +{self.count - SHOWN} more" if self.count > SHOWN else ""
+        return strip_bidi(f"{self.count} files are Git LFS pointers: {shown}{more}: {self.note}")
+
+
 def owner(d: Diagnostic, models: Sequence[DesiredModel]) -> str | None:
     """The model whose document holds the line: the last one of the file starting at or above
     it (a file may hold several documents)."""
@@ -119,18 +149,28 @@ def owner(d: Diagnostic, models: Sequence[DesiredModel]) -> str | None:
 
 def grouped(warnings: Sequence[Diagnostic], models: Sequence[DesiredModel] = ()) -> list[str]:
     """The warnings to print, in the order met: a kind met more than once in a model (or, with
-    no model known, in a file) is one line."""
+    no model known, in a file) is one line, and every Git LFS pointer of the run one line."""
     groups: dict[tuple[str, str | None, str], _Group] = {}
-    for n, d in enumerate(warnings):
+    lines: list[_Group | _Pointers] = []
+    pointers: _Pointers | None = None
+    for d in warnings:
+        if found := LFS.match(d.message):
+            if pointers is None:
+                pointers = _Pointers(found["note"])
+                lines.append(pointers)
+            pointers.add(found, d)
+            continue
         label = owner(d, models)
         for kind in KINDS:
             if read := kind.read(d.message):
                 item, noun = read
                 key = (d.file if label is None else "", label, noun)
-                group = groups.setdefault(key, _Group(label, kind, noun, [], []))
-                group.diagnostics.append(d)
-                group.items.append(item)
+                if key not in groups:
+                    groups[key] = _Group(label, kind, noun, [], [])
+                    lines.append(groups[key])
+                groups[key].diagnostics.append(d)
+                groups[key].items.append(item)
                 break
         else:
-            groups[(f"#{n}", None, "")] = _Group(label, None, "", [d], [])
-    return [str(g) for g in groups.values()]
+            lines.append(_Group(label, None, "", [d], []))
+    return [str(g) for g in lines]

@@ -293,7 +293,12 @@ def load_desired(
 
 def _finish(diags: list[Diagnostic], strict: bool) -> list[Diagnostic]:
     if strict:
-        diags = [Diagnostic(d.file, d.line, d.field, d.message, d.hint, "error") for d in diags]
+        diags = [
+            Diagnostic(d.file, d.line, d.field, d.message, d.hint, "error")
+            if d.severity == "warning"
+            else d
+            for d in diags
+        ]
     diags = sorted(diags, key=lambda d: (d.file, d.line, d.field))
     if any(d.severity == "error" for d in diags):
         raise ManifestError(diags)

@@ -7,6 +7,8 @@ its chunks end exactly at the end of the file after image data), a JPEG an EOI m
 first scan, a RIFF file (WebP, WAV) and an M4A are as long as their own sizes say, an Ogg
 stream ends with its end-of-stream page. MP3 and FLAC have no end marker to check. The file is
 opened through `guard` (a regular file, bounded by the largest cap).
+A Git LFS pointer (`trainops.manifest.lfs`) stands for its content: its oid is the sha256, its
+size the size, its kind the path's extension; no pixel size or duration is known (issue 17).
 Validation asks a `FactSource` for them: `ReadFacts` reads every file; a cache of them is
 another source, passed in by whoever wraps validation.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from trainops.manifest import guard
+from trainops.manifest import guard, lfs
 
 _CHUNK = 1024 * 1024
 _IEND = b"\0\0\0\0IEND\xaeB`\x82"  # the whole chunk: length 0, type, its constant CRC
@@ -35,6 +37,7 @@ class FileFacts:
     height: int | None = None
     seconds: float | None = None  # audio duration, when the header tells (WAV)
     complete: bool = True  # False: the file stops before its format's end (see above)
+    lfs: bool = False  # a Git LFS pointer: the facts are its content's, from the pointer
 
 
 def sniff(head: bytes) -> str | None:
@@ -226,6 +229,8 @@ def read_facts(path: Path) -> FileFacts:
     size = 0
     with guard.open_regular(path, guard.MEDIA) as fh:
         head = fh.read(_CHUNK)
+        if lfs.is_pointer(head):
+            return _pointer_facts(path, head)
         kind = sniff(head)
         end = _finder(kind, head)
         chunk = head
@@ -244,6 +249,17 @@ def read_facts(path: Path) -> FileFacts:
     w, h = dims if dims else (None, None)
     seconds = wav_seconds(head) if kind == "wav" else None
     return FileFacts(digest.hexdigest(), size, kind, w, h, seconds, complete)
+
+
+def _pointer_facts(path: Path, data: bytes) -> FileFacts:
+    try:
+        pointer = lfs.parse(data)
+    except lfs.BadPointer as bad:
+        raise guard.Refused(
+            f"is a malformed Git LFS pointer: {bad.reason}",
+            hint="commit the file through Git LFS again (`git lfs track`, `git add`)",
+        ) from None
+    return FileFacts(pointer.oid, pointer.size, lfs.kind(path.name), lfs=True)
 
 
 class FactSource(Protocol):

@@ -46,7 +46,7 @@ class Located:
         loc: Loc,
         message: str,
         hint: str | None = None,
-        severity: Literal["error", "warning"] = "error",
+        severity: Literal["error", "warning", "note"] = "error",
     ) -> None:
         line = self.doc.line_of(loc)
         self.diagnostics.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from trainops.plan import Change, ModelPlan, Plan, format_cu
 from trainops.render.phrases import (
@@ -112,11 +113,13 @@ def render_markdown(
     warnings: Mapping[str, Sequence[str]] | None = None,
     budget: float | None = None,
     max_cost: float | None = None,
+    report: ReportLink | None = None,
 ) -> str:
     """The PR comment body; `details=False` is the compact form for oversized comments.
     `pictures`: thumbnails of the image changes (`trainops.render.pictures`), none when None;
     `warnings`: the dataset lint's lines, grouped, per model key; `budget` (trainops.yaml) and
-    `max_cost` (`--max-cost`): the limits the total is said against."""
+    `max_cost` (`--max-cost`): the limits the total is said against; `report`: where the run's
+    review report (`trainops report`) can be downloaded."""
     shown = [m for m in plan.models if m.action != "none"]
     lines = [f"### trainops plan for {code(plan.workspace)}", "", _verdict(plan)]
     if scope := scope_sentence(plan):
@@ -130,8 +133,27 @@ def render_markdown(
         lines += ["", *_warnings(warnings)]
     if limits := budget_sentence(plan.total_cost, budget, max_cost):
         lines += ["", f"💰 {escape(limits)}"]
+    if report is not None:
+        lines += ["", report_line(report)]
     lines += ["", _footer(plan)]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    """The workflow artifact holding this run's `trainops report` page, and the run's URL."""
+
+    artifact: str
+    run_url: str
+
+
+def report_line(report: ReportLink) -> str:
+    href = html.escape(report.run_url, quote=True)
+    return (
+        "🖼️ Every dataset as thumbnails, with captions, parameters and the epochs' samples of "
+        f"trained models: the <b>{escape(report.artifact)}</b> artifact of "
+        f'<a href="{href}">this run</a> (one HTML page).'
+    )
 
 
 def _warnings(warnings: Mapping[str, Sequence[str]]) -> list[str]:
