@@ -14,8 +14,11 @@ from inline_snapshot import snapshot
 from tests.support.aio import synchronous
 from tests.support.cli import Cli, scrub
 from tests.support.paths import EXAMPLES
+from tests.support.sandbox import PNG_BYTES, Clock
 from tests.support.workspace import edit
 from trainops.plan import ModelOutcome, Outcome
+from trainops.sandbox import create_app
+from trainops.sandbox.client import sandbox_client
 from trainops.scenario.client import Scenario
 from trainops.watch import NEEDS_PERSON, wait_for_trainings
 
@@ -76,3 +79,30 @@ async def test_a_clone_back_at_ready_for_captcha_also_needs_a_person() -> None:
         ("blocked", "ready-for-captcha")
     ]
     assert lines == [f"voice: ready-for-captcha: {NEEDS_PERSON}"]
+
+
+@synchronous
+async def test_a_finished_training_gets_its_billed_cost_duration_and_epoch_samples(
+    tmp_path: Path,
+) -> None:
+    """The outcome's cost was the plan's estimate: once the job ended it is what it billed, and
+    the model, read once, gives the training's duration and its epochs' samples by prompt."""
+    clock = Clock()
+    app = create_app(tmp_path / "s.db", clock=clock)
+    async with sandbox_client(tmp_path / "s.db", app=app) as c:
+        m = await c.create_model(type="flux.1-lora", name="fox")
+        await c.add_training_image(m.id, name="a.png", data=PNG_BYTES, mime="image/png")
+        job_id = await c.train(m.id, {"nbEpochs": 2, "samplePrompts": ["a fox", "a den"]})
+        estimated = ModelOutcome("fox", "train", "done", "training started", job_id, cost=999)
+
+        def tick(_line: str) -> None:
+            clock.advance(60)
+
+        outcome = await wait_for_trainings(c, Outcome((estimated,)), tick, interval=0)
+        billed = (await c.get_job(job_id)).cost
+    [fox] = outcome.models
+    assert (fox.detail, fox.model_id, fox.cost) == ("trained", m.id, billed)
+    assert billed != 999
+    assert fox.duration_s is not None
+    assert fox.duration_s > 0
+    assert [[s.prompt for s in e.samples] for e in fox.epochs] == [["a fox", "a den"]] * 2
