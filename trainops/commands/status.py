@@ -128,7 +128,7 @@ def pick_name(args: Sequence[str], keys: Collection[str], cwd: Path, workspace: 
         raise ConfigError(
             f"status takes model names or paths, not both: {_quoted(names)} "
             f"{'is a model' if len(names) == 1 else 'are models'} of workspace {workspace!r}, "
-            f"{_quoted(others)} not",
+            f"{_quoted(others)} {'is' if len(others) == 1 else 'are'} not",
             hint=f"run `trainops status {names[0]}` for one model, or `trainops status PATH...` "
             "for the table of the models under the paths (./NAME is always a path)",
         )
