@@ -345,3 +345,42 @@ alpha  -   -       -           not created  -
 error: 'alph' is neither a model of workspace 'shop' nor a file or directory
 hint: did you mean alpha?
 """)
+
+
+def test_cli_status_name_after_a_real_training(trained: Path, cli: Cli) -> None:
+    cli.cwd = trained
+    assert cli("status", "beta", "--sandbox", "--format", "json") == 0
+    model = json.loads(cli.out)["model"]
+    (job,) = model["jobs"]
+    assert (model["key"], model["status"], model["manifest"], job["status"]) == snapshot(
+        ("beta", "trained", "matches", "success")
+    )
+    assert cli("status", "beta", "--sandbox") == 0
+    # Ids are random: each named, the columns as wide as the ids were.
+    (epoch,) = model["epochs"]
+    text = cli.out.replace(model["model_id"], "<beta-id>").replace(job["id"], "<job>")
+    text = text.replace(epoch["epoch"], "<epoch>")
+    for stamp in {job["created_at"], job["updated_at"]}:
+        text = text.replace(stamp[:16].replace("T", " ") + " UTC", "<date>")
+    assert text == snapshot("""\
+Model beta (workspace e2e)
+
+  id        <beta-id>
+  type      flux.1-lora
+  name      Beta
+  status    trained
+  manifest  matches
+  commit    -
+
+Parameters
+  conceptPrompt  "beta"
+  maxTrainSteps  200
+
+Jobs, newest first
+  ID                            STATUS   CREDITS  CREATED               UPDATED               ERROR
+  <job>  success  20       <date>  <date>  -
+
+Epochs, oldest first (the selected one is marked *)
+* 1  <epoch>
+     (no samples)
+""")
