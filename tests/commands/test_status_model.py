@@ -340,6 +340,11 @@ alpha  -   -       -           not created  -
             "workspace": "shop",
         }
     )
+    write_model(root, "beta")
+    cli.cwd = root / "beta" / "images"  # a name is of the whole workspace, from anywhere in it
+    assert cli("status", "alpha", "--sandbox", "--format", "json") == 0
+    assert json.loads(cli.out)["model"]["manifest"] == "not-created"
+    cli.cwd = root
     assert cli("status", "alph", "--sandbox") == 1
     assert cli.err == snapshot("""\
 error: 'alph' is neither a model of workspace 'shop' nor a file or directory

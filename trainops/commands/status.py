@@ -26,7 +26,7 @@ from typing import Literal
 
 from trainops import pipeline
 from trainops.commands import EXIT_OK
-from trainops.commands.common import Target, warn_all
+from trainops.commands.common import Target, peek_settings, warn_all
 from trainops.desired import Desired
 from trainops.errors import ApiError, ConfigError, LiveStateError
 from trainops.live import Live, LiveJob, LiveModel
@@ -94,7 +94,9 @@ async def _with_job(client: Scenario, m: LiveModel) -> LiveModel:
 def _named(target: Target) -> ModelDetail | None:
     """The model the arguments name, or None when they are all paths."""
     whole = dataclasses.replace(target, paths=())
-    desired, warnings, _ = pipeline.load([], cwd=target.cwd, cache=target.cache)
+    # The whole workspace, also from a subdirectory of it (which alone would scope the load).
+    root = peek_settings([], target.cwd).root
+    desired, warnings, _ = pipeline.load([root], cwd=target.cwd, cache=target.cache)
 
     async def go() -> ModelDetail | None:
         async with whole.client(desired) as client:
