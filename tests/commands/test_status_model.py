@@ -20,7 +20,7 @@ from tests.support.workspace import MODEL, RETRY_ONCE, png
 from trainops import pipeline
 from trainops.apply import ApplyOptions, apply_plan
 from trainops.commands.status import keys_of, pick_name, read_detail
-from trainops.errors import ConfigError
+from trainops.errors import ConfigError, LiveStateError
 from trainops.read import read_live
 from trainops.render.status_model import (
     ModelDetail,
@@ -240,6 +240,29 @@ Jobs: none
 
 Epochs: none (sample images come with `samplePrompts`, Flux LoRA only)
 """)
+
+
+@synchronous
+async def test_two_live_models_claiming_the_name_are_an_error(
+    root: Path, sandbox: Starlette
+) -> None:
+    write_model(root, "alpha")
+    async with _client(sandbox) as client:
+        for _ in range(2):
+            model = await client.create_model(type="flux.1-lora", name="Alpha")
+            await client.update_tags(model.id, add=[identity_tag("shop", "alpha")])
+        desired, _, _ = pipeline.load([], cwd=root)
+        live = await read_live(client, desired, full=False)
+        with pytest.raises(LiveStateError) as caught:
+            await read_detail(client, desired, live, "alpha")
+    ids = sorted(m.id for m in live.models if m.recorded.key == "alpha")
+    message = str(caught.value).replace(ids[0], "<first>").replace(ids[1], "<second>")
+    assert (message, caught.value.hint) == snapshot(
+        (
+            "models <first> and <second> both claim key 'alpha' of workspace 'shop'",
+            "keep one: delete the other model, or remove its tag 'trainops:shop/alpha' (or fix spec.modelId)",
+        )
+    )
 
 
 def test_a_name_wins_over_its_directory_and_a_path_is_a_path(root: Path) -> None:

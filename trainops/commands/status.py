@@ -39,6 +39,7 @@ from trainops.render.status_model import (
     render_model_text,
 )
 from trainops.scenario.client import Scenario
+from trainops.tags import identity_tag
 
 Format = Literal["text", "json"]
 
@@ -171,10 +172,13 @@ async def read_detail(client: Scenario, desired: Desired, live: Live, key: str) 
     adopted = declared.model_id if declared else None
     claims = [m for m in live.models if m.recorded.key == key or (adopted and m.id == adopted)]
     if len(claims) > 1:
-        ids = ", ".join(sorted(m.id for m in claims))
+        # Worded as a plan's refusal (`read._check_unique`).
+        ids = " and ".join(sorted(m.id for m in claims))
+        tag = identity_tag(live.workspace, key)
         raise LiveStateError(
-            f"{len(claims)} live models claim {key!r}: {ids}",
-            hint="`trainops plan` says which to keep; remove the identity tag of the others",
+            f"models {ids} both claim key {key!r} of workspace {live.workspace!r}",
+            hint=f"keep one: delete the other model, or remove its tag {tag!r} (or fix "
+            "spec.modelId)",
         )
     if not claims:
         return model_detail(live.workspace, key, declared, None)
