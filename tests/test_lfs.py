@@ -153,3 +153,19 @@ def test_a_path_with_pattern_characters_fetches_that_file(tmp_path: Path, name: 
 def test_the_child_environment_holds_no_credentials() -> None:
     env = {"PATH": "/bin", "SCENARIO_API_SECRET": "s", "WANDB_KEY": "w", "MY_API_KEY": "k"}
     assert lfs.child_env(env) == {"PATH": "/bin"}
+
+
+def test_the_report_fetches_the_objects_it_shows_and_marks_one_it_cannot_have(
+    tmp_path: Path, cli: Cli
+) -> None:
+    lfs_source(tmp_path)
+    root = pointer_clone(tmp_path)
+    gone = root / "beta" / "images" / "beta-2.png"
+    remote_object(tmp_path, oid_of(gone)).unlink()
+    oids = {oid_of(f) for f in root.glob("*/images/*.png")} - {oid_of(gone)}
+    assert cli("report", "--sandbox", "--out", "report.html", cwd=root) == 0
+    page = (root / "report.html").read_text()
+    assert fetched(root) == oids  # every picture it shows, and nothing else
+    assert page.count("a Git LFS pointer whose object could not be fetched") == 1
+    assert page.count('src="data:image/') == len(oids)
+    assert "beta/images/beta-2.png is a Git LFS pointer whose object" in cli.err

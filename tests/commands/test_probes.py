@@ -46,7 +46,7 @@ def test_status_lists_the_probes(root: Path, cli: Cli) -> None:
     )
     assert cli("status", "--sandbox", "--format", "json") == 0, cli.err
     data = json.loads(cli.out)
-    assert data["format_version"] == "1.2"
+    assert data["format_version"] == "1.3"
     assert data["probes"] == [{"type": "flux.1-lora", "model_id": probe}]
 
 

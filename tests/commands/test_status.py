@@ -145,7 +145,7 @@ async def test_status_json_is_versioned_and_names_every_state(
     assert data == snapshot(
         {
             "command": "status",
-            "format_version": "1.2",
+            "format_version": "1.3",
             "models": [
                 {
                     "commit": "0123456789ab",

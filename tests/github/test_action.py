@@ -63,7 +63,7 @@ def run_step(step: str, tmp_path: Path, env: dict[str, str], exit_code: int = 0)
 
 def test_no_step_interpolates_expressions_into_shell() -> None:
     scripts = [s["run"] for s in ACTION["runs"]["steps"] if "run" in s]
-    assert len(scripts) == 5
+    assert len(scripts) == 6
     assert all("${{" not in script for script in scripts)
 
 
@@ -122,6 +122,8 @@ def test_plan_with_changes_sets_outputs_and_comments_on_the_pr(tmp_path: Path) -
         plan_file,
         "--detailed-exitcode",
         "--comment",
+        "--report-artifact",
+        "trainops-report",
         "--max-cost",
         "500",
         "--sandbox",
@@ -169,7 +171,7 @@ def test_a_dispatch_replans_for_a_named_pull_request(tmp_path: Path) -> None:
     env = {**PLAN_ENV, "INPUT_PULL_REQUEST": "7"}
     result, _, argv = run_step("plan", tmp_path, env, exit_code=2)
     assert result.returncode == 0, result.stderr
-    assert argv[-3:] == ["--comment", "--pr", "7"]
+    assert argv[-5:] == ["--comment", "--pr", "7", "--report-artifact", "trainops-report"]
 
 
 def test_apply_holds_max_cost_and_a_named_pull_request(tmp_path: Path) -> None:
@@ -229,3 +231,46 @@ def test_the_example_workflow_replans_a_refused_merge_for_approval() -> None:
     for job in (replan, approved):
         assert job["steps"][1]["with"]["pull-request"] == "${{ inputs.pull-request }}"
         assert job["steps"][1]["with"]["max-cost"] == jobs["apply"]["steps"][1]["with"]["max-cost"]
+
+
+def test_no_report_no_link_to_one(tmp_path: Path) -> None:
+    env = {**PLAN_ENV, "PR_NUMBER": "7", "INPUT_REPORT": "false"}
+    _, _, argv = run_step("plan", tmp_path, env, exit_code=2)
+    assert "--comment" in argv
+    assert "--report-artifact" not in argv
+
+
+def test_the_report_step_builds_the_page_and_names_it(tmp_path: Path) -> None:
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "true"}
+    result, outputs, argv = run_step("report", tmp_path, env)
+    report_file = str(tmp_path / "runner" / "trainops" / "report.html")
+    assert result.returncode == 0, result.stderr
+    assert argv == ["report", "models", "--out", report_file, "--sandbox"]
+    assert outputs == {"report-file": report_file}
+
+
+def test_a_report_that_fails_warns_and_names_no_file(tmp_path: Path) -> None:
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false"}
+    result, outputs, _ = run_step("report", tmp_path, env, exit_code=1)
+    assert result.returncode == 1
+    assert "::warning title=trainops::the review report could not be built" in result.stdout
+    assert outputs == {}
+    upload = next(s for s in ACTION["runs"]["steps"] if s.get("name") == "Keep the review report")
+    assert "steps.report.outputs.report-file != ''" in upload["if"]
+    assert STEPS["report"]["continue-on-error"] is True
+
+
+def test_the_report_input_is_checked(tmp_path: Path) -> None:
+    env = {**PR, **CHECKS, "HEAD_REPO": "acme/models", "INPUT_REPORT": "yes"}
+    result, _, _ = run_step("context", tmp_path, env)
+    assert result.returncode == 1
+    assert "input report must be true or false" in result.stdout
+
+
+def test_a_plan_fetches_a_missing_base_commit_or_says_removed_images_show_by_name(
+    tmp_path: Path,
+) -> None:
+    env = {**PLAN_ENV, "PR_NUMBER": "7", "BASE_SHA": "1" * 40}
+    result, _, _ = run_step("plan", tmp_path, env, exit_code=2)  # no repository here to fetch in
+    assert result.returncode == 0, result.stderr
+    assert "base commit not fetched: removed images show by name only" in result.stdout

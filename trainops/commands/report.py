@@ -4,7 +4,9 @@
     2. run the plan's pipeline (`pipeline.load_and_plan`), as `trainops plan` does
     3. read each trained model in full (`get_model`) for its epochs, and download their sample
        images through the API client, each capped at `MAX_SAMPLE_BYTES`
-    4. read each training file through the manifest guard (`manifest.guard`)
+    4. fetch the Git LFS objects of the images it shows that are still pointers (one
+       `git lfs pull`, `trainops.lfs`; a fetch that fails is a warning), then read each training
+       file through the manifest guard (`manifest.guard`)
     5. downscale every picture to a data: URI (`thumbs.thumbnail`), and write the page
        (`render.report`)
 
@@ -21,15 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from trainops import pipeline
+from trainops import lfs, pipeline
 from trainops.commands import EXIT_OK
 from trainops.commands.common import Target, list_warnings
 from trainops.commands.handler import err
 from trainops.commands.probes import created_lines
 from trainops.desired import AUDIO_FORMATS, DesiredImage, DesiredModel, is_secret
 from trainops.errors import ApiError, ConfigError
+from trainops.lfs import LfsError
 from trainops.live import Live, LiveEpoch, LiveModel
 from trainops.manifest import guard
+from trainops.manifest import lfs as pointer
 from trainops.plan import freeze
 from trainops.render.report import Epoch, Page, Param, Picture, Section, Tile, render_report
 from trainops.scenario.client import Scenario
@@ -62,6 +66,7 @@ def run_report(target: Target, *, out: Path = Path("report.html"), probe: bool =
 
     planned, trained = pipeline.run(go())
     list_warnings(planned.warnings, planned.desired.models, quiet=True)
+    fetch_shown(planned.desired.models, planned.desired.workspace.root, target.environ)
     for line in created_lines(planned.probes_created):
         err(line)
     page = build_page(planned, trained)
@@ -179,6 +184,21 @@ def _prompts(live: LiveModel | None, m: DesiredModel) -> tuple[str, ...]:
     return ()
 
 
+def fetch_shown(models: Sequence[DesiredModel], root: Path, environ: Mapping[str, str]) -> None:
+    """The pictures of a checkout without LFS content: fetch the objects of the images shown
+    (audio is not shown). One that cannot be had stays a pointer, shown as a placeholder."""
+    shown = [
+        (f.path, f.sha256)
+        for m in models
+        for f in m.training_files
+        if Path(f.path).suffix.lower().lstrip(".") not in AUDIO_FORMATS
+    ]
+    try:
+        lfs.fetch(root, shown, environ=environ)
+    except LfsError as exc:
+        err(f"warning: {exc.message}: the report shows a placeholder instead")
+
+
 def tiles(m: DesiredModel, root: Path) -> tuple[Tile, ...]:
     return tuple(Tile(f.path, f.caption, _file_picture(f, root)) for f in m.training_files)
 
@@ -192,4 +212,6 @@ def _file_picture(f: DesiredImage, root: Path) -> Picture:
         return Picture(None, problem=f"not read: it {exc.reason}")
     except OSError as exc:
         return Picture(None, problem=f"not read: {exc.strerror or exc}")
+    if pointer.is_pointer(data):
+        return Picture(None, problem="a Git LFS pointer whose object could not be fetched")
     return picture(data, DATASET_SIDE)

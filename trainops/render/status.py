@@ -4,8 +4,9 @@ A row joins a manifest (desired) with its live model, when either exists. The ma
 compares the fingerprint trainops recorded on the model at its last trigger with the one the
 manifest declares now: it answers "is the live model trained on what git says?" without a plan.
 
-JSON contract (`Report.data()`), `format_version` "1.2" (1.1 added `probes`, 1.2 `command`):
-    format_version  "1.2"
+JSON contract (`Report.data()`), `format_version` "1.3" (1.1 added `probes`, 1.2 `command`, 1.3
+the detail document of `trainops status NAME`, `render.status_model`):
+    format_version  "1.3"
     command         "status"
     workspace       str
     models[]        key (null for a live model with no identity tag), model_id, status (model
@@ -30,7 +31,7 @@ from trainops.live import LiveModel
 from trainops.render.phrases import clean, remaining_text
 from trainops.tags import FP_LEN
 
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = "1.3"
 
 Manifest = Literal["matches", "differs", "not-recorded", "not-created", "no-manifest"]
 
