@@ -6,6 +6,7 @@ and its errors through the CLI."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,12 +78,18 @@ def _named(d: ModelDetail) -> ModelDetail:
             e,
             epoch=f"<epoch-{n}>",
             samples=tuple(
-                SampleView(f"<sample-{n}.{i}>", s.url, s.prompt) for i, s in enumerate(e.samples)
+                # A sample's URL names it and is signed (sandbox/samples.py): random too.
+                SampleView(f"<sample-{n}.{i}>", _url(s.url, f"{n}.{i}"), s.prompt)
+                for i, s in enumerate(e.samples)
             ),
         )
         for n, e in enumerate(d.epochs, 1)
     )
     return replace(d, model_id="<alpha-id>", jobs=tuple(reversed(jobs)), epochs=epochs)
+
+
+def _url(url: str, n: str) -> str:
+    return re.sub(r"samples/[^/?]+\.png\?.*", f"samples/<sample-{n}>.png?<signed>", url)
 
 
 @synchronous
@@ -128,11 +135,11 @@ Jobs, newest first
 
 Epochs, oldest first (the selected one is marked *)
   1  <epoch-1>
-     alpha on a beach   http://sandbox.invalid/v1/files/sample.png
-     alpha in the snow  http://sandbox.invalid/v1/files/sample.png
+     alpha on a beach   http://sandbox.invalid/v1/files/samples/<sample-1.0>.png?<signed>
+     alpha in the snow  http://sandbox.invalid/v1/files/samples/<sample-1.1>.png?<signed>
 * 2  <epoch-2>
-     alpha on a beach   http://sandbox.invalid/v1/files/sample.png
-     alpha in the snow  http://sandbox.invalid/v1/files/sample.png
+     alpha on a beach   http://sandbox.invalid/v1/files/samples/<sample-2.0>.png?<signed>
+     alpha in the snow  http://sandbox.invalid/v1/files/samples/<sample-2.1>.png?<signed>
 """)
     data = json.loads(render_model_json(detail))
     assert WANDB not in json.dumps(data)
@@ -150,12 +157,12 @@ Epochs, oldest first (the selected one is marked *)
                             {
                                 "asset_id": "<sample-1.0>",
                                 "prompt": "alpha on a beach",
-                                "url": "http://sandbox.invalid/v1/files/sample.png",
+                                "url": "http://sandbox.invalid/v1/files/samples/<sample-1.0>.png?<signed>",
                             },
                             {
                                 "asset_id": "<sample-1.1>",
                                 "prompt": "alpha in the snow",
-                                "url": "http://sandbox.invalid/v1/files/sample.png",
+                                "url": "http://sandbox.invalid/v1/files/samples/<sample-1.1>.png?<signed>",
                             },
                         ],
                         "selected": False,
@@ -166,12 +173,12 @@ Epochs, oldest first (the selected one is marked *)
                             {
                                 "asset_id": "<sample-2.0>",
                                 "prompt": "alpha on a beach",
-                                "url": "http://sandbox.invalid/v1/files/sample.png",
+                                "url": "http://sandbox.invalid/v1/files/samples/<sample-2.0>.png?<signed>",
                             },
                             {
                                 "asset_id": "<sample-2.1>",
                                 "prompt": "alpha in the snow",
-                                "url": "http://sandbox.invalid/v1/files/sample.png",
+                                "url": "http://sandbox.invalid/v1/files/samples/<sample-2.1>.png?<signed>",
                             },
                         ],
                         "selected": True,
