@@ -164,7 +164,11 @@ def test_apply_verifies_and_comments_the_outcome(tmp_path: Path) -> None:
         "--wait",
         "--lock-timeout",
         "900",
+        "--report-artifact",
+        "trainops-report",
     ]
+    _, _, argv = run_step("apply", tmp_path, {**env, "INPUT_REPORT": "false"})
+    assert "--report-artifact" not in argv
 
 
 def test_a_dispatch_replans_for_a_named_pull_request(tmp_path: Path) -> None:
@@ -179,7 +183,7 @@ def test_apply_holds_max_cost_and_a_named_pull_request(tmp_path: Path) -> None:
     extra = {"INPUT_MAX_COST": "500", "INPUT_PULL_REQUEST": "7"}
     result, _, argv = run_step("apply", tmp_path, {**env, **extra})
     assert result.returncode == 0
-    assert argv[-4:] == ["--max-cost", "500", "--pr", "7"]
+    assert argv[-6:-2] == ["--max-cost", "500", "--pr", "7"]
 
 
 def test_apply_can_return_once_the_trainings_are_triggered(tmp_path: Path) -> None:
@@ -203,7 +207,7 @@ def test_prune_is_off_by_default_and_plans_the_deletions_it_applies(tmp_path: Pa
     _, _, argv = run_step("apply", tmp_path, env)
     assert "--prune" not in argv
     _, _, argv = run_step("apply", tmp_path, {**env, "INPUT_PRUNE": "true"})
-    assert argv[-1] == "--prune"
+    assert argv[-3] == "--prune"
     # The pull request's plan shows the deletions the merge will make.
     result, _, argv = run_step("plan", tmp_path, {**PLAN_ENV, "INPUT_PRUNE": "true"}, 2)
     assert result.returncode == 0, result.stderr

@@ -166,15 +166,22 @@ def test_over_the_size_limit_the_sample_grids_go_first_with_a_note() -> None:
     assert "| 12 min 34 s |" in short  # the table itself is kept
 
 
-def test_expiring_sample_links_say_when_and_point_to_the_run() -> None:
+def test_expiring_sample_links_say_when_and_point_to_the_report() -> None:
     signed = "https://cdn.example/s?Expires=7200&Signature=abc&Key-Pair-Id=K&x="
     outcome = Outcome((_results(1, signed),))
-    links = OutcomeLinks(run_url="https://github.com/o/r/actions/runs/9", now=0)
-    note = render_outcome_markdown(outcome, links).split("\n\n")[-2]
+    run = "https://github.com/o/r/actions/runs/9"
+    links = OutcomeLinks(run_url=run, now=0, report_artifact="trainops-report")
+    *_, note, report, _summary = render_outcome_markdown(outcome, links).split("\n\n")
     assert note == snapshot(
-        '⏳ These sample links are signed and expire in about 2 hours; the report artifact of <a href="https://github.com/o/r/actions/runs/9">this run</a> keeps a copy.'
+        "⏳ These sample links are signed and expire in about 2 hours; the <b>trainops-report</b> artifact of this run keeps a copy."
     )
-    late = OutcomeLinks(now=10_000)
-    assert "expire (some already have); the report artifact of this run" in (
-        render_outcome_markdown(outcome, late)
+    assert report == snapshot(
+        '🖼️ Every dataset as thumbnails, with captions, parameters and the epochs\' samples of trained models: the <b>trainops-report</b> artifact of <a href="https://github.com/o/r/actions/runs/9">this run</a> (one HTML page).'
     )
+    # No report made in this run (action input `report: false`, or outside CI): none named.
+    late = OutcomeLinks(run_url=run, now=10_000)
+    assert (
+        "expire (some already have); `trainops report` keeps a lasting copy (one HTML page, "
+        "pictures embedded)."
+    ) in render_outcome_markdown(outcome, late)
+    assert "trainops-report" not in render_outcome_markdown(outcome, late)

@@ -13,6 +13,7 @@ from trainops.cli.flags import (
     add_paths,
     add_pr_flag,
     add_quiet_flag,
+    add_report_artifact,
     add_sandbox_flag,
     add_target,
     color,
@@ -63,6 +64,7 @@ def add_apply(sub: Subparsers) -> None:
         action="store_true",
         help="comment the outcome on the merged pull request (GitHub Actions)",
     )
+    add_report_artifact(p, "--comment-outcome")
     p.add_argument(
         "--verify-reviewed",
         choices=("fail", "warn"),
@@ -109,6 +111,7 @@ def _flags(args: argparse.Namespace) -> ApplyFlags:
         poll_interval=args.poll_interval,
         wait_timeout=args.wait_timeout,
         comment_outcome=args.comment_outcome,
+        report_artifact=args.report_artifact,
         verify_reviewed=args.verify_reviewed,
         pr=args.pr,
         probe=not args.no_probe,

@@ -157,3 +157,12 @@ def color(args: argparse.Namespace) -> bool:
 def confirm(question: str) -> bool:
     """A yes/no question at the terminal: only a typed "yes" goes on."""
     return input(question).strip() == "yes"
+
+
+def add_report_artifact(p: argparse.ArgumentParser, commenting: str) -> None:
+    p.add_argument(
+        "--report-artifact",
+        metavar="NAME",
+        help=f"with {commenting}: the workflow artifact holding this run's `trainops report` "
+        "page, which the comment links",
+    )

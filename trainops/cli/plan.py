@@ -14,6 +14,7 @@ from trainops.cli.flags import (
     add_pr_flag,
     add_quiet_flag,
     add_reads,
+    add_report_artifact,
     add_target,
     color,
     target,
@@ -58,12 +59,7 @@ def add_plan(sub: Subparsers) -> None:
         "--comment", action="store_true", help="post/update the plan as a pull request comment"
     )
     add_pr_flag(p)
-    p.add_argument(
-        "--report-artifact",
-        metavar="NAME",
-        help="with --comment: the workflow artifact holding this run's `trainops report` page, "
-        "which the comment links",
-    )
+    add_report_artifact(p, "--comment")
     add_quiet_flag(p, QUIET)
     p.set_defaults(handler=_plan)
 

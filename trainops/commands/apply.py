@@ -52,6 +52,7 @@ class ApplyFlags:
     poll_interval: float = 5.0
     wait_timeout: float | None = None
     comment_outcome: bool = False
+    report_artifact: str | None = None  # the run's artifact holding the review report
     verify_reviewed: Literal["fail", "warn"] | None = None
     pr: int | None = None  # the merged pull request, when the event does not say (dispatch)
     probe: bool = True
@@ -130,7 +131,7 @@ async def _apply(
     else:
         print(render_outcome_text(outcome, color=color), end="")
     if pr is not None:
-        _comment_outcome(target, pr, outcome, desired.workspace.model_link)
+        _comment_outcome(target, pr, outcome, desired.workspace.model_link, flags.report_artifact)
     # Deferred trainings are not a failure (README "Exit codes"), unless --wait was to start them.
     unfinished = flags.wait and outcome.counts()["deferred"] > 0
     return EXIT_ERROR if outcome.failed or unfinished else EXIT_OK
@@ -297,11 +298,15 @@ def _comment_refusal(ctx: GithubContext, pr: int, exc: UnsafePlanError, check: M
     github.write_step_summary(ctx, markdown)
 
 
-def _comment_outcome(target: Target, pr: int, outcome: Outcome, model_link: str) -> None:
+def _comment_outcome(
+    target: Target, pr: int, outcome: Outcome, model_link: str, report_artifact: str | None
+) -> None:
     from trainops import github
 
     ctx = github.GithubContext.from_env(target.environ)
-    links = OutcomeLinks(model=model_link, run_url=ctx.run_url, now=time.time())
+    links = OutcomeLinks(
+        model=model_link, run_url=ctx.run_url, now=time.time(), report_artifact=report_artifact
+    )
     # Room for the comment's marker line: over the limit, the sample grids go first.
     fits = github.MAX_COMMENT_CHARS - 100
     markdown = render_outcome_markdown(outcome, links, max_chars=fits)

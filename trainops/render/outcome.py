@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from trainops.links import MODEL_LINK, lifetime, model_link, signed_url
 from trainops.plan import EpochSamples, ModelOutcome, Outcome, format_cu
-from trainops.render.markdown import MAX_WHY, code, escape
+from trainops.render.markdown import MAX_WHY, ReportLink, code, escape, report_line
 from trainops.render.phrases import (
     deferred_sentence,
     listed_outcomes,
@@ -29,7 +29,7 @@ SAMPLE_WIDTH = 128
 MAX_PROMPT = 80  # a prompt as a column header
 GRIDS_DROPPED = (
     "⚠️ The epochs' sample images were left out to fit GitHub's comment size limit: see them "
-    "with `trainops status NAME` or in the report artifact of this run."
+    "with `trainops status NAME` or in the review report (`trainops report`)."
 )
 
 
@@ -41,6 +41,13 @@ class OutcomeLinks:
     model: str = MODEL_LINK
     run_url: str | None = None
     now: float = 0.0
+    report_artifact: str | None = None  # the run's artifact holding `trainops report`'s page
+
+    @property
+    def report(self) -> ReportLink | None:
+        if self.report_artifact and self.run_url:
+            return ReportLink(self.report_artifact, self.run_url)
+        return None
 
 
 RESULT_LABELS = {
@@ -107,6 +114,8 @@ def _render(outcome: Outcome, links: OutcomeLinks, *, grids: bool) -> str:
         lines += _samples(shown, links) if grids else []
         if not grids:
             lines += ["", GRIDS_DROPPED]
+    if links.report is not None:
+        lines += ["", report_line(links.report)]
     return "\n".join([*lines, "", f"<sub>{outcome_summary(outcome)}</sub>"]) + "\n"
 
 
@@ -196,11 +205,8 @@ def _expiry_note(shown: list[ModelOutcome], links: OutcomeLinks) -> str | None:
     when = f" in {lifetime(min(ends) - links.now)}" if ends and min(ends) > links.now else ""
     if ends and min(ends) <= links.now:
         when = " (some already have)"
-    run = "this run"
-    if links.run_url:
-        run = f'<a href="{html.escape(links.run_url, quote=True)}">this run</a>'
-
-    return (
-        f"⏳ These sample links are signed and expire{when}; the report artifact of {run} keeps "
-        "a copy."
-    )
+    if links.report is not None:
+        keeps = f"the <b>{escape(links.report.artifact)}</b> artifact of this run keeps a copy"
+    else:
+        keeps = "`trainops report` keeps a lasting copy (one HTML page, pictures embedded)"
+    return f"⏳ These sample links are signed and expire{when}; {keeps}."
