@@ -29,6 +29,9 @@ SAMPLED = """\
 """
 
 
+REPORT = ("--report-artifact", "trainops-report")  # as the Action passes it
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     root = make_workspace(tmp_path / "ws", ("alpha",))
@@ -62,7 +65,7 @@ def test_the_outcome_comment_shows_each_epochs_samples_under_their_prompts(
     cli.env.update(served(root, serve))
     on_merge(cli, tmp_path, fake_github)
     cli.env["GITHUB_RUN_ID"] = "42"
-    apply = ("apply", "--yes", "--wait", "--poll-interval", "0.05", "--comment-outcome")
+    apply = ("apply", "--yes", "--wait", "--poll-interval", "0.05", "--comment-outcome", *REPORT)
     assert cli(*apply) == 0, cli.err
     [comment] = fake_github.comments[7]
     assert urls(scrub(comment["body"])) == snapshot("""\
@@ -82,7 +85,9 @@ def test_the_outcome_comment_shows_each_epochs_samples_under_their_prompts(
 | 1 <code>EPOCH</code> | <a href="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH"><img src="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH" width="128" alt="alpha epoch 1: alpha in a forest"></a> | <a href="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH"><img src="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH" width="128" alt="alpha epoch 1: alpha &#124; at &#60;night&#62;"></a> |
 | 2 <code>EPOCH</code> | <a href="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH"><img src="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH" width="128" alt="alpha epoch 2: alpha in a forest"></a> | <a href="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH"><img src="SANDBOX/files/samples/asset_ID.png?Expires=TIME&amp;Signature=HASH" width="128" alt="alpha epoch 2: alpha &#124; at &#60;night&#62;"></a> |
 
-⏳ These sample links are signed and expire in about 7 days; the report artifact of <a href="https://github.com/acme/models/actions/runs/42">this run</a> keeps a copy.
+⏳ These sample links are signed and expire in about 7 days; the <b>trainops-report</b> artifact of this run keeps a copy.
+
+🖼️ Every dataset as thumbnails, with captions, parameters and the epochs' samples of trained models: the <b>trainops-report</b> artifact of <a href="https://github.com/acme/models/actions/runs/42">this run</a> (one HTML page).
 
 <sub>Apply: 1 done, 0 failed, 0 skipped. Cost: 15 CU.</sub>
 """)
