@@ -280,6 +280,7 @@ def test_a_name_wins_over_its_directory_and_a_path_is_a_path(root: Path) -> None
     assert pick_name(["./alpha"], keys, root, "shop") is None
     assert pick_name(["notes"], keys, root, "shop") is None
     assert pick_name(["notes", "models/x.yaml"], keys, root, "shop") is None
+    assert pick_name([".", "alpha"], keys, root, "shop") == "alpha"  # the path: where
 
 
 def test_status_arguments_that_are_not_one_name_or_only_paths(root: Path) -> None:
@@ -288,7 +289,7 @@ def test_status_arguments_that_are_not_one_name_or_only_paths(root: Path) -> Non
         "near-miss": (["alpah"], {"alpha", "beta"}),
         "no-near-miss": (["qqq"], {"alpha", "beta"}),
         "no-models": (["zeta"], set()),
-        "mixed": (["alpha", "notes"], {"alpha", "beta"}),
+        "unknown-beside-a-name": (["alpha", "nothing"], {"alpha", "beta"}),
         "several": (["alpha", "beta"], {"alpha", "beta"}),
     }
     errors = {}
@@ -310,9 +311,9 @@ def test_status_arguments_that_are_not_one_name_or_only_paths(root: Path) -> Non
                 "'zeta' is neither a model of workspace 'shop' nor a file or directory",
                 "it has no models yet: no manifests, and no live model carries its tag",
             ),
-            "mixed": (
-                "status takes model names or paths, not both: 'alpha' is a model of workspace 'shop', 'notes' is not",
-                "run `trainops status alpha` for one model, or `trainops status PATH...` for the table of the models under the paths (./NAME is always a path)",
+            "unknown-beside-a-name": (
+                "'nothing' is neither a model of workspace 'shop' nor a file or directory",
+                "its models: alpha, beta",
             ),
             "several": (
                 "status shows one model at a time, got 2: 'alpha', 'beta'",
@@ -419,3 +420,12 @@ Epochs, oldest first (the selected one is marked *)
 * 1  <epoch>
      (no samples)
 """)
+
+
+def test_a_path_beside_a_name_says_where_the_workspace_is(root: Path, cli: Cli) -> None:
+    write_model(root, "alpha")
+    cli.cwd = root.parent  # above the workspace, as the README's quickstart runs it
+    assert cli("status", "--sandbox", root.name, "alpha") == 0, cli.err
+    assert cli.out.startswith("Model alpha (workspace shop)\n")
+    assert cli("status", "--sandbox", root.name, "alpah") == 1
+    assert "'alpah' is neither a model of workspace 'shop'" in cli.err

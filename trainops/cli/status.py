@@ -33,7 +33,8 @@ def add_status(sub: Subparsers) -> None:
         help="a model's metadata.name (declared in the workspace of the current directory, or "
         "live with its identity tag) shows that model in detail; anything else is a manifest "
         "or directory whose models the table shows (default: .). A name wins over a directory "
-        "of the same name (write ./NAME for the directory); names and paths do not mix",
+        "of the same name (write ./NAME for the directory); a PATH beside a NAME says where the "
+        "workspace is",
     )
     add_sandbox_flag(p)
     add_parallelism(p)

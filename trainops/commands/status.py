@@ -95,8 +95,10 @@ async def _with_job(client: Scenario, m: LiveModel) -> LiveModel:
 def _named(target: Target) -> ModelDetail | None:
     """The model the arguments name, or None when they are all paths."""
     whole = dataclasses.replace(target, paths=())
-    # The whole workspace, also from a subdirectory of it (which alone would scope the load).
-    root = peek_settings([], target.cwd).root
+    # The whole workspace, also from a subdirectory of it (which alone would scope the load);
+    # a path beside the name says which workspace (`status examples/ hero`, from above it).
+    where = [p for p in target.paths if (target.cwd / p).exists()]
+    root = peek_settings(where, target.cwd).root
     desired, warnings, _ = pipeline.load([root], cwd=target.cwd, cache=target.cache)
 
     async def go() -> ModelDetail | None:
@@ -118,23 +120,15 @@ def keys_of(desired: Desired, live: Live) -> set[str]:
 
 def pick_name(args: Sequence[str], keys: Collection[str], cwd: Path, workspace: str) -> str | None:
     """The one model key among `args`, or None when they are all paths (the table's). A key
-    wins over a path of the same name; a mix, several keys, or an argument that is neither a
-    key nor an existing path is an error."""
+    wins over a path of the same name, and a path beside a key only says where the workspace
+    is; several keys, or an argument that is neither a key nor an existing path, is an error."""
     names = [a for a in args if a in keys]
     others = [a for a in args if a not in keys]
+    missing = [a for a in others if _MAY_BE_KEY.fullmatch(a) and not (cwd / a).exists()]
+    if missing:
+        raise _unknown(missing[0], keys, workspace)
     if not names:
-        missing = [a for a in others if _MAY_BE_KEY.fullmatch(a) and not (cwd / a).exists()]
-        if missing:
-            raise _unknown(missing[0], keys, workspace)
         return None
-    if others:
-        raise ConfigError(
-            f"status takes model names or paths, not both: {_quoted(names)} "
-            f"{'is a model' if len(names) == 1 else 'are models'} of workspace {workspace!r}, "
-            f"{_quoted(others)} {'is' if len(others) == 1 else 'are'} not",
-            hint=f"run `trainops status {names[0]}` for one model, or `trainops status PATH...` "
-            "for the table of the models under the paths (./NAME is always a path)",
-        )
     if len(names) > 1:
         raise ConfigError(
             f"status shows one model at a time, got {len(names)}: {_quoted(names)}",
