@@ -9,7 +9,16 @@ import re
 from PIL import Image
 
 from trainops.plan import Change, ModelPlan, Plan
-from trainops.render.report import Epoch, Page, Param, Picture, Section, Tile, render_report
+from trainops.render.report import (
+    Epoch,
+    Page,
+    PairTile,
+    Param,
+    Picture,
+    Section,
+    Tile,
+    render_report,
+)
 from trainops.thumbs import thumbnail
 
 EVIL = "<script>alert(1)</script>\"'&"
@@ -97,3 +106,24 @@ def test_a_model_of_20_images_stays_near_200_kb() -> None:
     page = _page(_section(tiles=tiles))
     assert len(re.findall("<img ", page)) == 20
     assert len(page.encode()) < 220_000
+
+
+def test_an_edit_model_shows_its_pairs_source_to_target_with_the_instruction() -> None:
+    pic = Picture("data:image/jpeg;base64,AA==", width=4, height=4)
+    pair = PairTile(
+        Tile("pairs/a-day.png", None, pic),
+        Tile("pairs/a-night.png", "night <b>", pic),
+        "make it <night>",
+    )
+    page = _page(_section(tiles=(), pairs=(pair,)))
+    body = page[page.index("<h3>Training pairs (1)</h3>") :]
+    assert "<h3>Dataset</h3>" not in page  # every file is a pair's side
+    day, arrow, night, instruction = (
+        body.index("pairs/a-day.png"),
+        body.index("→"),
+        body.index("pairs/a-night.png"),
+        body.index("make it &lt;night&gt;"),
+    )
+    assert day < arrow < night < instruction
+    assert "night &lt;b&gt;" in body
+    assert "· 2 training files</p>" in page

@@ -35,7 +35,16 @@ from trainops.live import Live, LiveEpoch, LiveModel
 from trainops.manifest import guard
 from trainops.manifest import lfs as pointer
 from trainops.plan import freeze
-from trainops.render.report import Epoch, Page, Param, Picture, Section, Tile, render_report
+from trainops.render.report import (
+    Epoch,
+    Page,
+    PairTile,
+    Param,
+    Picture,
+    Section,
+    Tile,
+    render_report,
+)
 from trainops.scenario.client import Scenario
 from trainops.thumbs import ThumbError, require_pillow, thumbnail
 
@@ -152,6 +161,7 @@ def build_page(planned: pipeline.Planned, trained: Mapping[str, Trained]) -> Pag
                 source=str(m.source),
                 parameters=parameters(m),
                 tiles=tiles(m, desired.workspace.root),
+                pairs=pair_tiles(m, desired.workspace.root),
                 plan=plans.get(m.key),
                 status=live[m.key].status if m.key in live else None,
                 prompts=_prompts(got.model if got else None, m),
@@ -200,7 +210,19 @@ def fetch_shown(models: Sequence[DesiredModel], root: Path, environ: Mapping[str
 
 
 def tiles(m: DesiredModel, root: Path) -> tuple[Tile, ...]:
-    return tuple(Tile(f.path, f.caption, _file_picture(f, root)) for f in m.training_files)
+    """The model's files that are no side of a training pair (those are shown as pairs)."""
+    paired = {f.path for p in m.pairs for f in (p.source, p.target)}
+    return tuple(_tile(f, root) for f in m.training_files if f.path not in paired)
+
+
+def pair_tiles(m: DesiredModel, root: Path) -> tuple[PairTile, ...]:
+    return tuple(
+        PairTile(_tile(p.source, root), _tile(p.target, root), p.instruction) for p in m.pairs
+    )
+
+
+def _tile(f: DesiredImage, root: Path) -> Tile:
+    return Tile(f.path, f.caption, _file_picture(f, root))
 
 
 def _file_picture(f: DesiredImage, root: Path) -> Picture:

@@ -29,6 +29,8 @@ h1{font-size:22px}h2{font-size:18px;margin:32px 0 4px;border-top:1px solid #d0d7
 h3{font-size:15px;margin:16px 0 6px}.muted{color:#656d76}
 table{border-collapse:collapse}td,th{padding:2px 10px 2px 0;text-align:left;vertical-align:top}
 .sheet{display:flex;flex-wrap:wrap;gap:10px}
+.pair{display:flex;align-items:center;gap:10px;margin:0 0 12px}.arrow{font-size:24px}
+.instruction{max-width:320px;font-style:italic}
 figure{margin:0;width:200px;font-size:12px}figure.sample{width:260px}
 figure img{display:block;width:100%;height:auto;background:#f6f8fa;border:1px solid #d0d7de}
 .missing{display:flex;align-items:center;justify-content:center;text-align:center;height:120px;
@@ -60,6 +62,15 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class PairTile:
+    """One training pair of an edit model: what the model sees, what it should make of it."""
+
+    source: Tile
+    target: Tile
+    instruction: str
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
     value: Value
@@ -87,6 +98,7 @@ class Section:
     prompts: tuple[str, ...] = ()  # the samplePrompts its epochs were made from
     epochs: tuple[Epoch, ...] = ()
     notes: tuple[str, ...] = ()  # what could not be read, e.g. the trained model itself
+    pairs: tuple[PairTile, ...] = ()  # edit models: shown as pairs, apart from `tiles`
 
 
 @dataclass(frozen=True)
@@ -141,24 +153,39 @@ def _others(page: Page) -> Iterator[str]:
 def _section(s: Section) -> Iterator[str]:
     yield f'<h2 id="{e(s.key)}">{e(s.name)} <span class="muted">({e(s.key)})</span></h2>'
     status = s.status or "not created"
+    files = len(s.tiles) + 2 * len(s.pairs)
     yield (
         f'<p class="muted">{e(s.type)} · {e(s.source)} · live status: {e(status)}'
-        f" · {len(s.tiles)} training file{'s' if len(s.tiles) != 1 else ''}</p>"
+        f" · {files} training file{'s' if files != 1 else ''}</p>"
     )
     for note in s.notes:
         yield f'<p class="note">{e(note)}</p>'
     yield from _plan(s.plan)
     yield from _parameters(s.parameters)
-    yield "<h3>Dataset</h3>"
-    yield '<div class="sheet">'
-    for t in s.tiles:
-        caption = t.caption if t.caption is not None else "(captioned by the API)"
-        yield (
-            f"<figure>{_img(t.picture, t.name)}"
-            f'<figcaption><div class="name">{e(t.name)}</div>{e(caption)}</figcaption></figure>'
-        )
-    yield "</div>"
+    yield from _pairs(s.pairs)
+    if s.tiles or not s.pairs:
+        yield "<h3>Dataset</h3>"
+        yield '<div class="sheet">' + "".join(_figure(t) for t in s.tiles) + "</div>"
     yield from _epochs(s)
+
+
+def _figure(t: Tile) -> str:
+    caption = t.caption if t.caption is not None else "(captioned by the API)"
+    return (
+        f"<figure>{_img(t.picture, t.name)}"
+        f'<figcaption><div class="name">{e(t.name)}</div>{e(caption)}</figcaption></figure>'
+    )
+
+
+def _pairs(pairs: tuple[PairTile, ...]) -> Iterator[str]:
+    if not pairs:
+        return
+    yield f"<h3>Training pairs ({len(pairs)})</h3>"
+    for p in pairs:
+        yield (
+            f'<div class="pair">{_figure(p.source)}<span class="arrow">→</span>'
+            f'{_figure(p.target)}<p class="instruction">{e(p.instruction)}</p></div>'
+        )
 
 
 def _plan(m: ModelPlan | None) -> Iterator[str]:
