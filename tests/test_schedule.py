@@ -5,6 +5,7 @@ of trainings per model (never more than one)."""
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -66,7 +67,11 @@ def test_wait_trains_the_examples_one_at_a_time_under_a_cap_of_one_and_a_cooldow
         "  ✓ narrator-voice: create done",
         "  ✓ watercolor-style: create done",
     ]
-    assert "queued behind the team's limit of 1 parallel training" in cli.err
+    # Which limit refuses first depends on the clock: a slow run (CI under coverage) may see
+    # the first training end before the second launch, which the cooldown then refuses alone.
+    assert re.search(
+        r"queued behind the team's (limit of 1 parallel training|launch cooldown)", cli.err
+    ), cli.err
     assert set(jobs(root).values()) == {1}
     assert len(jobs(root)) == 4
     started = _jobs(app)
