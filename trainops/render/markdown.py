@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from trainops.plan import Change, ModelPlan, Plan, format_cu
 from trainops.render.phrases import (
-    MAX_WHY,
     OP_SYMBOLS,
     PENDING,
     budget_sentence,
@@ -32,9 +31,9 @@ from trainops.render.phrases import (
     spent_text,
     summary_line,
     unchanged_line,
-    why_line,
 )
 from trainops.render.pictures import Picture, Pictures
+from trainops.render.why import MAX_WHY, why_line
 
 __all__ = ["MAX_WHY", "escape", "render_markdown"]  # MAX_WHY: `trainops.render.outcome`
 
