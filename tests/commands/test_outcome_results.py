@@ -67,6 +67,12 @@ def test_the_outcome_comment_shows_each_epochs_samples_under_their_prompts(
     cli.env["GITHUB_RUN_ID"] = "42"
     apply = ("apply", "--yes", "--wait", "--poll-interval", "0.05", "--comment-outcome", *REPORT)
     assert cli(*apply) == 0, cli.err
+    # The terminal says where the samples are too.
+    assert re.search(
+        r"alpha: create done — trained \(job job_\w+, 15 CU, [\d hmins]+\); 2 epochs with "
+        r"samples: `trainops status alpha`",
+        cli.out,
+    ), cli.out
     [comment] = fake_github.comments[7]
     assert urls(scrub(comment["body"])) == snapshot("""\
 <!-- trainops:outcome -->

@@ -17,6 +17,7 @@ from trainops.plan import EpochSamples, ModelOutcome, Outcome, format_cu
 from trainops.render.markdown import MAX_WHY, ReportLink, code, escape, report_line
 from trainops.render.phrases import (
     deferred_sentence,
+    elapsed_text,
     listed_outcomes,
     outcome_summary,
     up_to_date_count,
@@ -127,7 +128,7 @@ def _outcome_row(m: ModelOutcome, links: OutcomeLinks, timed: bool) -> str:
         f"{escape(m.detail, MAX_WHY)} | {job} | {cost} |"
     )
     if timed:
-        row += f" {duration_text(m.duration_s) if m.duration_s is not None else '–'} |"
+        row += f" {elapsed_text(m.duration_s) if m.duration_s is not None else '–'} |"
     return row
 
 
@@ -137,16 +138,6 @@ def _model_cell(m: ModelOutcome, links: OutcomeLinks) -> str:
         return escape(m.key)
     href = html.escape(model_link(links.model, m.model_id), quote=True)
     return f'<a href="{href}">{escape(m.key)}</a>'
-
-
-def duration_text(seconds: float) -> str:
-    """`45 s`, `12 min 5 s`, `2 h 3 min`."""
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
-    return f"{s // 3600} h {s % 3600 // 60} min" if s % 3600 // 60 else f"{s // 3600} h"
 
 
 def _samples(shown: list[ModelOutcome], links: OutcomeLinks) -> list[str]:

@@ -288,8 +288,24 @@ def outcome_line(m: ModelOutcome) -> str:
     extra = [f"job {m.job_id}"] if m.job_id else []
     if m.cost is not None:
         extra.append(f"{format_cu(m.cost)} CU")
+    if m.duration_s is not None:
+        extra.append(elapsed_text(m.duration_s))
     tail = f" ({', '.join(clean(e) for e in extra)})" if extra else ""
-    return f"{clean(m.key)}: {m.action} {m.result} — {clean(m.detail)}{tail}"
+    line = f"{clean(m.key)}: {m.action} {m.result} — {clean(m.detail)}{tail}"
+    if m.epochs:
+        n = len(m.epochs)
+        line += f"; {n} epoch{'s' if n != 1 else ''} with samples: `trainops status {clean(m.key)}`"
+    return line
+
+
+def elapsed_text(seconds: float) -> str:
+    """`45 s`, `12 min 5 s`, `2 h 3 min`."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min" if s % 3600 // 60 else f"{s // 3600} h"
 
 
 def up_to_date(m: ModelOutcome) -> bool:
