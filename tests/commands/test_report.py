@@ -28,6 +28,8 @@ from tests.support.workspace import (
 from trainops import pipeline
 from trainops.commands.common import Target
 from trainops.commands.report import picture, read_trained, run_report, sample_picture, tiles
+from trainops.plan import Plan
+from trainops.planfile import save_plan
 from trainops.read import read_live
 from trainops.render.report import Picture
 from trainops.sandbox import Fault
@@ -241,3 +243,29 @@ def test_the_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
         colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
     assert colours is not None
     assert len(colours) > 1
+
+
+def test_a_saved_plan_is_shown_as_planned_and_one_of_another_commit_refused(
+    trained_ws: Path, tmp_path: Path, cli: Cli
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(trained_ws, ws)
+    cli.env["WANDB_KEY"] = SECRET
+    assert cli("plan", "--sandbox", "--out", "plan.json", cwd=ws) == 0
+    # beta's edit is undone: planning now would find nothing to do; the saved plan still says
+    # what was reviewed, and the report shows it without planning (nor pricing) again.
+    edit(ws / "beta" / "model.yaml", "maxTrainSteps: 250", "maxTrainSteps: 200")
+    assert cli("report", "--sandbox", "--plan", "plan.json", "--out", "r.html", cwd=ws) == 0
+    page = html.unescape((ws / "r.html").read_text())
+    assert "parameter maxTrainSteps: 200 -> 250" in page
+    assert "price probe" not in cli.err
+    save_plan(Plan(workspace="other", models=()), ws / "other.json")
+    assert cli("report", "--sandbox", "--plan", "other.json", cwd=ws) == 1
+    assert cli.err.startswith("error: the saved plan is of workspace 'other', not 'e2e'\n")
+    commit(ws, "beta back to 200")
+    assert cli("report", "--sandbox", "--plan", "plan.json", cwd=ws) == 1
+    assert re.fullmatch(
+        r"error: the saved plan was made at commit \w{12}, the checkout is at \w{12}\n"
+        r"hint: plan again \(`trainops plan --out FILE`\), or leave out --plan to plan now\n",
+        cli.err,
+    )

@@ -253,6 +253,17 @@ def test_the_report_step_builds_the_page_and_names_it(tmp_path: Path) -> None:
     assert outputs == {"report-file": report_file}
 
 
+def test_after_a_plan_the_report_shows_that_saved_plan(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text("{}")
+    env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false", "PLAN_FILE": str(plan_file)}
+    _, _, argv = run_step("report", tmp_path, env)
+    assert argv[-2:] == ["--plan", str(plan_file)]
+    # After an apply there is no plan file: the report plans the state apply left.
+    _, _, argv = run_step("report", tmp_path, {**env, "PLAN_FILE": ""})
+    assert "--plan" not in argv
+
+
 def test_a_report_that_fails_warns_and_names_no_file(tmp_path: Path) -> None:
     env = {"INPUT_PATH": "models", "INPUT_SANDBOX": "false"}
     result, outputs, _ = run_step("report", tmp_path, env, exit_code=1)

@@ -30,6 +30,13 @@ def add_report(sub: Subparsers) -> None:
         metavar="FILE",
         help="where to write the page (default: report.html)",
     )
+    p.add_argument(
+        "--plan",
+        type=Path,
+        metavar="FILE",
+        help="show this saved plan (`trainops plan --out FILE`) instead of planning again: the "
+        "page then says what the reviewed plan says, and no dry run is sent twice",
+    )
     add_no_cache_flag(p)
     p.set_defaults(handler=_report)
 
@@ -37,4 +44,4 @@ def add_report(sub: Subparsers) -> None:
 def _report(args: argparse.Namespace) -> int:
     from trainops.commands.report import run_report
 
-    return run_report(target(args), out=args.out)
+    return run_report(target(args), out=args.out, plan_file=args.plan)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,7 +34,9 @@ from trainops.lfs import LfsError
 from trainops.live import Live, LiveEpoch, LiveModel
 from trainops.manifest import guard
 from trainops.manifest import lfs as pointer
-from trainops.plan import freeze
+from trainops.plan import Plan, freeze
+from trainops.planfile import load_plan
+from trainops.read import read_live
 from trainops.render.report import (
     Epoch,
     Page,
@@ -45,6 +47,7 @@ from trainops.render.report import (
     Tile,
     render_report,
 )
+from trainops.repo import head_commit
 from trainops.scenario.client import Scenario
 from trainops.thumbs import ThumbError, require_pillow, thumbnail
 
@@ -62,15 +65,27 @@ class Trained:
     problem: str | None = None  # why the model could not be read in full
 
 
-def run_report(target: Target, *, out: Path = Path("report.html"), probe: bool = True) -> int:
+def run_report(
+    target: Target,
+    *,
+    out: Path = Path("report.html"),
+    probe: bool = True,
+    plan_file: Path | None = None,
+) -> int:
+    """`plan_file`: show that saved plan (`trainops plan --out`) instead of planning again: the
+    page says what the reviewed comment says, and no dry run is sent twice."""
     require_pillow()
+    saved = load_plan(target.cwd / plan_file) if plan_file is not None else None
     load = functools.partial(pipeline.load, target.paths, cwd=target.cwd, cache=target.cache)
 
     async def go() -> tuple[pipeline.Planned, dict[str, Trained]]:
         async with target.client_before(load) as client:
-            planned = await pipeline.load_and_plan(
-                client, load, parallelism=target.parallelism, probe=probe
-            )
+            if saved is None:
+                planned = await pipeline.load_and_plan(
+                    client, load, parallelism=target.parallelism, probe=probe
+                )
+            else:
+                planned = await with_saved_plan(client, load, saved, target.parallelism)
             return planned, await read_trained(client, planned.desired.models, planned.live)
 
     planned, trained = pipeline.run(go())
@@ -84,6 +99,29 @@ def run_report(target: Target, *, out: Path = Path("report.html"), probe: bool =
     pictures = text.count("<img ")
     err(f"wrote {out}: {len(page.sections)} model(s), {pictures} picture(s), {_kb(text)}")
     return EXIT_OK
+
+
+async def with_saved_plan(
+    client: Scenario, load: Callable[[], pipeline.Loaded], saved: Plan, parallelism: int | None
+) -> pipeline.Planned:
+    """The manifests and the live models read now, beside a plan saved earlier: refused when
+    it is another workspace's, or of another commit than the checkout's (it would show what the
+    files no longer say)."""
+    desired, warnings, _ = await asyncio.to_thread(load)
+    client.set_parallelism(parallelism or desired.workspace.parallelism)
+    if saved.workspace != desired.workspace.name:
+        raise ConfigError(
+            f"the saved plan is of workspace {saved.workspace!r}, not {desired.workspace.name!r}",
+            hint="pass the plan `trainops plan --out` wrote for this workspace",
+        )
+    now = await asyncio.to_thread(head_commit, desired.workspace.root)
+    if saved.commit and now and saved.commit != now:
+        raise ConfigError(
+            f"the saved plan was made at commit {saved.commit[:12]}, the checkout is at {now[:12]}",
+            hint="plan again (`trainops plan --out FILE`), or leave out --plan to plan now",
+        )
+    live = await read_live(client, desired, full=False)
+    return pipeline.Planned(desired=desired, live=live, plan=saved, warnings=warnings)
 
 
 def _write(path: Path, shown: Path, text: str) -> None:
