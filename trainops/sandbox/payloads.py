@@ -6,15 +6,12 @@ import hashlib
 import math
 import time
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trainops.sandbox.lifecycle import JobState
 from trainops.sandbox.rules import FLUX, TRAINABLE
 from trainops.sandbox.samples import sample_url
 from trainops.sandbox.store import AssetRow, ImageRow, JobRow, ModelRow
-
-if TYPE_CHECKING:  # uploads.py renders through this module
-    from trainops.sandbox.uploads import Upload
 
 OWNER_ID = "proj_sandbox"
 AUTHOR_ID = "sandbox-user"
@@ -216,38 +213,4 @@ def model(
         info = TRAINABLE.get(m.type)
         if st.status == "success" and info is not None and info.trainer == FLUX:
             out["epochs"] = _epochs(j, base_url, now, sample_key)
-    return out
-
-
-def upload(up: Upload, base_url: str) -> dict[str, Any]:
-    """scenario-sdk's `Upload`: the part URLs while it is pending, the asset once imported."""
-    out: dict[str, Any] = {
-        "id": up.id,
-        "authorId": AUTHOR_ID,
-        "ownerId": OWNER_ID,
-        "createdAt": iso(up.created_at),
-        "updatedAt": iso(up.updated_at),
-        "fileName": up.file_name,
-        "originalFileName": up.file_name,
-        "fileSize": up.file_size,
-        "contentType": up.content_type,
-        "kind": up.kind,
-        "source": "multipart",
-        "status": up.status,
-        "partsCount": up.parts_count,
-    }
-    if up.status == "pending":
-        expires = iso(up.expires_at)
-        out["parts"] = [
-            {
-                "number": n,
-                "url": f"{base_url}files/uploads/{up.id}/{n}?token={up.token}",
-                "expires": expires,
-            }
-            for n in range(1, up.parts_count + 1)
-        ]
-    if up.status == "imported" and up.asset_id is not None:
-        out["entityId"] = up.asset_id
-    if up.error is not None:
-        out["errorMessage"] = up.error
     return out

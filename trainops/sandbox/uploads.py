@@ -44,7 +44,7 @@ _OTHER_SOURCES = ("url", "civitaiModelUrl", "huggingFaceModelName")
 
 @dataclass
 class Upload:
-    """One upload's state; `payloads.upload` renders it as the SDK's `Upload`."""
+    """One upload's state; `upload_payload` renders it as the SDK's `Upload`."""
 
     id: str
     created_at: float
@@ -115,7 +115,7 @@ def routes(sb: Sandbox) -> list[Route]:
             del uploads[stale]
         while len(uploads) > MAX_KEPT:  # completed ones hold no bytes, but are not kept forever
             uploads.popitem(last=False)
-        return reply({"upload": payloads.upload(up, base_url(request))})
+        return reply({"upload": upload_payload(up, base_url(request))})
 
     async def put_part(request: Request) -> Response:
         up = uploads.get(request.path_params["upload_id"])
@@ -146,13 +146,13 @@ def routes(sb: Sandbox) -> list[Route]:
             if missing:
                 raise bad_request(f"Part {missing[0]} of {up.parts_count} was not uploaded")
             _complete(sb, up)
-        return reply({"upload": payloads.upload(up, base_url(request))})
+        return reply({"upload": upload_payload(up, base_url(request))})
 
     async def retrieve(request: Request) -> Response:
         up = found(request.path_params["upload_id"])
         if up.status == "validating":
             up.status, up.updated_at = "imported", sb.now()
-        return reply({"upload": payloads.upload(up, base_url(request))})
+        return reply({"upload": upload_payload(up, base_url(request))})
 
     return [
         Route("/uploads", create, methods=["POST"]),
@@ -173,3 +173,37 @@ def _complete(sb: Sandbox, up: Upload) -> None:
     with sb.store.write() as tx:
         up.asset_id = new_asset(tx, up.updated_at, up.file_name, up.content_type, data).id
     up.status = "validating"
+
+
+def upload_payload(up: Upload, base_url: str) -> dict[str, Any]:
+    """scenario-sdk's `Upload`: the part URLs while it is pending, the asset once imported."""
+    out: dict[str, Any] = {
+        "id": up.id,
+        "authorId": payloads.AUTHOR_ID,
+        "ownerId": payloads.OWNER_ID,
+        "createdAt": payloads.iso(up.created_at),
+        "updatedAt": payloads.iso(up.updated_at),
+        "fileName": up.file_name,
+        "originalFileName": up.file_name,
+        "fileSize": up.file_size,
+        "contentType": up.content_type,
+        "kind": up.kind,
+        "source": "multipart",
+        "status": up.status,
+        "partsCount": up.parts_count,
+    }
+    if up.status == "pending":
+        expires = payloads.iso(up.expires_at)
+        out["parts"] = [
+            {
+                "number": n,
+                "url": f"{base_url}files/uploads/{up.id}/{n}?token={up.token}",
+                "expires": expires,
+            }
+            for n in range(1, up.parts_count + 1)
+        ]
+    if up.status == "imported" and up.asset_id is not None:
+        out["entityId"] = up.asset_id
+    if up.error is not None:
+        out["errorMessage"] = up.error
+    return out
