@@ -139,7 +139,7 @@ def test_the_examples_apply_and_end_up_up_to_date(tmp_path: Path, cli: Cli, serv
     assert cli("apply", "--yes", "--wait", "--poll-interval", "0.05") == 0
     assert scrub(outcome(cli.out)) == snapshot("""\
   ✓ day-to-night: create done — trained (job job_ID, 95 CU)
-  ✓ hero-character: create done — trained (job job_ID, 50 CU)
+  ✓ hero-character: create done — trained (job job_ID, 50 CU); 4 epochs with samples: `trainops status hero-character`
   ✓ narrator-voice: create done — trained (job job_ID, 50 CU)
   ✓ watercolor-style: create done — trained (job job_ID, 37 CU)
 

@@ -69,7 +69,7 @@ def test_the_outcome_comment_shows_each_epochs_samples_under_their_prompts(
     assert cli(*apply) == 0, cli.err
     # The terminal says where the samples are too.
     assert re.search(
-        r"alpha: create done — trained \(job job_\w+, 15 CU, [\d hmins]+\); 2 epochs with "
+        r"alpha: create done — trained \(job job_\w+, 15 CU\); 2 epochs with "
         r"samples: `trainops status alpha`",
         cli.out,
     ), cli.out

@@ -288,8 +288,6 @@ def outcome_line(m: ModelOutcome) -> str:
     extra = [f"job {m.job_id}"] if m.job_id else []
     if m.cost is not None:
         extra.append(f"{format_cu(m.cost)} CU")
-    if m.duration_s is not None:
-        extra.append(elapsed_text(m.duration_s))
     tail = f" ({', '.join(clean(e) for e in extra)})" if extra else ""
     line = f"{clean(m.key)}: {m.action} {m.result} — {clean(m.detail)}{tail}"
     if m.epochs:
