@@ -425,7 +425,10 @@ Epochs, oldest first (the selected one is marked *)
 def test_a_path_beside_a_name_says_where_the_workspace_is(root: Path, cli: Cli) -> None:
     write_model(root, "alpha")
     cli.cwd = root.parent  # above the workspace, as the README's quickstart runs it
+    assert cli("apply", "--sandbox", "--yes", "--wait", "--poll-interval", "0.05", root.name) == 0
     assert cli("status", "--sandbox", root.name, "alpha") == 0, cli.err
     assert cli.out.startswith("Model alpha (workspace shop)\n")
+    # The workspace's own sandbox (its state at the workspace root), not one at the cwd.
+    assert "  status    trained\n" in cli.out
     assert cli("status", "--sandbox", root.name, "alpah") == 1
     assert "'alpah' is neither a model of workspace 'shop'" in cli.err

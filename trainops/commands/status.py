@@ -94,11 +94,12 @@ async def _with_job(client: Scenario, m: LiveModel) -> LiveModel:
 
 def _named(target: Target) -> ModelDetail | None:
     """The model the arguments name, or None when they are all paths."""
-    whole = dataclasses.replace(target, paths=())
     # The whole workspace, also from a subdirectory of it (which alone would scope the load);
     # a path beside the name says which workspace (`status examples/ hero`, from above it).
     where = [p for p in target.paths if (target.cwd / p).exists()]
     root = peek_settings(where, target.cwd).root
+    # The client of that workspace: the sandbox keeps its state at the workspace's root.
+    whole = dataclasses.replace(target, paths=(str(root),))
     desired, warnings, _ = pipeline.load([root], cwd=target.cwd, cache=target.cache)
 
     async def go() -> ModelDetail | None:
