@@ -37,7 +37,7 @@ from trainops.live import Live
 from trainops.plan import ModelPlan, Plan, Scope
 from trainops.planfile import check_costs, check_fresh, check_same, scope_of
 from trainops.pricing import price
-from trainops.read import Pages, read_live
+from trainops.read import Pages, read_live, training_jobs
 from trainops.repo import changed_since, deleted_declarations, head_commit
 from trainops.scenario.client import Scenario
 from trainops.scoped import WHOLE, Scoped
@@ -69,9 +69,6 @@ class Planned:
     warnings: tuple[Diagnostic, ...]
     probes_created: tuple[tuple[str, str], ...] = ()  # (type, id) of price probes made now
 
-
-# The training job types (scenario-api.md §2.4); a voice clone trains as `model-training`.
-TRAINING_JOB_TYPES = ("model-training", "flux-model-training", "musubi-model-training")
 
 Loaded = tuple[Desired, tuple[Diagnostic, ...], Scoped]  # what `load` returns
 
@@ -250,7 +247,7 @@ async def _with_spent(plan: Plan, client: Scenario, live: Live) -> Plan:
     """The trainings each `delete` entry's model had, and their cost: what deleting it throws
     away. From the team's training jobs (a job names its model in `metadata.outputModelId`),
     and the model's latest job when the list does not name it; None when none is found."""
-    jobs = await client.list_jobs(types=",".join(TRAINING_JOB_TYPES))
+    jobs = await training_jobs(client)
     by_id = live.by_id()
 
     def spent(m: ModelPlan) -> ModelPlan:

@@ -323,3 +323,13 @@ def may_have_changed(m: LiveModel, desired: DesiredModel | None) -> bool:
         or any(captions.get(i.sha_prefix or "", i.description) != i.description for i in shown)
         or bool(differing(desired.type, desired.parameters, m.parameters, m.images_count))
     )
+
+
+# The training job types (scenario-api.md §2.4); a voice clone trains as `model-training`.
+TRAINING_JOB_TYPES = ("model-training", "flux-model-training", "musubi-model-training")
+
+
+async def training_jobs(client: Scenario) -> list[LiveJob]:
+    """The team's training jobs, in one listing: the API does not filter jobs by model, so a
+    caller picks a model's by `LiveJob.model_id` (`metadata.outputModelId`)."""
+    return await client.list_jobs(types=",".join(TRAINING_JOB_TYPES))

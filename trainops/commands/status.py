@@ -30,7 +30,7 @@ from trainops.commands.common import Target, peek_settings, warn_all
 from trainops.desired import Desired
 from trainops.errors import ApiError, ConfigError, LiveStateError
 from trainops.live import Live, LiveJob, LiveModel
-from trainops.read import JOB_STATUSES, read_live
+from trainops.read import JOB_STATUSES, read_live, training_jobs
 from trainops.render.status import Report, build_report, render_status_json, render_status_text
 from trainops.render.status_model import (
     ModelDetail,
@@ -186,8 +186,7 @@ async def read_detail(client: Scenario, desired: Desired, live: Live, key: str) 
 
 async def jobs_of(client: Scenario, m: LiveModel) -> list[LiveJob]:
     """The model's training jobs, from the team's, and its latest job when the list misses it."""
-    jobs = await client.list_jobs(types=",".join(pipeline.TRAINING_JOB_TYPES))
-    found = {j.id: j for j in jobs if j.model_id == m.id}
+    found = {j.id: j for j in await training_jobs(client) if j.model_id == m.id}
     if m.job_id and m.job_id not in found:
         try:
             found[m.job_id] = await client.get_job(m.job_id)
