@@ -113,6 +113,12 @@ class LiveModel:
         return self.parameters or {}
 
     @property
+    def sample_prompts(self) -> tuple[str, ...]:
+        """The stored `samplePrompts`: the i-th sample of every epoch was made from the i-th."""
+        raw = self.params.get("samplePrompts")
+        return tuple(str(p) for p in raw) if isinstance(raw, list) else ()
+
+    @property
     def user_tags(self) -> tuple[str, ...]:
         return tuple(t for t in self.tags if not is_trainops_tag(t))
 

@@ -145,8 +145,7 @@ async def _results(client: Scenario, m: ModelOutcome, ended: dict[str, LiveJob])
     if job is None or job.status != "success" or model_id is None:
         return m
     model = await client.get_model(model_id)
-    prompts = model.params.get("samplePrompts")
-    said = [p for p in prompts if isinstance(p, str)] if isinstance(prompts, list) else []
+    said = model.sample_prompts
     return dataclasses.replace(
         m,
         model_id=model_id,
@@ -168,7 +167,7 @@ def _duration(model: LiveModel, job: LiveJob) -> float | None:
     return None
 
 
-def _epoch(e: LiveEpoch, prompts: list[str]) -> EpochSamples:
+def _epoch(e: LiveEpoch, prompts: tuple[str, ...]) -> EpochSamples:
     """The i-th sample was made from the i-th prompt (the API pairs them by position)."""
     samples = tuple(
         SampleImage(prompts[i] if i < len(prompts) else None, s.url, s.asset_id)

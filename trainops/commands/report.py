@@ -224,12 +224,10 @@ def parameters(m: DesiredModel) -> tuple[Param, ...]:
 def _prompts(live: LiveModel | None, m: DesiredModel) -> tuple[str, ...]:
     """The prompts the samples were made from: the live model's (what it was trained with),
     else the manifest's."""
-    value = live.params.get("samplePrompts") if live is not None else None
-    if value is None:
-        value = m.parameters.get("samplePrompts")
-    if isinstance(value, (list, tuple)):
-        return tuple(str(p) for p in value)
-    return ()
+    if live is not None and live.sample_prompts:
+        return live.sample_prompts
+    value = m.parameters.get("samplePrompts")
+    return tuple(str(p) for p in value) if isinstance(value, (list, tuple)) else ()
 
 
 def fetch_shown(models: Sequence[DesiredModel], root: Path, environ: Mapping[str, str]) -> None:

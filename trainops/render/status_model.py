@@ -117,8 +117,7 @@ def masked(parameters: Mapping[str, object]) -> tuple[tuple[str, Value], ...]:
 def epoch_views(live: LiveModel) -> tuple[EpochView, ...]:
     """The epochs, each sample beside its prompt; the selected one is the latest when the model
     names none (`epoch`)."""
-    raw = live.params.get("samplePrompts")
-    prompts = [str(p) for p in raw] if isinstance(raw, list) else []
+    prompts = live.sample_prompts
     chosen = live.epoch or (live.epochs[-1].epoch if live.epochs else None)
     return tuple(
         EpochView(
