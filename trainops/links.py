@@ -48,9 +48,9 @@ def signed_url(url: str) -> Signed | None:
     if not any(query.get(name) for name in _SIGNATURES):
         return None
     if "x-amz-signature" in query:
-        return Signed("AWS", _amz_expiry(query))
+        return Signed("AWS", _dated_expiry(query, "amz"))
     if "x-goog-signature" in query:
-        return Signed("Google Cloud Storage", _goog_expiry(query))
+        return Signed("Google Cloud Storage", _dated_expiry(query, "goog"))
     if "sig" in query and "se" in query:
         return Signed("Azure SAS", _iso(query["se"]))
     if "sig" in query:
@@ -59,15 +59,11 @@ def signed_url(url: str) -> Signed | None:
     return Signed(scheme, _number(query.get("expires")))
 
 
-def _amz_expiry(query: dict[str, str]) -> float | None:
-    start = _compact(query.get("x-amz-date"))
-    seconds = _number(query.get("x-amz-expires"))
-    return None if start is None or seconds is None else start + seconds
-
-
-def _goog_expiry(query: dict[str, str]) -> float | None:
-    start = _compact(query.get("x-goog-date"))
-    seconds = _number(query.get("x-goog-expires"))
+def _dated_expiry(query: dict[str, str], vendor: str) -> float | None:
+    """AWS (`X-Amz-Date` + `X-Amz-Expires`) and Google (`X-Goog-…`) sign alike: a start and a
+    lifetime in seconds."""
+    start = _compact(query.get(f"x-{vendor}-date"))
+    seconds = _number(query.get(f"x-{vendor}-expires"))
     return None if start is None or seconds is None else start + seconds
 
 
