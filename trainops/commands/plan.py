@@ -195,7 +195,9 @@ def pictures_of(ctx: GithubContext, desired: Desired, plan: Plan) -> Pictures | 
     prefix = path_in_repo(root)
     if ctx.pr_number is None or prefix is None:
         return None
-    files = files_at(root, ctx.base_sha) if ctx.base_sha else ()
+    # The base commit's tree is listed only to find removed images (no path of their own).
+    removing = any(c.kind == "image" and c.op == "remove" for m in plan.models for c in m.changes)
+    files = files_at(root, ctx.base_sha) if ctx.base_sha and removing else ()
     dirs = {
         m.key: frozenset(
             posixpath.dirname(posixpath.join(prefix, f.path)) for f in m.training_files
