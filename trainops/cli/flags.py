@@ -58,16 +58,14 @@ def add_quiet_flag(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help=help)
 
 
-def add_format_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text", help=FORMAT_HELP)
+def add_format_flag(p: argparse.ArgumentParser, help: str = FORMAT_HELP) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text", help=help)
 
 
 def add_json_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help='json: print one versioned JSON document on stdout (README "JSON output"), '
+    add_format_flag(
+        p,
+        'json: print one versioned JSON document on stdout (README "JSON output"), '
         "progress and notes on stderr",
     )
 
